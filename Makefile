@@ -1,0 +1,40 @@
+# segscope. `make demo` opens the viewer on the shipped sample; `make test`
+# runs every test. Both install what is missing first (scripts/setup.sh).
+SWIFT ?= swift
+PREFIX ?= /usr/local
+PYREF := $(CURDIR)/.build/pyref/bin/python3
+RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)/segscope
+
+.PHONY: setup setup-refs build release demo test bench install clean
+
+setup:
+	@scripts/setup.sh
+
+setup-refs:
+	@scripts/setup.sh --refs
+
+build: setup
+	$(SWIFT) build
+
+release: setup
+	$(SWIFT) build -c release
+
+demo: release
+	$(RELEASE_BIN) view samples/
+
+test: setup-refs
+	$(SWIFT) build --build-tests
+	SEGSCOPE_PYTHON=$(PYREF) $(SWIFT) test
+
+bench: setup-refs release
+	$(SWIFT) build -c release --product segscope-bench
+	SEGSCOPE_PYTHON=$(PYREF) $(shell $(SWIFT) build -c release --show-bin-path)/segscope-bench
+
+install: release
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/segscope/themes
+	install -m 755 $(RELEASE_BIN) $(DESTDIR)$(PREFIX)/bin/segscope
+	install -m 644 man/segscope.1 $(DESTDIR)$(PREFIX)/share/man/man1/segscope.1
+	install -m 644 themes/*.toml $(DESTDIR)$(PREFIX)/share/segscope/themes/
+
+clean:
+	rm -rf .build

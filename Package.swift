@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+// segscope: data flows one way, and so do the module dependencies:
+//   files (SegFormats) -> labels and themes (SegLabels) -> dataset (SegDataset)
+//   -> engine (SegEngine) -> eval (SegEval) -> view (SegView) -> CLI (segscope).
+import PackageDescription
+
+let package = Package(
+    name: "segscope",
+    products: [
+        .executable(name: "segscope", targets: ["segscope"]),
+        .library(name: "SegFormats", targets: ["SegFormats"]),
+        .library(name: "SegLabels", targets: ["SegLabels"]),
+        .library(name: "SegDataset", targets: ["SegDataset"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // System libraries from Debian (see `make setup`).
+        .systemLibrary(name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CNCursesW", path: "Sources/CNCursesW", pkgConfig: "ncursesw",
+                       providers: [.apt(["libncursesw5-dev"])]),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        // The only code that calls libpng: it owns setjmp, so a libpng error is an
+        // error code here and never a longjmp through Swift frames.
+        .target(name: "CPNGShim", dependencies: ["CLibPNG"], path: "Sources/CPNGShim"),
+
+        .target(name: "SegFormats", dependencies: ["CPNGShim"]),
+        .target(name: "SegLabels", dependencies: ["SegFormats", "TOMLKit"]),
+        .target(name: "SegDataset", dependencies: ["SegFormats", "SegLabels", "TOMLKit"]),
+        .executableTarget(name: "segscope", dependencies: [
+            "SegFormats", "SegLabels", "SegDataset",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .target(name: "SegTestSupport", path: "Tests/SegTestSupport"),
+        .testTarget(name: "SegFormatsTests", dependencies: ["SegFormats", "SegTestSupport"],
+                    exclude: ["Fixtures"]),
+        .testTarget(name: "SegLabelsTests", dependencies: ["SegLabels", "SegTestSupport"],
+                    exclude: ["Fixtures"]),
+        .testTarget(name: "SegDatasetTests", dependencies: ["SegDataset", "SegTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,101 @@
+import SegLabels
+
+/// Everything known about one frame: where its files are. Nothing is decoded
+/// until a `FrameLoader` is asked to.
+public struct FrameRecord: Sendable, Equatable {
+    public let id: FrameKey
+    public var image: String?
+    public var groundTruth: String?
+    public var features: String?
+    /// Method name -> prediction file.
+    public var predictions: [String: String] = [:]
+    /// Method name -> confidence file (16-bit PNG or npy).
+    public var confidences: [String: String] = [:]
+
+    public init(id: FrameKey) { self.id = id }
+    public var key: String { id.key }
+}
+
+public struct SequenceRecord: Sendable, Equatable {
+    public let name: String
+    /// Ordered by frame index.
+    public let frames: [FrameRecord]
+}
+
+/// A method's folders, from a manifest or `--pred NAME=DIR --conf NAME=DIR`.
+public struct MethodSource: Sendable, Equatable {
+    public var name: String
+    public var predictions: String?
+    public var confidences: String?
+    public var encoding: LabelEncoding?
+
+    public init(name: String, predictions: String? = nil, confidences: String? = nil, encoding: LabelEncoding? = nil) {
+        self.name = name
+        self.predictions = predictions
+        self.confidences = confidences
+        self.encoding = encoding
+    }
+}
+
+/// A discovered dataset: sequences of frames with their files, the label
+/// space, and the methods whose predictions it holds.
+public struct Dataset: Sendable {
+    public enum Layout: String, Sendable { case cityscapes, camvid, manifest, folders }
+
+    public let root: String
+    public let layout: Layout
+    public let space: LabelSpace
+    public let sequences: [SequenceRecord]
+    /// Method names in the order given.
+    public let methods: [String]
+    public let reference: String?
+    public let groundTruthEncoding: LabelEncoding?
+    public let predictionEncodings: [String: LabelEncoding]
+    /// Where bookmarks of this dataset are kept (a sidecar next to it).
+    public let bookmarksPath: String
+    /// Things discovery noticed that the user should know (not errors).
+    public let notes: [String]
+
+    public var frames: [FrameRecord] { sequences.flatMap(\.frames) }
+    public var frameCount: Int { sequences.reduce(0) { $0 + $1.frames.count } }
+
+    public init(root: String, layout: Layout, space: LabelSpace, sequences: [SequenceRecord], methods: [String],
+                reference: String?, groundTruthEncoding: LabelEncoding?, predictionEncodings: [String: LabelEncoding],
+                bookmarksPath: String, notes: [String]) {
+        self.root = root
+        self.layout = layout
+        self.space = space
+        self.sequences = sequences
+        self.methods = methods
+        self.reference = reference
+        self.groundTruthEncoding = groundTruthEncoding
+        self.predictionEncodings = predictionEncodings
+        self.bookmarksPath = bookmarksPath
+        self.notes = notes
+    }
+
+    /// The frames before and after `frame` in its sequence, when they are the
+    /// adjacent frame numbers; otherwise the frame itself stands in (the
+    /// sequence-end rule of STF's sliding window).
+    public func window(sequence s: Int, frame f: Int) -> (previous: FrameRecord, current: FrameRecord, next: FrameRecord) {
+        let frames = sequences[s].frames
+        let current = frames[f]
+        let previous = f > 0 && frames[f - 1].id.index == current.id.index - 1 ? frames[f - 1] : current
+        let next = f + 1 < frames.count && frames[f + 1].id.index == current.id.index + 1 ? frames[f + 1] : current
+        return (previous, current, next)
+    }
+
+    /// Finds a frame by key, or by its position in the whole dataset (0-based).
+    public func locate(_ keyOrIndex: String) -> (sequence: Int, frame: Int)? {
+        for (s, sequence) in sequences.enumerated() {
+            if let f = sequence.frames.firstIndex(where: { $0.key == keyOrIndex }) { return (s, f) }
+        }
+        if var position = Int(keyOrIndex), position >= 0 {
+            for (s, sequence) in sequences.enumerated() {
+                if position < sequence.frames.count { return (s, position) }
+                position -= sequence.frames.count
+            }
+        }
+        return nil
+    }
+}

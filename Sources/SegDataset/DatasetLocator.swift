@@ -1,0 +1,291 @@
+import Foundation
+import SegFormats
+import SegLabels
+
+/// What the command line says about a dataset; any of it may be empty.
+public struct DatasetOptions: Sendable {
+    /// A Cityscapes or CamVid root, a manifest file, or a folder holding `segscope.toml`.
+    public var path: String?
+    public var frames: String?
+    public var groundTruth: String?
+    public var features: String?
+    public var methods: [MethodSource] = []
+    public var space: LabelSpace?
+    public var split: String?
+    public var groundTruthEncoding: LabelEncoding?
+    public var predictionEncoding: LabelEncoding?
+    public var reference: String?
+    public var bookmarks: String?
+
+    public init() {}
+
+    /// Merges `--pred NAME=DIR` and `--conf NAME=DIR` flags into methods, in
+    /// the order the predictions were given.
+    public mutating func addMethods(predictions: [String], confidences: [String]) throws {
+        func split(_ text: String, _ flag: String) throws -> (String, String) {
+            guard let eq = text.firstIndex(of: "="), eq != text.startIndex, text.index(after: eq) != text.endIndex else {
+                throw DatasetError.badOption("\(flag) expects NAME=DIR, got '\(text)'")
+            }
+            return (String(text[..<eq]), String(text[text.index(after: eq)...]))
+        }
+        for text in predictions {
+            let (name, folder) = try split(text, "--pred")
+            guard !methods.contains(where: { $0.name == name }) else { throw DatasetError.badOption("method '\(name)' given twice") }
+            methods.append(MethodSource(name: name, predictions: folder, encoding: predictionEncoding))
+        }
+        for text in confidences {
+            let (name, folder) = try split(text, "--conf")
+            if let i = methods.firstIndex(where: { $0.name == name }) {
+                methods[i].confidences = folder
+            } else {
+                methods.append(MethodSource(name: name, confidences: folder))
+            }
+        }
+    }
+}
+
+/// Finds the frames of a dataset on disk. Discovery only lists folders and
+/// parses names; it decodes nothing.
+public enum DatasetLocator {
+    public static let manifestName = "segscope.toml"
+
+    public static func open(_ options: DatasetOptions) throws -> Dataset {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        if let path = options.path {
+            guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw DatasetError.notADataset(path: path, reason: "no such file or folder")
+            }
+            if !isDirectory.boolValue { return try openManifest(path: path, options: options) }
+            if fm.fileExists(atPath: path + "/" + manifestName) {
+                return try openManifest(path: path + "/" + manifestName, options: options)
+            }
+            if fm.fileExists(atPath: path + "/leftImg8bit_sequence") || fm.fileExists(atPath: path + "/leftImg8bit")
+                || fm.fileExists(atPath: path + "/gtFine") {
+                return try openCityscapes(root: path, options: options)
+            }
+            if ["train", "val", "test"].contains(where: { fm.fileExists(atPath: path + "/\($0)annot") }) {
+                return try openCamVid(root: path, options: options)
+            }
+            if options.frames == nil && options.groundTruth == nil && options.methods.isEmpty {
+                throw DatasetError.notADataset(path: path, reason:
+                    "no \(manifestName), no leftImg8bit_sequence/ or gtFine/ (Cityscapes), no trainannot/ (CamVid); or give --frames/--gt/--pred")
+            }
+        }
+        guard options.frames != nil || options.groundTruth != nil || !options.methods.isEmpty else {
+            throw DatasetError.badOption("no dataset given: pass a PATH or --frames/--gt/--pred folders")
+        }
+        return try assemble(root: options.path ?? ".", layout: .folders, space: options.space ?? .cityscapes,
+                            frames: options.frames, groundTruth: options.groundTruth, features: options.features,
+                            methods: options.methods, options: options, notes: options.space == nil
+                                ? ["no --label-space given: using cityscapes"] : [])
+    }
+
+    // MARK: layouts
+
+    static func openCityscapes(root: String, options: DatasetOptions) throws -> Dataset {
+        let fm = FileManager.default
+        let imageBase = fm.fileExists(atPath: root + "/leftImg8bit_sequence") ? root + "/leftImg8bit_sequence"
+                                                                              : root + "/leftImg8bit"
+        let split = options.split.map { "/" + $0 } ?? ""
+        let frames = fm.fileExists(atPath: imageBase) ? imageBase + split : nil
+        let gt = fm.fileExists(atPath: root + "/gtFine") ? root + "/gtFine" + split : nil
+        let features = options.features ?? (fm.fileExists(atPath: root + "/features") ? root + "/features" + split : nil)
+        for (folder, role) in [(frames, "frames"), (gt, "ground truth")] {
+            if let folder, !isFolder(folder) { throw DatasetError.missingFolder(path: folder, role: role) }
+        }
+        return try assemble(root: root, layout: .cityscapes, space: options.space ?? .cityscapes,
+                            frames: options.frames ?? frames, groundTruth: options.groundTruth ?? gt,
+                            features: features.flatMap { isFolder($0) ? $0 : nil },
+                            methods: options.methods, options: options, notes: [])
+    }
+
+    /// The SegNet CamVid layout: `<split>/` frames and `<split>annot/` labels
+    /// (values 0-10, 11 = void), frames named `<seq>_<frame>.png`.
+    static func openCamVid(root: String, options: DatasetOptions) throws -> Dataset {
+        let split = options.split ?? (["test", "val", "train"].first { isFolder(root + "/\($0)annot") } ?? "test")
+        let frames = root + "/" + split, gt = root + "/" + split + "annot"
+        guard isFolder(gt) else { throw DatasetError.missingFolder(path: gt, role: "ground truth") }
+        var options = options
+        if options.groundTruthEncoding == nil { options.groundTruthEncoding = .labelIds }
+        return try assemble(root: root, layout: .camvid, space: options.space ?? .camvid,
+                            frames: options.frames ?? (isFolder(frames) ? frames : nil),
+                            groundTruth: options.groundTruth ?? gt, features: options.features,
+                            methods: options.methods, options: options, notes: [])
+    }
+
+    /// A manifest (TOML or JSON), field by field; paths are relative to the
+    /// manifest's folder:
+    /// - `label_space`: `cityscapes`, `camvid`, or a theme file defining a custom space
+    /// - `frames`, `gt`, `features`: folders (optional, searched recursively)
+    /// - `gt_encoding`: `trainIds`, `labelIds` or `color` (optional; detected otherwise)
+    /// - `reference`: the method deltas are taken against (optional)
+    /// - `bookmarks`: bookmark file (optional; default `bookmarks.json` beside the manifest)
+    /// - `[[method]]`: `name`, `pred` (folder), `conf` (folder, optional),
+    ///   `encoding` (optional), in display order
+    static func openManifest(path: String, options: DatasetOptions) throws -> Dataset {
+        let root = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        let document: JSONValue
+        do { document = try ConfigFile.load(path: path) } catch let error as LabelError {
+            throw DatasetError.manifest(path: path, problem: "\(error)".replacingOccurrences(of: path + ": ", with: ""))
+        }
+        guard document.object != nil else { throw DatasetError.manifest(path: path, problem: "not a table") }
+        func folder(_ key: String) throws -> String? {
+            guard let value = document[key] else { return nil }
+            guard let relative = value.string else { throw DatasetError.manifest(path: path, problem: "'\(key)' must be a string") }
+            let resolved = relative.hasPrefix("/") ? relative : root + "/" + relative
+            guard isFolder(resolved) else { throw DatasetError.missingFolder(path: resolved, role: key) }
+            return resolved
+        }
+        func encoding(_ value: JSONValue?, _ field: String) throws -> LabelEncoding? {
+            guard let value else { return nil }
+            guard let text = value.string, let e = LabelEncoding(rawValue: text) else {
+                throw DatasetError.manifest(path: path, problem: "\(field) must be trainIds, labelIds or color")
+            }
+            return e
+        }
+        var space = options.space
+        if space == nil, let name = document["label_space"]?.string {
+            if let builtIn = LabelSpace.named(name) {
+                space = builtIn
+            } else {
+                let themePath = name.hasPrefix("/") ? name : root + "/" + name
+                space = try Theme.load(path: themePath).space
+            }
+        }
+        var methods: [MethodSource] = []
+        for entry in document["method"]?.array ?? [] {
+            guard let name = entry["name"]?.string else { throw DatasetError.manifest(path: path, problem: "a [[method]] has no name") }
+            func sub(_ key: String) throws -> String? {
+                guard let relative = entry[key]?.string else { return nil }
+                let resolved = relative.hasPrefix("/") ? relative : root + "/" + relative
+                guard isFolder(resolved) else { throw DatasetError.missingFolder(path: resolved, role: "method '\(name)' \(key)") }
+                return resolved
+            }
+            methods.append(MethodSource(name: name, predictions: try sub("pred"), confidences: try sub("conf"),
+                                        encoding: try encoding(entry["encoding"], "method '\(name)' encoding") ?? options.predictionEncoding))
+        }
+        for extra in options.methods where !methods.contains(where: { $0.name == extra.name }) { methods.append(extra) }
+        var merged = options
+        let manifestEncoding = try encoding(document["gt_encoding"], "gt_encoding")
+        merged.groundTruthEncoding = options.groundTruthEncoding ?? manifestEncoding
+        merged.reference = options.reference ?? document["reference"]?.string
+        if merged.bookmarks == nil {
+            merged.bookmarks = document["bookmarks"]?.string.map { $0.hasPrefix("/") ? $0 : root + "/" + $0 }
+        }
+        return try assemble(root: root, layout: .manifest, space: space ?? .cityscapes,
+                            frames: try options.frames ?? folder("frames"), groundTruth: try options.groundTruth ?? folder("gt"),
+                            features: try options.features ?? folder("features"), methods: methods, options: merged,
+                            notes: space == nil ? ["manifest has no label_space: using cityscapes"] : [])
+    }
+
+    // MARK: assembly
+
+    static func assemble(root: String, layout: Dataset.Layout, space: LabelSpace, frames: String?, groundTruth: String?,
+                         features: String?, methods: [MethodSource], options: DatasetOptions, notes: [String]) throws -> Dataset {
+        var notes = notes
+        var records: [FrameKey: FrameRecord] = [:]
+        func record(_ id: FrameKey) -> FrameRecord { records[id] ?? FrameRecord(id: id) }
+        if let frames {
+            for (id, path) in try index(folder: frames, role: "frames", score: imageScore) {
+                var r = record(id); r.image = path; records[id] = r
+            }
+        }
+        if let groundTruth {
+            let preference = options.groundTruthEncoding
+            for (id, path) in try index(folder: groundTruth, role: "ground truth", score: { labelScore($0, preference) }) {
+                var r = record(id); r.groundTruth = path; records[id] = r
+            }
+        }
+        if let features {
+            for (id, path) in try index(folder: features, role: "features", score: { $0.hasSuffix(".npy") ? 1 : nil }) {
+                var r = record(id); r.features = path; records[id] = r
+            }
+        }
+        var predictionEncodings: [String: LabelEncoding] = [:]
+        for method in methods {
+            if let encoding = method.encoding ?? options.predictionEncoding { predictionEncodings[method.name] = encoding }
+            if let folder = method.predictions {
+                let preference = method.encoding ?? options.predictionEncoding
+                let found = try index(folder: folder, role: "method '\(method.name)' predictions", score: { labelScore($0, preference) })
+                // Predictions only attach to known frames when frames or GT define them.
+                let definesFrames = frames != nil || groundTruth != nil
+                var unmatched = 0
+                for (id, path) in found {
+                    if definesFrames && records[id] == nil { unmatched += 1; continue }
+                    var r = record(id); r.predictions[method.name] = path; records[id] = r
+                }
+                if unmatched > 0 { notes.append("method '\(method.name)': \(unmatched) prediction file(s) match no frame") }
+            }
+            if let folder = method.confidences {
+                let found = try index(folder: folder, role: "method '\(method.name)' confidences", score: confidenceScore)
+                for (id, path) in found where records[id] != nil || (frames == nil && groundTruth == nil) {
+                    var r = record(id); r.confidences[method.name] = path; records[id] = r
+                }
+            }
+        }
+        if records.isEmpty { throw DatasetError.noFrames(path: frames ?? groundTruth ?? root) }
+        var bySequence: [String: [FrameRecord]] = [:]
+        for r in records.values { bySequence[r.id.sequence, default: []].append(r) }
+        let sequences = bySequence.keys.sorted().map { SequenceRecord(name: $0.isEmpty ? "frames" : $0, frames: bySequence[$0]!.sorted { $0.id < $1.id }) }
+        let names = methods.map(\.name)
+        if let reference = options.reference, !names.contains(reference) {
+            throw DatasetError.badOption("reference method '\(reference)' is not among the methods (\(names.joined(separator: ", ")))")
+        }
+        let bookmarks = options.bookmarks ?? (layout == .manifest || layout == .cityscapes || layout == .camvid
+            ? root + "/bookmarks.json" : (frames ?? groundTruth ?? root) + "/bookmarks.json")
+        return Dataset(root: root, layout: layout, space: space, sequences: sequences, methods: names,
+                       reference: options.reference ?? names.first, groundTruthEncoding: options.groundTruthEncoding,
+                       predictionEncodings: predictionEncodings, bookmarksPath: bookmarks, notes: notes)
+    }
+
+    static func isFolder(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+    }
+
+    static func imageScore(_ name: String) -> Int? {
+        guard name.hasSuffix(".png") else { return nil }
+        return name.contains("_leftImg8bit") ? 2 : 1
+    }
+
+    /// Which of several label files of one frame to use (higher wins; nil: not a label file).
+    static func labelScore(_ name: String, _ preference: LabelEncoding?) -> Int? {
+        guard name.hasSuffix(".png") else { return nil }
+        if name.contains("instanceIds") { return nil }
+        let encoding: LabelEncoding? = name.contains("TrainIds") || name.contains("trainIds") ? .trainIds
+            : name.contains("labelIds") ? .labelIds : name.hasSuffix("_color.png") ? .color : nil
+        if let preference, let encoding { return encoding == preference ? 10 : 1 }
+        switch encoding {
+        case .trainIds: return 4
+        case .labelIds: return 3
+        case .color: return 2
+        case nil: return 1
+        }
+    }
+
+    static func confidenceScore(_ name: String) -> Int? {
+        name.hasSuffix(".png") || name.hasSuffix(".npy") ? 1 : nil
+    }
+
+    /// Lists `folder` recursively and maps frame keys to the best-scoring file.
+    static func index(folder: String, role: String, score: (String) -> Int?) throws -> [(FrameKey, String)] {
+        guard isFolder(folder) else { throw DatasetError.missingFolder(path: folder, role: role) }
+        var best: [FrameKey: (score: Int, path: String)] = [:]
+        var pending = [folder]
+        while let directory = pending.popLast() {
+            let names: [String]
+            do { names = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
+                throw FormatError.unreadable(path: directory, reason: "cannot list folder")
+            }
+            for name in names.sorted() where !name.hasPrefix(".") {
+                let path = directory + "/" + name
+                if isFolder(path) { pending.append(path); continue }
+                guard let s = score(name), let id = FrameKey(fileName: name) else { continue }
+                if let existing = best[id], existing.score >= s { continue }
+                best[id] = (s, path)
+            }
+        }
+        return best.map { ($0.key, $0.value.path) }.sorted { $0.0 < $1.0 }
+    }
+}

@@ -1,0 +1,160 @@
+import SegFormats
+import SegLabels
+
+/// An 8-bit RGB image (frames are shown and averaged in this form).
+public struct RGBImage: Sendable, Equatable {
+    public let width: Int
+    public let height: Int
+    public var rgb: [UInt8]
+
+    public init(width: Int, height: Int, rgb: [UInt8]) {
+        precondition(rgb.count == width * height * 3, "RGB image \(width)x\(height) needs \(width * height * 3) bytes")
+        self.width = width
+        self.height = height
+        self.rgb = rgb
+    }
+
+    /// Any PNG as RGB: gray is replicated, palettes expanded, alpha dropped,
+    /// 16-bit samples reduced to their high byte.
+    public init(_ png: PNGImage) {
+        let n = png.width * png.height
+        let samples: [UInt8] = png.bytes ?? png.words!.map { UInt8($0 >> 8) }
+        var rgb = [UInt8](repeating: 0, count: n * 3)
+        let scale: UInt8 = png.colorType == .gray && png.bitDepth < 8 ? UInt8(255 / ((1 << png.bitDepth) - 1)) : 1
+        for i in 0..<n {
+            switch png.colorType {
+            case .gray, .grayAlpha:
+                let v = samples[i * png.channels] &* scale
+                rgb[3 * i] = v; rgb[3 * i + 1] = v; rgb[3 * i + 2] = v
+            case .palette:
+                let c = png.palette[Int(samples[i])]
+                rgb[3 * i] = c.r; rgb[3 * i + 1] = c.g; rgb[3 * i + 2] = c.b
+            case .rgb, .rgba:
+                rgb[3 * i] = samples[i * png.channels]
+                rgb[3 * i + 1] = samples[i * png.channels + 1]
+                rgb[3 * i + 2] = samples[i * png.channels + 2]
+            }
+        }
+        self.init(width: png.width, height: png.height, rgb: rgb)
+    }
+}
+
+/// A per-pixel confidence in [0, 1] (max softmax probability), row-major.
+public struct ConfidenceMap: Sendable, Equatable {
+    public let width: Int
+    public let height: Int
+    public var values: [Float]
+
+    public init(width: Int, height: Int, values: [Float]) {
+        precondition(values.count == width * height, "confidence map \(width)x\(height) needs \(width * height) values")
+        self.width = width
+        self.height = height
+        self.values = values
+    }
+
+    /// Confidence files, field by field: a 16-bit gray PNG (confidence =
+    /// value / 65535) or an npy of floats shaped [H, W] (or [1, H, W]).
+    public static func read(path: String) throws -> ConfidenceMap {
+        if path.hasSuffix(".npy") {
+            let array = try Npy.read(path: path)
+            let shape = array.shape.count == 3 && array.shape[0] == 1 ? Array(array.shape.dropFirst()) : array.shape
+            guard shape.count == 2, !array.elementType.isInteger else {
+                throw FormatError.unsupported(path: path, problem: "confidences must be a float array [H, W], found \(array.elementType.rawValue) \(array.shape)")
+            }
+            return ConfidenceMap(width: shape[1], height: shape[0], values: array.floats())
+        }
+        let png = try PNG.read(path: path)
+        guard png.colorType == .gray, let words = png.words else {
+            throw FormatError.unsupported(path: path, problem: "confidences must be a 16-bit gray PNG, found \(png.colorType) \(png.bitDepth)-bit")
+        }
+        return ConfidenceMap(width: png.width, height: png.height, values: words.map { Float($0) / 65535 })
+    }
+
+    public func png() -> PNGImage {
+        let words = values.map { UInt16((min(max($0, 0), 1) * 65535).rounded()) }
+        return PNGImage(width: width, height: height, colorType: .gray, bitDepth: 16, samples: .sixteen(words))
+    }
+}
+
+/// Decodes a frame's files on request. It is a value with no caches, so
+/// several threads can use one loader at once.
+public struct FrameLoader: Sendable {
+    public let dataset: Dataset
+    public var maxSide = PNG.defaultMaxSide
+
+    public init(dataset: Dataset) { self.dataset = dataset }
+
+    public struct Labels: Sendable {
+        public let map: LabelMap
+        public let decision: EncodingDecision
+        /// Non-fatal things to tell the user (unknown colours, upsampling, name/value disagreement).
+        public let notes: [String]
+    }
+
+    public func image(_ frame: FrameRecord) throws -> RGBImage? {
+        guard let path = frame.image else { return nil }
+        return RGBImage(try PNG.read(path: path, maxSide: maxSide))
+    }
+
+    public func groundTruth(_ frame: FrameRecord) throws -> Labels? {
+        guard let path = frame.groundTruth else { return nil }
+        return try labels(path: path, encoding: dataset.groundTruthEncoding)
+    }
+
+    /// A method's prediction, brought to `size` (the ground truth's) when it
+    /// is smaller by an exact integer factor.
+    public func prediction(_ frame: FrameRecord, method: String, size: (width: Int, height: Int)? = nil,
+                           sizeSource: String? = nil) throws -> Labels? {
+        guard let path = frame.predictions[method] else { return nil }
+        let labels = try labels(path: path, encoding: dataset.predictionEncodings[method])
+        guard let size else { return labels }
+        let map = try fit(labels.map, width: labels.map.width, height: labels.map.height, to: size, path: path,
+                          reference: sizeSource ?? frame.groundTruth ?? "the frame") { $0.upsampled(by: $1) }
+        if map.width == labels.map.width { return labels }
+        return Labels(map: map, decision: labels.decision,
+                      notes: labels.notes + ["\(path): \(labels.map.width)x\(labels.map.height) upsampled x\(map.width / labels.map.width) (nearest) to \(map.width)x\(map.height)"])
+    }
+
+    public func confidence(_ frame: FrameRecord, method: String, size: (width: Int, height: Int)? = nil) throws -> ConfidenceMap? {
+        guard let path = frame.confidences[method] else { return nil }
+        let map = try ConfidenceMap.read(path: path)
+        guard let size else { return map }
+        return try fit(map, width: map.width, height: map.height, to: size, path: path, reference: frame.groundTruth ?? "the frame") { map, factor in
+            var values = [Float](repeating: 0, count: map.values.count * factor * factor)
+            let w = map.width * factor
+            for y in 0..<(map.height * factor) {
+                for x in 0..<w { values[y * w + x] = map.values[(y / factor) * map.width + x / factor] }
+            }
+            return ConfidenceMap(width: w, height: map.height * factor, values: values)
+        }
+    }
+
+    public func labels(path: String, encoding: LabelEncoding?) throws -> Labels {
+        let png = try PNG.read(path: path, maxSide: maxSide)
+        let space = dataset.space
+        let decision = try encoding.map { EncodingDecision(encoding: $0, reason: "given", warning: nil) }
+            ?? space.detectEncoding(of: png, path: path)
+        let decoded = try space.decode(png, encoding: decision.encoding, path: path)
+        var notes: [String] = decision.warning.map { [$0] } ?? []
+        if !decoded.unknownColors.isEmpty {
+            let total = decoded.unknownColors.reduce(0) { $0 + $1.pixels }
+            let examples = decoded.unknownColors.prefix(3).map { "\($0.color) x\($0.pixels)" }.joined(separator: ", ")
+            notes.append("\(path): \(total) pixels have colours outside the \(space.name) table (\(examples)); treated as ignore")
+        }
+        if decoded.outOfRangePixels > 0 {
+            notes.append("\(path): \(decoded.outOfRangePixels) pixels hold no \(decision.encoding.rawValue) value of \(space.name); treated as ignore")
+        }
+        return Labels(map: decoded.map, decision: decision, notes: notes)
+    }
+
+    private func fit<T>(_ value: T, width: Int, height: Int, to size: (width: Int, height: Int), path: String,
+                        reference: String, upsample: (T, Int) -> T) throws -> T {
+        if width == size.width && height == size.height { return value }
+        if width > 0, height > 0, size.width % width == 0, size.height % height == 0,
+           size.width / width == size.height / height {
+            return upsample(value, size.width / width)
+        }
+        throw DatasetError.sizeMismatch(path: path, size: "\(width)x\(height)", reference: reference,
+                                        referenceSize: "\(size.width)x\(size.height)")
+    }
+}

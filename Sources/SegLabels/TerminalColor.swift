@@ -1,0 +1,75 @@
+import Foundation
+import SegFormats
+
+/// How many colours the terminal can show, decided once from the environment.
+public enum ColorDepth: String, Sendable {
+    case trueColor, xterm256, ansi8, monochrome
+
+    /// `NO_COLOR` (no-color.org) wins; then `COLORTERM` announcing truecolor;
+    /// then TERM's name. A TERM without a colour hint gets 8 colours.
+    public static func detect(environment: [String: String] = ProcessInfo.processInfo.environment) -> ColorDepth {
+        if let noColor = environment["NO_COLOR"], !noColor.isEmpty { return .monochrome }
+        let term = environment["TERM"] ?? ""
+        if term == "dumb" || term.isEmpty { return .monochrome }
+        let colorterm = environment["COLORTERM"] ?? ""
+        if colorterm == "truecolor" || colorterm == "24bit" || term.hasSuffix("-direct") { return .trueColor }
+        if term.contains("256color") { return .xterm256 }
+        return .ansi8
+    }
+}
+
+/// Nearest-colour mapping to the terminal palettes. The 16 system colours are
+/// never targets of the 256-colour mapping because users redefine them.
+public enum TerminalPalette {
+    static let cubeLevels: [Int] = [0, 95, 135, 175, 215, 255]
+
+    /// The RGB value of xterm colour `index` (16...255).
+    public static func rgb(ofXterm index: Int) -> RGB {
+        if index >= 232 {
+            let v = UInt8(8 + 10 * (index - 232))
+            return RGB(v, v, v)
+        }
+        let i = index - 16
+        return RGB(UInt8(cubeLevels[i / 36]), UInt8(cubeLevels[(i / 6) % 6]), UInt8(cubeLevels[i % 6]))
+    }
+
+    /// "Redmean" distance: cheap, and closer to perceived difference than plain RGB.
+    static func distance(_ a: RGB, _ b: RGB) -> Int {
+        let rMean = (Int(a.r) + Int(b.r)) / 2
+        let dr = Int(a.r) - Int(b.r), dg = Int(a.g) - Int(b.g), db = Int(a.b) - Int(b.b)
+        return ((512 + rMean) * dr * dr >> 8) + 4 * dg * dg + ((767 - rMean) * db * db >> 8)
+    }
+
+    /// Nearest xterm-256 colour among the cube and the gray ramp (16...255).
+    public static func nearestXterm256(_ c: RGB) -> Int {
+        var best = 16, bestDistance = Int.max
+        for index in 16...255 {
+            let d = distance(c, rgb(ofXterm: index))
+            if d < bestDistance { best = index; bestDistance = d }
+        }
+        return best
+    }
+
+    static let ansi8: [RGB] = [RGB(0, 0, 0), RGB(205, 0, 0), RGB(0, 205, 0), RGB(205, 205, 0),
+                               RGB(0, 0, 238), RGB(205, 0, 205), RGB(0, 205, 205), RGB(229, 229, 229)]
+
+    /// Nearest of the 8 basic ANSI colours (0...7).
+    public static func nearestAnsi8(_ c: RGB) -> Int {
+        var best = 0, bestDistance = Int.max
+        for (index, candidate) in ansi8.enumerated() {
+            let d = distance(c, candidate)
+            if d < bestDistance { best = index; bestDistance = d }
+        }
+        return best
+    }
+
+    /// SGR parameters selecting `c` as background (or foreground) at `depth`.
+    public static func sgr(_ c: RGB, background: Bool, depth: ColorDepth) -> String {
+        switch depth {
+        case .trueColor: return "\(background ? 48 : 38);2;\(c.r);\(c.g);\(c.b)"
+        case .xterm256: return "\(background ? 48 : 38);5;\(nearestXterm256(c))"
+        case .ansi8: return "\((background ? 40 : 30) + nearestAnsi8(c))"
+        case .monochrome: return ""
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+
+/// segscope: inspect and evaluate video semantic segmentation (STF + MAR).
+@main
+struct Segscope: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "segscope",
+        abstract: "Inspect, evaluate and run video semantic segmentation with STF and MAR.",
+        discussion: "See `man segscope` for every command, option, key and file format.",
+        subcommands: [LabelsCommand.self, ThemesCommand.self]
+    )
+
+    /// Prints errors as one `segscope: ...` line and exits non-zero; usage
+    /// errors keep argument-parser's own message and exit code.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error where isUsageOrHelp(error) {
+            exit(withError: error)
+        } catch {
+            FileHandle.standardError.write(Data("segscope: \(error)\n".utf8))
+            Foundation.exit(1)
+        }
+    }
+
+    static func isUsageOrHelp(_ error: Error) -> Bool {
+        error is ValidationError || error is CleanExit || error is ExitCode
+            || String(describing: type(of: error)).contains("CommandError")
+    }
+}

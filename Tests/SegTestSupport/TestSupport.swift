@@ -1,0 +1,92 @@
+import Foundation
+
+/// Helpers shared by segscope's test targets: scratch folders, running the
+/// independent Python references, and building raw PNG chunks by hand.
+public enum TestSupport {
+    /// A new empty directory under the system temporary folder.
+    public static func scratchDirectory(_ label: String = #function) throws -> String {
+        let safe = label.filter { $0.isLetter || $0.isNumber }
+        let path = NSTemporaryDirectory() + "segscope-test-\(safe)-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    public struct CommandFailure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The Python holding the references (numpy, safetensors, PIL,
+    /// cityscapesScripts): `make test` sets SEGSCOPE_PYTHON to its venv.
+    public static var pythonExecutable: String {
+        ProcessInfo.processInfo.environment["SEGSCOPE_PYTHON"] ?? "python3"
+    }
+
+    /// Runs `python -c script args...` and returns its stdout; throws with
+    /// stderr if it fails.
+    @discardableResult
+    public static func python(_ script: String, _ arguments: [String] = []) throws -> String {
+        try run("/usr/bin/env", [pythonExecutable, "-c", script] + arguments)
+    }
+
+    @discardableResult
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        // Read before waiting so a large output cannot fill the pipe and block.
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let stdout = String(decoding: outData, as: UTF8.self)
+        if process.terminationStatus != 0 {
+            throw CommandFailure(description: "\(arguments.prefix(2).joined(separator: " ")) exited \(process.terminationStatus): \(String(decoding: errData, as: UTF8.self))")
+        }
+        return stdout
+    }
+
+    public static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xffff_ffff
+        for b in bytes {
+            crc ^= UInt32(b)
+            for _ in 0..<8 { crc = (crc >> 1) ^ (0xedb8_8320 & (0 &- (crc & 1))) }
+        }
+        return ~crc
+    }
+
+    /// A PNG chunk with its length and a correct CRC.
+    public static func pngChunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+        let body = Array(type.utf8) + data
+        return bigEndian(UInt32(data.count)) + body + bigEndian(crc32(body))
+    }
+
+    public static func bigEndian(_ v: UInt32) -> [UInt8] {
+        [UInt8(v >> 24), UInt8((v >> 16) & 0xff), UInt8((v >> 8) & 0xff), UInt8(v & 0xff)]
+    }
+
+    public static let pngSignature: [UInt8] = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]
+
+    /// A PNG with the given IHDR fields and no image data worth decoding.
+    public static func pngWithHeader(width: UInt32, height: UInt32, bitDepth: UInt8, colorType: UInt8) -> [UInt8] {
+        let ihdr = bigEndian(width) + bigEndian(height) + [bitDepth, colorType, 0, 0, 0]
+        return pngSignature + pngChunk("IHDR", ihdr) + pngChunk("IDAT", [0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])
+            + pngChunk("IEND", [])
+    }
+
+    public static func write(_ bytes: [UInt8], to path: String) throws {
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// The repository root, found from this source file's location.
+    public static var repositoryRoot: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+    }
+}

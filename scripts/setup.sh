@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what segscope needs and is missing, and nothing else.
+#   scripts/setup.sh          system libraries and tools (Debian packages)
+#   scripts/setup.sh --refs   also the Python references the tests compare
+#                             against, in a private venv at .build/pyref
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(libncursesw5-dev libopenblas-dev libpng-dev pkg-config tmux python3 python3-numpy python3-venv)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    command=(apt-get install -y --no-install-recommends "${missing[@]}")
+    if [ "$(id -u)" = 0 ]; then
+        echo "setup: installing ${missing[*]}" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive "${command[@]}" >/dev/null
+    elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+        echo "setup: installing ${missing[*]} with sudo" >&2
+        sudo DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        sudo DEBIAN_FRONTEND=noninteractive "${command[@]}" >/dev/null
+    else
+        echo "setup: missing Debian packages; run as root:" >&2
+        echo "  apt-get update && ${command[*]}" >&2
+        exit 1
+    fi
+fi
+
+if [ "${1:-}" = "--refs" ]; then
+    # numpy (npy interop), safetensors (fixture cross-check), pillow (PNG
+    # cross-check and bench peer), cityscapesscripts (eval reference).
+    venv=.build/pyref
+    if [ ! -x "$venv/bin/python3" ]; then
+        mkdir -p .build
+        python3 -m venv --system-site-packages "$venv"
+    fi
+    if ! "$venv/bin/python3" -c "import numpy, safetensors, PIL, cityscapesscripts" 2>/dev/null; then
+        echo "setup: installing Python references into $venv" >&2
+        "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check numpy safetensors pillow cityscapesscripts
+    fi
+fi
