@@ -31,8 +31,11 @@ let package = Package(
         .target(name: "SegFormats", dependencies: ["CPNGShim"]),
         .target(name: "SegLabels", dependencies: ["SegFormats", "TOMLKit"]),
         .target(name: "SegDataset", dependencies: ["SegFormats", "SegLabels", "TOMLKit"]),
+        // Synthetic street video with ground truth and backbone-like features.
+        .target(name: "SegSynth", dependencies: ["SegFormats", "SegLabels"],
+                exclude: ["CityscapesPrototypes.LICENSE"]),
         .executableTarget(name: "segscope", dependencies: [
-            "SegFormats", "SegLabels", "SegDataset",
+            "SegFormats", "SegLabels", "SegDataset", "SegSynth",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -42,6 +45,7 @@ let package = Package(
         .testTarget(name: "SegLabelsTests", dependencies: ["SegLabels", "SegTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "SegDatasetTests", dependencies: ["SegDataset", "SegTestSupport"]),
+        .testTarget(name: "SegSynthTests", dependencies: ["SegSynth", "SegTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,138 @@
+import Foundation
+import SegFormats
+import SegLabels
+
+/// Writes a synthetic street-video dataset in the Cityscapes layout:
+///   leftImg8bit_sequence/<split>/synth/<key>_leftImg8bit.png   RGB frames
+///   gtFine/<split>/synth/<key>_gtFine_{labelTrainIds,labelIds,color}.png
+///   features/<split>/synth/<key>.npy                           float32 [C, H/8, W/8]
+///   segscope.toml                                             manifest for view/eval
+/// with keys `synth_<sequence:6>_<frame:6>`. Everything is written into a
+/// temporary sibling folder that is renamed into place at the end, so an
+/// interrupted run leaves no partial dataset.
+public struct SyntheticDataset: Sendable {
+    public var sequences = 2
+    public var frames = 12
+    public var width = 512
+    public var height = 256
+    public var seed: UInt64 = 1
+    public var featureChannels = 64
+    public var split = "train"
+    /// Index of the first sequence (so train and val sets made separately do not share keys).
+    public var firstSequence = 0
+    public var knobs = FeatureModel.Knobs()
+    public var writeFeatures = true
+    public var space = LabelSpace.cityscapes
+
+    public init() {}
+
+    public enum SynthError: Error, CustomStringConvertible, Equatable {
+        case badSize(String)
+        case outputExists(String)
+        public var description: String {
+            switch self {
+            case .badSize(let text): return text
+            case .outputExists(let path): return "\(path): exists and is not empty (use --force to replace it)"
+            }
+        }
+    }
+
+    public func validate() throws {
+        guard width % 8 == 0, height % 8 == 0, width >= 64, height >= 32 else {
+            throw SynthError.badSize("size \(height)x\(width): height and width must be multiples of 8, at least 32x64")
+        }
+        guard sequences > 0, frames > 0, featureChannels > 0 else { throw SynthError.badSize("sequences, frames and feature dim must be positive") }
+        guard space.name == "cityscapes" else { throw SynthError.badSize("synth draws Cityscapes classes; other label spaces are not supported") }
+    }
+
+    /// The anchors: the release's real Cityscapes prototypes at C = 512,
+    /// deterministic random ones otherwise.
+    public func anchors() -> [[Float]] {
+        if featureChannels == 512 {
+            let bytes = [UInt8](Data(base64Encoded: cityscapesPrototypesBase64, options: .ignoreUnknownCharacters)!)
+            return (0..<19).map { k in
+                (0..<512).map { n in
+                    let o = 4 * (k * 512 + n)
+                    return Float(bitPattern: UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24)
+                }
+            }
+        }
+        return FeatureModel.randomAnchors(classes: 19, channels: featureChannels, seed: seed)
+    }
+
+    public static func key(sequence: Int, frame: Int) -> String {
+        func six(_ n: Int) -> String { String(repeating: "0", count: max(0, 6 - String(n).count)) + String(n) }
+        return "synth_\(six(sequence))_\(six(frame))"
+    }
+
+    /// Writes the dataset to `output`. `progress(done, total)` is called after
+    /// each frame; `cancelled()` is polled between frames.
+    public func write(to output: String, force: Bool, progress: (Int, Int) -> Void = { _, _ in },
+                      cancelled: () -> Bool = { false }) throws {
+        try validate()
+        let fm = FileManager.default
+        if fm.fileExists(atPath: output), let contents = try? fm.contentsOfDirectory(atPath: output), !contents.isEmpty, !force {
+            throw SynthError.outputExists(output)
+        }
+        let parent = (output as NSString).deletingLastPathComponent
+        let staging = (parent.isEmpty ? "." : parent) + "/." + (output as NSString).lastPathComponent + ".partial-\(getpid())"
+        try? fm.removeItem(atPath: staging)
+        do {
+            try writeContents(to: staging, progress: progress, cancelled: cancelled)
+            if fm.fileExists(atPath: output) { try fm.removeItem(atPath: output) }
+            try fm.moveItem(atPath: staging, toPath: output)
+        } catch {
+            try? fm.removeItem(atPath: staging)
+            throw error
+        }
+    }
+
+    public struct Cancelled: Error, CustomStringConvertible {
+        public var description: String { "interrupted; nothing was written" }
+    }
+
+    func writeContents(to root: String, progress: (Int, Int) -> Void, cancelled: () -> Bool) throws {
+        let fm = FileManager.default
+        let frameDir = root + "/leftImg8bit_sequence/\(split)/synth"
+        let gtDir = root + "/gtFine/\(split)/synth"
+        let featureDir = root + "/features/\(split)/synth"
+        for dir in [frameDir, gtDir] + (writeFeatures ? [featureDir] : []) {
+            try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        }
+        let model = writeFeatures ? FeatureModel(channels: featureChannels, classes: 19, anchors: anchors(), seed: seed, knobs: knobs) : nil
+        let total = sequences * frames
+        var done = 0
+        for s in 0..<sequences {
+            let sequence = firstSequence + s
+            let scene = StreetScene(seed: Deterministic.hash(Int(truncatingIfNeeded: seed), sequence), frames: frames)
+            let renderer = StreetRenderer(scene: scene, width: width, height: height, sequenceSeed: sequence &* 7919 &+ Int(truncatingIfNeeded: seed))
+            for t in 0..<frames {
+                if cancelled() { throw Cancelled() }
+                let key = SyntheticDataset.key(sequence: sequence, frame: t)
+                let frame = renderer.render(frame: t)
+                try PNG.write(PNGImage(width: width, height: height, colorType: .rgb, bitDepth: 8, samples: .eight(frame.rgb)),
+                              to: "\(frameDir)/\(key)_leftImg8bit.png")
+                let map = LabelMap(width: width, height: height, ids: frame.labels)
+                try PNG.write(space.encode(map, as: .trainIds), to: "\(gtDir)/\(key)_gtFine_labelTrainIds.png", compressionLevel: 1)
+                try PNG.write(space.encode(map, as: .labelIds), to: "\(gtDir)/\(key)_gtFine_labelIds.png", compressionLevel: 1)
+                try PNG.write(space.encode(map, as: .color), to: "\(gtDir)/\(key)_gtFine_color.png", compressionLevel: 1)
+                if let model {
+                    let features = model.features(labels: frame.labels, width: width, height: height, frame: t, sequence: sequence)
+                    try Npy.write(features, shape: [featureChannels, height / 8, width / 8], to: "\(featureDir)/\(key).npy")
+                }
+                done += 1
+                progress(done, total)
+            }
+        }
+        var manifest = """
+            # segscope manifest of a synthetic dataset (segscope synth); the data is synthetic.
+            label_space = "cityscapes"
+            frames = "leftImg8bit_sequence"
+            gt = "gtFine"
+            gt_encoding = "trainIds"
+
+            """
+        if writeFeatures { manifest += "features = \"features\"\n" }
+        try AtomicFile.write(manifest, to: root + "/segscope.toml")
+    }
+}

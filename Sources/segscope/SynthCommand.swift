@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import SegSynth
+
+struct SynthCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "synth",
+        abstract: "Generate a synthetic street-video dataset with ground truth and backbone-like features.",
+        discussion: """
+            Writes a Cityscapes-layout dataset (frames, GT in three encodings, stride-8 features, manifest) \
+            that segscope view, eval, infer and train read. The same arguments give the same files. \
+            The feature model and its knobs are described in `man segscope` (SYNTHETIC FEATURES).
+            """
+    )
+
+    @Option(name: .long, help: "Output folder (refused if not empty, unless --force).")
+    var out: String
+    @Option(name: .long, help: "Number of sequences.")
+    var sequences = 2
+    @Option(name: .long, help: "Frames per sequence.")
+    var frames = 12
+    @Option(name: .long, help: "Frame size HxW (multiples of 8).")
+    var size = "256x512"
+    @Option(name: .long, help: "Random seed.")
+    var seed: UInt64 = 1
+    @Option(name: .customLong("feature-dim"), help: "Feature channels C (512 uses the real Cityscapes prototypes as class anchors).")
+    var featureDim = 64
+    @Option(name: .long, help: "Split folder name.")
+    var split = "train"
+    @Option(name: .customLong("first-sequence"), help: "Number of the first sequence (keeps keys of separately made splits apart).")
+    var firstSequence = 0
+    @Option(name: .customLong("label-space"), help: "Label space (only cityscapes is drawn).")
+    var labelSpace = "cityscapes"
+    @Option(name: .long, help: "Per-value feature noise (standard deviation).")
+    var noise: Float = 0.45
+    @Option(name: .customLong("boundary-distortion"), help: "Boundary distortion strength of confusable class pairs.")
+    var boundaryDistortion: Float = 1.1
+    @Option(name: .customLong("corruptions"), help: "Corrupted patches per 1000 feature cells per frame.")
+    var corruptions: Float = 2.5
+    @Flag(name: .customLong("no-features"), help: "Write frames and GT only.")
+    var noFeatures = false
+    @Flag(name: .long, help: "Replace a non-empty output folder.")
+    var force = false
+
+    func parsedSize() throws -> (Int, Int) {
+        let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
+        guard parts.count == 2 else { throw ValidationError("--size must be HxW, e.g. 256x512") }
+        return (parts[0], parts[1])
+    }
+
+    func validate() throws {
+        let (h, w) = try parsedSize()
+        guard h % 8 == 0, w % 8 == 0, h >= 32, w >= 64 else { throw ValidationError("--size \(size): H and W must be multiples of 8, at least 32x64") }
+        guard sequences > 0, frames > 0, featureDim > 0 else { throw ValidationError("--sequences, --frames and --feature-dim must be positive") }
+        guard labelSpace == "cityscapes" else { throw ValidationError("--label-space: synth draws Cityscapes classes only") }
+    }
+
+    func run() throws {
+        var spec = SyntheticDataset()
+        (spec.height, spec.width) = try parsedSize()
+        spec.sequences = sequences
+        spec.frames = frames
+        spec.seed = seed
+        spec.featureChannels = featureDim
+        spec.split = split
+        spec.firstSequence = firstSequence
+        spec.writeFeatures = !noFeatures
+        spec.knobs.noise = noise
+        spec.knobs.confusableDistortion = boundaryDistortion
+        spec.knobs.corruptionsPerKiloCell = corruptions
+        Interruption.shared.install()
+        let progress = ProgressLine(label: "synth")
+        defer { progress.finish() }
+        try spec.write(to: out, force: force, progress: progress.update, cancelled: { Interruption.shared.requested })
+    }
+}
