@@ -31,11 +31,12 @@ let package = Package(
         .target(name: "SegFormats", dependencies: ["CPNGShim"]),
         .target(name: "SegLabels", dependencies: ["SegFormats", "TOMLKit"]),
         .target(name: "SegDataset", dependencies: ["SegFormats", "SegLabels", "TOMLKit"]),
+        .target(name: "SegEval", dependencies: ["SegLabels", "SegDataset"]),
         // Synthetic street video with ground truth and backbone-like features.
         .target(name: "SegSynth", dependencies: ["SegFormats", "SegLabels"],
                 exclude: ["CityscapesPrototypes.LICENSE"]),
         .executableTarget(name: "segscope", dependencies: [
-            "SegFormats", "SegLabels", "SegDataset", "SegSynth",
+            "SegFormats", "SegLabels", "SegDataset", "SegSynth", "SegEval",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -46,6 +47,9 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "SegDatasetTests", dependencies: ["SegDataset", "SegTestSupport"]),
         .testTarget(name: "SegSynthTests", dependencies: ["SegSynth", "SegTestSupport"]),
+        .testTarget(name: "SegEvalTests", dependencies: ["SegEval", "SegTestSupport"]),
+        // Runs the built `segscope` binary as a user would.
+        .testTarget(name: "SegscopeCLITests", dependencies: ["SegTestSupport", "SegFormats"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,170 @@
+import Foundation
+import SegDataset
+import SegFormats
+import SegLabels
+import Synchronization
+
+/// One method's counts over a dataset.
+public struct MethodCounts: Sendable, Equatable {
+    public var confusion: ConfusionMatrix
+    /// Counts inside the boundary band only.
+    public var bandConfusion: ConfusionMatrix
+    /// Against the reference method (nil for the reference itself).
+    public var flips: FlipCounts?
+    public var bandFlips: FlipCounts?
+    /// (frame key, mIoU of that frame alone), in dataset order.
+    public var frames: [FrameScore] = []
+
+    public init(classes: Int, withFlips: Bool) {
+        confusion = ConfusionMatrix(classes: classes)
+        bandConfusion = ConfusionMatrix(classes: classes)
+        flips = withFlips ? FlipCounts() : nil
+        bandFlips = withFlips ? FlipCounts() : nil
+    }
+
+    public mutating func merge(_ other: MethodCounts) {
+        confusion.merge(other.confusion)
+        bandConfusion.merge(other.bandConfusion)
+        if let f = other.flips { flips?.merge(f) }
+        if let f = other.bandFlips { bandFlips?.merge(f) }
+        frames += other.frames
+    }
+}
+
+public struct FrameScore: Sendable, Equatable {
+    public let key: String
+    public let meanIoU: Double
+    public init(key: String, meanIoU: Double) {
+        self.key = key
+        self.meanIoU = meanIoU
+    }
+}
+
+/// Everything `segscope eval` reports, and what a shard file stores.
+public struct Evaluation: Sendable {
+    public let space: LabelSpace
+    public let methods: [String]
+    public let reference: String?
+    public let band: Int
+    public var counts: [String: MethodCounts]
+    /// Ground-truth files evaluated, in dataset order.
+    public var files: [String]
+    /// Method -> keys of frames with GT but no prediction.
+    public var missing: [String: [String]]
+    public var notes: [String]
+
+    public func metrics(_ method: String) -> Metrics { Metrics(counts[method]!.confusion) }
+    public func bandMetrics(_ method: String) -> Metrics { Metrics(counts[method]!.bandConfusion) }
+}
+
+public struct EvaluationOptions: Sendable {
+    /// Boundary band half-width in full-resolution pixels (0: no band metrics).
+    public var band = 3
+    public var strict = false
+    public init() {}
+}
+
+public enum EvaluationError: Error, CustomStringConvertible, Equatable {
+    case noGroundTruth(String)
+    case noMethods
+    case missingPredictions(method: String, count: Int, examples: [String])
+    case shard(path: String, problem: String)
+    case cancelled
+
+    public var description: String {
+        switch self {
+        case .noGroundTruth(let root): return "\(root): no frame has ground truth to evaluate against"
+        case .noMethods: return "no predictions given (use --pred NAME=DIR or a manifest with [[method]])"
+        case .missingPredictions(let method, let count, let examples):
+            return "method '\(method)' has no prediction for \(count) frame(s) with ground truth, e.g. \(examples.joined(separator: ", ")) (--strict)"
+        case .shard(let path, let problem): return "\(path): \(problem)"
+        case .cancelled: return "interrupted; nothing was written"
+        }
+    }
+}
+
+public enum Evaluator {
+    /// Evaluates every method on every frame that has ground truth, in
+    /// parallel over frames; memory holds only the frames in flight.
+    public static func run(_ dataset: Dataset, options: EvaluationOptions = EvaluationOptions(),
+                           progress: @Sendable (Int, Int) -> Void = { _, _ in },
+                           cancelled: @Sendable () -> Bool = { false }) throws -> Evaluation {
+        guard !dataset.methods.isEmpty else { throw EvaluationError.noMethods }
+        let frames = dataset.frames.filter { $0.groundTruth != nil }
+        guard !frames.isEmpty else { throw EvaluationError.noGroundTruth(dataset.root) }
+        var missing: [String: [String]] = [:]
+        for method in dataset.methods {
+            let keys = frames.filter { $0.predictions[method] == nil }.map(\.key)
+            if !keys.isEmpty { missing[method] = keys }
+        }
+        if options.strict, let (method, keys) = missing.sorted(by: { $0.key < $1.key }).first {
+            throw EvaluationError.missingPredictions(method: method, count: keys.count, examples: Array(keys.prefix(3)))
+        }
+        let loader = FrameLoader(dataset: dataset)
+        let k = dataset.space.count
+        let reference = dataset.reference
+        struct Shared {
+            var perFrame: [[String: MethodCounts]?]
+            var notes: [String] = []
+            var error: Error?
+            var done = 0
+        }
+        let shared = Mutex(Shared(perFrame: Array(repeating: nil, count: frames.count)))
+        parallelFor(frames.count) { index in
+            if cancelled() || shared.withLock({ $0.error != nil }) { return }
+            do {
+                let (result, notes) = try evaluate(frame: frames[index], loader: loader, methods: dataset.methods,
+                                                   reference: reference, classes: k, band: options.band)
+                let done = shared.withLock { state -> Int in
+                    state.perFrame[index] = result
+                    state.notes += notes
+                    state.done += 1
+                    return state.done
+                }
+                progress(done, frames.count)
+            } catch {
+                shared.withLock { if $0.error == nil { $0.error = error } }
+            }
+        }
+        if cancelled() { throw EvaluationError.cancelled }
+        let state = shared.withLock { $0 }
+        if let error = state.error { throw error }
+        var counts: [String: MethodCounts] = [:]
+        for method in dataset.methods {
+            counts[method] = MethodCounts(classes: k, withFlips: reference != nil && method != reference)
+        }
+        // Merge in dataset order so per-frame lists and sums do not depend on scheduling.
+        for result in state.perFrame {
+            for (method, c) in result ?? [:] { counts[method]!.merge(c) }
+        }
+        return Evaluation(space: dataset.space, methods: dataset.methods, reference: reference, band: options.band,
+                          counts: counts, files: frames.compactMap(\.groundTruth), missing: missing,
+                          notes: Array(Set(state.notes)).sorted() + dataset.notes)
+    }
+
+    static func evaluate(frame: FrameRecord, loader: FrameLoader, methods: [String], reference: String?,
+                         classes k: Int, band: Int) throws -> ([String: MethodCounts], [String]) {
+        guard let gt = try loader.groundTruth(frame) else { return ([:], []) }
+        var notes = gt.notes
+        let mask = band > 0 ? BoundaryBand.band(gt.map, width: band) : nil
+        var predictions: [String: LabelMap] = [:]
+        for method in methods {
+            guard let labels = try loader.prediction(frame, method: method, size: (gt.map.width, gt.map.height)) else { continue }
+            predictions[method] = labels.map
+            notes += labels.notes
+        }
+        var result: [String: MethodCounts] = [:]
+        for (method, prediction) in predictions {
+            var c = MethodCounts(classes: k, withFlips: reference != nil && method != reference)
+            c.confusion.add(groundTruth: gt.map, prediction: prediction)
+            if let mask { c.bandConfusion.add(groundTruth: gt.map, prediction: prediction, mask: mask) }
+            if let reference, method != reference, let ref = predictions[reference] {
+                c.flips!.add(groundTruth: gt.map, reference: ref, method: prediction)
+                if let mask { c.bandFlips!.add(groundTruth: gt.map, reference: ref, method: prediction, mask: mask) }
+            }
+            c.frames = [FrameScore(key: frame.key, meanIoU: Metrics(c.confusion).meanIoU)]
+            result[method] = c
+        }
+        return (result, notes)
+    }
+}

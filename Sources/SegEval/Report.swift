@@ -1,0 +1,232 @@
+import SegFormats
+import SegLabels
+
+/// Renders an `Evaluation` as the tables researchers publish.
+public struct Report {
+    public enum Format: String, CaseIterable, Sendable { case text, markdown, csv, json }
+
+    public let evaluation: Evaluation
+    /// Colour (bold best values) for a terminal.
+    public var styled = false
+
+    public init(_ evaluation: Evaluation, styled: Bool = false) {
+        self.evaluation = evaluation
+        self.styled = styled
+    }
+
+    public static let meanIoUNote = "mIoU is the mean of per-class IoU over the dataset-wide confusion matrix (not a mean of per-frame mIoU)"
+
+    var classNames: [String] { evaluation.space.classNames }
+    var others: [String] { evaluation.methods.filter { $0 != evaluation.reference } }
+
+    func delta(_ method: String, _ c: Int) -> Double {
+        guard let reference = evaluation.reference else { return .nan }
+        return evaluation.metrics(method).iou[c] - evaluation.metrics(reference).iou[c]
+    }
+
+    public func render(_ format: Format) -> String {
+        switch format {
+        case .json: return json().pretty + "\n"
+        case .csv: return csv()
+        case .markdown: return table(markdown: true)
+        case .text: return table(markdown: false)
+        }
+    }
+
+    // MARK: JSON (schema documented in man segscope, EVAL JSON)
+
+    public func json() -> JSONValue {
+        func number(_ v: Double) -> JSONValue { v.isNaN ? .null : .number(v) }
+        func perClass(_ values: [Double]) -> JSONValue { .object(zip(classNames, values).map { ($0, number($1)) }) }
+        var methods: [(String, JSONValue)] = []
+        for method in evaluation.methods {
+            let m = evaluation.metrics(method), b = evaluation.bandMetrics(method)
+            let counts = evaluation.counts[method]!
+            var entry: [(String, JSONValue)] = [
+                ("miou", number(m.meanIoU)), ("pixel_acc", number(m.pixelAccuracy)), ("mean_acc", number(m.meanAccuracy)),
+                ("fwiou", number(m.frequencyWeightedIoU)), ("iou", perClass(m.iou)), ("boundary_iou", perClass(b.iou)),
+                ("boundary_miou", number(b.meanIoU)), ("frames", .number(Double(counts.frames.count))),
+                ("per_frame_miou", .object(counts.frames.map { ($0.key, number($0.meanIoU)) })),
+            ]
+            if evaluation.space.name == "cityscapes" {
+                entry.append(("category_iou", .object(Metrics.categoryIoU(counts.confusion, space: evaluation.space).map { ($0.category, number($0.iou)) })))
+            }
+            methods.append((method, .object(entry)))
+        }
+        var deltas: [(String, JSONValue)] = []
+        var flips: [(String, JSONValue)] = []
+        for method in others where evaluation.reference != nil {
+            var d: [(String, JSONValue)] = classNames.indices.map { (classNames[$0], number(delta(method, $0))) }
+            d.append(("miou", number(evaluation.metrics(method).meanIoU - evaluation.metrics(evaluation.reference!).meanIoU)))
+            deltas.append((method, .object(d)))
+            if let f = evaluation.counts[method]!.flips, let b = evaluation.counts[method]!.bandFlips {
+                func counts(_ f: FlipCounts) -> JSONValue {
+                    .object([("fixed", .number(Double(f.fixed))), ("broken", .number(Double(f.broken))), ("changed_wrong", .number(Double(f.changedWrong)))])
+                }
+                flips.append((method, .object([("all", counts(f)), ("band", counts(b))])))
+            }
+        }
+        return .object([
+            ("label_space", .string(evaluation.space.name)),
+            ("classes", .array(classNames.map { .string($0) })),
+            ("methods", .object(methods)),
+            ("reference", evaluation.reference.map { .string($0) } ?? .null),
+            ("deltas", .object(deltas)),
+            ("flips", .object(flips)),
+            ("band", .number(Double(evaluation.band))),
+            ("missing", .object(evaluation.missing.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value.count))) })),
+            ("note", .string(Report.meanIoUNote)),
+        ])
+    }
+
+    // MARK: CSV
+
+    func csv() -> String {
+        var header = ["class"] + evaluation.methods
+        header += others.filter { _ in evaluation.reference != nil }.map { "delta_\($0)" }
+        var lines = [header.joined(separator: ",")]
+        func value(_ v: Double) -> String { v.isNaN ? "" : String(format6(v)) }
+        for (c, name) in classNames.enumerated() {
+            var row = [name.contains(",") ? "\"\(name)\"" : name]
+            row += evaluation.methods.map { value(evaluation.metrics($0).iou[c]) }
+            if evaluation.reference != nil { row += others.map { value(delta($0, c)) } }
+            lines.append(row.joined(separator: ","))
+        }
+        for (label, pick) in summaryRows() {
+            var row = [label] + evaluation.methods.map { value(pick(evaluation.metrics($0), evaluation.bandMetrics($0))) }
+            if evaluation.reference != nil { row += others.map { _ in "" } }
+            lines.append(row.joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    func format6(_ v: Double) -> String {
+        let scaled = (v * 1_000_000).rounded() / 1_000_000
+        return "\(scaled)"
+    }
+
+    func summaryRows() -> [(String, (Metrics, Metrics) -> Double)] {
+        var rows: [(String, (Metrics, Metrics) -> Double)] = [
+            ("mIoU", { m, _ in m.meanIoU }), ("pixel acc", { m, _ in m.pixelAccuracy }),
+            ("mean acc", { m, _ in m.meanAccuracy }), ("fwIoU", { m, _ in m.frequencyWeightedIoU }),
+        ]
+        if evaluation.band > 0 { rows.append(("band mIoU (\(evaluation.band)px)", { _, b in b.meanIoU })) }
+        return rows
+    }
+
+    // MARK: text and markdown tables
+
+    func percent(_ v: Double) -> String {
+        guard !v.isNaN else { return "-" }
+        let tenths = Int((v * 1000).rounded())
+        return "\(tenths / 10).\(abs(tenths % 10))"
+    }
+
+    func signedPercent(_ v: Double) -> String {
+        guard !v.isNaN else { return "-" }
+        let tenths = Int((v * 1000).rounded())
+        let sign = tenths > 0 ? "+" : tenths < 0 ? "-" : " "
+        return "\(sign)\(abs(tenths) / 10).\(abs(tenths) % 10)"
+    }
+
+    func table(markdown: Bool) -> String {
+        var header = ["class"] + evaluation.methods
+        if let reference = evaluation.reference { header += others.map { "Δ \($0)-\(reference)" } }
+        var rows: [[String]] = []
+        var best: [Set<Int>] = []
+        func row(_ label: String, _ values: [Double], deltas: [Double]) {
+            let valid = values.enumerated().filter { !$0.element.isNaN }
+            let top = valid.map(\.element).max()
+            best.append(values.count > 1 && top != nil ? Set(valid.filter { $0.element == top! }.map { $0.offset + 1 }) : [])
+            rows.append([label] + values.map(percent) + deltas.map(signedPercent))
+        }
+        for (c, name) in classNames.enumerated() {
+            row(name, evaluation.methods.map { evaluation.metrics($0).iou[c] },
+                deltas: evaluation.reference == nil ? [] : others.map { delta($0, c) })
+        }
+        let separatorIndex = rows.count
+        for (label, pick) in summaryRows() {
+            let values = evaluation.methods.map { pick(evaluation.metrics($0), evaluation.bandMetrics($0)) }
+            let deltas = evaluation.reference == nil ? [] : others.map { pick(evaluation.metrics($0), evaluation.bandMetrics($0))
+                - pick(evaluation.metrics(evaluation.reference!), evaluation.bandMetrics(evaluation.reference!)) }
+            row(label, values, deltas: deltas)
+        }
+        var out = ""
+        if markdown {
+            out += "| " + header.joined(separator: " | ") + " |\n"
+            out += "|" + header.indices.map { $0 == 0 ? " --- |" : " ---: |" }.joined() + "\n"
+            for (r, cells) in rows.enumerated() {
+                let marked = cells.enumerated().map { best[r].contains($0.offset) ? "**\($0.element)**" : $0.element }
+                out += "| " + marked.joined(separator: " | ") + " |\n"
+            }
+        } else {
+            var widths = header.map(\.count)
+            for cells in rows { for (i, c) in cells.enumerated() { widths[i] = max(widths[i], c.count + 1) } }
+            func line(_ cells: [String], best: Set<Int>) -> String {
+                cells.enumerated().map { i, cell in
+                    let marked = best.contains(i) ? cell + "*" : cell
+                    let padded = i == 0 ? marked + String(repeating: " ", count: widths[0] - marked.count)
+                        : String(repeating: " ", count: max(0, widths[i] - marked.count + (best.contains(i) ? 0 : 0))) + marked
+                    return best.contains(i) && styled ? "\u{1b}[1m\(padded)\u{1b}[0m" : padded
+                }.joined(separator: "  ")
+            }
+            out += "IoU (%) on \(evaluation.files.count) frames, \(evaluation.space.name); * = best per row\n"
+            out += line(header, best: []) + "\n"
+            let rule = String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1))
+            out += rule + "\n"
+            for (r, cells) in rows.enumerated() {
+                if r == separatorIndex { out += rule + "\n" }
+                out += line(cells, best: best[r]) + "\n"
+            }
+        }
+        if let reference = evaluation.reference, !others.isEmpty {
+            out += markdown ? "\n| flips vs \(reference) | fixed | broken | changed-but-wrong | fixed (band) | broken (band) | changed (band) |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+                : "\nPixel flips vs \(reference) (fixed: \(reference) wrong, method right; broken: the reverse)\n"
+            for method in others {
+                guard let f = evaluation.counts[method]!.flips, let b = evaluation.counts[method]!.bandFlips else { continue }
+                let cells = [method, "\(f.fixed)", "\(f.broken)", "\(f.changedWrong)", "\(b.fixed)", "\(b.broken)", "\(b.changedWrong)"]
+                out += markdown ? "| " + cells.joined(separator: " | ") + " |\n"
+                    : "  \(method): fixed \(f.fixed), broken \(f.broken), changed-but-wrong \(f.changedWrong); in the \(evaluation.band)px band: fixed \(b.fixed), broken \(b.broken), changed-but-wrong \(b.changedWrong)\n"
+            }
+        }
+        if evaluation.space.name == "cityscapes" && !markdown {
+            out += "\nCategory IoU (%)\n"
+            let categories = evaluation.space.categories
+            let width = max(12, categories.map(\.count).max() ?? 12)
+            let columns = evaluation.methods.map { max(5, $0.count) }
+            out += String(repeating: " ", count: width)
+                + zip(evaluation.methods, columns).map { "  " + String(repeating: " ", count: $1 - $0.count) + $0 }.joined() + "\n"
+            let perMethod = evaluation.methods.map { Metrics.categoryIoU(evaluation.counts[$0]!.confusion, space: evaluation.space) }
+            for (i, category) in categories.enumerated() {
+                out += category + String(repeating: " ", count: width - category.count)
+                for m in evaluation.methods.indices {
+                    let text = percent(perMethod[m][i].iou)
+                    out += "  " + String(repeating: " ", count: max(0, columns[m] - text.count)) + text
+                }
+                out += "\n"
+            }
+        }
+        out += (markdown ? "\n" : "\n") + Report.meanIoUNote + ".\n"
+        return out
+    }
+
+    /// Row-normalised confusion matrix in percent, abbreviated so 19 classes fit in 120 columns.
+    public func confusionTable(_ method: String) -> String {
+        let m = evaluation.counts[method]!.confusion
+        let k = m.classes
+        let names = classNames.map { String($0.replacingOccurrences(of: "traffic ", with: "t.").prefix(4)) }
+        var out = "Confusion of \(method), % of each ground-truth row (columns: predicted; 'oth' = no evaluated class)\n"
+        out += String(repeating: " ", count: 13) + (names + ["oth"]).map { String(repeating: " ", count: 5 - $0.count) + $0 }.joined() + "\n"
+        for g in 0..<k {
+            let total = m.rowTotal(g)
+            let label = String(classNames[g].prefix(12))
+            out += label + String(repeating: " ", count: 13 - label.count)
+            for p in 0...k {
+                let text = total == 0 ? "-" : m[g, p] == 0 ? "." : "\(Int((Double(m[g, p]) / Double(total) * 100).rounded()))"
+                out += String(repeating: " ", count: 5 - text.count) + text
+            }
+            out += "\n"
+        }
+        return out
+    }
+}

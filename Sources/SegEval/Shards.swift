@@ -1,0 +1,115 @@
+import Foundation
+import SegFormats
+import SegLabels
+
+/// Confusion-matrix shards, so a cluster can split a dataset over array jobs
+/// and merge. A shard is a safetensors file:
+/// - tensors `confusion.<method>` and `band.<method>`: I64 [K, K+1] (rows GT
+///   class, columns predicted class, column K = no evaluated class);
+///   `flips.<method>`: I64 [2, 3] (all pixels / band; fixed, broken, changed-wrong)
+///   for methods other than the reference;
+/// - metadata: `segscope_shard` = "1", `label_space`, `classes` (JSON list),
+///   `methods` (JSON list, in order), `reference`, `band`, `files` (JSON list
+///   of ground-truth files), `frames` (JSON object: method -> [[key, mIoU], ...]),
+///   `missing` (JSON object: method -> [keys]).
+public enum Shards {
+    public static func write(_ evaluation: Evaluation, to path: String) throws {
+        var writer = SafetensorsWriter()
+        let k = evaluation.space.count
+        for method in evaluation.methods {
+            let c = evaluation.counts[method]!
+            writer.add("confusion.\(method)", c.confusion.counts, shape: [k, k + 1])
+            writer.add("band.\(method)", c.bandConfusion.counts, shape: [k, k + 1])
+            if let f = c.flips, let b = c.bandFlips {
+                writer.add("flips.\(method)", [f.fixed, f.broken, f.changedWrong, b.fixed, b.broken, b.changedWrong], shape: [2, 3])
+            }
+        }
+        let frames = JSONValue.object(evaluation.methods.map { method in
+            (method, .array(evaluation.counts[method]!.frames.map { .array([.string($0.key), .number($0.meanIoU.isNaN ? -1 : $0.meanIoU)]) }))
+        })
+        writer.metadata = [
+            "segscope_shard": "1",
+            "label_space": evaluation.space.name,
+            "classes": JSONValue.array(evaluation.space.classNames.map { .string($0) }).serialized,
+            "methods": JSONValue.array(evaluation.methods.map { .string($0) }).serialized,
+            "reference": evaluation.reference ?? "",
+            "band": String(evaluation.band),
+            "files": JSONValue.array(evaluation.files.map { .string($0) }).serialized,
+            "frames": frames.serialized,
+            "missing": JSONValue.object(evaluation.missing.sorted { $0.key < $1.key }.map { ($0.key, .array($0.value.map { .string($0) })) }).serialized,
+        ]
+        try writer.write(to: path)
+    }
+
+    public static func read(path: String, space: LabelSpace? = nil) throws -> Evaluation {
+        let file = try SafetensorsFile(path: path)
+        func bad(_ problem: String) -> EvaluationError { .shard(path: path, problem: problem) }
+        let meta = file.metadata
+        guard meta["segscope_shard"] == "1" else { throw bad("not a segscope confusion shard") }
+        func list(_ key: String) throws -> [String] {
+            guard let text = meta[key], let items = (try? JSON.parse(text))?.array else { throw bad("metadata '\(key)' is not a JSON list") }
+            return items.compactMap(\.string)
+        }
+        let spaceName = meta["label_space"] ?? ""
+        let resolved = space ?? LabelSpace.named(spaceName)
+        guard let resolved else { throw bad("label space '\(spaceName)' is not built in; pass --label-space with its theme") }
+        guard try list("classes") == resolved.classNames else { throw bad("classes differ from label space \(resolved.name)") }
+        let methods = try list("methods")
+        let k = resolved.count
+        let referenceText = meta["reference"] ?? ""
+        var counts: [String: MethodCounts] = [:]
+        let frameTable = (try? JSON.parse(meta["frames"] ?? "{}")) ?? .object([])
+        for method in methods {
+            var c = MethodCounts(classes: k, withFlips: file.tensor("flips.\(method)") != nil)
+            for (name, shape) in [("confusion.\(method)", [k, k + 1]), ("band.\(method)", [k, k + 1])] {
+                guard let t = file.tensor(name), t.shape == shape else { throw bad("tensor \(name) missing or not [\(k), \(k + 1)]") }
+            }
+            c.confusion = ConfusionMatrix(classes: k, counts: try file.int64s("confusion.\(method)"))
+            c.bandConfusion = ConfusionMatrix(classes: k, counts: try file.int64s("band.\(method)"))
+            if file.tensor("flips.\(method)") != nil {
+                let f = try file.int64s("flips.\(method)")
+                guard f.count == 6 else { throw bad("tensor flips.\(method) is not [2, 3]") }
+                c.flips = FlipCounts(fixed: f[0], broken: f[1], changedWrong: f[2])
+                c.bandFlips = FlipCounts(fixed: f[3], broken: f[4], changedWrong: f[5])
+            }
+            c.frames = (frameTable[method]?.array ?? []).compactMap { pair in
+                guard let items = pair.array, items.count == 2, let key = items[0].string, let v = items[1].number else { return nil }
+                return FrameScore(key: key, meanIoU: v < 0 ? .nan : v)
+            }
+            counts[method] = c
+        }
+        var missing: [String: [String]] = [:]
+        for (method, keys) in (try? JSON.parse(meta["missing"] ?? "{}"))?.object ?? [] { missing[method] = keys.array?.compactMap(\.string) ?? [] }
+        return Evaluation(space: resolved, methods: methods, reference: referenceText.isEmpty ? nil : referenceText,
+                          band: Int(meta["band"] ?? "") ?? 0, counts: counts, files: try list("files"), missing: missing, notes: [])
+    }
+
+    /// Merges shards made with the same label space, methods and band over disjoint frames.
+    public static func merge(_ shards: [(path: String, evaluation: Evaluation)]) throws -> Evaluation {
+        guard var merged = shards.first?.evaluation else { throw EvaluationError.noMethods }
+        var seen = Set(merged.files)
+        for (path, shard) in shards.dropFirst() {
+            guard shard.space.name == merged.space.name, shard.methods == merged.methods,
+                  shard.reference == merged.reference, shard.band == merged.band else {
+                throw EvaluationError.shard(path: path, problem: "label space, methods, reference or band differ from \(shards[0].path)")
+            }
+            if let repeated = shard.files.first(where: { seen.contains($0) }) {
+                throw EvaluationError.shard(path: path, problem: "frame \(repeated) is already in another shard")
+            }
+            seen.formUnion(shard.files)
+            for method in merged.methods { merged.counts[method]!.merge(shard.counts[method]!) }
+            merged.files += shard.files
+            for (method, keys) in shard.missing { merged.missing[method, default: []] += keys }
+        }
+        return merged
+    }
+}
+
+extension FlipCounts {
+    public init(fixed: Int64, broken: Int64, changedWrong: Int64) {
+        self.init()
+        self.fixed = fixed
+        self.broken = broken
+        self.changedWrong = changedWrong
+    }
+}

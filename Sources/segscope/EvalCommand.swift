@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+import SegDataset
+import SegEval
+import SegFormats
+
+extension Report.Format: ExpressibleByArgument {}
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Per-class IoU tables of one or more methods, as cityscapesScripts computes them.",
+        subcommands: [EvalRun.self, EvalMerge.self],
+        defaultSubcommand: EvalRun.self
+    )
+}
+
+struct ReportOptions: ParsableArguments {
+    @Option(help: "Output: text, markdown, csv or json (json on stdout only).")
+    var format: Report.Format = .text
+    @Flag(help: "Also print each method's row-normalised confusion matrix.")
+    var confusion = false
+
+    func print(_ evaluation: Evaluation) {
+        let styled = format == .text && isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        let report = Report(evaluation, styled: styled)
+        var out = report.render(format)
+        if confusion && format != .json {
+            for method in evaluation.methods { out += "\n" + report.confusionTable(method) }
+        }
+        Swift.print(out, terminator: "")
+    }
+}
+
+func warn(_ text: String) {
+    FileHandle.standardError.write(Data("segscope: warning: \(text)\n".utf8))
+}
+
+struct EvalRun: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Evaluate predictions against ground truth (the default of `segscope eval`).",
+        discussion: """
+            GT ignore pixels do not count; a prediction outside the evaluated classes counts as a false negative. \
+            mIoU comes from the dataset-wide confusion matrix. Frames without a prediction are reported and skipped \
+            (--strict makes that an error).
+            """
+    )
+
+    @OptionGroup var dataset: DatasetArguments
+    @OptionGroup var report: ReportOptions
+    @Option(help: "Boundary band half-width in full-resolution pixels (0 = none).")
+    var band = 3
+    @Option(name: .customLong("save-confusion"), help: "Write the confusion counts to this shard file (safetensors) for `segscope eval merge`.")
+    var saveConfusion: String?
+    @Flag(help: "Fail if any method lacks a prediction for a frame with ground truth.")
+    var strict = false
+
+    func validate() throws {
+        guard band >= 0 else { throw ValidationError("--band must be >= 0") }
+    }
+
+    func run() throws {
+        let data = try dataset.open()
+        var options = EvaluationOptions()
+        options.band = band
+        options.strict = strict
+        Interruption.shared.install()
+        let progress = ProgressLine(label: "eval")
+        let evaluation = try Evaluator.run(data, options: options, progress: { progress.update($0, $1) },
+                                           cancelled: { Interruption.shared.requested })
+        progress.finish()
+        for note in evaluation.notes { warn(note) }
+        for (method, keys) in evaluation.missing.sorted(by: { $0.key < $1.key }) {
+            warn("method '\(method)' has no prediction for \(keys.count) frame(s) with ground truth, e.g. \(keys.prefix(3).joined(separator: ", ")); they are left out of its scores")
+        }
+        if let saveConfusion { try Shards.write(evaluation, to: saveConfusion) }
+        report.print(evaluation)
+    }
+}
+
+struct EvalMerge: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Merge confusion shards written with --save-confusion and print the same tables."
+    )
+
+    @Argument(help: "Shard files.")
+    var shards: [String]
+    @OptionGroup var report: ReportOptions
+    @Option(name: .customLong("save-confusion"), help: "Also write the merged counts as one shard.")
+    var saveConfusion: String?
+
+    func validate() throws {
+        guard !shards.isEmpty else { throw ValidationError("give at least one shard file") }
+    }
+
+    func run() throws {
+        let merged = try Shards.merge(try shards.map { ($0, try Shards.read(path: $0)) })
+        if let saveConfusion { try Shards.write(merged, to: saveConfusion) }
+        report.print(merged)
+    }
+}
