@@ -20,7 +20,9 @@ let package = Package(
         // System libraries from Debian (see `make setup`).
         .systemLibrary(name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"])]),
-        .systemLibrary(name: "CNCursesW", path: "Sources/CNCursesW", pkgConfig: "ncursesw",
+        // No pkgConfig for ncursesw: its cflags only repeat the feature macros
+        // that shim.h defines, and SwiftPM warns about them on every build.
+        .systemLibrary(name: "CNCursesW", path: "Sources/CNCursesW",
                        providers: [.apt(["libncursesw5-dev"])]),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
@@ -32,11 +34,15 @@ let package = Package(
         .target(name: "SegLabels", dependencies: ["SegFormats", "TOMLKit"]),
         .target(name: "SegDataset", dependencies: ["SegFormats", "SegLabels", "TOMLKit"]),
         .target(name: "SegEval", dependencies: ["SegLabels", "SegDataset"]),
+        // The viewer: state -> pure compositor -> cells (SegView); the one type that
+        // owns the terminal (SegTerminal).
+        .target(name: "SegView", dependencies: ["SegFormats", "SegLabels", "SegDataset", "SegEval"]),
+        .target(name: "SegTerminal", dependencies: ["SegView", "SegLabels", "SegFormats", "CNCursesW"]),
         // Synthetic street video with ground truth and backbone-like features.
         .target(name: "SegSynth", dependencies: ["SegFormats", "SegLabels"],
                 exclude: ["CityscapesPrototypes.LICENSE"]),
         .executableTarget(name: "segscope", dependencies: [
-            "SegFormats", "SegLabels", "SegDataset", "SegSynth", "SegEval",
+            "SegFormats", "SegLabels", "SegDataset", "SegSynth", "SegEval", "SegView", "SegTerminal",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -3,3 +3,29 @@
 #define NCURSES_WIDECHAR 1
 #include <ncursesw/curses.h>
 #include <locale.h>
+#include <wchar.h>
+
+// ncurses defines these as macros, which Swift cannot import; inline
+// functions give them names.
+static inline int segscope_key_resize(void) { return KEY_RESIZE; }
+static inline int segscope_key_mouse(void) { return KEY_MOUSE; }
+static inline int segscope_key_left(void) { return KEY_LEFT; }
+static inline int segscope_key_right(void) { return KEY_RIGHT; }
+static inline int segscope_key_up(void) { return KEY_UP; }
+static inline int segscope_key_down(void) { return KEY_DOWN; }
+static inline int segscope_key_home(void) { return KEY_HOME; }
+static inline int segscope_key_end(void) { return KEY_END; }
+static inline int segscope_key_next_page(void) { return KEY_NPAGE; }
+static inline int segscope_key_previous_page(void) { return KEY_PPAGE; }
+static inline int segscope_key_backspace(void) { return KEY_BACKSPACE; }
+static inline int segscope_key_enter(void) { return KEY_ENTER; }
+static inline int segscope_key_code_yes(void) { return KEY_CODE_YES; }
+static inline mmask_t segscope_button1_mask(void) { return BUTTON1_CLICKED | BUTTON1_PRESSED; }
+static inline attr_t segscope_attr_bold(void) { return A_BOLD; }
+static inline attr_t segscope_attr_reverse(void) { return A_REVERSE; }
+static inline attr_t segscope_attr_normal(void) { return A_NORMAL; }
+// ncurses globals, read through functions so Swift 6 does not treat them as
+// shared mutable state (only the UI thread calls curses).
+static inline WINDOW *segscope_stdscr(void) { return stdscr; }
+static inline int segscope_colors(void) { return COLORS; }
+static inline int segscope_color_pairs(void) { return COLOR_PAIRS; }

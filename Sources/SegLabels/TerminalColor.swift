@@ -37,7 +37,7 @@ public enum TerminalPalette {
     static func distance(_ a: RGB, _ b: RGB) -> Int {
         let rMean = (Int(a.r) + Int(b.r)) / 2
         let dr = Int(a.r) - Int(b.r), dg = Int(a.g) - Int(b.g), db = Int(a.b) - Int(b.b)
-        return ((512 + rMean) * dr * dr >> 8) + 4 * dg * dg + ((767 - rMean) * db * db >> 8)
+        return (((512 + rMean) * dr * dr) >> 8) + 4 * dg * dg + (((767 - rMean) * db * db) >> 8)
     }
 
     /// Nearest xterm-256 colour among the cube and the gray ramp (16...255).

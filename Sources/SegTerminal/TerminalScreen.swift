@@ -1,0 +1,185 @@
+import CNCursesW
+import Foundation
+import SegFormats
+import SegLabels
+import SegView
+
+/// The only type that talks to the terminal. It paints `CellGrid`s through
+/// ncurses, sending only the cells that changed since the last paint, and
+/// maps RGB to what the terminal can show: direct colour when terminfo
+/// offers it, else the nearest xterm-256 or ANSI-8 colour, else monochrome
+/// shading.
+public final class TerminalScreen {
+    public let depth: ColorDepth
+    private var previous: CellGrid?
+    private var pairs: [UInt64: Int32] = [:]
+    private var nextPair: Int32 = 1
+    private var colors: [UInt32: Int32] = [:]
+    private let background: RGB
+    private var open = true
+
+    public private(set) var width: Int
+    public private(set) var height: Int
+
+    /// Starts curses. `requested` is the environment's colour depth; it is
+    /// lowered to what the terminal reports.
+    public init(requested: ColorDepth, background: RGB) {
+        self.background = background
+        setlocale(LC_ALL, "")
+        initscr()
+        cbreak()
+        noecho()
+        nonl()
+        keypad(segscope_stdscr(), true)
+        curs_set(0)
+        set_escdelay(25)
+        wtimeout(segscope_stdscr(), 40)
+        mousemask(segscope_button1_mask(), nil)
+        var depth = requested
+        if depth != .monochrome && has_colors() {
+            start_color()
+            use_default_colors()
+            if segscope_colors() >= 0x100_0000 { depth = .trueColor }
+            else if depth == .trueColor { depth = segscope_colors() >= 256 ? .xterm256 : .ansi8 }
+            else if segscope_colors() < 256 && depth == .xterm256 { depth = .ansi8 }
+        } else {
+            depth = .monochrome
+        }
+        self.depth = depth
+        width = Int(getmaxx(segscope_stdscr()))
+        height = Int(getmaxy(segscope_stdscr()))
+        TerminalScreen.active = true
+        atexit { if TerminalScreen.active { endwin() } }
+    }
+
+    /// Set while curses owns the terminal, so an exit path restores it.
+    nonisolated(unsafe) static var active = false
+
+    public func close() {
+        guard open else { return }
+        open = false
+        endwin()
+        TerminalScreen.active = false
+    }
+
+    deinit { close() }
+
+    /// Re-reads the size after a resize and forgets what is on screen.
+    public func resized() {
+        width = Int(getmaxx(segscope_stdscr()))
+        height = Int(getmaxy(segscope_stdscr()))
+        previous = nil
+        wclear(segscope_stdscr())
+    }
+
+    public func paint(_ grid: CellGrid) {
+        let full = previous == nil || previous!.width != grid.width || previous!.height != grid.height
+        for y in 0..<min(grid.height, height) {
+            for x in 0..<min(grid.width, width) {
+                let cell = grid[x, y]
+                if !full && previous![x, y] == cell { continue }
+                put(cell, x: x, y: y)
+            }
+        }
+        previous = grid
+        wnoutrefresh(segscope_stdscr())
+        doupdate()
+    }
+
+    private func colorNumber(_ c: RGB) -> Int32 {
+        switch depth {
+        case .trueColor: return Int32(c.packed)
+        case .xterm256:
+            if let known = colors[c.packed] { return known }
+            let n = Int32(TerminalPalette.nearestXterm256(c))
+            colors[c.packed] = n
+            return n
+        case .ansi8: return Int32(TerminalPalette.nearestAnsi8(c))
+        case .monochrome: return -1
+        }
+    }
+
+    private func pair(_ fg: RGB, _ bg: RGB) -> Int32 {
+        let f = colorNumber(fg), b = colorNumber(bg)
+        let key = UInt64(UInt32(bitPattern: f)) << 32 | UInt64(UInt32(bitPattern: b))
+        if let known = pairs[key] { return known }
+        if nextPair >= segscope_color_pairs() - 1 {
+            // Out of pairs: start over and repaint everything with fresh pairs.
+            pairs.removeAll()
+            nextPair = 1
+            previous = nil
+        }
+        let n = nextPair
+        nextPair += 1
+        init_extended_pair(n, f, b)
+        pairs[key] = n
+        return n
+    }
+
+    private static let shades: [Character] = [" ", "░", "▒", "▓", "█"]
+
+    private func put(_ cell: Cell, x: Int, y: Int) {
+        var glyph = cell.glyph
+        var attributes = cell.bold ? segscope_attr_bold() : segscope_attr_normal()
+        var pairNumber: Int32 = 0
+        if depth == .monochrome {
+            if cell.isPixel {
+                let luma = (Self.luma(cell.foreground) + Self.luma(cell.background)) / 2
+                glyph = Self.shades[min(4, luma * 5 / 256)]
+            } else if cell.background != background {
+                attributes |= segscope_attr_reverse()
+            }
+        } else {
+            pairNumber = pair(cell.foreground, cell.background)
+        }
+        var wide = Array(String(glyph).unicodeScalars.map { wchar_t(bitPattern: $0.value) }) + [0]
+        var character = cchar_t()
+        var extended = pairNumber
+        setcchar(&character, &wide, attributes, 0, &extended)
+        mvwadd_wch(segscope_stdscr(), Int32(y), Int32(x), &character)
+    }
+
+    static func luma(_ c: RGB) -> Int { (299 * Int(c.r) + 587 * Int(c.g) + 114 * Int(c.b)) / 1000 }
+
+    public enum Event: Equatable {
+        case key(Key)
+        case resize
+    }
+
+    /// The next key or resize, or nil after the read timeout.
+    public func nextEvent() -> Event? {
+        var value: wint_t = 0
+        let status = wget_wch(segscope_stdscr(), &value)
+        if status == ERR { return nil }
+        let code = Int32(bitPattern: value)
+        if status == segscope_key_code_yes() {
+            switch code {
+            case segscope_key_resize(): return .resize
+            case segscope_key_left(): return .key(.left)
+            case segscope_key_right(): return .key(.right)
+            case segscope_key_up(): return .key(.up)
+            case segscope_key_down(): return .key(.down)
+            case segscope_key_home(): return .key(.home)
+            case segscope_key_end(): return .key(.end)
+            case segscope_key_next_page(): return .key(.pageDown)
+            case segscope_key_previous_page(): return .key(.pageUp)
+            case segscope_key_backspace(): return .key(.backspace)
+            case segscope_key_enter(): return .key(.enter)
+            case segscope_key_mouse():
+                var event = MEVENT()
+                guard getmouse(&event) == OK else { return nil }
+                return .key(.click(column: Int(event.x), row: Int(event.y)))
+            default: return nil
+            }
+        }
+        switch code {
+        case 9: return .key(.tab)
+        case 10, 13: return .key(.enter)
+        case 27: return .key(.escape)
+        case 8, 127: return .key(.backspace)
+        default:
+            guard let scalar = Unicode.Scalar(UInt32(bitPattern: code)), code >= 32 else { return nil }
+            return .key(.character(Character(scalar)))
+        }
+    }
+}

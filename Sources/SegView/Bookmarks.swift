@@ -1,0 +1,64 @@
+import Foundation
+import SegFormats
+
+/// Frames a user marked, with notes. The file is JSON, rewritten atomically
+/// on every change:
+/// `{"bookmarks": [{"key": "<frame key>", "note": "<text>", "created": "<ISO 8601>"}, ...]}`
+public struct Bookmarks: Sendable, Equatable {
+    public struct Entry: Sendable, Equatable {
+        public var key: String
+        public var note: String
+        public var created: String
+        public init(key: String, note: String, created: String) {
+            self.key = key
+            self.note = note
+            self.created = created
+        }
+    }
+
+    public let path: String
+    public private(set) var entries: [Entry] = []
+
+    public init(path: String) { self.path = path }
+
+    /// Reads the file; a missing file is an empty list.
+    public static func load(path: String) throws -> Bookmarks {
+        var bookmarks = Bookmarks(path: path)
+        guard FileManager.default.fileExists(atPath: path) else { return bookmarks }
+        let bytes = try MappedFile(path: path).withBytes { Array($0) }
+        let root: JSONValue
+        do { root = try bytes.withUnsafeBytes { try JSON.parse($0) } } catch {
+            throw FormatError.malformed(path: path, format: "bookmarks JSON", problem: "\(error)")
+        }
+        guard let list = root["bookmarks"]?.array else {
+            throw FormatError.malformed(path: path, format: "bookmarks JSON", problem: "no \"bookmarks\" list")
+        }
+        for item in list {
+            guard let key = item["key"]?.string else {
+                throw FormatError.malformed(path: path, format: "bookmarks JSON", problem: "an entry has no \"key\"")
+            }
+            bookmarks.entries.append(Entry(key: key, note: item["note"]?.string ?? "", created: item["created"]?.string ?? ""))
+        }
+        return bookmarks
+    }
+
+    public var keys: Set<String> { Set(entries.map(\.key)) }
+
+    /// Adds (or replaces the note of) a bookmark and saves at once.
+    public mutating func mark(_ key: String, note: String, now: Date = Date()) throws {
+        let created = ISO8601DateFormatter().string(from: now)
+        if let i = entries.firstIndex(where: { $0.key == key }) {
+            entries[i].note = note
+        } else {
+            entries.append(Entry(key: key, note: note, created: created))
+        }
+        try save()
+    }
+
+    public func save() throws {
+        let json = JSONValue.object([("bookmarks", .array(entries.map {
+            .object([("key", .string($0.key)), ("note", .string($0.note)), ("created", .string($0.created))])
+        }))])
+        try AtomicFile.write(json.pretty + "\n", to: path)
+    }
+}

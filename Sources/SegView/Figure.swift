@@ -1,0 +1,69 @@
+import SegFormats
+
+/// A full-resolution figure of the current frame's panes, side by side with
+/// captions (like the paper's qualitative figures), written as an RGB PNG.
+public enum Figure {
+    public static let columns = 3
+    static let gap = 8, captionHeight = 30, scale = 2
+
+    public static func write(model: ViewModel, to path: String) throws {
+        let image = try render(model: model)
+        try PNG.write(PNGImage(width: image.width, height: image.height, colorType: .rgb, bitDepth: 8, samples: .eight(image.rgb)), to: path)
+    }
+
+    public static func render(model: ViewModel) throws -> (width: Int, height: Int, rgb: [UInt8]) {
+        guard let frame = model.frame, frame.width > 0 else {
+            throw FormatError.unsupported(path: model.frameKeys.first ?? "frame", problem: "nothing to draw: \(model.frame?.error ?? "frame not loaded")")
+        }
+        let compositor = Compositor(model: model, width: 200, height: 60)
+        let w = frame.width, h = frame.height
+        let full = Viewport(x0: 0, y0: 0, x1: Float(w), y1: Float(h))
+        var panes: [(title: String, pixels: [RGB])] = []
+        for pane in model.panes {
+            if case .success(let result) = compositor.panePixels(pane, frame: frame, viewport: full, size: (w, h)) {
+                panes.append((pane.title, result.pixels))
+            }
+        }
+        guard !panes.isEmpty else {
+            throw FormatError.unsupported(path: frame.key, problem: "no pane can be drawn for this frame")
+        }
+        let columns = min(Figure.columns, panes.count), rows = (panes.count + columns - 1) / columns
+        let width = columns * w + (columns + 1) * gap
+        let height = rows * (h + captionHeight) + (rows + 1) * gap
+        var rgb = [UInt8](repeating: 255, count: width * height * 3)
+        for (i, pane) in panes.enumerated() {
+            let left = gap + (i % columns) * (w + gap)
+            let top = gap + (i / columns) * (h + captionHeight + gap)
+            drawText(pane.title, x: left, y: top + 4, into: &rgb, width: width, height: height)
+            for y in 0..<h {
+                for x in 0..<w {
+                    let c = pane.pixels[y * w + x]
+                    let o = ((top + captionHeight + y) * width + left + x) * 3
+                    rgb[o] = c.r; rgb[o + 1] = c.g; rgb[o + 2] = c.b
+                }
+            }
+        }
+        return (width, height, rgb)
+    }
+
+    static func drawText(_ text: String, x: Int, y: Int, into rgb: inout [UInt8], width: Int, height: Int) {
+        var cursor = x
+        for scalar in text.unicodeScalars {
+            let code = Int(scalar.value)
+            let glyph = code >= 32 && code < 127 ? BitmapFont.glyphs[code - 32] : BitmapFont.glyphs[Int(("?" as Unicode.Scalar).value) - 32]
+            for (row, mask) in glyph.enumerated() {
+                for column in 0..<BitmapFont.width where mask & (1 << (5 - column)) != 0 {
+                    for dy in 0..<scale {
+                        for dx in 0..<scale {
+                            let px = cursor + column * scale + dx, py = y + row * scale + dy
+                            guard px < width, py < height else { continue }
+                            let o = (py * width + px) * 3
+                            rgb[o] = 0; rgb[o + 1] = 0; rgb[o + 2] = 0
+                        }
+                    }
+                }
+            }
+            cursor += BitmapFont.width * scale
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import Dispatch
+import SegDataset
+import SegEval
+import SegFormats
+import Synchronization
+
+/// Decoded frames, loaded off the UI thread and kept within a memory budget
+/// (least recently used frames are dropped first).
+public final class FrameCache: Sendable {
+    struct State {
+        var frames: [Int: FrameData] = [:]
+        var lastUse: [Int: UInt64] = [:]
+        var pending: Set<Int> = []
+        var clock: UInt64 = 0
+        var bytes = 0
+    }
+
+    private let state = Mutex(State())
+    private let loader: FrameLoader
+    private let records: [FrameRecord]
+    private let methods: [String]
+    private let classes: Int
+    private let budget: Int
+    private let queue = DispatchQueue(label: "segscope.frames", qos: .userInitiated, attributes: .concurrent)
+    private let slots = DispatchSemaphore(value: 2)
+
+    public init(dataset: Dataset, budgetBytes: Int) {
+        loader = FrameLoader(dataset: dataset)
+        records = dataset.frames
+        methods = dataset.methods
+        classes = dataset.space.count
+        budget = budgetBytes
+    }
+
+    public var count: Int { records.count }
+
+    /// The frame if loaded; otherwise starts loading it and returns nil.
+    public func frame(_ index: Int) -> FrameData? {
+        let hit = state.withLock { s -> FrameData? in
+            s.clock += 1
+            if s.frames[index] != nil { s.lastUse[index] = s.clock }
+            return s.frames[index]
+        }
+        if hit == nil { request(index) }
+        return hit
+    }
+
+    public func request(_ index: Int) {
+        guard records.indices.contains(index) else { return }
+        let start = state.withLock { s -> Bool in
+            guard s.frames[index] == nil, !s.pending.contains(index) else { return false }
+            s.pending.insert(index)
+            return true
+        }
+        guard start else { return }
+        let record = records[index], loader = loader, methods = methods, classes = classes
+        queue.async { [self] in
+            slots.wait()
+            let data = FrameData.load(record, loader: loader, methods: methods, classes: classes)
+            slots.signal()
+            store(index, data)
+        }
+    }
+
+    /// Blocks until frame `index` is loaded (headless rendering, tests).
+    public func load(_ index: Int) -> FrameData {
+        if let data = state.withLock({ $0.frames[index] }) { return data }
+        let data = FrameData.load(records[index], loader: loader, methods: methods, classes: classes)
+        store(index, data)
+        return data
+    }
+
+    private func store(_ index: Int, _ data: FrameData) {
+        state.withLock { s in
+            s.pending.remove(index)
+            s.clock += 1
+            s.frames[index] = data
+            s.lastUse[index] = s.clock
+            s.bytes += data.bytes
+            while s.bytes > budget && s.frames.count > 1 {
+                guard let oldest = s.lastUse.filter({ $0.key != index }).min(by: { $0.value < $1.value })?.key else { break }
+                s.bytes -= s.frames[oldest]?.bytes ?? 0
+                s.frames[oldest] = nil
+                s.lastUse[oldest] = nil
+            }
+        }
+    }
+
+    public var isLoading: Bool { state.withLock { !$0.pending.isEmpty } }
+}
+
+/// Per-frame confusion matrices of a whole sequence, computed in the
+/// background (ground truth and predictions only, no images) for the
+/// sparklines and the cumulative IoU panel.
+public final class SequenceStatistics: Sendable {
+    private let results = Mutex<[Int: [[String: ConfusionMatrix]?]]>([:])
+    private let started = Mutex<Set<Int>>([])
+    private let dataset: Dataset
+
+    public init(dataset: Dataset) { self.dataset = dataset }
+
+    /// Per frame of sequence `s`: each method's confusion (nil: no ground truth). Nil until computed.
+    public func matrices(sequence s: Int) -> [[String: ConfusionMatrix]?]? {
+        if let done = results.withLock({ $0[s] }) { return done }
+        let begin = started.withLock { $0.insert(s).inserted }
+        if begin {
+            let dataset = dataset
+            DispatchQueue.global(qos: .utility).async { [self] in
+                let value = SequenceStatistics.compute(dataset: dataset, sequence: s)
+                results.withLock { $0[s] = value }
+            }
+        }
+        return nil
+    }
+
+    /// Blocking variant for headless use.
+    public func compute(sequence s: Int) -> [[String: ConfusionMatrix]?] {
+        if let done = results.withLock({ $0[s] }) { return done }
+        let value = SequenceStatistics.compute(dataset: dataset, sequence: s)
+        results.withLock { $0[s] = value }
+        return value
+    }
+
+    static func compute(dataset: Dataset, sequence s: Int) -> [[String: ConfusionMatrix]?] {
+        let loader = FrameLoader(dataset: dataset)
+        let frames = dataset.sequences[s].frames
+        let out = Mutex([[String: ConfusionMatrix]?](repeating: nil, count: frames.count))
+        parallelFor(frames.count) { f in
+            guard let gt = try? loader.groundTruth(frames[f]) else { return }
+            var perMethod: [String: ConfusionMatrix] = [:]
+            for method in dataset.methods {
+                guard let p = try? loader.prediction(frames[f], method: method, size: (gt.map.width, gt.map.height)) else { continue }
+                var m = ConfusionMatrix(classes: dataset.space.count)
+                m.add(groundTruth: gt.map, prediction: p.map)
+                perMethod[method] = m
+            }
+            out.withLock { $0[f] = perMethod }
+        }
+        return out.withLock { $0 }
+    }
+}
