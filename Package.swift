@@ -54,6 +54,7 @@ let package = Package(
         .testTarget(name: "SegDatasetTests", dependencies: ["SegDataset", "SegTestSupport"]),
         .testTarget(name: "SegSynthTests", dependencies: ["SegSynth", "SegTestSupport"]),
         .testTarget(name: "SegEvalTests", dependencies: ["SegEval", "SegTestSupport"]),
+        .testTarget(name: "SegViewTests", dependencies: ["SegView", "SegSynth", "SegTestSupport"]),
         // Runs the built `segscope` binary as a user would.
         .testTarget(name: "SegscopeCLITests", dependencies: ["SegTestSupport", "SegFormats"]),
     ],

@@ -4,6 +4,8 @@
 #include <ncursesw/curses.h>
 #include <locale.h>
 #include <wchar.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 // ncurses defines these as macros, which Swift cannot import; inline
 // functions give them names.
@@ -29,3 +31,12 @@ static inline attr_t segscope_attr_normal(void) { return A_NORMAL; }
 static inline WINDOW *segscope_stdscr(void) { return stdscr; }
 static inline int segscope_colors(void) { return COLORS; }
 static inline int segscope_color_pairs(void) { return COLOR_PAIRS; }
+
+// The terminal's size from the kernel (ioctl is variadic, so Swift cannot call it).
+static inline int segscope_terminal_size(int *rows, int *columns) {
+    struct winsize size;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) != 0) return -1;
+    *rows = size.ws_row;
+    *columns = size.ws_col;
+    return 0;
+}

@@ -64,6 +64,16 @@ public final class TerminalScreen {
 
     deinit { close() }
 
+    /// After SIGWINCH: tells curses the kernel's new size (curses then
+    /// queues a KEY_RESIZE, which arrives as `.resize`).
+    public func adoptTerminalSize() {
+        var rows: Int32 = 0, columns: Int32 = 0
+        guard segscope_terminal_size(&rows, &columns) == 0, rows > 0, columns > 0,
+              Int(rows) != height || Int(columns) != width else { return }
+        resizeterm(rows, columns)
+        resized()
+    }
+
     /// Re-reads the size after a resize and forgets what is on screen.
     public func resized() {
         width = Int(getmaxx(segscope_stdscr()))

@@ -6,16 +6,26 @@ import Synchronization
 
 /// The interactive viewer: reads keys, updates the controller, repaints.
 public enum Viewer {
-    /// Raised by SIGINT/SIGTERM through dispatch signal sources; the loop
-    /// polls it and leaves through the same path as `q`, restoring the terminal.
+    /// Raised by SIGINT, SIGTERM and SIGHUP (the terminal went away, e.g. an
+    /// SSH disconnect) through dispatch signal sources; the loop polls it and
+    /// leaves through the same path as `q`, restoring the terminal.
     static let stopRequested = Atomic<Bool>(false)
+    /// Raised by SIGWINCH. libdispatch leaves the signal blocked on the main
+    /// thread, so curses' own handler never runs; a signal source does.
+    static let resizeRequested = Atomic<Bool>(false)
 
     public static func run(_ controller: ViewerController, depth: ColorDepth) {
         var sources: [DispatchSourceSignal] = []
-        for number in [SIGINT, SIGTERM] {
+        for number in [SIGINT, SIGTERM, SIGHUP, SIGWINCH] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { Viewer.stopRequested.store(true, ordering: .relaxed) }
+            source.setEventHandler {
+                if number == SIGWINCH {
+                    Viewer.resizeRequested.store(true, ordering: .relaxed)
+                } else {
+                    Viewer.stopRequested.store(true, ordering: .relaxed)
+                }
+            }
             source.resume()
             sources.append(source)
         }
@@ -26,6 +36,10 @@ public enum Viewer {
         }
         var lastModelSignature = ""
         while !stopRequested.load(ordering: .relaxed) {
+            if resizeRequested.exchange(false, ordering: .relaxed) {
+                screen.adoptTerminalSize()
+                lastModelSignature = ""
+            }
             controller.screenSize = (screen.width, screen.height)
             let model = controller.model()
             // Repaint when something visible may have changed: the state, the

@@ -179,8 +179,9 @@ public struct Compositor: Sendable {
             if state.overlay, let source = frame.groundTruth ?? model.methods.lazy.compactMap({ frame.predictions[$0] }).first {
                 let ids = Downsample.majority(source.ids, width: w, height: h, viewport: v, outWidth: size.width, outHeight: size.height)
                 let a = min(max(state.opacity, 0), 1)
+                let table = (0..<256).map { classColor(UInt8($0)) }
                 for i in pixels.indices where ids[i] != LabelSpace.ignore {
-                    pixels[i] = Self.blend(pixels[i], classColor(ids[i]), a)
+                    pixels[i] = Self.blend(pixels[i], table[Int(ids[i])], a)
                 }
             }
         case .groundTruth:
@@ -262,7 +263,8 @@ public struct Compositor: Sendable {
     }
 
     func labelPixels(_ ids: [UInt8], _ w: Int, _ h: Int, _ v: Viewport, _ size: (width: Int, height: Int)) -> [RGB] {
-        Downsample.majority(ids, width: w, height: h, viewport: v, outWidth: size.width, outHeight: size.height).map(classColor)
+        let table = (0..<256).map { classColor(UInt8($0)) }
+        return Downsample.majority(ids, width: w, height: h, viewport: v, outWidth: size.width, outHeight: size.height).map { table[Int($0)] }
     }
 
     static func blend(_ a: RGB, _ b: RGB, _ t: Float) -> RGB {

@@ -88,6 +88,27 @@ public enum TestSupport {
         return stdout
     }
 
+    /// Runs a command that may leave a daemon behind (tmux new-session) and
+    /// waits for the command itself only. Foundation's Process can wait for
+    /// the daemon too, so this uses posix_spawn and waitpid; output goes to
+    /// /dev/null so the daemon holds no pipe of ours.
+    public static func runDetached(_ arguments: [String]) throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for fd in [STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO] {
+            posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY, 0)
+        }
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawnp(&pid, arguments[0], &actions, nil, &argv, environ)
+        guard spawned == 0 else { throw CommandFailure(description: "cannot start \(arguments[0]): \(String(cString: strerror(spawned)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        guard status == 0 else { throw CommandFailure(description: "\(arguments.prefix(2).joined(separator: " ")) exited with status \(status)") }
+    }
+
     public static func crc32(_ bytes: [UInt8]) -> UInt32 {
         var crc: UInt32 = 0xffff_ffff
         for b in bytes {

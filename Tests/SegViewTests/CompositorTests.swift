@@ -1,0 +1,144 @@
+import SegDataset
+import SegEval
+import SegFormats
+import SegLabels
+@testable import SegView
+import Testing
+
+/// Snapshot-style tests on cell grids built from frames made here.
+@Suite struct CompositorTests {
+    static let theme = Theme.builtIn(for: .cityscapes)
+
+    /// A 64x32 frame: road (0) on the left half, car (13) on the right; the
+    /// method "after" is more confident than "before" near the boundary on
+    /// the top half, less on the bottom half.
+    static func frame() -> FrameData {
+        let w = 64, h = 32
+        var data = FrameData(key: "k_000000_000000")
+        let gt = LabelMap(width: w, height: h, ids: (0..<(w * h)).map { $0 % w < 32 ? 0 : 13 })
+        data.groundTruth = gt
+        var wrong = gt
+        for y in 0..<h { wrong.ids[y * w + 31] = 13 } // one column flipped to car
+        data.predictions = ["before": wrong, "after": gt]
+        data.confidences["before"] = ConfidenceMap(width: w, height: h, values: [Float](repeating: 0.5, count: w * h))
+        data.confidences["after"] = ConfidenceMap(width: w, height: h, values: (0..<(w * h)).map { $0 / w < 16 ? 0.8 : 0.3 })
+        data.boundaryDistance = BoundaryBand.distance(gt, cap: 255)
+        for (method, p) in data.predictions {
+            var m = ConfusionMatrix(classes: 19)
+            m.add(groundTruth: gt, prediction: p)
+            data.confusion[method] = m
+        }
+        return data
+    }
+
+    static func model(_ state: ViewState = ViewState()) -> ViewModel {
+        var model = ViewModel(state: state, theme: theme, sequenceNames: ["k_000000"], frameKeys: ["k_000000_000000"],
+                              methods: ["before", "after"], reference: "before", hasGroundTruth: true, hasImages: false)
+        model.frame = frame()
+        return model
+    }
+
+    @Test func labelPanesShowTruePaletteColours() {
+        var state = ViewState()
+        state.layout = .single
+        state.singlePane = 0 // ground truth
+        let grid = Compositor(model: Self.model(state), width: 80, height: 24).compose()
+        let palette = Set([Self.theme.color(ofClass: 0), Self.theme.color(ofClass: 13), Self.theme.color(.background)])
+        let pixels = grid.cells.filter(\.isPixel)
+        #expect(pixels.count > 100)
+        #expect(pixels.allSatisfy { palette.contains($0.foreground) && palette.contains($0.background) })
+        #expect(pixels.contains { $0.foreground == Self.theme.color(ofClass: 13) })
+    }
+
+    @Test func confidenceChangeHighlightsBoundaryPixelsOnly() {
+        var state = ViewState()
+        state.mode = .confidence
+        state.layout = .single
+        state.tau = 0.1
+        state.radius = 2
+        let model = Self.model(state)
+        #expect(model.panes.first == .confidenceChange(before: "before", after: "after"))
+        let grid = Compositor(model: model, width: 140, height: 24).compose()
+        // Band of radius 2 around the boundary between columns 31 and 32: 6 columns x 16 rows each way.
+        #expect(grid.plainText.contains("↑96 ↓96"))
+        let up = Self.theme.color(.confidenceUp), down = Self.theme.color(.confidenceDown)
+        let pixels = grid.cells.filter(\.isPixel)
+        #expect(pixels.contains { $0.foreground == up } && pixels.contains { $0.background == down })
+        state.tau = 0.6
+        #expect(Compositor(model: Self.model(state), width: 140, height: 24).compose().plainText.contains("↑0 ↓0"))
+    }
+
+    @Test func flipMapCountsFixedPixels() {
+        var state = ViewState()
+        state.mode = .flips
+        state.layout = .single
+        let grid = Compositor(model: Self.model(state), width: 140, height: 24).compose()
+        #expect(grid.plainText.contains("fixed 32 broken 0 changed 0"))
+        #expect(grid.cells.contains { $0.isPixel && ($0.foreground == Self.theme.color(.fixed) || $0.background == Self.theme.color(.fixed)) })
+    }
+
+    @Test func gridLayoutTilesFourPanes() {
+        var model = Self.model()
+        model.methods = ["before", "after", "third"]
+        let layout = Compositor(model: model, width: 120, height: 40).layout()
+        #expect(layout.panes.count == 4)
+        #expect(Set(layout.panes.map(\.x)).count == 2 && Set(layout.panes.map(\.y)).count == 2)
+        var row = model.state
+        row.layout = .row
+        model.state = row
+        let rowLayout = Compositor(model: model, width: 120, height: 40).layout()
+        #expect(Set(rowLayout.panes.map(\.y)) == [0] && rowLayout.panes.count == 4)
+    }
+
+    @Test func iouPanelListsClassesAndDeltas() {
+        var state = ViewState()
+        state.showIoU = true
+        state.iouSort = .byDelta
+        let compositor = Compositor(model: Self.model(state), width: 140, height: 40)
+        let table = compositor.iouRows()!
+        #expect(table.rows.first!.delta > 0, "sorted by Δ: the improved class first")
+        let text = compositor.compose().plainText
+        #expect(text.contains("IoU % · this frame · sort delta"))
+        #expect(text.contains("road") && text.contains("car"))
+    }
+
+    @Test func focusDimsOtherClasses() {
+        var state = ViewState()
+        state.layout = .single
+        state.focusedClass = 13
+        let grid = Compositor(model: Self.model(state), width: 80, height: 24).compose()
+        #expect(!grid.cells.contains { $0.isPixel && $0.foreground == Self.theme.color(ofClass: 0) })
+        #expect(grid.cells.contains { $0.isPixel && $0.foreground == Self.theme.color(ofClass: 13) })
+    }
+
+    @Test func missingConfidencesAreExplained() {
+        var model = Self.model()
+        model.frame!.confidences = [:]
+        model.methods = ["stf", "mar"]
+        var state = model.state
+        state.mode = .confidence
+        model.state = state
+        // No pair can be formed without confidences unless named stf/mar; then the pane explains.
+        let text = Compositor(model: model, width: 120, height: 30).compose().plainText
+        #expect(text.contains("Δconf needs confidence maps of stf and mar"))
+    }
+
+    @Test func tooSmallTerminalSaysSo() {
+        let text = Compositor(model: Self.model(), width: 40, height: 10).compose().plainText
+        #expect(text.contains("Terminal too small"))
+    }
+
+    @Test func mouseClickMapsToImagePixel() {
+        var state = ViewState()
+        state.layout = .single
+        let compositor = Compositor(model: Self.model(state), width: 80, height: 24)
+        let pane = compositor.layout().panes[0]
+        let size = compositor.pixelSize(viewport: compositor.viewport(imageWidth: 64, imageHeight: 32), columns: pane.width - 1, rows: pane.height - 1)
+        let left = pane.x + (pane.width - 1 - size.width) / 2
+        let top = pane.y + 1 + (pane.height - 1 - (size.height + 1) / 2) / 2
+        let scale = Float(64) / Float(size.width)
+        let expected = ViewState.Point(x: Int((10.5) * scale), y: Int((6.5) * Float(32) / Float(size.height)))
+        #expect(compositor.imagePoint(column: left + 10, row: top + 3) == expected)
+        #expect(compositor.imagePoint(column: 0, row: 0) == nil, "the caption row is no pixel")
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import SegTestSupport
+import Testing
+
+/// The viewer as a person uses it: tmux runs it, send-keys types,
+/// capture-pane reads the screen.
+@Suite(.serialized) struct ViewerEndToEndTests {
+    final class Session {
+        let name = "segscope-test-\(UUID().uuidString.prefix(8))"
+        let exitFile: String
+
+        init(arguments: [String], width: Int = 200, height: Int = 60, environment: String = "env -u NO_COLOR TERM=xterm-256color") throws {
+            exitFile = try TestSupport.scratchDirectory() + "/exit"
+            let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("segscope").path
+            let command = "\(environment) \(binary) \(arguments.joined(separator: " ")); echo $? > \(exitFile); sleep 60"
+            try TestSupport.runDetached(["tmux", "new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", command])
+        }
+
+        deinit { _ = try? tmux(["kill-session", "-t", name]) }
+
+        @discardableResult
+        func tmux(_ arguments: [String]) throws -> String { try TestSupport.run("/usr/bin/env", ["tmux"] + arguments) }
+
+        func screen(colors: Bool = false) throws -> String { try tmux(["capture-pane", "-t", name, "-p"] + (colors ? ["-e"] : [])) }
+
+        func keys(_ keys: String...) throws { try tmux(["send-keys", "-t", name] + keys) }
+
+        /// Waits up to `seconds` for `text` to appear on screen.
+        func waitFor(_ text: String, seconds: Double = 10) throws -> Bool {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if try screen().contains(text) { return true }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            return false
+        }
+
+        func waitForAbsence(_ text: String, seconds: Double = 5) throws -> Bool {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if !(try screen().contains(text)) { return true }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            return false
+        }
+
+        func exitStatus(within seconds: Double) -> String? {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if let text = try? String(contentsOfFile: exitFile, encoding: .utf8) { return text.trimmingCharacters(in: .whitespacesAndNewlines) }
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+            return nil
+        }
+
+        var alternateScreen: Bool { ((try? tmux(["display-message", "-p", "-t", name, "#{alternate_on}"])) ?? "").hasPrefix("1") }
+    }
+
+    @Test func samplesSessionAsAPersonWouldUseIt() throws {
+        let session = try Session(arguments: ["view", TestSupport.repositoryRoot + "/samples"])
+        let opened = try session.waitFor("frame 1/12")
+        #expect(opened, "\((try? session.screen()) ?? "")")
+        #expect(try session.waitFor("▀"), "the frame is drawn once decoded")
+        let colored = try session.screen(colors: true)
+        #expect(colored.contains("▀") && colored.contains("38;5;"), "coloured half-block panes")
+        #expect(try session.screen().contains("ground truth"))
+        #expect(session.alternateScreen)
+
+        try session.keys("Right")
+        #expect(try session.waitFor("frame 2/12"))
+        try session.keys("?")
+        #expect(try session.waitFor("segscope keys"))
+        #expect(try session.screen().contains("q  Ctrl-C"))
+        try session.keys("Escape")
+        #expect(try session.waitForAbsence("segscope keys"))
+        #expect(try session.screen().contains("frame 2/12"))
+
+        try session.keys("i")
+        #expect(try session.waitFor("IoU"))
+        try session.keys("c")
+        #expect(try session.waitFor("Δconf"))
+        try session.keys("c", "v")
+        #expect(try session.waitFor("· row"))
+
+        try session.tmux(["resize-window", "-t", session.name, "-x", "50", "-y", "10"])
+        #expect(try session.waitFor("Terminal too small"))
+        try session.tmux(["resize-window", "-t", session.name, "-x", "200", "-y", "60"])
+        #expect(try session.waitFor("frame 2/12"))
+
+        let quitAt = Date()
+        try session.keys("q")
+        #expect(session.exitStatus(within: 1.0) == "0", "q exits with status 0 within a second")
+        #expect(Date().timeIntervalSince(quitAt) < 1.0)
+        #expect(!session.alternateScreen, "terminal restored")
+    }
+
+    @Test func noColorIsRespected() throws {
+        let session = try Session(arguments: ["view", TestSupport.repositoryRoot + "/samples"], environment: "env NO_COLOR=1 TERM=xterm-256color")
+        #expect(try session.waitFor("frame 1/12"))
+        #expect(try session.waitFor("▒"), "pixels shaded by brightness")
+        let colored = try session.screen(colors: true)
+        #expect(!colored.contains("38;5;") && !colored.contains("48;5;") && !colored.contains("38;2;"))
+        try session.keys("q")
+        #expect(session.exitStatus(within: 1.0) == "0")
+    }
+
+    @Test func ctrlCQuitsCleanly() throws {
+        let session = try Session(arguments: ["view", TestSupport.repositoryRoot + "/samples"])
+        #expect(try session.waitFor("frame 1/12"))
+        try session.keys("C-c")
+        #expect(session.exitStatus(within: 2) == "0")
+        #expect(!session.alternateScreen, "terminal restored")
+    }
+
+    @Test func sigtermRestoresTheTerminal() throws {
+        let session = try Session(arguments: ["view", TestSupport.repositoryRoot + "/samples"])
+        #expect(try session.waitFor("frame 1/12"))
+        let pid = try session.tmux(["display-message", "-p", "-t", session.name, "#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        // The pane runs a shell; its child is segscope.
+        let child = try TestSupport.run("/usr/bin/env", ["pgrep", "-P", pid, "segscope"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        try TestSupport.run("/bin/kill", ["-TERM", child])
+        #expect(session.exitStatus(within: 2) == "0")
+        #expect(!session.alternateScreen, "terminal restored")
+    }
+}
