@@ -83,6 +83,8 @@ struct RenderCommand: ParsableCommand {
         let controller = try viewer.controller(data)
         controller.go(sequence: s, frame: f)
         controller.screenSize = (cols, rows)
+        // Keys such as I act on the decoded frame: decode it first.
+        _ = controller.model(blocking: true)
         while controller.state.layout != layout { _ = controller.handle(.character("v")) }
         for token in keys.split(separator: " ") {
             switch token {
