@@ -5,13 +5,16 @@ PREFIX ?= /usr/local
 PYREF := $(CURDIR)/.build/pyref/bin/python3
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)/segscope
 
-.PHONY: setup setup-refs build release demo test bench install clean
+.PHONY: setup setup-refs setup-bench build release demo test bench install clean
 
 setup:
 	@scripts/setup.sh
 
 setup-refs:
 	@scripts/setup.sh --refs
+
+setup-bench:
+	@scripts/setup.sh --bench
 
 build: setup
 	$(SWIFT) build
@@ -26,7 +29,7 @@ test: setup-refs
 	$(SWIFT) build --build-tests
 	SEGSCOPE_PYTHON=$(PYREF) $(SWIFT) test
 
-bench: setup-refs release
+bench: setup-bench release
 	$(SWIFT) build -c release --product segscope-bench
 	SEGSCOPE_PYTHON=$(PYREF) $(shell $(SWIFT) build -c release --show-bin-path)/segscope-bench
 

@@ -30,6 +30,9 @@ let package = Package(
         // error code here and never a longjmp through Swift frames.
         .target(name: "CPNGShim", dependencies: ["CLibPNG"], path: "Sources/CPNGShim"),
 
+        // glibc's mallopt, which Swift's Glibc module does not export.
+        .target(name: "CMallocTuning", path: "Sources/CMallocTuning"),
+
         .target(name: "SegFormats", dependencies: ["CPNGShim"]),
         .target(name: "SegLabels", dependencies: ["SegFormats", "TOMLKit"]),
         .target(name: "SegDataset", dependencies: ["SegFormats", "SegLabels", "TOMLKit"]),
@@ -42,11 +45,14 @@ let package = Package(
         .target(name: "SegSynth", dependencies: ["SegFormats", "SegLabels"],
                 exclude: ["CityscapesPrototypes.LICENSE"]),
         .executableTarget(name: "segscope", dependencies: [
-            "SegFormats", "SegLabels", "SegDataset", "SegSynth", "SegEval", "SegView", "SegTerminal",
+            "SegFormats", "SegLabels", "SegDataset", "SegSynth", "SegEval", "SegView", "SegTerminal", "CMallocTuning",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .target(name: "SegTestSupport", path: "Tests/SegTestSupport"),
+        // `make bench`: figures against peers measured in the same run.
+        .executableTarget(name: "segscope-bench", dependencies: ["SegFormats", "SegLabels", "SegDataset", "SegSynth", "SegEval", "SegView", "CMallocTuning"]),
+
         .testTarget(name: "SegFormatsTests", dependencies: ["SegFormats", "SegTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "SegLabelsTests", dependencies: ["SegLabels", "SegTestSupport"],

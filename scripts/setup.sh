@@ -3,10 +3,12 @@
 #   scripts/setup.sh          system libraries and tools (Debian packages)
 #   scripts/setup.sh --refs   also the Python references the tests compare
 #                             against, in a private venv at .build/pyref
+#   scripts/setup.sh --bench  the references and chafa, a peer of `render`
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(libncursesw5-dev libopenblas-dev libpng-dev pkg-config tmux python3 python3-numpy python3-venv)
+[ "${1:-}" = "--bench" ] && packages+=(chafa)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -28,7 +30,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
 fi
 
-if [ "${1:-}" = "--refs" ]; then
+if [ "${1:-}" = "--refs" ] || [ "${1:-}" = "--bench" ]; then
     # numpy (npy interop), safetensors (fixture cross-check), pillow (PNG
     # cross-check and bench peer), cityscapesscripts (eval reference).
     venv=.build/pyref

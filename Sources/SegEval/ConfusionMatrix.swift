@@ -27,23 +27,61 @@ public struct ConfusionMatrix: Sendable, Equatable {
 
     /// Adds every pixel of a frame (optionally only where `mask` is true).
     public mutating func add(groundTruth: LabelMap, prediction: LabelMap, mask: [Bool]? = nil) {
+        if let mask {
+            var unused = ConfusionMatrix(classes: classes)
+            ConfusionMatrix.add(groundTruth: groundTruth, prediction: prediction, all: &unused, band: &self, mask: mask)
+        } else {
+            var unused = ConfusionMatrix(classes: classes)
+            ConfusionMatrix.add(groundTruth: groundTruth, prediction: prediction, all: &self, band: &unused, mask: nil)
+        }
+    }
+
+    /// Counts all pixels into `all` and the masked ones into `band` in one
+    /// pass. Both maps go through 256-entry tables to a small count table
+    /// ((K+1) x (K+1), twice) that stays in L1 cache; GT ignore lands in row
+    /// K, which is dropped.
+    public static func add(groundTruth: LabelMap, prediction: LabelMap, all: inout ConfusionMatrix,
+                           band: inout ConfusionMatrix, mask: [Bool]?) {
         precondition(groundTruth.ids.count == prediction.ids.count, "ground truth and prediction sizes differ")
-        let k = classes, stride = k + 1
-        // Count into a dense 256 x 256 table first: no branches per pixel.
-        var table = [Int64](repeating: 0, count: 65536)
+        precondition(all.classes == band.classes, "matrices of different class counts")
+        let k = all.classes, stride = k + 1, size = stride * stride
+        var gtRow = [Int32](repeating: Int32(k * stride), count: 256)
+        var predColumn = [Int32](repeating: Int32(k), count: 256)
+        for c in 0..<k {
+            gtRow[c] = Int32(c * stride)
+            predColumn[c] = Int32(c)
+        }
+        // Entries [0, size) count all pixels, [size, 2 size) the masked ones. UInt32
+        // cannot overflow: an image has fewer than 2^32 pixels (sides are capped).
+        var table = [UInt32](repeating: 0, count: 2 * size)
         groundTruth.ids.withUnsafeBufferPointer { gt in
             prediction.ids.withUnsafeBufferPointer { pred in
-                if let mask {
-                    for i in 0..<gt.count where mask[i] { table[Int(gt[i]) << 8 | Int(pred[i])] += 1 }
-                } else {
-                    for i in 0..<gt.count { table[Int(gt[i]) << 8 | Int(pred[i])] += 1 }
+                table.withUnsafeMutableBufferPointer { t in
+                    gtRow.withUnsafeBufferPointer { row in
+                        predColumn.withUnsafeBufferPointer { column in
+                            let g = gt.baseAddress!, p = pred.baseAddress!, r = row.baseAddress!, c = column.baseAddress!
+                            let counts = t.baseAddress!, masked = counts + size
+                            if let mask {
+                                mask.withUnsafeBufferPointer { m in
+                                    let inside = m.baseAddress!
+                                    for i in 0..<gt.count {
+                                        let index = Int(r[Int(g[i])] + c[Int(p[i])])
+                                        counts[index] &+= 1
+                                        if inside[i] { masked[index] &+= 1 }
+                                    }
+                                }
+                            } else {
+                                for i in 0..<gt.count { counts[Int(r[Int(g[i])] + c[Int(p[i])])] &+= 1 }
+                            }
+                        }
+                    }
                 }
             }
         }
-        for g in 0..<k {
-            for p in 0..<256 {
-                let n = table[g << 8 | p]
-                if n != 0 { counts[g * stride + (p < k ? p : k)] += n }
+        for gClass in 0..<k {
+            for pClass in 0...k {
+                all.counts[gClass * stride + pClass] += Int64(table[gClass * stride + pClass])
+                band.counts[gClass * stride + pClass] += Int64(table[size + gClass * stride + pClass])
             }
         }
     }

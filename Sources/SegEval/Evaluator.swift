@@ -156,8 +156,7 @@ public enum Evaluator {
         var result: [String: MethodCounts] = [:]
         for (method, prediction) in predictions {
             var c = MethodCounts(classes: k, withFlips: reference != nil && method != reference)
-            c.confusion.add(groundTruth: gt.map, prediction: prediction)
-            if let mask { c.bandConfusion.add(groundTruth: gt.map, prediction: prediction, mask: mask) }
+            ConfusionMatrix.add(groundTruth: gt.map, prediction: prediction, all: &c.confusion, band: &c.bandConfusion, mask: mask)
             if let reference, method != reference, let ref = predictions[reference] {
                 c.flips!.add(groundTruth: gt.map, reference: ref, method: prediction)
                 if let mask { c.bandFlips!.add(groundTruth: gt.map, reference: ref, method: prediction, mask: mask) }

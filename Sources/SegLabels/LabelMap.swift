@@ -125,12 +125,23 @@ extension LabelSpace {
                 lookup = labelIdToTrainId
                 for label in labels where label.id >= 0 && label.id < 256 { valid[label.id] = true }
             }
+            // Map and count invalid values through two tables: no branches, no scatter.
+            let invalid = valid.map { $0 ? 0 : 1 }
             var outOfRange = 0
             let ids = [UInt8](unsafeUninitializedCapacity: pixels) { out, n in
-                for i in 0..<pixels {
-                    let v = Int(bytes[i])
-                    out[i] = lookup[v]
-                    if !valid[v] { outOfRange += 1 }
+                bytes.withUnsafeBufferPointer { source in
+                    lookup.withUnsafeBufferPointer { table in
+                        invalid.withUnsafeBufferPointer { bad in
+                            let s = source.baseAddress!, o = out.baseAddress!, t = table.baseAddress!, b = bad.baseAddress!
+                            var count = 0
+                            for i in 0..<pixels {
+                                let v = Int(s[i])
+                                o[i] = t[v]
+                                count &+= b[v]
+                            }
+                            outOfRange = count
+                        }
+                    }
                 }
                 n = pixels
             }

@@ -2,6 +2,7 @@ import SegDataset
 import SegEval
 import SegFormats
 import SegLabels
+import Synchronization
 
 /// Draws a `ViewModel` into a `CellGrid`: a pure function of its input, so
 /// the headless `render` command, the tests and the ncurses screen all see
@@ -73,8 +74,21 @@ public struct Compositor: Sendable {
         let layout = layout()
         var confidenceCounts: (up: Int, down: Int)?
         var flipCounts: FlipCounts?
-        for rect in layout.panes {
-            let counts = drawPane(rect.pane, x: rect.x, y: rect.y, width: rect.width, height: rect.height, into: &grid)
+        // Panes are independent: draw each into its own grid on all cores, then copy in.
+        let drawn = Mutex<[(CellGrid, PaneCounts)?]>(Array(repeating: nil, count: layout.panes.count))
+        let background = grid
+        parallelFor(layout.panes.count) { i in
+            let rect = layout.panes[i]
+            var paneGrid = background
+            let counts = drawPane(rect.pane, x: rect.x, y: rect.y, width: rect.width, height: rect.height, into: &paneGrid)
+            drawn.withLock { $0[i] = (paneGrid, counts) }
+        }
+        for (i, result) in drawn.withLock({ $0 }).enumerated() {
+            guard let (paneGrid, counts) = result else { continue }
+            let rect = layout.panes[i]
+            for y in rect.y..<min(height, rect.y + rect.height) {
+                for x in rect.x..<min(width, rect.x + rect.width) { grid[x, y] = paneGrid[x, y] }
+            }
             if case .confidenceChange = rect.pane { confidenceCounts = counts.confidence }
             if case .flips = rect.pane { flipCounts = counts.flips }
         }

@@ -2,6 +2,7 @@ import SegDataset
 import SegEval
 import SegFormats
 import SegLabels
+import Synchronization
 
 /// A frame's decoded content and what the viewer derives from it once.
 public struct FrameData: Sendable {
@@ -30,36 +31,61 @@ public struct FrameData: Sendable {
             + confidences.values.reduce(0) { $0 + 4 * $1.values.count } + 2 * (boundaryDistance?.count ?? 0)
     }
 
-    /// Loads everything the viewer shows of `frame`. Errors are kept in the
-    /// result (the viewer shows them) rather than thrown.
+    /// Loads everything the viewer shows of `frame`, decoding its files in
+    /// parallel. Errors are kept in the result (the viewer shows them)
+    /// rather than thrown.
     public static func load(_ frame: FrameRecord, loader: FrameLoader, methods: [String], classes: Int) -> FrameData {
         var data = FrameData(key: frame.key)
         do {
-            data.image = try loader.image(frame)
-            if let gt = try loader.groundTruth(frame) {
-                data.groundTruth = gt.map
-                data.notes += gt.notes
+            // The size every map is brought to: the GT's, else the frame's.
+            let size: (Int, Int)?
+            if let path = frame.groundTruth ?? frame.image {
+                let info = try PNG.readInfo(path: path)
+                size = (info.width, info.height)
+            } else {
+                size = nil
             }
-            let size = data.groundTruth.map { ($0.width, $0.height) } ?? data.image.map { ($0.width, $0.height) }
-            for method in methods {
-                if let labels = try loader.prediction(frame, method: method, size: size) {
-                    data.predictions[method] = labels.map
-                    data.notes += labels.notes
-                }
-                if let confidence = try loader.confidence(frame, method: method, size: size) {
-                    data.confidences[method] = confidence
+            enum Part { case image(RGBImage?), labels(String?, FrameLoader.Labels?), confidence(String, ConfidenceMap?) }
+            let jobs: [@Sendable () throws -> Part] = [
+                { .image(try loader.image(frame)) },
+                { .labels(nil, try loader.groundTruth(frame)) },
+            ] + methods.map { method -> @Sendable () throws -> Part in { .labels(method, try loader.prediction(frame, method: method, size: size)) } }
+              + methods.map { method -> @Sendable () throws -> Part in { .confidence(method, try loader.confidence(frame, method: method, size: size)) } }
+            let results = Mutex<[Result<Part, Error>?]>(Array(repeating: nil, count: jobs.count))
+            parallelFor(jobs.count) { i in
+                let result = Result { try jobs[i]() }
+                results.withLock { $0[i] = result }
+            }
+            for result in results.withLock({ $0 }) {
+                switch try result!.get() {
+                case .image(let image): data.image = image
+                case .labels(nil, let labels):
+                    data.groundTruth = labels?.map
+                    data.notes += labels?.notes ?? []
+                case .labels(let method?, let labels):
+                    if let labels {
+                        data.predictions[method] = labels.map
+                        data.notes += labels.notes
+                    }
+                case .confidence(let method, let map): data.confidences[method] = map
                 }
             }
-            if let gt = data.groundTruth {
-                for (method, prediction) in data.predictions {
+            let gt = data.groundTruth
+            let reference = gt ?? methods.lazy.compactMap({ data.predictions[$0] }).first
+            let predictions = data.predictions
+            let derived = Mutex<(distance: [UInt16]?, confusion: [String: ConfusionMatrix])>((nil, [:]))
+            let names = Array(predictions.keys)
+            parallelFor(names.count + 1) { i in
+                if i == names.count {
+                    let distance = reference.map { BoundaryBand.distance($0, cap: 255) }
+                    derived.withLock { $0.distance = distance }
+                } else if let gt {
                     var matrix = ConfusionMatrix(classes: classes)
-                    matrix.add(groundTruth: gt, prediction: prediction)
-                    data.confusion[method] = matrix
+                    matrix.add(groundTruth: gt, prediction: predictions[names[i]]!)
+                    derived.withLock { $0.confusion[names[i]] = matrix }
                 }
             }
-            if let reference = data.groundTruth ?? methods.lazy.compactMap({ data.predictions[$0] }).first {
-                data.boundaryDistance = BoundaryBand.distance(reference, cap: 255)
-            }
+            (data.boundaryDistance, data.confusion) = derived.withLock { ($0.distance, $0.confusion) }
         } catch {
             data.error = "\(error)"
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CMallocTuning
 import Foundation
 
 /// segscope: inspect and evaluate video semantic segmentation (STF + MAR).
@@ -14,6 +15,10 @@ struct Segscope: ParsableCommand {
     /// Prints errors as one `segscope: ...` line and exits non-zero; usage
     /// errors keep argument-parser's own message and exit code.
     static func main() {
+        // Frames are many same-sized multi-megabyte buffers; glibc would mmap
+        // and unmap each one (a page fault per 4 KB every frame). Keeping them
+        // in the heap lets freed buffers be reused.
+        segscope_tune_malloc(256 << 20, 512 << 20)
         do {
             var command = try parseAsRoot()
             try command.run()

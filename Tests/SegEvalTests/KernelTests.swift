@@ -44,8 +44,9 @@ import Testing
         #expect(abs(metrics.frequencyWeightedIoU - (3.0 / 5.0 * 0.5 + 2.0 / 5.0 * 0.5)) < 1e-15)
     }
 
-    @Test func bandMatchesBruteForceChebyshev() {
-        let map = Self.randomMap(width: 40, height: 23, seed: 3, classes: 4)
+    @Test(arguments: [(40, 23), (1, 9), (9, 1), (2, 2)])
+    func bandMatchesBruteForceChebyshev(width: Int, height: Int) {
+        let map = Self.randomMap(width: width, height: height, seed: 3, classes: 4)
         let edge = BoundaryBand.boundary(map)
         for radius in [0, 1, 3] {
             let fast = BoundaryBand.band(map, width: radius)

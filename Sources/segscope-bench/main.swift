@@ -1,0 +1,176 @@
+// `make bench`: speed figures for segscope against named peers measured in
+// the same run on the same files. Peers (Pillow, cityscapesScripts, chafa)
+// are skipped with a note when they are not installed.
+import CMallocTuning
+import Dispatch
+import Foundation
+import SegDataset
+import SegEval
+import SegFormats
+import SegLabels
+import SegSynth
+import SegView
+
+// The same allocator settings as the segscope command.
+segscope_tune_malloc(256 << 20, 512 << 20)
+let python = ProcessInfo.processInfo.environment["SEGSCOPE_PYTHON"] ?? "python3"
+let work = NSTemporaryDirectory() + "segscope-bench-\(getpid())"
+try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(atPath: work) }
+
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+/// Runs a command and returns its stdout, or nil if it fails (peer missing).
+func run(_ arguments: [String]) -> String? {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = FileHandle.nullDevice
+    do { try process.run() } catch { return nil }
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return process.terminationStatus == 0 ? String(decoding: data, as: UTF8.self) : nil
+}
+
+func ms(_ s: Double) -> String { String(format: "%.1f ms", s * 1000) }
+
+let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+    .split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
+print("segscope bench on \(ProcessInfo.processInfo.activeProcessorCount) cores, \(cpu)")
+print("")
+
+// A 1024x2048 street: frames, GT in three encodings (no features yet).
+var street = SyntheticDataset()
+street.sequences = 1
+street.frames = 20
+street.height = 1024
+street.width = 2048
+street.writeFeatures = false
+street.split = "val"
+let streetRoot = work + "/street"
+let synthFramesOnly = try seconds { try street.write(to: streetRoot, force: false) }
+let gtDir = streetRoot + "/gtFine/val/synth"
+let keys = (0..<20).map { SyntheticDataset.key(sequence: 0, frame: $0) }
+
+// 1. PNG decode of a 1024x2048 8-bit label PNG.
+do {
+    let path = gtDir + "/\(keys[0])_gtFine_labelIds.png"
+    _ = try PNG.read(path: path)
+    let ours = median(try (0..<15).map { _ in try seconds { _ = try PNG.read(path: path) } })
+    let peer = run([python, "-c", """
+        import sys, time
+        import numpy as np
+        from PIL import Image
+        times = []
+        for _ in range(15):
+            t = time.perf_counter(); a = np.asarray(Image.open(sys.argv[1])); times.append(time.perf_counter() - t)
+        print(sorted(times)[len(times) // 2])
+        """, path]).flatMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    print("PNG read, 1024x2048 8-bit labelIds (median of 15)")
+    print("  segscope \(ms(ours))" + (peer.map { "   Pillow+numpy \(ms($0))   segscope/Pillow = \(String(format: "%.2f", ours / $0)) (target <= 1.2)" } ?? "   Pillow not installed"))
+    print("")
+}
+
+// 2. Evaluation of 20 pairs at 1024x2048 against cityscapesScripts.
+do {
+    // Predictions: GT labelIds with blocks of changed labels, written as labelIds.
+    let predDir = work + "/pred"
+    try FileManager.default.createDirectory(atPath: predDir, withIntermediateDirectories: true)
+    for (i, key) in keys.enumerated() {
+        var ids = try PNG.read(path: gtDir + "/\(key)_gtFine_labelIds.png").bytes!
+        for p in stride(from: (i * 7919) % 977, to: ids.count, by: 977) { ids[p] = UInt8((Int(ids[p]) + 5) % 34) }
+        try PNG.write(PNGImage(width: 2048, height: 1024, colorType: .gray, bitDepth: 8, samples: .eight(ids)), to: predDir + "/\(key)_pred.png", compressionLevel: 1)
+    }
+    var options = DatasetOptions()
+    options.groundTruth = gtDir
+    options.space = .cityscapes
+    options.groundTruthEncoding = .labelIds
+    options.predictionEncoding = .labelIds
+    try options.addMethods(predictions: ["p=\(predDir)"], confidences: [])
+    let dataset = try DatasetLocator.open(options)
+    var evaluation: Evaluation?
+    let ours = try seconds { evaluation = try Evaluator.run(dataset) }
+    let peerOutput = run([python, "-c", """
+        import glob, json, sys, time
+        from cityscapesscripts.evaluation import evalPixelLevelSemanticLabeling as ev
+        ev.args.evalInstLevelScore = False; ev.args.quiet = True; ev.args.JSONOutput = False
+        gts = sorted(glob.glob(sys.argv[1] + "/*_labelIds.png"))
+        preds = [sys.argv[2] + "/" + g.split("/")[-1].replace("_gtFine_labelIds", "_pred") for g in gts]
+        t = time.perf_counter(); r = ev.evaluateImgLists(preds, gts, ev.args); t = time.perf_counter() - t
+        print(json.dumps({"seconds": t, "miou": r["averageScoreClasses"], "csupport": ev.CSUPPORT}))
+        """, gtDir, predDir])
+    print("Evaluation, 20 pairs of 1024x2048 labelIds")
+    if let text = peerOutput, let peer = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+       let peerSeconds = peer["seconds"] as? Double, let peerMIoU = peer["miou"] as? Double {
+        let ourMIoU = evaluation!.metrics("p").meanIoU
+        print(String(format: "  segscope %.2f s   cityscapesScripts %.2f s (Cython: %@)   speed-up %.1fx (target >= 2.5)", ours, peerSeconds,
+                     (peer["csupport"] as? Bool ?? false) ? "yes" : "no", peerSeconds / ours))
+        print("  mIoU segscope \(ourMIoU) vs cityscapesScripts \(peerMIoU): \(abs(ourMIoU - peerMIoU) < 1e-9 ? "identical" : "DIFFERENT")")
+    } else {
+        print(String(format: "  segscope %.2f s   cityscapesScripts not installed", ours))
+    }
+    print("")
+}
+
+// 3. Viewer steps: 240x70 terminal, 4 panes of 2048x1024 maps (frame, GT, 2 methods).
+do {
+    var options = DatasetOptions()
+    options.path = streetRoot
+    try options.addMethods(predictions: ["a=\(work)/pred", "b=\(gtDir)"], confidences: [])
+    options.predictionEncoding = .labelIds
+    let dataset = try DatasetLocator.open(options)
+    var cold: [Double] = [], warm: [Double] = []
+    let controller = try ViewerController(dataset: dataset, theme: .builtIn(for: .cityscapes), bookmarksPath: work + "/b.json")
+    controller.screenSize = (240, 70)
+    _ = controller.statistics.compute(sequence: 0) // computed once per sequence, in the background, in the viewer
+    func settle() { while controller.cache.isLoading { usleep(1000) } }
+    // Cold: jump 4 frames ahead (beyond the prefetch window) and draw.
+    for step in stride(from: 0, to: 20, by: 4) {
+        settle()
+        cold.append(seconds {
+            controller.go(sequence: 0, frame: step)
+            _ = controller.cache.load(controller.frameIndex)
+            _ = Compositor(model: controller.model(), width: 240, height: 70).compose()
+        })
+        // Warm: the next frame was prefetched; step to it and draw.
+        settle()
+        warm.append(seconds {
+            controller.go(sequence: 0, frame: step + 1)
+            _ = Compositor(model: controller.model(), width: 240, height: 70).compose()
+        })
+    }
+    print("Viewer step, 240x70 cells, 4 panes of 2048x1024 (median of 5)")
+    print("  warm (decoded) \(ms(median(warm))) (target <= 16 ms)   cold (decode + draw) \(ms(median(cold))) (target <= 100 ms)")
+    let frame = streetRoot + "/leftImg8bit_sequence/val/synth/\(keys[0])_leftImg8bit.png"
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("segscope").path
+    let ours = median((0..<5).map { _ in seconds { _ = run([binary, "render", "--frames", streetRoot + "/leftImg8bit_sequence", "--frame", keys[0],
+                                                              "--layout", "single", "--cols", "240", "--rows", "70", "--ansi"]) } })
+    if run(["chafa", "--version"]) != nil {
+        let peer = median((0..<5).map { _ in seconds { _ = run(["chafa", "--size", "240x70", "--symbols", "vhalf", frame]) } })
+        print("  render one 2048x1024 frame to 240x70 ANSI: segscope \(ms(ours))   chafa \(ms(peer))   segscope/chafa = \(String(format: "%.2f", ours / peer))")
+    } else {
+        print("  render one 2048x1024 frame to 240x70 ANSI: segscope \(ms(ours))   chafa not installed")
+    }
+    print("")
+}
+
+// 4. Synth: 30 frames at 1024x2048 with 512-d features.
+do {
+    var spec = SyntheticDataset()
+    spec.sequences = 1
+    spec.frames = 30
+    spec.height = 1024
+    spec.width = 2048
+    spec.featureChannels = 512
+    let time = try seconds { try spec.write(to: work + "/synth512", force: false) }
+    print("Synth, 30 frames of 1024x2048 with 512-d features (frames, 3 GT encodings, npy)")
+    print(String(format: "  %.1f s (target <= 60 s); the same 20 frames without features took %.1f s", time, synthFramesOnly))
+}
