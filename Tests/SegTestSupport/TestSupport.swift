@@ -64,28 +64,14 @@ public enum TestSupport {
                        stderr: String(decoding: errData, as: UTF8.self))
     }
 
+    /// Runs a command and returns its stdout; throws with its stderr if it fails.
     @discardableResult
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let result = try outcome(executable, arguments, environment: environment)
+        guard result.status == 0 else {
+            throw CommandFailure(description: "\(arguments.prefix(2).joined(separator: " ")) exited \(result.status): \(result.stderr)")
         }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // Read before waiting so a large output cannot fill the pipe and block.
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let stdout = String(decoding: outData, as: UTF8.self)
-        if process.terminationStatus != 0 {
-            throw CommandFailure(description: "\(arguments.prefix(2).joined(separator: " ")) exited \(process.terminationStatus): \(String(decoding: errData, as: UTF8.self))")
-        }
-        return stdout
+        return result.stdout
     }
 
     /// Runs a command that may leave a daemon behind (tmux new-session) and
