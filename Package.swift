@@ -36,6 +36,8 @@ let package = Package(
         .target(name: "SegFormats", dependencies: ["CPNGShim"]),
         .target(name: "SegLabels", dependencies: ["SegFormats", "TOMLKit"]),
         .target(name: "SegDataset", dependencies: ["SegFormats", "SegLabels", "TOMLKit"]),
+        // STF and MAR inference on OpenBLAS (the only module that links it).
+        .target(name: "SegEngine", dependencies: ["SegFormats", "COpenBLAS"]),
         .target(name: "SegEval", dependencies: ["SegLabels", "SegDataset"]),
         // The viewer: state -> pure compositor -> cells (SegView); the one type that
         // owns the terminal (SegTerminal).
@@ -45,7 +47,7 @@ let package = Package(
         .target(name: "SegSynth", dependencies: ["SegFormats", "SegLabels"],
                 exclude: ["CityscapesPrototypes.LICENSE"]),
         .executableTarget(name: "segscope", dependencies: [
-            "SegFormats", "SegLabels", "SegDataset", "SegSynth", "SegEval", "SegView", "SegTerminal", "CMallocTuning",
+            "SegFormats", "SegLabels", "SegDataset", "SegSynth", "SegEval", "SegView", "SegTerminal", "SegEngine", "CMallocTuning",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -60,6 +62,7 @@ let package = Package(
         .testTarget(name: "SegDatasetTests", dependencies: ["SegDataset", "SegTestSupport"]),
         .testTarget(name: "SegSynthTests", dependencies: ["SegSynth", "SegTestSupport"]),
         .testTarget(name: "SegEvalTests", dependencies: ["SegEval", "SegTestSupport"]),
+        .testTarget(name: "SegEngineTests", dependencies: ["SegEngine", "SegFormats", "SegTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SegViewTests", dependencies: ["SegView", "SegSynth", "SegTestSupport"]),
         // Runs the built `segscope` binary as a user would.
         .testTarget(name: "SegscopeCLITests", dependencies: ["SegTestSupport", "SegFormats"]),

@@ -48,3 +48,10 @@ struct ProgressLine {
         FileHandle.standardError.write(Data("\r\u{1b}[K".utf8))
     }
 }
+
+/// A problem with the inputs found while running (not a usage error): printed
+/// as one `segscope: ...` line, exit status 1.
+struct InputError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -21,7 +21,7 @@ struct ViewerOptions: ParsableArguments {
     func controller(_ dataset: Dataset) throws -> ViewerController {
         let theme = try theme.map { try Theme.resolve($0) } ?? (try? Theme.resolve(dataset.space.name)) ?? Theme.builtIn(for: dataset.space)
         guard theme.space.count == dataset.space.count else {
-            throw ValidationError("theme \(theme.name) has \(theme.space.count) classes, the dataset's label space \(dataset.space.count)")
+            throw InputError("theme \(theme.name) has \(theme.space.count) classes, the dataset's label space \(dataset.space.count)")
         }
         return try ViewerController(dataset: dataset, theme: theme, cacheBytes: cacheMB << 20, bookmarksPath: bookmarks)
     }
@@ -39,7 +39,7 @@ struct ViewCommand: ParsableCommand {
 
     func run() throws {
         guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
-            throw ValidationError("segscope view needs a terminal; use `segscope render` to draw to a file")
+            throw InputError("segscope view needs a terminal; use `segscope render` to draw to a file")
         }
         let data = try dataset.open()
         for note in data.notes { warn(note) }
@@ -79,7 +79,7 @@ struct RenderCommand: ParsableCommand {
 
     func run() throws {
         let data = try dataset.open()
-        guard let (s, f) = data.locate(frame) else { throw ValidationError("no frame '\(frame)' in \(data.root)") }
+        guard let (s, f) = data.locate(frame) else { throw InputError("no frame '\(frame)' in \(data.root)") }
         let controller = try viewer.controller(data)
         controller.go(sequence: s, frame: f)
         controller.screenSize = (cols, rows)
@@ -118,7 +118,7 @@ struct BookmarksCommand: ParsableCommand {
     var file: String
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: file) else { throw ValidationError("\(file): no such bookmark file") }
+        guard FileManager.default.fileExists(atPath: file) else { throw InputError("\(file): no such bookmark file") }
         let bookmarks = try Bookmarks.load(path: file)
         for entry in bookmarks.entries { print("\(entry.key)\t\(entry.created)\t\(entry.note)") }
     }

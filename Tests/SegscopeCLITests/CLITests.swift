@@ -107,3 +107,31 @@ import Testing
         #expect(merged.stdout == whole.stdout)
     }
 }
+
+@Suite struct ForwardCommandTests {
+    static let fixtures = TestSupport.repositoryRoot + "/Tests/SegEngineTests/Fixtures/small"
+
+    @Test func writesEveryOutputEqualToTheReference() throws {
+        let out = try TestSupport.scratchDirectory()
+        let result = try TestSupport.segscope(["forward", "--weights", Self.fixtures + "/weights.safetensors", "--frames",
+                                               Self.fixtures + "/prev.npy", Self.fixtures + "/cur.npy", Self.fixtures + "/next.npy",
+                                               "--out", out, "--timings"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("STF:") && result.stderr.contains("MAR:"))
+        for name in ["stf", "mar", "logits_baseline", "logits_stf", "logits_mar"] {
+            let ours = try Npy.read(path: "\(out)/\(name).npy"), reference = try Npy.read(path: "\(Self.fixtures)/\(name).npy")
+            #expect(ours.shape == reference.shape, "\(name)")
+            #expect(zip(ours.floats(), reference.floats()).allSatisfy { abs($0 - $1) < 1e-4 }, "\(name)")
+        }
+    }
+
+    @Test func wrongChannelCountIsAClearError() throws {
+        let out = try TestSupport.scratchDirectory()
+        try Npy.write([Float](repeating: 0, count: 8 * 8 * 12), shape: [8, 8, 12], to: out + "/x.npy")
+        let result = try TestSupport.segscope(["forward", "--weights", Self.fixtures + "/weights.safetensors", "--frames",
+                                               out + "/x.npy", out + "/x.npy", out + "/x.npy", "--out", out + "/o"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("8 channels, but") && result.stderr.split(separator: "\n").count == 1)
+        #expect(!FileManager.default.fileExists(atPath: out + "/o/stf.npy"))
+    }
+}

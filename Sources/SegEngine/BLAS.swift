@@ -1,0 +1,15 @@
+import COpenBLAS
+
+/// The only file that calls BLAS. Row-major single-precision GEMM:
+/// C[m, n] = alpha * op(A)[m, k] * op(B)[k, n] + beta * C, where op is the
+/// identity or the transpose and lda/ldb/ldc are row strides, so a head's
+/// columns of a wider matrix can be used in place.
+enum BLAS {
+    @inline(__always)
+    static func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+                     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
+                     c: UnsafeMutablePointer<Float>, ldc: Int) {
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+}

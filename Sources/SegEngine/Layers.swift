@@ -1,0 +1,70 @@
+import Foundation
+
+/// Token-wise layers over row-major token buffers [L, C] (one row per token).
+
+/// out[L, n] = x[L, k] * W[n, k]^T + bias[n]  (a PyTorch nn.Linear; bias optional).
+func linear(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+            _ bias: UnsafePointer<Float>?, tokens l: Int, inputs k: Int, outputs n: Int) {
+    // x [l, k], weight [n, k], out [l, n]
+    if let bias {
+        for t in 0..<l { (out + t * n).update(from: bias, count: n) }
+    }
+    BLAS.gemm(transposeB: true, m: l, n: n, k: k, a: x, lda: k, b: weight, ldb: k, beta: bias == nil ? 0 : 1, c: out, ldc: n)
+}
+
+/// In place: x[L, C] = LayerNorm(x) * weight + bias, biased variance, eps 1e-5.
+func layerNorm(_ x: UnsafeMutablePointer<Float>, _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+               tokens l: Int, channels c: Int) {
+    // x [l, c]
+    parallelRows(l) { t in
+        let row = x + t * c
+        var mean: Float = 0
+        for i in 0..<c { mean += row[i] }
+        mean /= Float(c)
+        var variance: Float = 0
+        for i in 0..<c { let d = row[i] - mean; variance += d * d }
+        variance /= Float(c)
+        let scale = 1 / (variance + 1e-5).squareRoot()
+        for i in 0..<c { row[i] = (row[i] - mean) * scale * weight[i] + bias[i] }
+    }
+}
+
+/// In place: softmax over each row of x[rows, n], max-subtracted.
+func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, columns n: Int, stride: Int) {
+    // x [rows, n] with row stride `stride`
+    for r in 0..<rows {
+        let row = x + r * stride
+        var top = -Float.infinity
+        for i in 0..<n { top = max(top, row[i]) }
+        var sum: Float = 0
+        for i in 0..<n {
+            let e = expf(row[i] - top)
+            row[i] = e
+            sum += e
+        }
+        let inverse = 1 / sum
+        for i in 0..<n { row[i] *= inverse }
+    }
+}
+
+func relu(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    for i in 0..<count where x[i] < 0 { x[i] = 0 }
+}
+
+/// Splits `rows` into one contiguous chunk per core.
+func parallelRows(_ rows: Int, _ body: (Int) -> Void) {
+    let chunks = min(rows, max(1, ProcessInfo.processInfo.activeProcessorCount))
+    withoutActuallyEscaping(body) { body in
+        let shared = UncheckedBody(body)
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            let start = rows * chunk / chunks, end = rows * (chunk + 1) / chunks
+            for r in start..<end { shared.body(r) }
+        }
+    }
+}
+
+/// Lets a non-escaping body run on dispatch's workers; callers write disjoint rows.
+private struct UncheckedBody: @unchecked Sendable {
+    let body: (Int) -> Void
+    init(_ body: @escaping (Int) -> Void) { self.body = body }
+}

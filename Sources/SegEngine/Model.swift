@@ -1,0 +1,296 @@
+import Foundation
+import SegFormats
+
+public enum ModelError: Error, CustomStringConvertible, Equatable {
+    case missing(path: String, names: [String])
+    case shape(path: String, name: String, expected: String, found: [Int])
+    case disagree(path: String, detail: String)
+    case geometry(String)
+    case memory(path: String, problem: String)
+
+    public var description: String {
+        switch self {
+        case .missing(let path, let names):
+            return "\(path): missing tensor(s): \(names.prefix(8).joined(separator: ", "))\(names.count > 8 ? " and \(names.count - 8) more" : "")"
+        case .shape(let path, let name, let expected, let found): return "\(path): tensor \(name) has shape \(found), expected \(expected)"
+        case .disagree(let path, let detail): return "\(path): \(detail)"
+        case .geometry(let text): return text
+        case .memory(let path, let problem): return "\(path): \(problem)"
+        }
+    }
+}
+
+/// The model of the paper as far as the weights file defines it: STF (if
+/// `STF.*` is present), MAR (if `MAR.*` is), and the classifiers.
+public struct Model: Sendable {
+    public let stf: STFWeights?
+    public let mar: MARWeights?
+    public let baselineClassifier: Classifier
+    public let stfClassifier: Classifier
+    public let marClassifier: Classifier
+    /// Tensors in the file that the engine does not use (e.g. the backbone).
+    public let unusedTensors: [String]
+    public var channels: Int { baselineClassifier.channels }
+    public var classes: Int { baselineClassifier.classes }
+
+    /// Loads safetensors weights with the release's names. `heads` and
+    /// `block` override the file's metadata (defaults 2 and 16x16);
+    /// `memory` is a folder with key.npy and value.npy used when the weights
+    /// have no MAR.memory_* tensors.
+    public static func load(path: String, heads: Int? = nil, block: (Int, Int)? = nil, memory: String? = nil) throws -> Model {
+        var reader = try TensorReader(path: path)
+        let metadataBlock: (Int, Int)? = reader.file.metadata["block_size"].flatMap { text in
+            let parts = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            return parts.count == 2 ? (parts[0], parts[1]) : nil
+        }
+        let headCount = heads ?? reader.file.metadata["heads"].flatMap { Int($0) } ?? 2
+        let (blockHeight, blockWidth) = block ?? metadataBlock ?? (16, 16)
+
+        let main = try reader.classifier(["classifier", "pspnet.decode_head.conv_seg"])
+        let baseline = try reader.optionalClassifier("classifier_baseline") ?? main
+        let stfHead = try reader.optionalClassifier("classifier_stf") ?? main
+        let c = main.channels
+        for other in [baseline, stfHead] where other.channels != c || other.classes != main.classes {
+            throw ModelError.disagree(path: path, detail: "classifiers disagree: [\(main.classes), \(c)] vs [\(other.classes), \(other.channels)]")
+        }
+        let stf = try reader.has("STF.pe_enc") ? reader.stf(channels: c, heads: headCount, block: (blockHeight, blockWidth)) : nil
+        let mar = try reader.hasPrefix("MAR.") ? reader.mar(channels: c, classes: main.classes, memoryFolder: memory) : nil
+        try reader.finish()
+        return Model(stf: stf, mar: mar, baselineClassifier: baseline, stfClassifier: stfHead, marClassifier: main,
+                     unusedTensors: reader.unused)
+    }
+
+    public struct Outputs: Sendable {
+        /// Token-major [H*W, C] features after STF and MAR (nil when the model lacks them).
+        public var stf: [Float]?, mar: [Float]?
+        /// Channel-first logits [K, H*W].
+        public var baselineLogits: [Float]
+        public var stfLogits: [Float]?, marLogits: [Float]?
+        /// Seconds per stage.
+        public var timings: [(String, Double)] = []
+    }
+
+    /// Runs the pipeline of the spec on features [C, H, W] of T-1, T, T+1.
+    public func forward(previous: [Float], current: [Float], next: [Float], height h: Int, width w: Int) throws -> Outputs {
+        let n = h * w
+        guard current.count == channels * n, previous.count == current.count, next.count == current.count else {
+            throw ModelError.geometry("features must be [\(channels), \(h), \(w)] for all three frames")
+        }
+        var timings: [(String, Double)] = []
+        func timed<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
+            let start = DispatchTime.now().uptimeNanoseconds
+            defer { timings.append((name, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)) }
+            return try body()
+        }
+        let currentTokens = tokensFromChannels(current, channels: channels, positions: n)
+        let baselineLogits = timed("baseline classifier") { baselineClassifier.logits(currentTokens, tokens: n) }
+        var outputs = Outputs(baselineLogits: baselineLogits)
+        var refined = currentTokens
+        if let stf {
+            guard h % stf.blockHeight == 0, w % stf.blockWidth == 0 else {
+                throw ModelError.geometry("feature size \(h)x\(w) is not a multiple of the block size \(stf.blockHeight)x\(stf.blockWidth) (use --block)")
+            }
+            let g = timed("STF") { stf.forward(previous: previous, current: current, next: next, height: h, width: w) }
+            outputs.stf = g
+            outputs.stfLogits = timed("STF classifier") { stfClassifier.logits(g, tokens: n) }
+            refined = g
+        }
+        if let mar {
+            let r = timed("MAR") { mar.forward(refined, tokens: n) }
+            outputs.mar = r
+            outputs.marLogits = timed("MAR classifier") { marClassifier.logits(r, tokens: n) }
+        }
+        outputs.timings = timings
+        return outputs
+    }
+}
+
+/// Reads named tensors with expected shapes, remembering which were used.
+struct TensorReader {
+    let path: String
+    let file: SafetensorsFile
+    private var used = Set<String>()
+    private var missing: [String] = []
+
+    init(path: String) throws {
+        self.path = path
+        file = try SafetensorsFile(path: path)
+    }
+
+    func has(_ name: String) -> Bool { file.tensor(name) != nil }
+    func hasPrefix(_ prefix: String) -> Bool { file.tensors.contains { $0.name.hasPrefix(prefix) } }
+    var unused: [String] { file.tensors.map(\.name).filter { !used.contains($0) } }
+
+    /// A tensor's values; `shape` entries of -1 match anything. Missing
+    /// tensors are collected and reported together by `finish`.
+    mutating func tensor(_ name: String, _ shape: [Int]) throws -> (values: [Float], shape: [Int]) {
+        guard let t = file.tensor(name) else {
+            missing.append(name)
+            return ([], shape.map { max($0, 1) })
+        }
+        guard t.shape.count == shape.count, zip(t.shape, shape).allSatisfy({ $1 < 0 || $0 == $1 }) else {
+            throw ModelError.shape(path: path, name: name, expected: "[" + shape.map { $0 < 0 ? "*" : String($0) }.joined(separator: ", ") + "]", found: t.shape)
+        }
+        used.insert(name)
+        return (try file.floats(name), t.shape)
+    }
+
+    mutating func finish() throws {
+        if !missing.isEmpty { throw ModelError.missing(path: path, names: missing) }
+    }
+
+    mutating func linear(_ prefix: String, inputs: Int, outputs: Int = -1, bias: Bool = true) throws -> Linear {
+        let w = try tensor(prefix + ".weight", [outputs, inputs])
+        let b = bias ? try tensor(prefix + ".bias", [w.shape[0]]).values : nil
+        return Linear(weight: w.values, bias: b, inputs: inputs, outputs: w.shape[0])
+    }
+
+    mutating func norm(_ prefix: String, channels c: Int) throws -> Norm {
+        Norm(weight: try tensor(prefix + ".weight", [c]).values, bias: try tensor(prefix + ".bias", [c]).values)
+    }
+
+    mutating func attention(_ prefix: String, channels c: Int) throws -> Attention {
+        let w = try tensor(prefix + ".in_proj_weight", [3 * c, c]).values
+        let b = try tensor(prefix + ".in_proj_bias", [3 * c]).values
+        func part(_ i: Int) -> Linear {
+            Linear(weight: w.isEmpty ? [] : Array(w[(i * c * c)..<((i + 1) * c * c)]),
+                   bias: b.isEmpty ? [] : Array(b[(i * c)..<((i + 1) * c)]), inputs: c, outputs: c)
+        }
+        return Attention(query: part(0), key: part(1), value: part(2), output: try linear(prefix + ".out_proj", inputs: c, outputs: c))
+    }
+
+    mutating func icsa(_ prefix: String, channels c: Int) throws -> ICSAWeights {
+        ICSAWeights(long: try attention(prefix + ".self_attn_long", channels: c), short: try attention(prefix + ".self_attn_short", channels: c))
+    }
+
+    mutating func feedForward(_ prefix: String, channels c: Int) throws -> FeedForward {
+        let first = try linear(prefix + ".linear1", inputs: c)
+        return FeedForward(first: first, second: try linear(prefix + ".linear2", inputs: first.outputs, outputs: c))
+    }
+
+    mutating func classifier(_ prefixes: [String]) throws -> Classifier {
+        guard let prefix = prefixes.first(where: { has($0 + ".weight") }) else {
+            throw ModelError.missing(path: path, names: prefixes.map { $0 + ".weight" })
+        }
+        return try optionalClassifier(prefix)!
+    }
+
+    mutating func optionalClassifier(_ prefix: String) throws -> Classifier? {
+        guard let t = file.tensor(prefix + ".weight") else { return nil }
+        // A 1x1 convolution [K, C, 1, 1] or a plain [K, C].
+        guard t.shape.count == 2 || (t.shape.count == 4 && t.shape[2] == 1 && t.shape[3] == 1) else {
+            throw ModelError.shape(path: path, name: prefix + ".weight", expected: "[K, C] or [K, C, 1, 1]", found: t.shape)
+        }
+        let k = t.shape[0], c = t.shape[1]
+        let weight = try tensor(prefix + ".weight", t.shape).values
+        return Classifier(weight: weight, bias: try tensor(prefix + ".bias", [k]).values, classes: k, channels: c)
+    }
+
+    mutating func stf(channels c: Int, heads: Int, block: (Int, Int)) throws -> STFWeights {
+        guard heads > 0, c % heads == 0 else {
+            throw ModelError.disagree(path: path, detail: "\(c) channels are not divisible by \(heads) heads")
+        }
+        let enc = try tensor("STF.pe_enc", [1, c, 3, -1, -1])
+        let dec = try tensor("STF.pe_dec", [1, c, 1, enc.shape[3], enc.shape[4]])
+        var depth = 0
+        while has("STF.encoder.layers.\(depth).norm1.weight") { depth += 1 }
+        guard depth > 0 else { throw ModelError.missing(path: path, names: ["STF.encoder.layers.0.*"]) }
+        var encoder: [EncoderLayer] = [], decoder: [DecoderLayer] = []
+        for i in 0..<depth {
+            let e = "STF.encoder.layers.\(i)"
+            encoder.append(EncoderLayer(attention: try icsa(e + ".self_attn", channels: c), feedForward: try feedForward(e, channels: c),
+                                        norm1: try norm(e + ".norm1", channels: c), norm2: try norm(e + ".norm2", channels: c)))
+            let d = "STF.decoder.layers.\(i)"
+            decoder.append(DecoderLayer(selfAttention: try icsa(d + ".self_attn", channels: c),
+                                        crossAttention: try icsa(d + ".multihead_attn", channels: c),
+                                        feedForward: try feedForward(d, channels: c), norm1: try norm(d + ".norm1", channels: c),
+                                        norm2: try norm(d + ".norm2", channels: c), norm3: try norm(d + ".norm3", channels: c)))
+        }
+        return STFWeights(channels: c, heads: heads, blockHeight: block.0, blockWidth: block.1, encoderPositions: enc.values,
+                          decoderPositions: dec.values, positionHeight: enc.shape[3], positionWidth: enc.shape[4],
+                          encoder: encoder, decoder: decoder)
+    }
+
+    mutating func mar(channels c: Int, classes k: Int, memoryFolder: String?) throws -> MARWeights {
+        let a = "MAR.HEdecoder.attn"
+        func chain(_ which: String) throws -> (matrix: [Float], width: Int) {
+            let a0 = try tensor("\(a).to_\(which).0.weight", [c, c])
+            let a1 = try tensor("\(a).to_\(which).1.weight", [-1, c])
+            let dh = a1.shape[0]
+            let a2 = try tensor("\(a).to_\(which).2.weight", [dh, dh])
+            guard !a0.values.isEmpty, !a1.values.isEmpty, !a2.values.isEmpty else { return ([], dh) }
+            // A2 A1 A0: [dh, C], so x A0^T A1^T A2^T = x (A2 A1 A0)^T.
+            return (matmul(matmul(a2.values, a1.values, m: dh, k: dh, n: c), a0.values, m: dh, k: c, n: c), dh)
+        }
+        let (query, dh) = try chain("q")
+        let (keyProjection, _) = try chain("k")
+        let (valueProjection, _) = try chain("v")
+        var memoryKey: [Float], memoryValue: [Float], rows: Int
+        if has("MAR.memory_key") {
+            let mk = try tensor("MAR.memory_key", [1, -1, c])
+            rows = mk.shape[1]
+            memoryKey = mk.values
+            memoryValue = try tensor("MAR.memory_value", [1, rows, c]).values
+        } else if let memoryFolder {
+            (memoryKey, memoryValue, rows) = try TensorReader.releaseMemory(folder: memoryFolder, channels: c, classes: k)
+        } else {
+            // Reported with every other missing tensor by finish().
+            missing += ["MAR.memory_key", "MAR.memory_value (or pass --memory DIR)"]
+            (memoryKey, memoryValue, rows) = ([], [], 0)
+        }
+        let output = try linear("\(a).to_out.0", inputs: dh, outputs: c)
+        let hd = "MAR.HEdecoder"
+        let ffn = try feedForward(hd, channels: c)
+        let n1 = try norm(hd + ".norm1", channels: c), n2 = try norm(hd + ".norm2", channels: c)
+        let complete = !keyProjection.isEmpty && !valueProjection.isEmpty && rows > 0
+        let keys = complete ? matmulTransposedB(memoryKey, keyProjection, m: rows, k: c, n: dh) : []
+        let values = complete ? matmulTransposedB(memoryValue, valueProjection, m: rows, k: c, n: dh) : []
+        return MARWeights(channels: c, width: dh, memoryRows: rows, query: query, keys: keys, values: values, output: output,
+                          feedForward: ffn, norm1: n1, norm2: n2)
+    }
+
+    /// The release's memory folder: key.npy [K*KL, C] (class-major hard
+    /// features) and value.npy [K, C] (prototypes, repeated KL times as values).
+    static func releaseMemory(folder: String, channels c: Int, classes k: Int) throws -> ([Float], [Float], Int) {
+        let keyPath = folder + "/key.npy", valuePath = folder + "/value.npy"
+        let key = try Npy.read(path: keyPath), value = try Npy.read(path: valuePath)
+        guard key.shape.count == 2, key.shape[1] == c, key.shape[0] % k == 0, key.shape[0] > 0 else {
+            throw ModelError.memory(path: keyPath, problem: "keys must be [K*KL, \(c)] with K = \(k), found \(key.shape)")
+        }
+        guard value.shape == [k, c] else {
+            throw ModelError.memory(path: valuePath, problem: "prototypes must be [\(k), \(c)], found \(value.shape)")
+        }
+        let rows = key.shape[0], perClass = rows / k
+        let prototypes = value.floats()
+        var values = [Float](repeating: 0, count: rows * c)
+        for row in 0..<rows {
+            let j = row / perClass
+            for i in 0..<c { values[row * c + i] = prototypes[j * c + i] }
+        }
+        return (key.floats(), values, rows)
+    }
+}
+
+/// [m, k] x [k, n] (load-time folding of small matrices).
+func matmul(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int) -> [Float] {
+    var out = [Float](repeating: 0, count: m * n)
+    a.withUnsafeBufferPointer { ab in
+        b.withUnsafeBufferPointer { bb in
+            out.withUnsafeMutableBufferPointer { BLAS.gemm(m: m, n: n, k: k, a: ab.baseAddress!, lda: k, b: bb.baseAddress!, ldb: n, c: $0.baseAddress!, ldc: n) }
+        }
+    }
+    return out
+}
+
+/// [m, k] x [n, k]^T.
+func matmulTransposedB(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int) -> [Float] {
+    var out = [Float](repeating: 0, count: m * n)
+    a.withUnsafeBufferPointer { ab in
+        b.withUnsafeBufferPointer { bb in
+            out.withUnsafeMutableBufferPointer {
+                BLAS.gemm(transposeB: true, m: m, n: n, k: k, a: ab.baseAddress!, lda: k, b: bb.baseAddress!, ldb: k, c: $0.baseAddress!, ldc: n)
+            }
+        }
+    }
+    return out
+}

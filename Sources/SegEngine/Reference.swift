@@ -1,0 +1,103 @@
+import Foundation
+
+/// Plain-loop twins of the fast kernels: obviously right, slow, used by the
+/// tests to check the fast paths.
+public enum Reference {
+    /// out[l, n] = x[l, k] W[n, k]^T + b[n]
+    public static func linear(_ x: [Float], _ weight: [Float], _ bias: [Float]?, tokens l: Int, inputs k: Int, outputs n: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: l * n)
+        for t in 0..<l {
+            for o in 0..<n {
+                var sum = Double(bias?[o] ?? 0)
+                for i in 0..<k { sum += Double(x[t * k + i]) * Double(weight[o * k + i]) }
+                out[t * n + o] = Float(sum)
+            }
+        }
+        return out
+    }
+
+    public static func layerNorm(_ x: [Float], _ weight: [Float], _ bias: [Float], tokens l: Int, channels c: Int) -> [Float] {
+        var out = x
+        for t in 0..<l {
+            let row = (0..<c).map { Double(x[t * c + $0]) }
+            let mean = row.reduce(0, +) / Double(c)
+            let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(c)
+            for i in 0..<c { out[t * c + i] = Float((row[i] - mean) / (variance + 1e-5).squareRoot() * Double(weight[i]) + Double(bias[i])) }
+        }
+        return out
+    }
+
+    public static func softmax(_ row: [Float]) -> [Float] {
+        let top = row.max() ?? 0
+        let e = row.map { exp(Double($0 - top)) }
+        let sum = e.reduce(0, +)
+        return e.map { Float($0 / sum) }
+    }
+
+    /// Multi-head attention of one group, from already projected q, k, v.
+    public static func attention(q: [Float], k: [Float], v: [Float], queries l: Int, keys s: Int, channels c: Int, heads: Int) -> [Float] {
+        let d = c / heads
+        var out = [Float](repeating: 0, count: l * c)
+        for h in 0..<heads {
+            for i in 0..<l {
+                let scores = (0..<s).map { j -> Float in
+                    var dot: Float = 0
+                    for e in 0..<d { dot += q[i * c + h * d + e] * k[j * c + h * d + e] }
+                    return dot / Float(d).squareRoot()
+                }
+                let p = softmax(scores)
+                for e in 0..<d { out[i * c + h * d + e] = (0..<s).reduce(0) { $0 + p[$1] * v[$1 * c + h * d + e] } }
+            }
+        }
+        return out
+    }
+
+    /// Bilinear resize of one plane, align_corners=False, by the definition.
+    public static func resize(_ plane: [Float], height hs: Int, width ws: Int, toHeight h: Int, width w: Int) -> [Float] {
+        func source(_ i: Int, _ n: Int, _ m: Int) -> Double { max(0, (Double(i) + 0.5) * Double(m) / Double(n) - 0.5) }
+        var out = [Float](repeating: 0, count: h * w)
+        for y in 0..<h {
+            let sy = source(y, h, hs), y0 = min(Int(sy), hs - 1), y1 = min(y0 + 1, hs - 1), fy = sy - Double(y0)
+            for x in 0..<w {
+                let sx = source(x, w, ws), x0 = min(Int(sx), ws - 1), x1 = min(x0 + 1, ws - 1), fx = sx - Double(x0)
+                let value = (1 - fy) * ((1 - fx) * Double(plane[y0 * ws + x0]) + fx * Double(plane[y0 * ws + x1]))
+                    + fy * ((1 - fx) * Double(plane[y1 * ws + x0]) + fx * Double(plane[y1 * ws + x1]))
+                out[y * w + x] = Float(value)
+            }
+        }
+        return out
+    }
+}
+
+/// The fast kernels, exposed for the tests that compare them with `Reference`.
+public enum Kernels {
+    public static func linear(_ x: [Float], _ weight: [Float], _ bias: [Float]?, tokens l: Int, inputs k: Int, outputs n: Int) -> [Float] {
+        Linear(weight: weight, bias: bias, inputs: k, outputs: n)(x, tokens: l)
+    }
+
+    public static func layerNorm(_ x: [Float], _ weight: [Float], _ bias: [Float], tokens l: Int, channels c: Int) -> [Float] {
+        Norm(weight: weight, bias: bias)(x, tokens: l, channels: c)
+    }
+
+    public static func softmax(_ row: [Float]) -> [Float] {
+        var out = row
+        out.withUnsafeMutableBufferPointer { softmaxRows($0.baseAddress!, rows: 1, columns: row.count, stride: row.count) }
+        return out
+    }
+
+    public static func attention(q: [Float], k: [Float], v: [Float], queries l: Int, keys s: Int, channels c: Int, heads: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: l * c)
+        var scores = [Float](repeating: 0, count: l * s)
+        out.withUnsafeMutableBufferPointer { o in
+            scores.withUnsafeMutableBufferPointer { sc in
+                groupAttention(o.baseAddress!, q: q, k: k, v: v, scores: sc.baseAddress!, queries: l, keys: s, channels: c,
+                               heads: heads, scale: 1 / Float(c / heads).squareRoot())
+            }
+        }
+        return out
+    }
+
+    public static func resize(_ plane: [Float], height hs: Int, width ws: Int, toHeight h: Int, width w: Int) -> [Float] {
+        resizePlanes(plane, planes: 1, height: hs, width: ws, toHeight: h, width: w)
+    }
+}

@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import SegEngine
+import SegFormats
+
+struct ForwardCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forward",
+        abstract: "Run STF, MAR and the classifiers on the features of frames T-1, T, T+1.",
+        discussion: """
+            Features are float32 npy [C,H,W] or [1,C,H,W]. Writes float32 npy: stf.npy and mar.npy [C,H,W], \
+            logits_baseline.npy, logits_stf.npy and logits_mar.npy [K,H,W] at feature resolution. Outputs the \
+            weights cannot produce (no STF, no MAR) are skipped with a message.
+            """
+    )
+
+    @Option(help: "Weights (safetensors, the release's names).")
+    var weights: String
+    @Option(parsing: .upToNextOption, help: "Features of T-1, T and T+1 (three npy files).")
+    var frames: [String]
+    @Option(help: "Output folder (created if missing).")
+    var out: String
+    @Option(help: "Attention heads (default: the weights' metadata, else 2).")
+    var heads: Int?
+    @Option(help: "Block size HBxWB (default: the weights' metadata, else 16x16).")
+    var block: String?
+    @Option(help: "Memory folder with key.npy and value.npy, for weights without MAR.memory_*.")
+    var memory: String?
+    @Flag(help: "Print per-stage wall times to stderr.")
+    var timings = false
+
+    func parsedBlock() throws -> (Int, Int)? {
+        guard let block else { return nil }
+        let parts = block.lowercased().split(separator: "x").compactMap { Int($0) }
+        guard parts.count == 2, parts[0] > 0, parts[1] > 0 else { throw ValidationError("--block must be HBxWB, e.g. 16x16") }
+        return (parts[0], parts[1])
+    }
+
+    func validate() throws {
+        guard frames.count == 3 else { throw ValidationError("--frames takes exactly three files: PREV CUR NEXT") }
+        if let heads, heads <= 0 { throw ValidationError("--heads must be positive") }
+        _ = try parsedBlock()
+    }
+
+    /// [C, H, W] or [1, C, H, W] float features.
+    static func features(_ path: String) throws -> (values: [Float], c: Int, h: Int, w: Int) {
+        let array = try Npy.read(path: path)
+        let shape = array.shape.count == 4 && array.shape[0] == 1 ? Array(array.shape.dropFirst()) : array.shape
+        guard shape.count == 3, !array.elementType.isInteger else {
+            throw FormatError.unsupported(path: path, problem: "features must be float [C,H,W] or [1,C,H,W], found \(array.elementType.rawValue) \(array.shape)")
+        }
+        return (array.floats(), shape[0], shape[1], shape[2])
+    }
+
+    func run() throws {
+        let model = try Model.load(path: weights, heads: heads, block: try parsedBlock(), memory: memory)
+        let inputs = try frames.map(Self.features)
+        let (c, h, w) = (inputs[1].c, inputs[1].h, inputs[1].w)
+        for (path, input) in zip(frames, inputs) where input.c != c || input.h != h || input.w != w {
+            throw InputError("\(path): shape [\(input.c), \(input.h), \(input.w)] differs from \(frames[1]) [\(c), \(h), \(w)]")
+        }
+        guard c == model.channels else {
+            throw InputError("\(frames[1]): \(c) channels, but \(weights) expects \(model.channels)")
+        }
+        if !model.unusedTensors.isEmpty { warn("\(model.unusedTensors.count) tensor(s) in \(weights) are not used by the engine (e.g. \(model.unusedTensors[0]))") }
+        let outputs = try model.forward(previous: inputs[0].values, current: inputs[1].values, next: inputs[2].values, height: h, width: w)
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        func channelFirst(_ tokens: [Float]) -> [Float] {
+            var result = [Float](repeating: 0, count: tokens.count)
+            let n = h * w
+            for i in 0..<n { for ch in 0..<c { result[ch * n + i] = tokens[i * c + ch] } }
+            return result
+        }
+        let k = model.classes
+        try Npy.write(outputs.baselineLogits, shape: [k, h, w], to: out + "/logits_baseline.npy")
+        if let g = outputs.stf, let logits = outputs.stfLogits {
+            try Npy.write(channelFirst(g), shape: [c, h, w], to: out + "/stf.npy")
+            try Npy.write(logits, shape: [k, h, w], to: out + "/logits_stf.npy")
+        } else {
+            warn("\(weights) has no STF: stf.npy and logits_stf.npy are not written")
+        }
+        if let r = outputs.mar, let logits = outputs.marLogits {
+            try Npy.write(channelFirst(r), shape: [c, h, w], to: out + "/mar.npy")
+            try Npy.write(logits, shape: [k, h, w], to: out + "/logits_mar.npy")
+        } else {
+            warn("\(weights) has no MAR: mar.npy and logits_mar.npy are not written")
+        }
+        if timings {
+            for (stage, seconds) in outputs.timings {
+                FileHandle.standardError.write(Data(String(format: "%@: %.3f s\n", stage, seconds).utf8))
+            }
+        }
+    }
+}

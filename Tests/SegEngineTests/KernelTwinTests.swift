@@ -1,0 +1,53 @@
+import SegEngine
+import Testing
+
+/// Each fast kernel against its plain-loop twin. Tolerances (max abs): 1e-5
+/// for linear and attention (float32 sums of up to 64 terms), 1e-5 for
+/// LayerNorm, 1e-6 for softmax and bilinear resizing.
+@Suite struct KernelTwinTests {
+    static func values(_ n: Int, seed: UInt64) -> [Float] {
+        var s = seed
+        return (0..<n).map { _ in
+            s = s &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(Int(s >> 40) % 2001 - 1000) / 1000
+        }
+    }
+
+    static func maxDifference(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) } }
+
+    @Test func linear() {
+        let x = Self.values(7 * 64, seed: 1), w = Self.values(33 * 64, seed: 2), b = Self.values(33, seed: 3)
+        #expect(Self.maxDifference(Kernels.linear(x, w, b, tokens: 7, inputs: 64, outputs: 33),
+                                   Reference.linear(x, w, b, tokens: 7, inputs: 64, outputs: 33)) < 1e-5)
+        #expect(Self.maxDifference(Kernels.linear(x, w, nil, tokens: 7, inputs: 64, outputs: 33),
+                                   Reference.linear(x, w, nil, tokens: 7, inputs: 64, outputs: 33)) < 1e-5)
+    }
+
+    @Test func layerNorm() {
+        let x = Self.values(9 * 24, seed: 4).map { $0 * 5 + 2 }, w = Self.values(24, seed: 5), b = Self.values(24, seed: 6)
+        #expect(Self.maxDifference(Kernels.layerNorm(x, w, b, tokens: 9, channels: 24), Reference.layerNorm(x, w, b, tokens: 9, channels: 24)) < 1e-5)
+    }
+
+    @Test func softmax() {
+        let row = Self.values(50, seed: 7).map { $0 * 30 }
+        let fast = Kernels.softmax(row)
+        #expect(Self.maxDifference(fast, Reference.softmax(row)) < 1e-6)
+        #expect(abs(fast.reduce(0, +) - 1) < 1e-5)
+    }
+
+    @Test(arguments: [1, 2, 4])
+    func attention(heads: Int) {
+        let c = 16, l = 5, s = 11
+        let q = Self.values(l * c, seed: 8), k = Self.values(s * c, seed: 9), v = Self.values(s * c, seed: 10)
+        #expect(Self.maxDifference(Kernels.attention(q: q, k: k, v: v, queries: l, keys: s, channels: c, heads: heads),
+                                   Reference.attention(q: q, k: k, v: v, queries: l, keys: s, channels: c, heads: heads)) < 1e-5)
+    }
+
+    @Test(arguments: [(6, 10, 8, 12), (8, 8, 8, 8), (16, 32, 5, 7), (3, 3, 128, 256)])
+    func bilinearResize(hs: Int, ws: Int, h: Int, w: Int) {
+        let plane = Self.values(hs * ws, seed: 11)
+        let fast = Kernels.resize(plane, height: hs, width: ws, toHeight: h, width: w)
+        #expect(Self.maxDifference(fast, Reference.resize(plane, height: hs, width: ws, toHeight: h, width: w)) < 1e-6)
+        if hs == h && ws == w { #expect(fast == plane, "same size is the identity") }
+    }
+}
