@@ -18,42 +18,60 @@ func groupAttention(_ out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>,
     }
 }
 
-/// Runs attention over groups of token rows: group g's queries are rows
-/// `queryRows(g)` of Q, its keys and values rows `keyRows(g)` of K and V;
-/// the result rows land at the same places in the returned [Lq, C] buffer.
-/// Groups run in parallel; each gathers its rows into contiguous scratch.
-func groupedAttention(queries: [Float], keys: [Float], values: [Float], queryCount lq: Int, channels c: Int, heads: Int,
-                      groups: Int, queryRows: @Sendable (Int) -> [Int], keyRows: @Sendable (Int) -> [Int]) -> [Float] {
+/// One MHA module applied to groups of tokens: group g's queries are rows
+/// `queryRows(g)` of `queryInput` (+ `queryPositions`), its keys rows
+/// `keyRows(g)` of `keyInput` (+ `keyPositions`) and its values the same rows
+/// of `valueInput`; all [L, C] token buffers. Each group gathers its rows,
+/// projects them (in_proj), attends, projects back (out_proj) and writes its
+/// result rows, so no all-token Q, K or V is ever held. Groups run in
+/// parallel with single-threaded BLAS.
+func groupedMHA(_ weights: Attention, queryInput: [Float], queryPositions: [Float], keyInput: [Float], keyPositions: [Float],
+                valueInput: [Float], queryCount lq: Int, channels c: Int, heads: Int, groups: Int,
+                queryRows: @Sendable (Int) -> [Int], keyRows: @Sendable (Int) -> [Int]) -> [Float] {
+    _ = BLAS.singleThreaded
     var out = [Float](repeating: 0, count: lq * c)
     let scale = 1 / Float(c / heads).squareRoot()
-    queries.withUnsafeBufferPointer { qAll in
-        keys.withUnsafeBufferPointer { kAll in
-            values.withUnsafeBufferPointer { vAll in
-                out.withUnsafeMutableBufferPointer { oAll in
-                    let q = SharedPointer(qAll.baseAddress!), k = SharedPointer(kAll.baseAddress!)
-                    let v = SharedPointer(vAll.baseAddress!), o = SharedMutablePointer(oAll.baseAddress!)
-                    parallelFor(groups) { g in
-                        let qr = queryRows(g), kr = keyRows(g)
-                        var qg = [Float](repeating: 0, count: qr.count * c), og = qg
-                        var kg = [Float](repeating: 0, count: kr.count * c), vg = kg
-                        var scores = [Float](repeating: 0, count: qr.count * kr.count)
-                        for (i, row) in qr.enumerated() { qg.withUnsafeMutableBufferPointer { ($0.baseAddress! + i * c).update(from: q.base + row * c, count: c) } }
-                        for (i, row) in kr.enumerated() {
-                            kg.withUnsafeMutableBufferPointer { ($0.baseAddress! + i * c).update(from: k.base + row * c, count: c) }
-                            vg.withUnsafeMutableBufferPointer { ($0.baseAddress! + i * c).update(from: v.base + row * c, count: c) }
-                        }
-                        og.withUnsafeMutableBufferPointer { ob in
-                            scores.withUnsafeMutableBufferPointer { sb in
-                                groupAttention(ob.baseAddress!, q: qg, k: kg, v: vg, scores: sb.baseAddress!,
-                                               queries: qr.count, keys: kr.count, channels: c, heads: heads, scale: scale)
-                            }
-                        }
-                        for (i, row) in qr.enumerated() { og.withUnsafeBufferPointer { (o.base + row * c).update(from: $0.baseAddress! + i * c, count: c) } }
+    let selfAttention = queryInput == keyInput && queryPositions == keyPositions
+    queryInput.withUnsafeBufferPointer { qi in queryPositions.withUnsafeBufferPointer { qp in
+    keyInput.withUnsafeBufferPointer { ki in keyPositions.withUnsafeBufferPointer { kp in
+    valueInput.withUnsafeBufferPointer { vi in out.withUnsafeMutableBufferPointer { ob in
+        let sources = (q: SharedPointer(qi.baseAddress!), qp: SharedPointer(qp.baseAddress!), k: SharedPointer(ki.baseAddress!),
+                       kp: SharedPointer(kp.baseAddress!), v: SharedPointer(vi.baseAddress!))
+        let result = SharedMutablePointer(ob.baseAddress!)
+        parallelFor(groups) { g in
+            let qr = queryRows(g), kr = keyRows(g)
+            let nq = qr.count, nk = kr.count
+            // Gathered inputs, their projections, scores and the attended values.
+            var gathered = [Float](repeating: 0, count: (nq + 2 * nk) * c)
+            var projected = [Float](repeating: 0, count: (nq + 2 * nk) * c)
+            var scores = [Float](repeating: 0, count: nq * nk)
+            var attended = [Float](repeating: 0, count: nq * c)
+            gathered.withUnsafeMutableBufferPointer { gb in projected.withUnsafeMutableBufferPointer { pb in
+            scores.withUnsafeMutableBufferPointer { sb in attended.withUnsafeMutableBufferPointer { ab in
+                let queryIn = gb.baseAddress!, keyIn = queryIn + nq * c, valueIn = keyIn + nk * c
+                for (i, row) in qr.enumerated() {
+                    let a = sources.q.base + row * c, p = sources.qp.base + row * c, o = queryIn + i * c
+                    for ch in 0..<c { o[ch] = a[ch] + p[ch] }
+                }
+                if !selfAttention {
+                    for (i, row) in kr.enumerated() {
+                        let a = sources.k.base + row * c, p = sources.kp.base + row * c, o = keyIn + i * c
+                        for ch in 0..<c { o[ch] = a[ch] + p[ch] }
                     }
                 }
-            }
+                for (i, row) in kr.enumerated() { (valueIn + i * c).update(from: sources.v.base + row * c, count: c) }
+                let q = pb.baseAddress!, k = q + nq * c, v = k + nk * c
+                weights.query.apply(queryIn, tokens: nq, into: q)
+                weights.key.apply(selfAttention ? queryIn : keyIn, tokens: nk, into: k)
+                weights.value.apply(valueIn, tokens: nk, into: v)
+                groupAttention(ab.baseAddress!, q: q, k: k, v: v, scores: sb.baseAddress!, queries: nq, keys: nk,
+                               channels: c, heads: heads, scale: scale)
+                // out_proj into the (now free) gathered query buffer, then scatter.
+                weights.output.apply(ab.baseAddress!, tokens: nq, into: queryIn)
+                for (i, row) in qr.enumerated() { (result.base + row * c).update(from: queryIn + i * c, count: c) }
+            } } } }
         }
-    }
+    } } } } } }
     return out
 }
 
@@ -63,19 +81,23 @@ struct SharedPointer<T>: @unchecked Sendable {
     init(_ base: UnsafePointer<T>) { self.base = base }
 }
 
-/// x + y elementwise.
-func added(_ x: [Float], _ y: [Float]) -> [Float] {
+/// x += y elementwise (residual connections, in place).
+func addInPlace(_ x: inout [Float], _ y: [Float]) {
     precondition(x.count == y.count)
-    return [Float](unsafeUninitializedCapacity: x.count) { out, n in
-        for i in 0..<x.count { out[i] = x[i] + y[i] }
-        n = x.count
+    x.withUnsafeMutableBufferPointer { xb in
+        y.withUnsafeBufferPointer { yb in
+            let a = xb.baseAddress!, b = yb.baseAddress!
+            for i in 0..<xb.count { a[i] += b[i] }
+        }
     }
 }
 
 extension Linear {
+    /// Over all tokens, on all cores.
     func callAsFunction(_ x: [Float], tokens: Int) -> [Float] {
+        _ = BLAS.singleThreaded
         var out = [Float](repeating: 0, count: tokens * outputs)
-        x.withUnsafeBufferPointer { xb in out.withUnsafeMutableBufferPointer { apply(xb.baseAddress!, tokens: tokens, into: $0.baseAddress!) } }
+        x.withUnsafeBufferPointer { xb in out.withUnsafeMutableBufferPointer { applyInParallel(xb.baseAddress!, tokens: tokens, into: $0.baseAddress!) } }
         return out
     }
 }
@@ -83,8 +105,12 @@ extension Linear {
 extension Norm {
     func callAsFunction(_ x: [Float], tokens: Int, channels: Int) -> [Float] {
         var out = x
-        out.withUnsafeMutableBufferPointer { apply($0.baseAddress!, tokens: tokens, channels: channels) }
+        applyInPlace(&out, tokens: tokens, channels: channels)
         return out
+    }
+
+    func applyInPlace(_ x: inout [Float], tokens: Int, channels: Int) {
+        x.withUnsafeMutableBufferPointer { apply($0.baseAddress!, tokens: tokens, channels: channels) }
     }
 }
 

@@ -5,6 +5,11 @@ import COpenBLAS
 /// identity or the transpose and lda/ldb/ldc are row strides, so a head's
 /// columns of a wider matrix can be used in place.
 enum BLAS {
+    /// The engine parallelises over attention groups and token chunks
+    /// itself; OpenBLAS's own threads on top of that would fight for the same
+    /// cores, so its calls run single-threaded.
+    static let singleThreaded: Void = openblas_set_num_threads(1)
+
     @inline(__always)
     static func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
                      a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,

@@ -12,6 +12,17 @@ func linear(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ wei
     BLAS.gemm(transposeB: true, m: l, n: n, k: k, a: x, lda: k, b: weight, ldb: k, beta: bias == nil ? 0 : 1, c: out, ldc: n)
 }
 
+/// `linear` over many tokens, split into row chunks that run on all cores.
+func parallelLinear(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                    _ bias: UnsafePointer<Float>?, tokens l: Int, inputs k: Int, outputs n: Int) {
+    // x [l, k], weight [n, k], out [l, n]
+    let chunks = max(1, min(4 * ProcessInfo.processInfo.activeProcessorCount, l / 256))
+    parallelRows(chunks) { chunk in
+        let start = l * chunk / chunks, end = l * (chunk + 1) / chunks
+        linear(out + start * n, x + start * k, weight, bias, tokens: end - start, inputs: k, outputs: n)
+    }
+}
+
 /// In place: x[L, C] = LayerNorm(x) * weight + bias, biased variance, eps 1e-5.
 func layerNorm(_ x: UnsafeMutablePointer<Float>, _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
                tokens l: Int, channels c: Int) {

@@ -9,7 +9,7 @@ extension MARWeights {
         var attended = [Float](repeating: 0, count: n * dh)
         x.withUnsafeBufferPointer { xb in
             query.withUnsafeBufferPointer { wq in
-                q.withUnsafeMutableBufferPointer { linear($0.baseAddress!, xb.baseAddress!, wq.baseAddress!, nil, tokens: n, inputs: c, outputs: dh) }
+                q.withUnsafeMutableBufferPointer { parallelLinear($0.baseAddress!, xb.baseAddress!, wq.baseAddress!, nil, tokens: n, inputs: c, outputs: dh) }
             }
         }
         q.withUnsafeBufferPointer { qb in
@@ -29,8 +29,11 @@ extension MARWeights {
                 }
             }
         }
-        var y = norm1(added(x, output(attended, tokens: n)), tokens: n, channels: c)
-        y = norm2(added(y, feedForward(y, tokens: n)), tokens: n, channels: c)
+        var y = x
+        addInPlace(&y, output(attended, tokens: n))
+        norm1.applyInPlace(&y, tokens: n, channels: c)
+        addInPlace(&y, feedForward(y, tokens: n))
+        norm2.applyInPlace(&y, tokens: n, channels: c)
         return y
     }
 }

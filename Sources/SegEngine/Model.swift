@@ -61,7 +61,7 @@ public struct Model: Sendable {
     }
 
     public struct Outputs: Sendable {
-        /// Token-major [H*W, C] features after STF and MAR (nil when the model lacks them).
+        /// Channel-first [C, H*W] features after STF and MAR (nil when the model lacks them).
         public var stf: [Float]?, mar: [Float]?
         /// Channel-first logits [K, H*W].
         public var baselineLogits: [Float]
@@ -91,13 +91,13 @@ public struct Model: Sendable {
                 throw ModelError.geometry("feature size \(h)x\(w) is not a multiple of the block size \(stf.blockHeight)x\(stf.blockWidth) (use --block)")
             }
             let g = timed("STF") { stf.forward(previous: previous, current: current, next: next, height: h, width: w) }
-            outputs.stf = g
+            outputs.stf = channelsFromTokens(g, channels: channels, positions: n)
             outputs.stfLogits = timed("STF classifier") { stfClassifier.logits(g, tokens: n) }
             refined = g
         }
         if let mar {
             let r = timed("MAR") { mar.forward(refined, tokens: n) }
-            outputs.mar = r
+            outputs.mar = channelsFromTokens(r, channels: channels, positions: n)
             outputs.marLogits = timed("MAR classifier") { marClassifier.logits(r, tokens: n) }
         }
         outputs.timings = timings

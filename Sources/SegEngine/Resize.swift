@@ -29,16 +29,33 @@ func resizePlanes(_ source: [Float], planes p: Int, height hs: Int, width ws: In
     return out
 }
 
-/// Channel-first [C, T*H*W] to token-major [T*H*W, C].
+/// Transposes a row-major [rows, columns] matrix in 32x32 tiles, so both
+/// the reads and the writes stay within a few cache lines.
+func transposed(_ x: [Float], rows: Int, columns: Int) -> [Float] {
+    // x [rows, columns] -> out [columns, rows]
+    [Float](unsafeUninitializedCapacity: rows * columns) { out, n in
+        x.withUnsafeBufferPointer { source in
+            let s = source.baseAddress!, o = out.baseAddress!
+            let tile = 32
+            for r0 in stride(from: 0, to: rows, by: tile) {
+                for c0 in stride(from: 0, to: columns, by: tile) {
+                    for r in r0..<min(rows, r0 + tile) {
+                        let from = s + r * columns
+                        for c in c0..<min(columns, c0 + tile) { o[c * rows + r] = from[c] }
+                    }
+                }
+            }
+        }
+        n = rows * columns
+    }
+}
+
+/// Channel-first [C, N] to token-major [N, C].
 func tokensFromChannels(_ x: [Float], channels c: Int, positions n: Int) -> [Float] {
-    var out = [Float](repeating: 0, count: c * n)
-    for ch in 0..<c { for i in 0..<n { out[i * c + ch] = x[ch * n + i] } }
-    return out
+    transposed(x, rows: c, columns: n)
 }
 
 /// Token-major [N, C] to channel-first [C, N].
 func channelsFromTokens(_ x: [Float], channels c: Int, positions n: Int) -> [Float] {
-    var out = [Float](repeating: 0, count: c * n)
-    for i in 0..<n { for ch in 0..<c { out[ch * n + i] = x[i * c + ch] } }
-    return out
+    transposed(x, rows: n, columns: c)
 }

@@ -38,27 +38,18 @@ struct ICSAGeometry: Sendable {
 }
 
 /// ICSA(q, k, v, pos_q, pos_k) over token buffers: q, pos_q [Tq*H*W, C];
-/// k, v, pos_k [Tk*H*W, C]. Linear projections are token-wise, so they run
-/// on all tokens at once; only the attention itself is grouped.
+/// k, v, pos_k [Tk*H*W, C]. Long range over in-block offsets, then short
+/// range within blocks on the long-range result u.
 func icsa(_ w: ICSAWeights, q: [Float], k: [Float], v: [Float], positionsQ: [Float], positionsK: [Float],
           geometry: ICSAGeometry, channels c: Int, heads: Int) -> [Float] {
     let lq = geometry.queryFrames * geometry.height * geometry.width
-    let lk = geometry.keyFrames * geometry.height * geometry.width
-    let queryIn = added(q, positionsQ)
-    let keyIn = k == q && positionsK == positionsQ ? queryIn : added(k, positionsK)
-    let longQ = w.long.query(queryIn, tokens: lq), longK = w.long.key(keyIn, tokens: lk), longV = w.long.value(v, tokens: lk)
     let g = geometry
-    let longOut = groupedAttention(queries: longQ, keys: longK, values: longV, queryCount: lq, channels: c, heads: heads,
-                                   groups: g.blockHeight * g.blockWidth,
-                                   queryRows: { g.longRows($0, frames: g.queryFrames) },
-                                   keyRows: { g.longRows($0, frames: g.keyFrames) })
-    let u = w.long.output(longOut, tokens: lq)
-    let shortIn = added(u, positionsQ)
-    let shortQ = w.short.query(shortIn, tokens: lq), shortK = w.short.key(shortIn, tokens: lq), shortV = w.short.value(u, tokens: lq)
-    let shortOut = groupedAttention(queries: shortQ, keys: shortK, values: shortV, queryCount: lq, channels: c, heads: heads,
-                                    groups: g.blocksDown * g.blocksAcross,
-                                    queryRows: { g.shortRows($0) }, keyRows: { g.shortRows($0) })
-    return w.short.output(shortOut, tokens: lq)
+    let u = groupedMHA(w.long, queryInput: q, queryPositions: positionsQ, keyInput: k, keyPositions: positionsK, valueInput: v,
+                       queryCount: lq, channels: c, heads: heads, groups: g.blockHeight * g.blockWidth,
+                       queryRows: { g.longRows($0, frames: g.queryFrames) }, keyRows: { g.longRows($0, frames: g.keyFrames) })
+    return groupedMHA(w.short, queryInput: u, queryPositions: positionsQ, keyInput: u, keyPositions: positionsQ, valueInput: u,
+                      queryCount: lq, channels: c, heads: heads, groups: g.blocksDown * g.blocksAcross,
+                      queryRows: { g.shortRows($0) }, keyRows: { g.shortRows($0) })
 }
 
 extension STFWeights {
@@ -75,23 +66,25 @@ extension STFWeights {
         var x = tokensFromChannels(interleaveFrames([previous, current, next], channels: c, positions: n), channels: c, positions: 3 * n)
         let encoderGeometry = ICSAGeometry(queryFrames: 3, keyFrames: 3, height: h, width: w, blockHeight: blockHeight, blockWidth: blockWidth)
         for layer in encoder {
-            let a = icsa(layer.attention, q: x, k: x, v: x, positionsQ: encoderPositions, positionsK: encoderPositions,
-                         geometry: encoderGeometry, channels: c, heads: heads)
-            x = layer.norm1(added(x, a), tokens: 3 * n, channels: c)
-            x = layer.norm2(added(x, layer.feedForward(x, tokens: 3 * n)), tokens: 3 * n, channels: c)
+            addInPlace(&x, icsa(layer.attention, q: x, k: x, v: x, positionsQ: encoderPositions, positionsK: encoderPositions,
+                                geometry: encoderGeometry, channels: c, heads: heads))
+            layer.norm1.applyInPlace(&x, tokens: 3 * n, channels: c)
+            addInPlace(&x, layer.feedForward(x, tokens: 3 * n))
+            layer.norm2.applyInPlace(&x, tokens: 3 * n, channels: c)
         }
         let memory = x
         var y = tokensFromChannels(current, channels: c, positions: n)
         let selfGeometry = ICSAGeometry(queryFrames: 1, keyFrames: 1, height: h, width: w, blockHeight: blockHeight, blockWidth: blockWidth)
         let crossGeometry = ICSAGeometry(queryFrames: 1, keyFrames: 3, height: h, width: w, blockHeight: blockHeight, blockWidth: blockWidth)
         for layer in decoder {
-            let a = icsa(layer.selfAttention, q: y, k: y, v: y, positionsQ: decoderPositions, positionsK: decoderPositions,
-                         geometry: selfGeometry, channels: c, heads: heads)
-            y = layer.norm1(added(y, a), tokens: n, channels: c)
-            let b = icsa(layer.crossAttention, q: y, k: memory, v: memory, positionsQ: decoderPositions, positionsK: encoderPositions,
-                         geometry: crossGeometry, channels: c, heads: heads)
-            y = layer.norm2(added(y, b), tokens: n, channels: c)
-            y = layer.norm3(added(y, layer.feedForward(y, tokens: n)), tokens: n, channels: c)
+            addInPlace(&y, icsa(layer.selfAttention, q: y, k: y, v: y, positionsQ: decoderPositions, positionsK: decoderPositions,
+                                geometry: selfGeometry, channels: c, heads: heads))
+            layer.norm1.applyInPlace(&y, tokens: n, channels: c)
+            addInPlace(&y, icsa(layer.crossAttention, q: y, k: memory, v: memory, positionsQ: decoderPositions,
+                                positionsK: encoderPositions, geometry: crossGeometry, channels: c, heads: heads))
+            layer.norm2.applyInPlace(&y, tokens: n, channels: c)
+            addInPlace(&y, layer.feedForward(y, tokens: n))
+            layer.norm3.applyInPlace(&y, tokens: n, channels: c)
         }
         return y
     }

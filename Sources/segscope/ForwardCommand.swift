@@ -65,22 +65,16 @@ struct ForwardCommand: ParsableCommand {
         if !model.unusedTensors.isEmpty { warn("\(model.unusedTensors.count) tensor(s) in \(weights) are not used by the engine (e.g. \(model.unusedTensors[0]))") }
         let outputs = try model.forward(previous: inputs[0].values, current: inputs[1].values, next: inputs[2].values, height: h, width: w)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        func channelFirst(_ tokens: [Float]) -> [Float] {
-            var result = [Float](repeating: 0, count: tokens.count)
-            let n = h * w
-            for i in 0..<n { for ch in 0..<c { result[ch * n + i] = tokens[i * c + ch] } }
-            return result
-        }
         let k = model.classes
         try Npy.write(outputs.baselineLogits, shape: [k, h, w], to: out + "/logits_baseline.npy")
         if let g = outputs.stf, let logits = outputs.stfLogits {
-            try Npy.write(channelFirst(g), shape: [c, h, w], to: out + "/stf.npy")
+            try Npy.write(g, shape: [c, h, w], to: out + "/stf.npy")
             try Npy.write(logits, shape: [k, h, w], to: out + "/logits_stf.npy")
         } else {
             warn("\(weights) has no STF: stf.npy and logits_stf.npy are not written")
         }
         if let r = outputs.mar, let logits = outputs.marLogits {
-            try Npy.write(channelFirst(r), shape: [c, h, w], to: out + "/mar.npy")
+            try Npy.write(r, shape: [c, h, w], to: out + "/mar.npy")
             try Npy.write(logits, shape: [k, h, w], to: out + "/logits_mar.npy")
         } else {
             warn("\(weights) has no MAR: mar.npy and logits_mar.npy are not written")

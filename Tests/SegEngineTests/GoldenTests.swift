@@ -16,26 +16,18 @@ import Testing
         return zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
     }
 
-    /// Token-major [N, C] to channel-first [C, N], as written to npy.
-    static func channelFirst(_ tokens: [Float], channels c: Int) -> [Float] {
-        let n = tokens.count / c
-        var out = [Float](repeating: 0, count: tokens.count)
-        for i in 0..<n { for ch in 0..<c { out[ch * n + i] = tokens[i * c + ch] } }
-        return out
-    }
-
     @Test(arguments: ["small", "deep"])
     func forwardMatchesNumpyReference(name: String) throws {
         let root = Self.fixture(name)
         let model = try Model.load(path: root + "/weights.safetensors")
         #expect(model.unusedTensors == ["pspnet.backbone.unused"])
         let cur = try Npy.read(path: root + "/cur.npy")
-        let (c, h, w) = (cur.shape[0], cur.shape[1], cur.shape[2])
+        let (h, w) = (cur.shape[1], cur.shape[2])
         let out = try model.forward(previous: try Npy.read(path: root + "/prev.npy").floats(), current: cur.floats(),
                                     next: try Npy.read(path: root + "/next.npy").floats(), height: h, width: w)
         let expected = { (file: String) in try Npy.read(path: root + "/\(file).npy").floats() }
-        #expect(Self.maxAbsDifference(Self.channelFirst(try #require(out.stf), channels: c), try expected("stf")) < 1e-4)
-        #expect(Self.maxAbsDifference(Self.channelFirst(try #require(out.mar), channels: c), try expected("mar")) < 1e-4)
+        #expect(Self.maxAbsDifference(try #require(out.stf), try expected("stf")) < 1e-4)
+        #expect(Self.maxAbsDifference(try #require(out.mar), try expected("mar")) < 1e-4)
         #expect(Self.maxAbsDifference(out.baselineLogits, try expected("logits_baseline")) < 1e-4)
         #expect(Self.maxAbsDifference(try #require(out.stfLogits), try expected("logits_stf")) < 1e-4)
         #expect(Self.maxAbsDifference(try #require(out.marLogits), try expected("logits_mar")) < 1e-4)

@@ -142,7 +142,8 @@ def classify(w, b, x):
     return (w.reshape(w.shape[0], -1) @ x.reshape(c, -1) + b[:, None]).reshape(-1, h, ww)
 
 
-def make_case(name, c, heads, hb, wb, h, w, hp, wp, m, k, kl, depth, seed):
+def random_weights(c, heads, hb, wb, hp, wp, m, k, kl, depth, seed):
+    """Weights with the release's names and shapes, scaled to keep activations O(1)."""
     rng = np.random.default_rng(seed)
     p = {}
     def r(*shape, scale=None):
@@ -191,6 +192,14 @@ def make_case(name, c, heads, hb, wb, h, w, hp, wp, m, k, kl, depth, seed):
     p["classifier_baseline.weight"] = r(k, c)
     p["classifier_baseline.bias"] = r(k, scale=0.1)
     p["pspnet.backbone.unused"] = r(3, 3)
+    return p, rng
+
+
+def make_case(name, c, heads, hb, wb, h, w, hp, wp, m, k, kl, depth, seed):
+    p, rng = random_weights(c, heads, hb, wb, hp, wp, m, k, kl, depth, seed)
+    def r(*shape, scale=None):
+        s = scale if scale is not None else 1 / np.sqrt(shape[-1])
+        return (rng.standard_normal(shape) * s).astype(np.float32)
     out = os.path.join(os.path.dirname(__file__), "..", "SegEngineTests", "Fixtures", name)
     os.makedirs(out, exist_ok=True)
     save_file(p, os.path.join(out, "weights.safetensors"), metadata={"heads": str(heads), "block_size": "%d,%d" % (hb, wb)})
@@ -211,7 +220,8 @@ def make_case(name, c, heads, hb, wb, h, w, hp, wp, m, k, kl, depth, seed):
         np.save(os.path.join(out, n + ".npy"), x.astype(np.float32))
 
 
-# Small: pe_enc of another size than the features, so the resize is exercised.
-make_case("small", c=16, heads=2, hb=4, wb=4, h=8, w=12, hp=6, wp=10, m=24, k=5, kl=3, depth=1, seed=1)
-# Deeper, 4 heads, non-square blocks, pe at the feature size.
-make_case("deep", c=24, heads=4, hb=2, wb=4, h=6, w=8, hp=6, wp=8, m=16, k=4, kl=2, depth=2, seed=2)
+if __name__ == "__main__":
+    # Small: pe_enc of another size than the features, so the resize is exercised.
+    make_case("small", c=16, heads=2, hb=4, wb=4, h=8, w=12, hp=6, wp=10, m=24, k=5, kl=3, depth=1, seed=1)
+    # Deeper, 4 heads, non-square blocks, pe at the feature size.
+    make_case("deep", c=24, heads=4, hb=2, wb=4, h=6, w=8, hp=6, wp=8, m=16, k=4, kl=2, depth=2, seed=2)
