@@ -41,11 +41,10 @@ func groupedMHA(_ weights: Attention, queryInput: [Float], queryPositions: [Floa
         parallelFor(groups) { g in
             let qr = queryRows(g), kr = keyRows(g)
             let nq = qr.count, nk = kr.count
-            // Gathered inputs, their projections, scores and the attended values.
-            var gathered = [Float](repeating: 0, count: (nq + 2 * nk) * c)
-            var projected = [Float](repeating: 0, count: (nq + 2 * nk) * c)
-            var scores = [Float](repeating: 0, count: nq * nk)
-            var attended = [Float](repeating: 0, count: nq * c)
+            // Gathered inputs, their projections, scores and the attended values;
+            // left uninitialised, since each is written in full before it is read.
+            var gathered = uninitialized((nq + 2 * nk) * c), projected = uninitialized((nq + 2 * nk) * c)
+            var scores = uninitialized(nq * nk), attended = uninitialized(nq * c)
             gathered.withUnsafeMutableBufferPointer { gb in projected.withUnsafeMutableBufferPointer { pb in
             scores.withUnsafeMutableBufferPointer { sb in attended.withUnsafeMutableBufferPointer { ab in
                 let queryIn = gb.baseAddress!, keyIn = queryIn + nq * c, valueIn = keyIn + nk * c
@@ -73,6 +72,11 @@ func groupedMHA(_ weights: Attention, queryInput: [Float], queryPositions: [Floa
         }
     } } } } } }
     return out
+}
+
+/// A buffer whose contents are written before being read.
+func uninitialized(_ count: Int) -> [Float] {
+    [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
 }
 
 /// A read-only pointer shared by parallel iterations.
@@ -115,10 +119,28 @@ extension Norm {
 }
 
 extension FeedForward {
-    /// linear2(relu(linear1(x))) over [L, C] tokens.
-    func callAsFunction(_ x: [Float], tokens: Int) -> [Float] {
-        var hidden = first(x, tokens: tokens)
-        hidden.withUnsafeMutableBufferPointer { relu($0.baseAddress!, count: $0.count) }
-        return second(hidden, tokens: tokens)
+    /// x += linear2(relu(linear1(x))) over [L, C] tokens, in chunks of
+    /// tokens on all cores, so the hidden layer never exists for all tokens.
+    func addInPlace(to x: inout [Float], tokens l: Int) {
+        _ = BLAS.singleThreaded
+        let c = first.inputs, m = first.outputs
+        let chunkSize = 512, chunks = (l + chunkSize - 1) / chunkSize
+        x.withUnsafeMutableBufferPointer { xb in
+            let base = SharedMutablePointer(xb.baseAddress!)
+            parallelFor(chunks) { chunk in
+                let start = chunk * chunkSize, count = min(chunkSize, l - start)
+                var hidden = [Float](repeating: 0, count: count * m)
+                var out = [Float](repeating: 0, count: count * c)
+                hidden.withUnsafeMutableBufferPointer { hb in
+                    out.withUnsafeMutableBufferPointer { ob in
+                        first.apply(base.base + start * c, tokens: count, into: hb.baseAddress!)
+                        relu(hb.baseAddress!, count: count * m)
+                        second.apply(hb.baseAddress!, tokens: count, into: ob.baseAddress!)
+                        let target = base.base + start * c, source = ob.baseAddress!
+                        for i in 0..<(count * c) { target[i] += source[i] }
+                    }
+                }
+            }
+        }
     }
 }

@@ -23,6 +23,17 @@ func parallelLinear(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float
     }
 }
 
+/// C[m, n] = A[m, k] op(B) with A's rows split over all cores (B shared).
+func parallelGemmRows(transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                      b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    let chunks = max(1, min(4 * ProcessInfo.processInfo.activeProcessorCount, m / 128))
+    parallelRows(chunks) { chunk in
+        let start = m * chunk / chunks, end = m * (chunk + 1) / chunks
+        BLAS.gemm(transposeB: transposeB, m: end - start, n: n, k: k, a: a + start * lda, lda: lda, b: b, ldb: ldb,
+                  c: c + start * ldc, ldc: ldc)
+    }
+}
+
 /// In place: x[L, C] = LayerNorm(x) * weight + bias, biased variance, eps 1e-5.
 func layerNorm(_ x: UnsafeMutablePointer<Float>, _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
                tokens l: Int, channels c: Int) {

@@ -1,3 +1,5 @@
+import SegFormats
+
 extension MARWeights {
     /// MAR over g's tokens [H*W, C]: attention of every token over the
     /// projected memory (no 1/sqrt scaling, as the release), then residual,
@@ -16,23 +18,28 @@ extension MARWeights {
             keys.withUnsafeBufferPointer { kb in
                 scores.withUnsafeMutableBufferPointer { sb in
                     // scores [n, rows] = q [n, dh] keys [rows, dh]^T
-                    BLAS.gemm(transposeB: true, m: n, n: rows, k: dh, a: qb.baseAddress!, lda: dh, b: kb.baseAddress!, ldb: dh,
-                              c: sb.baseAddress!, ldc: rows)
-                    softmaxRows(sb.baseAddress!, rows: n, columns: rows, stride: rows)
+                    parallelGemmRows(transposeB: true, m: n, n: rows, k: dh, a: qb.baseAddress!, lda: dh, b: kb.baseAddress!, ldb: dh,
+                                     c: sb.baseAddress!, ldc: rows)
+                    let s = SharedMutablePointer(sb.baseAddress!)
+                    parallelFor(max(1, n / 1024)) { chunk in
+                        let chunks = max(1, n / 1024), start = n * chunk / chunks, end = n * (chunk + 1) / chunks
+                        softmaxRows(s.base + start * rows, rows: end - start, columns: rows, stride: rows)
+                    }
                 }
             }
         }
         scores.withUnsafeBufferPointer { sb in
             values.withUnsafeBufferPointer { vb in
                 attended.withUnsafeMutableBufferPointer {
-                    BLAS.gemm(m: n, n: dh, k: rows, a: sb.baseAddress!, lda: rows, b: vb.baseAddress!, ldb: dh, c: $0.baseAddress!, ldc: dh)
+                    parallelGemmRows(transposeB: false, m: n, n: dh, k: rows, a: sb.baseAddress!, lda: rows, b: vb.baseAddress!, ldb: dh,
+                                     c: $0.baseAddress!, ldc: dh)
                 }
             }
         }
         var y = x
         addInPlace(&y, output(attended, tokens: n))
         norm1.applyInPlace(&y, tokens: n, channels: c)
-        addInPlace(&y, feedForward(y, tokens: n))
+        feedForward.addInPlace(to: &y, tokens: n)
         norm2.applyInPlace(&y, tokens: n, channels: c)
         return y
     }

@@ -69,7 +69,7 @@ extension STFWeights {
             addInPlace(&x, icsa(layer.attention, q: x, k: x, v: x, positionsQ: encoderPositions, positionsK: encoderPositions,
                                 geometry: encoderGeometry, channels: c, heads: heads))
             layer.norm1.applyInPlace(&x, tokens: 3 * n, channels: c)
-            addInPlace(&x, layer.feedForward(x, tokens: 3 * n))
+            layer.feedForward.addInPlace(to: &x, tokens: 3 * n)
             layer.norm2.applyInPlace(&x, tokens: 3 * n, channels: c)
         }
         let memory = x
@@ -83,7 +83,7 @@ extension STFWeights {
             addInPlace(&y, icsa(layer.crossAttention, q: y, k: memory, v: memory, positionsQ: decoderPositions,
                                 positionsK: encoderPositions, geometry: crossGeometry, channels: c, heads: heads))
             layer.norm2.applyInPlace(&y, tokens: n, channels: c)
-            addInPlace(&y, layer.feedForward(y, tokens: n))
+            layer.feedForward.addInPlace(to: &y, tokens: n)
             layer.norm3.applyInPlace(&y, tokens: n, channels: c)
         }
         return y

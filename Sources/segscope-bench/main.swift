@@ -12,7 +12,7 @@ import SegSynth
 import SegView
 
 // The same allocator settings as the segscope command.
-segscope_tune_malloc(256 << 20, 512 << 20)
+segscope_tune_malloc(32 << 20, 512 << 20)
 let python = ProcessInfo.processInfo.environment["SEGSCOPE_PYTHON"] ?? "python3"
 let work = NSTemporaryDirectory() + "segscope-bench-\(getpid())"
 try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)

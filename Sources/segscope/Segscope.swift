@@ -16,9 +16,10 @@ struct Segscope: ParsableCommand {
     /// errors keep argument-parser's own message and exit code.
     static func main() {
         // Frames are many same-sized multi-megabyte buffers; glibc would mmap
-        // and unmap each one (a page fault per 4 KB every frame). Keeping them
-        // in the heap lets freed buffers be reused.
-        segscope_tune_malloc(256 << 20, 512 << 20)
+        // and unmap each one (a page fault per 4 KB every frame). Keeping
+        // blocks up to 32 MB (glibc's maximum) in the heap lets freed buffers
+        // be reused.
+        segscope_tune_malloc(32 << 20, 512 << 20)
         do {
             var command = try parseAsRoot()
             try command.run()
