@@ -55,6 +55,10 @@ public struct Dataset: Sendable {
     public let bookmarksPath: String
     /// Things discovery noticed that the user should know (not errors).
     public let notes: [String]
+    /// The folders frames, ground truth and features were found in (for manifests of derived runs).
+    public var framesFolder: String?
+    public var groundTruthFolder: String?
+    public var featuresFolder: String?
 
     public var frames: [FrameRecord] { sequences.flatMap(\.frames) }
     public var frameCount: Int { sequences.reduce(0) { $0 + $1.frames.count } }

@@ -234,9 +234,13 @@ public enum DatasetLocator {
         }
         let bookmarks = options.bookmarks ?? (layout == .manifest || layout == .cityscapes || layout == .camvid
             ? root + "/bookmarks.json" : (frames ?? groundTruth ?? root) + "/bookmarks.json")
-        return Dataset(root: root, layout: layout, space: space, sequences: sequences, methods: names,
-                       reference: options.reference ?? names.first, groundTruthEncoding: options.groundTruthEncoding,
-                       predictionEncodings: predictionEncodings, bookmarksPath: bookmarks, notes: notes)
+        var dataset = Dataset(root: root, layout: layout, space: space, sequences: sequences, methods: names,
+                              reference: options.reference ?? names.first, groundTruthEncoding: options.groundTruthEncoding,
+                              predictionEncodings: predictionEncodings, bookmarksPath: bookmarks, notes: notes)
+        dataset.framesFolder = frames
+        dataset.groundTruthFolder = groundTruth
+        dataset.featuresFolder = features
+        return dataset
     }
 
     static func isFolder(_ path: String) -> Bool {

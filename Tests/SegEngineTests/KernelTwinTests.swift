@@ -51,3 +51,16 @@ import Testing
         if hs == h && ws == w { #expect(fast == plane, "same size is the identity") }
     }
 }
+
+@Suite struct UpsampleTwinTests {
+    /// Labels equal; confidence within 1e-6.
+    @Test func fusedUpsamplingMatchesThePlainWay() {
+        let k = 5, h = 6, w = 9
+        let logits = KernelTwinTests.values(k * h * w, seed: 12).map { $0 * 4 }
+        let fast = upsampledPrediction(logits: logits, classes: k, height: h, width: w, factor: 8)
+        let plain = Reference.upsampledPrediction(logits: logits, classes: k, height: h, width: w, factor: 8)
+        #expect(fast.labels == plain.labels)
+        #expect(KernelTwinTests.maxDifference(fast.confidence, plain.confidence) < 1e-6)
+        #expect(fast.confidence.allSatisfy { $0 >= 1 / Float(k) - 1e-6 && $0 <= 1 })
+    }
+}

@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import SegDataset
+import SegEngine
+import SegFormats
+import SegLabels
+
+struct InferCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "infer",
+        abstract: "Run the model over every frame with features and write predictions and confidences per stage.",
+        discussion: """
+            For each frame T the window is T-1, T, T+1; at a sequence end (or where a neighbour has no features) \
+            the frame itself stands in for the missing neighbour. Logits are upsampled x8 (bilinear, \
+            align_corners=False): predictions are trainId PNGs, confidences (max softmax) 16-bit PNGs, under \
+            RUN/pred/<stage>/ and RUN/conf/<stage>/ for the stages baseline, stf and mar. RUN/segscope.toml \
+            lets `segscope view RUN` and `segscope eval RUN` open the run. Frames already written are skipped, \
+            so an interrupted run resumes.
+            """
+    )
+
+    @Option(help: "Weights (safetensors).")
+    var weights: String
+    @OptionGroup var dataset: DatasetArguments
+    @Option(help: "Run folder to write.")
+    var out: String
+    @Option(help: "Attention heads (default: the weights' metadata, else 2).")
+    var heads: Int?
+    @Option(help: "Block size HBxWB (default: the weights' metadata, else 16x16).")
+    var block: String?
+    @Option(help: "Memory folder with key.npy and value.npy, for weights without MAR.memory_*.")
+    var memory: String?
+
+    func validate() throws {
+        if let heads, heads <= 0 { throw ValidationError("--heads must be positive") }
+        if let block, block.lowercased().split(separator: "x").compactMap({ Int($0) }).count != 2 {
+            throw ValidationError("--block must be HBxWB, e.g. 16x16")
+        }
+    }
+
+    func run() throws {
+        let data = try dataset.open()
+        let parsedBlock = block.map { text -> (Int, Int) in
+            let parts = text.lowercased().split(separator: "x").compactMap { Int($0) }
+            return (parts[0], parts[1])
+        }
+        let model = try Model.load(path: weights, heads: heads, block: parsedBlock, memory: memory)
+        guard model.classes == data.space.count else {
+            throw InputError("\(weights): \(model.classes) classes, but the label space \(data.space.name) has \(data.space.count)")
+        }
+        let stages = ["baseline"] + (model.stf != nil ? ["stf"] : []) + (model.mar != nil ? ["mar"] : [])
+        let fm = FileManager.default
+        for stage in stages {
+            try fm.createDirectory(atPath: "\(out)/pred/\(stage)", withIntermediateDirectories: true)
+            try fm.createDirectory(atPath: "\(out)/conf/\(stage)", withIntermediateDirectories: true)
+        }
+        let work = data.sequences.map { $0.frames.filter { $0.features != nil } }
+        let total = work.reduce(0) { $0 + $1.count }
+        guard total > 0 else { throw InputError("\(data.root): no frame has features (give --features DIR)") }
+        Interruption.shared.install()
+        let progress = ProgressLine(label: "infer")
+        defer { progress.finish() }
+        var done = 0
+        for frames in work {
+            // Features of the last few frames, so each is read once for its three windows.
+            var loaded: [String: (values: [Float], c: Int, h: Int, w: Int)] = [:]
+            func features(_ frame: FrameRecord) throws -> (values: [Float], c: Int, h: Int, w: Int) {
+                if let cached = loaded[frame.key] { return cached }
+                let value = try ForwardCommand.features(frame.features!)
+                if loaded.count >= 4 { loaded.removeAll() }
+                loaded[frame.key] = value
+                return value
+            }
+            for (i, frame) in frames.enumerated() {
+                if Interruption.shared.requested { throw InputError("interrupted; \(done) of \(total) frames written, run again to resume") }
+                let outputs = stages.flatMap { ["\(out)/pred/\($0)/\(frame.key).png", "\(out)/conf/\($0)/\(frame.key).png"] }
+                if outputs.allSatisfy({ fm.fileExists(atPath: $0) }) { done += 1; progress.update(done, total); continue }
+                let previous = i > 0 && frames[i - 1].id.index == frame.id.index - 1 ? frames[i - 1] : frame
+                let next = i + 1 < frames.count && frames[i + 1].id.index == frame.id.index + 1 ? frames[i + 1] : frame
+                let (p, c, n) = (try features(previous), try features(frame), try features(next))
+                guard c.c == model.channels, p.c == c.c, n.c == c.c, p.h == c.h, n.h == c.h, p.w == c.w, n.w == c.w else {
+                    throw InputError("\(frame.features!): features [\(c.c), \(c.h), \(c.w)] do not match the model (\(model.channels) channels) or the neighbouring frames")
+                }
+                let result = try model.forward(previous: p.values, current: c.values, next: n.values, height: c.h, width: c.w)
+                let logits = ["baseline": result.baselineLogits, "stf": result.stfLogits, "mar": result.marLogits]
+                for stage in stages {
+                    let (labels, confidence) = upsampledPrediction(logits: logits[stage]!!, classes: model.classes, height: c.h, width: c.w, factor: 8)
+                    let size = (c.w * 8, c.h * 8)
+                    try PNG.write(PNGImage(width: size.0, height: size.1, colorType: .gray, bitDepth: 8, samples: .eight(labels)),
+                                  to: "\(out)/pred/\(stage)/\(frame.key).png", compressionLevel: 1)
+                    try PNG.write(ConfidenceMap(width: size.0, height: size.1, values: confidence).png(),
+                                  to: "\(out)/conf/\(stage)/\(frame.key).png", compressionLevel: 1)
+                }
+                done += 1
+                progress.update(done, total)
+            }
+        }
+        try writeManifest(data, stages: stages)
+    }
+
+    /// RUN/segscope.toml: the dataset's frames and GT (absolute paths) and one method per stage.
+    func writeManifest(_ data: Dataset, stages: [String]) throws {
+        func absolute(_ path: String) -> String {
+            path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        }
+        func quoted(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        var text = "# Written by segscope infer from \(weights).\n"
+        text += "label_space = \(quoted(LabelSpace.named(data.space.name) != nil ? data.space.name : "cityscapes"))\n"
+        if let frames = data.framesFolder { text += "frames = \(quoted(absolute(frames)))\n" }
+        if let gt = data.groundTruthFolder { text += "gt = \(quoted(absolute(gt)))\n" }
+        if let encoding = data.groundTruthEncoding { text += "gt_encoding = \(quoted(encoding.rawValue))\n" }
+        if let features = data.featuresFolder { text += "features = \(quoted(absolute(features)))\n" }
+        text += "reference = \"baseline\"\n"
+        for stage in stages {
+            text += "\n[[method]]\nname = \(quoted(stage))\npred = \(quoted("pred/\(stage)"))\nconf = \(quoted("conf/\(stage)"))\nencoding = \"trainIds\"\n"
+        }
+        try AtomicFile.write(text, to: out + "/segscope.toml")
+    }
+}
