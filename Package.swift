@@ -53,7 +53,7 @@ let package = Package(
 
         .target(name: "SegTestSupport", path: "Tests/SegTestSupport"),
         // `make bench`: figures against peers measured in the same run.
-        .executableTarget(name: "segscope-bench", dependencies: ["SegFormats", "SegLabels", "SegDataset", "SegSynth", "SegEval", "SegView", "CMallocTuning"]),
+        .executableTarget(name: "segscope-bench", dependencies: ["SegFormats", "SegLabels", "SegDataset", "SegSynth", "SegEval", "SegView", "SegEngine", "CMallocTuning"]),
 
         .testTarget(name: "SegFormatsTests", dependencies: ["SegFormats", "SegTestSupport"],
                     exclude: ["Fixtures"]),

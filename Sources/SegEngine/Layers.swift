@@ -34,6 +34,28 @@ func parallelGemmRows(transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer
     }
 }
 
+/// Benchmarks' yardstick: GFLOP/s of an n x n x n sgemm run the engine's way
+/// (rows split over all cores, single-threaded BLAS per chunk), best of 3.
+public func measuredSgemmGFLOPS(size n: Int = 2048) -> Double {
+    _ = BLAS.singleThreaded
+    let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
+    var c = [Float](repeating: 0, count: n * n)
+    var best = Double.infinity
+    for _ in 0..<3 {
+        let start = DispatchTime.now().uptimeNanoseconds
+        a.withUnsafeBufferPointer { ab in
+            b.withUnsafeBufferPointer { bb in
+                c.withUnsafeMutableBufferPointer {
+                    parallelGemmRows(transposeB: false, m: n, n: n, k: n, a: ab.baseAddress!, lda: n, b: bb.baseAddress!, ldb: n,
+                                     c: $0.baseAddress!, ldc: n)
+                }
+            }
+        }
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    return 2 * Double(n) * Double(n) * Double(n) / best / 1e9
+}
+
 /// In place: x[L, C] = LayerNorm(x) * weight + bias, biased variance, eps 1e-5.
 func layerNorm(_ x: UnsafeMutablePointer<Float>, _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
                tokens l: Int, channels c: Int) {
