@@ -33,3 +33,32 @@ import Testing
         #expect(Self.maxAbsDifference(try #require(out.marLogits), try expected("logits_mar")) < 1e-4)
     }
 }
+
+/// STF and MAR at C = 512 (the release's width) on a small frame, against the
+/// NumPy reference computed here on the same random weights. Tolerance 1e-3.
+@Suite struct WideGoldenTests {
+    @Test func releaseWidthMatchesNumpyReference() throws {
+        let root = try TestSupport.scratchDirectory()
+        try TestSupport.python("""
+            import sys
+            sys.path.insert(0, sys.argv[2])
+            import numpy as np, stf_mar_reference as ref
+            from safetensors.numpy import save_file
+            root = sys.argv[1]
+            p, rng = ref.random_weights(c=512, heads=2, hb=16, wb=16, hp=16, wp=24, m=256, k=19, kl=10, depth=1, seed=21)
+            save_file(p, root + "/w.safetensors", metadata={"heads": "2", "block_size": "16,16"})
+            f = [rng.standard_normal((512, 32, 32)).astype(np.float32) for _ in range(3)]
+            for n, x in zip(("prev", "cur", "next"), f):
+                np.save(root + "/%s.npy" % n, x)
+            p64 = {k: v.astype(np.float64) for k, v in p.items()}
+            g = ref.stf(p64, *[x.astype(np.float64) for x in f], 2, 16, 16, 1)
+            np.save(root + "/stf.npy", g.astype(np.float32))
+            np.save(root + "/mar.npy", ref.mar(p64, g).astype(np.float32))
+            """, [root, TestSupport.repositoryRoot + "/Tests/Tools"])
+        let model = try Model.load(path: root + "/w.safetensors")
+        let load = { (name: String) in try Npy.read(path: "\(root)/\(name).npy").floats() }
+        let out = try model.forward(previous: try load("prev"), current: try load("cur"), next: try load("next"), height: 32, width: 32)
+        #expect(GoldenTests.maxAbsDifference(try #require(out.stf), try load("stf")) < 1e-3)
+        #expect(GoldenTests.maxAbsDifference(try #require(out.mar), try load("mar")) < 1e-3)
+    }
+}
