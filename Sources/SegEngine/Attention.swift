@@ -28,7 +28,6 @@ func groupAttention(_ out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>,
 func groupedMHA(_ weights: Attention, queryInput: [Float], queryPositions: [Float], keyInput: [Float], keyPositions: [Float],
                 valueInput: [Float], queryCount lq: Int, channels c: Int, heads: Int, groups: Int,
                 queryRows: @Sendable (Int) -> [Int], keyRows: @Sendable (Int) -> [Int]) -> [Float] {
-    _ = BLAS.singleThreaded
     var out = [Float](repeating: 0, count: lq * c)
     let scale = 1 / Float(c / heads).squareRoot()
     let selfAttention = queryInput == keyInput && queryPositions == keyPositions
@@ -99,8 +98,7 @@ func addInPlace(_ x: inout [Float], _ y: [Float]) {
 extension Linear {
     /// Over all tokens, on all cores.
     func callAsFunction(_ x: [Float], tokens: Int) -> [Float] {
-        _ = BLAS.singleThreaded
-        var out = [Float](repeating: 0, count: tokens * outputs)
+            var out = [Float](repeating: 0, count: tokens * outputs)
         x.withUnsafeBufferPointer { xb in out.withUnsafeMutableBufferPointer { applyInParallel(xb.baseAddress!, tokens: tokens, into: $0.baseAddress!) } }
         return out
     }
@@ -122,8 +120,7 @@ extension FeedForward {
     /// x += linear2(relu(linear1(x))) over [L, C] tokens, in chunks of
     /// tokens on all cores, so the hidden layer never exists for all tokens.
     func addInPlace(to x: inout [Float], tokens l: Int) {
-        _ = BLAS.singleThreaded
-        let c = first.inputs, m = first.outputs
+            let c = first.inputs, m = first.outputs
         let chunkSize = 512, chunks = (l + chunkSize - 1) / chunkSize
         x.withUnsafeMutableBufferPointer { xb in
             let base = SharedMutablePointer(xb.baseAddress!)

@@ -7,13 +7,16 @@ import COpenBLAS
 enum BLAS {
     /// The engine parallelises over attention groups and token chunks
     /// itself; OpenBLAS's own threads on top of that would fight for the same
-    /// cores, so its calls run single-threaded.
+    /// cores, so its calls run single-threaded. Every call below goes through
+    /// this once-only setting first: changing OpenBLAS's thread count while
+    /// another thread is inside a multi-threaded call corrupts its buffers.
     static let singleThreaded: Void = openblas_set_num_threads(1)
 
     @inline(__always)
     static func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
                      a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
                      c: UnsafeMutablePointer<Float>, ldc: Int) {
+        _ = singleThreaded
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }

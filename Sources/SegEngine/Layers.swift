@@ -37,7 +37,6 @@ func parallelGemmRows(transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer
 /// Benchmarks' yardstick: GFLOP/s of an n x n x n sgemm run the engine's way
 /// (rows split over all cores, single-threaded BLAS per chunk), best of 3.
 public func measuredSgemmGFLOPS(size n: Int = 2048) -> Double {
-    _ = BLAS.singleThreaded
     let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
     var c = [Float](repeating: 0, count: n * n)
     var best = Double.infinity
