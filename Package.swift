@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "SegLabels", dependencies: ["SegFormats", "TOMLKit"]),
         .target(name: "SegDataset", dependencies: ["SegFormats", "SegLabels", "TOMLKit"]),
         // STF and MAR inference on OpenBLAS (the only module that links it).
-        .target(name: "SegEngine", dependencies: ["SegFormats", "COpenBLAS"]),
+        .target(name: "SegEngine", dependencies: ["SegFormats", "SegLabels", "COpenBLAS"]),
         .target(name: "SegEval", dependencies: ["SegLabels", "SegDataset"]),
         // The viewer: state -> pure compositor -> cells (SegView); the one type that
         // owns the terminal (SegTerminal).
