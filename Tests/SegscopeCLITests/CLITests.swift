@@ -7,7 +7,7 @@ import Testing
     @Test func helpListsTheCommands() throws {
         let result = try TestSupport.segscope(["--help"])
         #expect(result.status == 0)
-        for command in ["view", "render", "eval", "forward", "infer", "synth", "labels", "themes", "bookmarks"] { #expect(result.stdout.contains(command)) }
+        for command in ["view", "render", "eval", "forward", "infer", "memory", "synth", "labels", "themes", "bookmarks"] { #expect(result.stdout.contains(command)) }
     }
 
     @Test func labelsPrintsTheCityscapesTable() throws {
