@@ -28,7 +28,18 @@ func groupAttention(_ out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>,
 func groupedMHA(_ weights: Attention, queryInput: [Float], queryPositions: [Float], keyInput: [Float], keyPositions: [Float],
                 valueInput: [Float], queryCount lq: Int, channels c: Int, heads: Int, groups: Int,
                 queryRows: @Sendable (Int) -> [Int], keyRows: @Sendable (Int) -> [Int]) -> [Float] {
-    var out = [Float](repeating: 0, count: lq * c)
+    var out = uninitialized(lq * c) // every row belongs to exactly one group
+    groupedMHA(weights, queryInput: queryInput, queryPositions: queryPositions, keyInput: keyInput, keyPositions: keyPositions,
+               valueInput: valueInput, into: &out, accumulate: false, channels: c, heads: heads, groups: groups,
+               queryRows: queryRows, keyRows: keyRows)
+    return out
+}
+
+/// The same, writing each group's result rows into `out` (accumulate:
+/// adding them, for a residual connection, so no result buffer is needed).
+func groupedMHA(_ weights: Attention, queryInput: [Float], queryPositions: [Float], keyInput: [Float], keyPositions: [Float],
+                valueInput: [Float], into out: inout [Float], accumulate: Bool, channels c: Int, heads: Int, groups: Int,
+                queryRows: @Sendable (Int) -> [Int], keyRows: @Sendable (Int) -> [Int]) {
     let scale = 1 / Float(c / heads).squareRoot()
     let selfAttention = queryInput == keyInput && queryPositions == keyPositions
     queryInput.withUnsafeBufferPointer { qi in queryPositions.withUnsafeBufferPointer { qp in
@@ -66,11 +77,17 @@ func groupedMHA(_ weights: Attention, queryInput: [Float], queryPositions: [Floa
                                channels: c, heads: heads, scale: scale)
                 // out_proj into the (now free) gathered query buffer, then scatter.
                 weights.output.apply(ab.baseAddress!, tokens: nq, into: queryIn)
-                for (i, row) in qr.enumerated() { (result.base + row * c).update(from: queryIn + i * c, count: c) }
+                for (i, row) in qr.enumerated() {
+                    let target = result.base + row * c, source = queryIn + i * c
+                    if accumulate {
+                        for ch in 0..<c { target[ch] += source[ch] }
+                    } else {
+                        target.update(from: source, count: c)
+                    }
+                }
             } } } }
         }
     } } } } } }
-    return out
 }
 
 /// A buffer whose contents are written before being read.

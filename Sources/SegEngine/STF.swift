@@ -37,19 +37,22 @@ struct ICSAGeometry: Sendable {
     }
 }
 
-/// ICSA(q, k, v, pos_q, pos_k) over token buffers: q, pos_q [Tq*H*W, C];
-/// k, v, pos_k [Tk*H*W, C]. Long range over in-block offsets, then short
-/// range within blocks on the long-range result u.
-func icsa(_ w: ICSAWeights, q: [Float], k: [Float], v: [Float], positionsQ: [Float], positionsK: [Float],
-          geometry: ICSAGeometry, channels c: Int, heads: Int) -> [Float] {
+/// x += ICSA(x, k, v, pos_q, pos_k): the attention block with its residual
+/// connection, where the queries are the residual stream x itself (true of
+/// every ICSA in STF); `memory` gives keys and values (nil: x, self-attention).
+/// x, pos_q [Tq*H*W, C]; memory, pos_k [Tk*H*W, C]. Long range over in-block
+/// offsets gives u; short range within blocks on u is added to x in place,
+/// so x's buffer is never copied.
+func addICSA(to x: inout [Float], _ w: ICSAWeights, memory: [Float]?, positionsQ: [Float], positionsK: [Float],
+             geometry: ICSAGeometry, channels c: Int, heads: Int) {
     let lq = geometry.queryFrames * geometry.height * geometry.width
     let g = geometry
-    let u = groupedMHA(w.long, queryInput: q, queryPositions: positionsQ, keyInput: k, keyPositions: positionsK, valueInput: v,
-                       queryCount: lq, channels: c, heads: heads, groups: g.blockHeight * g.blockWidth,
+    let u = groupedMHA(w.long, queryInput: x, queryPositions: positionsQ, keyInput: memory ?? x, keyPositions: positionsK,
+                       valueInput: memory ?? x, queryCount: lq, channels: c, heads: heads, groups: g.blockHeight * g.blockWidth,
                        queryRows: { g.longRows($0, frames: g.queryFrames) }, keyRows: { g.longRows($0, frames: g.keyFrames) })
-    return groupedMHA(w.short, queryInput: u, queryPositions: positionsQ, keyInput: u, keyPositions: positionsQ, valueInput: u,
-                      queryCount: lq, channels: c, heads: heads, groups: g.blocksDown * g.blocksAcross,
-                      queryRows: { g.shortRows($0) }, keyRows: { g.shortRows($0) })
+    groupedMHA(w.short, queryInput: u, queryPositions: positionsQ, keyInput: u, keyPositions: positionsQ, valueInput: u,
+               into: &x, accumulate: true, channels: c, heads: heads, groups: g.blocksDown * g.blocksAcross,
+               queryRows: { g.shortRows($0) }, keyRows: { g.shortRows($0) })
 }
 
 extension STFWeights {
@@ -62,12 +65,15 @@ extension STFWeights {
         let decoderPositions = tokensFromChannels(
             resizePlanes(self.decoderPositions, planes: c, height: positionHeight, width: positionWidth, toHeight: h, width: w),
             channels: c, positions: n)
-        // [C, 3, H, W] as frames one after the other, then tokens.
-        var x = tokensFromChannels(interleaveFrames([previous, current, next], channels: c, positions: n), channels: c, positions: 3 * n)
+        // Tokens of T-1, T, T+1 one frame after the other: [3*H*W, C].
+        var x = uninitialized(3 * n * c)
+        for (t, frame) in [previous, current, next].enumerated() {
+            x.replaceSubrange((t * n * c)..<((t + 1) * n * c), with: tokensFromChannels(frame, channels: c, positions: n))
+        }
         let encoderGeometry = ICSAGeometry(queryFrames: 3, keyFrames: 3, height: h, width: w, blockHeight: blockHeight, blockWidth: blockWidth)
         for layer in encoder {
-            addInPlace(&x, icsa(layer.attention, q: x, k: x, v: x, positionsQ: encoderPositions, positionsK: encoderPositions,
-                                geometry: encoderGeometry, channels: c, heads: heads))
+            addICSA(to: &x, layer.attention, memory: nil, positionsQ: encoderPositions, positionsK: encoderPositions,
+                    geometry: encoderGeometry, channels: c, heads: heads)
             layer.norm1.applyInPlace(&x, tokens: 3 * n, channels: c)
             layer.feedForward.addInPlace(to: &x, tokens: 3 * n)
             layer.norm2.applyInPlace(&x, tokens: 3 * n, channels: c)
@@ -77,26 +83,15 @@ extension STFWeights {
         let selfGeometry = ICSAGeometry(queryFrames: 1, keyFrames: 1, height: h, width: w, blockHeight: blockHeight, blockWidth: blockWidth)
         let crossGeometry = ICSAGeometry(queryFrames: 1, keyFrames: 3, height: h, width: w, blockHeight: blockHeight, blockWidth: blockWidth)
         for layer in decoder {
-            addInPlace(&y, icsa(layer.selfAttention, q: y, k: y, v: y, positionsQ: decoderPositions, positionsK: decoderPositions,
-                                geometry: selfGeometry, channels: c, heads: heads))
+            addICSA(to: &y, layer.selfAttention, memory: nil, positionsQ: decoderPositions, positionsK: decoderPositions,
+                    geometry: selfGeometry, channels: c, heads: heads)
             layer.norm1.applyInPlace(&y, tokens: n, channels: c)
-            addInPlace(&y, icsa(layer.crossAttention, q: y, k: memory, v: memory, positionsQ: decoderPositions,
-                                positionsK: encoderPositions, geometry: crossGeometry, channels: c, heads: heads))
+            addICSA(to: &y, layer.crossAttention, memory: memory, positionsQ: decoderPositions, positionsK: encoderPositions,
+                    geometry: crossGeometry, channels: c, heads: heads)
             layer.norm2.applyInPlace(&y, tokens: n, channels: c)
             layer.feedForward.addInPlace(to: &y, tokens: n)
             layer.norm3.applyInPlace(&y, tokens: n, channels: c)
         }
         return y
     }
-}
-
-/// Frames [C, H*W] each, to [C, T, H*W] (channel-major, then frame).
-func interleaveFrames(_ frames: [[Float]], channels c: Int, positions n: Int) -> [Float] {
-    var out = [Float](repeating: 0, count: c * frames.count * n)
-    for ch in 0..<c {
-        for (t, frame) in frames.enumerated() {
-            for i in 0..<n { out[(ch * frames.count + t) * n + i] = frame[ch * n + i] }
-        }
-    }
-    return out
 }
