@@ -206,8 +206,12 @@ struct TensorReader {
                                         feedForward: try feedForward(d, channels: c), norm1: try norm(d + ".norm1", channels: c),
                                         norm2: try norm(d + ".norm2", channels: c), norm3: try norm(d + ".norm3", channels: c)))
         }
-        return STFWeights(channels: c, heads: heads, blockHeight: block.0, blockWidth: block.1, encoderPositions: enc.values,
-                          decoderPositions: dec.values, positionHeight: enc.shape[3], positionWidth: enc.shape[4],
+        let planes = enc.shape[3] * enc.shape[4]
+        // pe_enc [1, C, 3, Hp, Wp] is channel-major: [C, 3*Hp*Wp] -> tokens [3*Hp*Wp, C].
+        return STFWeights(channels: c, heads: heads, blockHeight: block.0, blockWidth: block.1,
+                          encoderPositions: enc.values.isEmpty ? [] : tokensFromChannels(enc.values, channels: c, positions: 3 * planes),
+                          decoderPositions: dec.values.isEmpty ? [] : tokensFromChannels(dec.values, channels: c, positions: planes),
+                          positionHeight: enc.shape[3], positionWidth: enc.shape[4],
                           encoder: encoder, decoder: decoder)
     }
 

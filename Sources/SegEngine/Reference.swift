@@ -100,4 +100,10 @@ public enum Kernels {
     public static func resize(_ plane: [Float], height hs: Int, width ws: Int, toHeight h: Int, width w: Int) -> [Float] {
         resizePlanes(plane, planes: 1, height: hs, width: ws, toHeight: h, width: w)
     }
+
+    /// Token-major resizing of [frames*Hs*Ws, C] maps.
+    public static func resizeTokens(_ tokens: [Float], frames: Int, height hs: Int, width ws: Int, toHeight h: Int, width w: Int,
+                                    channels c: Int) -> [Float] {
+        SegEngine.resizeTokens(tokens, frames: frames, height: hs, width: ws, toHeight: h, width: w, channels: c)
+    }
 }

@@ -59,12 +59,10 @@ extension STFWeights {
     /// STF for frame T: features [C, H, W] of T-1, T, T+1 in, g [H*W, C] tokens out.
     func forward(previous: [Float], current: [Float], next: [Float], height h: Int, width w: Int) -> [Float] {
         let c = channels, n = h * w
-        let encoderPositions = tokensFromChannels(
-            resizePlanes(self.encoderPositions, planes: c * 3, height: positionHeight, width: positionWidth, toHeight: h, width: w),
-            channels: c, positions: 3 * n)
-        let decoderPositions = tokensFromChannels(
-            resizePlanes(self.decoderPositions, planes: c, height: positionHeight, width: positionWidth, toHeight: h, width: w),
-            channels: c, positions: n)
+        let encoderPositions = resizeTokens(self.encoderPositions, frames: 3, height: positionHeight, width: positionWidth,
+                                            toHeight: h, width: w, channels: c)
+        let decoderPositions = resizeTokens(self.decoderPositions, frames: 1, height: positionHeight, width: positionWidth,
+                                            toHeight: h, width: w, channels: c)
         // Tokens of T-1, T, T+1 one frame after the other: [3*H*W, C].
         var x = uninitialized(3 * n * c)
         for (t, frame) in [previous, current, next].enumerated() {

@@ -75,7 +75,8 @@ public struct STFWeights: Sendable {
     public let channels: Int
     public let heads: Int
     public let blockHeight: Int, blockWidth: Int
-    /// pe_enc [C, 3, Hp, Wp] and pe_dec [C, 1, Hp, Wp] (leading 1 dropped).
+    /// pe_enc and pe_dec token-major: [3*Hp*Wp, C] and [Hp*Wp, C] (stored so
+    /// at load; at the native size they are used as they are).
     public let encoderPositions: [Float], decoderPositions: [Float]
     public let positionHeight: Int, positionWidth: Int
     public let encoder: [EncoderLayer]

@@ -64,3 +64,20 @@ import Testing
         #expect(fast.confidence.allSatisfy { $0 >= 1 / Float(k) - 1e-6 && $0 <= 1 })
     }
 }
+
+@Suite struct TokenResizeTwinTests {
+    /// Token-major resizing equals resizing every channel plane of every frame by the definition.
+    @Test func tokenResizeMatchesPlaneByPlane() {
+        let (frames, hs, ws, h, w, c) = (3, 6, 10, 8, 12, 5)
+        let tokens = KernelTwinTests.values(frames * hs * ws * c, seed: 13)
+        let fast = Kernels.resizeTokens(tokens, frames: frames, height: hs, width: ws, toHeight: h, width: w, channels: c)
+        for t in 0..<frames {
+            for ch in 0..<c {
+                let plane = (0..<(hs * ws)).map { tokens[(t * hs * ws + $0) * c + ch] }
+                let expected = Reference.resize(plane, height: hs, width: ws, toHeight: h, width: w)
+                let got = (0..<(h * w)).map { fast[(t * h * w + $0) * c + ch] }
+                #expect(KernelTwinTests.maxDifference(got, expected) < 1e-6)
+            }
+        }
+    }
+}
