@@ -78,15 +78,15 @@ public struct Dataset: Sendable {
         self.notes = notes
     }
 
-    /// The frames before and after `frame` in its sequence, when they are the
-    /// adjacent frame numbers; otherwise the frame itself stands in (the
-    /// sequence-end rule of STF's sliding window).
-    public func window(sequence s: Int, frame f: Int) -> (previous: FrameRecord, current: FrameRecord, next: FrameRecord) {
-        let frames = sequences[s].frames
-        let current = frames[f]
-        let previous = f > 0 && frames[f - 1].id.index == current.id.index - 1 ? frames[f - 1] : current
-        let next = f + 1 < frames.count && frames[f + 1].id.index == current.id.index + 1 ? frames[f + 1] : current
-        return (previous, current, next)
+    /// STF's window of frame `i` of `frames` (frames of one sequence in
+    /// order, possibly a subset such as those with features): T-1 and T+1
+    /// when they are the adjacent frame numbers, else the frame itself stands
+    /// in (sequence ends and gaps).
+    public static func slidingWindow(_ frames: [FrameRecord], _ i: Int) -> (previous: FrameRecord, next: FrameRecord) {
+        let frame = frames[i]
+        let previous = i > 0 && frames[i - 1].id.index == frame.id.index - 1 ? frames[i - 1] : frame
+        let next = i + 1 < frames.count && frames[i + 1].id.index == frame.id.index + 1 ? frames[i + 1] : frame
+        return (previous, next)
     }
 
     /// Finds a frame by key, or by its position in the whole dataset (0-based).

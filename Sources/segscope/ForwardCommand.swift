@@ -14,32 +14,16 @@ struct ForwardCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Weights (safetensors, the release's names).")
-    var weights: String
+    @OptionGroup var model: ModelOptions
     @Option(parsing: .upToNextOption, help: "Features of T-1, T and T+1 (three npy files).")
     var frames: [String]
     @Option(help: "Output folder (created if missing).")
     var out: String
-    @Option(help: "Attention heads (default: the weights' metadata, else 2).")
-    var heads: Int?
-    @Option(help: "Block size HBxWB (default: the weights' metadata, else 16x16).")
-    var block: String?
-    @Option(help: "Memory folder with key.npy and value.npy, for weights without MAR.memory_*.")
-    var memory: String?
     @Flag(help: "Print per-stage wall times to stderr.")
     var timings = false
 
-    func parsedBlock() throws -> (Int, Int)? {
-        guard let block else { return nil }
-        let parts = block.lowercased().split(separator: "x").compactMap { Int($0) }
-        guard parts.count == 2, parts[0] > 0, parts[1] > 0 else { throw ValidationError("--block must be HBxWB, e.g. 16x16") }
-        return (parts[0], parts[1])
-    }
-
     func validate() throws {
         guard frames.count == 3 else { throw ValidationError("--frames takes exactly three files: PREV CUR NEXT") }
-        if let heads, heads <= 0 { throw ValidationError("--heads must be positive") }
-        _ = try parsedBlock()
     }
 
     /// [C, H, W] or [1, C, H, W] float features.
@@ -53,7 +37,8 @@ struct ForwardCommand: ParsableCommand {
     }
 
     func run() throws {
-        let model = try Model.load(path: weights, heads: heads, block: try parsedBlock(), memory: memory)
+        let weights = self.model.weights
+        let model = try self.model.load()
         let inputs = try frames.map(Self.features)
         let (c, h, w) = (inputs[1].c, inputs[1].h, inputs[1].w)
         for (path, input) in zip(frames, inputs) where input.c != c || input.h != h || input.w != w {
@@ -85,4 +70,30 @@ struct ForwardCommand: ParsableCommand {
             }
         }
     }
+}
+
+/// The weights and the options that shape the model, shared by forward, infer and memory build.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "Weights (safetensors, the release's names).")
+    var weights: String
+    @Option(help: "Attention heads (default: the weights' metadata, else 2).")
+    var heads: Int?
+    @Option(help: "Block size HBxWB (default: the weights' metadata, else 16x16).")
+    var block: String?
+    @Option(help: "Memory folder with key.npy and value.npy, for weights without MAR.memory_*.")
+    var memory: String?
+
+    func parsedBlock() throws -> (Int, Int)? {
+        guard let block else { return nil }
+        let parts = block.lowercased().split(separator: "x").compactMap { Int($0) }
+        guard parts.count == 2, parts[0] > 0, parts[1] > 0 else { throw ValidationError("--block must be HBxWB, e.g. 16x16") }
+        return (parts[0], parts[1])
+    }
+
+    func validate() throws {
+        if let heads, heads <= 0 { throw ValidationError("--heads must be positive") }
+        _ = try parsedBlock()
+    }
+
+    func load() throws -> Model { try Model.load(path: weights, heads: heads, block: try parsedBlock(), memory: memory) }
 }

@@ -19,32 +19,16 @@ struct InferCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Weights (safetensors).")
-    var weights: String
+    @OptionGroup var model: ModelOptions
     @OptionGroup var dataset: DatasetArguments
     @Option(help: "Run folder to write.")
     var out: String
-    @Option(help: "Attention heads (default: the weights' metadata, else 2).")
-    var heads: Int?
-    @Option(help: "Block size HBxWB (default: the weights' metadata, else 16x16).")
-    var block: String?
-    @Option(help: "Memory folder with key.npy and value.npy, for weights without MAR.memory_*.")
-    var memory: String?
 
-    func validate() throws {
-        if let heads, heads <= 0 { throw ValidationError("--heads must be positive") }
-        if let block, block.lowercased().split(separator: "x").compactMap({ Int($0) }).count != 2 {
-            throw ValidationError("--block must be HBxWB, e.g. 16x16")
-        }
-    }
+    var weights: String { model.weights }
 
     func run() throws {
         let data = try dataset.open()
-        let parsedBlock = block.map { text -> (Int, Int) in
-            let parts = text.lowercased().split(separator: "x").compactMap { Int($0) }
-            return (parts[0], parts[1])
-        }
-        let model = try Model.load(path: weights, heads: heads, block: parsedBlock, memory: memory)
+        let model = try self.model.load()
         guard model.classes == data.space.count else {
             throw InputError("\(weights): \(model.classes) classes, but the label space \(data.space.name) has \(data.space.count)")
         }
@@ -75,8 +59,7 @@ struct InferCommand: ParsableCommand {
                 if Interruption.shared.requested { throw InputError("interrupted; \(done) of \(total) frames written, run again to resume") }
                 let outputs = stages.flatMap { ["\(out)/pred/\($0)/\(frame.key).png", "\(out)/conf/\($0)/\(frame.key).png"] }
                 if outputs.allSatisfy({ fm.fileExists(atPath: $0) }) { done += 1; progress.update(done, total); continue }
-                let previous = i > 0 && frames[i - 1].id.index == frame.id.index - 1 ? frames[i - 1] : frame
-                let next = i + 1 < frames.count && frames[i + 1].id.index == frame.id.index + 1 ? frames[i + 1] : frame
+                let (previous, next) = Dataset.slidingWindow(frames, i)
                 let (p, c, n) = (try features(previous), try features(frame), try features(next))
                 guard c.c == model.channels, p.c == c.c, n.c == c.c, p.h == c.h, n.h == c.h, p.w == c.w, n.w == c.w else {
                     throw InputError("\(frame.features!): features [\(c.c), \(c.h), \(c.w)] do not match the model (\(model.channels) channels) or the neighbouring frames")

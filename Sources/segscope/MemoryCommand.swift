@@ -29,8 +29,7 @@ struct MemoryBuild: ParsableCommand {
             """
     )
 
-    @Option(help: "Weights (safetensors).")
-    var weights: String
+    @OptionGroup var model: ModelOptions
     @OptionGroup var dataset: DatasetArguments
     @Option(help: "Hard keys per class (KL).")
     var kl = 10
@@ -40,16 +39,14 @@ struct MemoryBuild: ParsableCommand {
     var out: String
     @Flag(name: .customLong("release-sampler"), help: "Use the release's streaming sampler instead of the plain rule.")
     var releaseSampler = false
-    @Option(help: "Attention heads (default: the weights' metadata, else 2).")
-    var heads: Int?
-
     func validate() throws {
         guard kl > 0, kh > 0 else { throw ValidationError("--kl and --kh must be positive") }
     }
 
     func run() throws {
         let data = try dataset.open()
-        let model = try Model.load(path: weights, heads: heads, memory: nil)
+        let weights = self.model.weights
+        let model = try self.model.load()
         guard model.classes == data.space.count else {
             throw InputError("\(weights): \(model.classes) classes, but the label space \(data.space.name) has \(data.space.count)")
         }
@@ -66,8 +63,7 @@ struct MemoryBuild: ParsableCommand {
         for frames in work {
             for (i, frame) in frames.enumerated() where frame.groundTruth != nil {
                 if Interruption.shared.requested { throw InputError("interrupted; nothing was written") }
-                let previous = i > 0 && frames[i - 1].id.index == frame.id.index - 1 ? frames[i - 1] : frame
-                let next = i + 1 < frames.count && frames[i + 1].id.index == frame.id.index + 1 ? frames[i + 1] : frame
+                let (previous, next) = Dataset.slidingWindow(frames, i)
                 let (p, c, n) = (try ForwardCommand.features(previous.features!), try ForwardCommand.features(frame.features!),
                                  try ForwardCommand.features(next.features!))
                 guard c.c == model.channels, p.h == c.h, n.h == c.h, p.w == c.w, n.w == c.w else {

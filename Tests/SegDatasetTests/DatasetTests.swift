@@ -64,8 +64,13 @@ enum Make {
         let withGT = dataset.frames.filter { $0.groundTruth != nil }
         #expect(withGT.map(\.key) == ["ulm_000000_000019", "ulm_000001_000019"])
         #expect(withGT.allSatisfy { $0.groundTruth!.hasSuffix("_gtFine_labelTrainIds.png") })
-        let (previous, current, next) = dataset.window(sequence: 0, frame: 0)
-        #expect(previous.key == current.key && next.key == "ulm_000000_000019")
+        let frames = dataset.sequences[0].frames
+        let (previous, next) = Dataset.slidingWindow(frames, 0)
+        #expect(previous.key == frames[0].key && next.key == "ulm_000000_000019", "the first frame stands in for T-1")
+        let last = Dataset.slidingWindow(frames, 2)
+        #expect(last.previous.key == "ulm_000000_000019" && last.next.key == frames[2].key)
+        let gap = Dataset.slidingWindow([frames[0], frames[2]], 1)
+        #expect(gap.previous.key == frames[2].key, "a gap in frame numbers is no neighbour")
     }
 
     @Test func encodingOverridePicksTheMatchingGTFile() throws {

@@ -47,7 +47,10 @@ import Testing
         func exitStatus(within seconds: Double) -> String? {
             let deadline = Date().addingTimeInterval(seconds)
             while Date() < deadline {
-                if let text = try? String(contentsOfFile: exitFile, encoding: .utf8) { return text.trimmingCharacters(in: .whitespacesAndNewlines) }
+                // The shell creates the file before writing the status: wait for content.
+                if let text = try? String(contentsOfFile: exitFile, encoding: .utf8), !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                    return text.trimmingCharacters(in: .whitespacesAndNewlines)
+                }
                 Thread.sleep(forTimeInterval: 0.02)
             }
             return nil
