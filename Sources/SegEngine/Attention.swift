@@ -143,8 +143,7 @@ extension FeedForward {
             let base = SharedMutablePointer(xb.baseAddress!)
             parallelFor(chunks) { chunk in
                 let start = chunk * chunkSize, count = min(chunkSize, l - start)
-                var hidden = [Float](repeating: 0, count: count * m)
-                var out = [Float](repeating: 0, count: count * c)
+                var hidden = uninitialized(count * m), out = uninitialized(count * c) // written in full by the GEMMs
                 hidden.withUnsafeMutableBufferPointer { hb in
                     out.withUnsafeMutableBufferPointer { ob in
                         first.apply(base.base + start * c, tokens: count, into: hb.baseAddress!)

@@ -25,11 +25,11 @@ func parallelLinear(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float
 
 /// C[m, n] = A[m, k] op(B) with A's rows split over all cores (B shared).
 func parallelGemmRows(transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-                      b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+                      b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float = 0) {
     let chunks = max(1, min(4 * ProcessInfo.processInfo.activeProcessorCount, m / 128))
     parallelRows(chunks) { chunk in
         let start = m * chunk / chunks, end = m * (chunk + 1) / chunks
-        BLAS.gemm(transposeB: transposeB, m: end - start, n: n, k: k, a: a + start * lda, lda: lda, b: b, ldb: ldb,
+        BLAS.gemm(transposeB: transposeB, m: end - start, n: n, k: k, a: a + start * lda, lda: lda, b: b, ldb: ldb, beta: beta,
                   c: c + start * ldc, ldc: ldc)
     }
 }

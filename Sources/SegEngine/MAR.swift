@@ -2,42 +2,46 @@ import SegFormats
 
 extension MARWeights {
     /// MAR over g's tokens [H*W, C]: attention of every token over the
-    /// projected memory (no 1/sqrt scaling, as the release), then residual,
-    /// LayerNorm, FFN, LayerNorm.
+    /// memory (no 1/sqrt scaling, as the release), residual, LayerNorm, FFN,
+    /// LayerNorm; with the memory's products folded at load (see MARWeights).
     func forward(_ x: [Float], tokens n: Int) -> [Float] {
-        let c = channels, dh = width, rows = memoryRows
-        var q = [Float](repeating: 0, count: n * dh)
-        var scores = [Float](repeating: 0, count: n * rows)
-        var attended = [Float](repeating: 0, count: n * dh)
+        let c = channels, rows = memoryRows
+        var scores = uninitialized(n * rows)
         x.withUnsafeBufferPointer { xb in
-            query.withUnsafeBufferPointer { wq in
-                q.withUnsafeMutableBufferPointer { parallelLinear($0.baseAddress!, xb.baseAddress!, wq.baseAddress!, nil, tokens: n, inputs: c, outputs: dh) }
-            }
-        }
-        q.withUnsafeBufferPointer { qb in
-            keys.withUnsafeBufferPointer { kb in
+            scoreProjection.withUnsafeBufferPointer { pb in
                 scores.withUnsafeMutableBufferPointer { sb in
-                    // scores [n, rows] = q [n, dh] keys [rows, dh]^T
-                    parallelGemmRows(transposeB: true, m: n, n: rows, k: dh, a: qb.baseAddress!, lda: dh, b: kb.baseAddress!, ldb: dh,
+                    // scores [n, N] = x [n, C] (Wq^T K^T) [C, N]
+                    parallelGemmRows(transposeB: false, m: n, n: rows, k: c, a: xb.baseAddress!, lda: c, b: pb.baseAddress!, ldb: rows,
                                      c: sb.baseAddress!, ldc: rows)
                     let s = SharedMutablePointer(sb.baseAddress!)
-                    parallelFor(max(1, n / 1024)) { chunk in
-                        let chunks = max(1, n / 1024), start = n * chunk / chunks, end = n * (chunk + 1) / chunks
+                    let chunks = max(1, n / 1024)
+                    parallelFor(chunks) { chunk in
+                        let start = n * chunk / chunks, end = n * (chunk + 1) / chunks
                         softmaxRows(s.base + start * rows, rows: end - start, columns: rows, stride: rows)
                     }
                 }
             }
         }
-        scores.withUnsafeBufferPointer { sb in
-            values.withUnsafeBufferPointer { vb in
-                attended.withUnsafeMutableBufferPointer {
-                    parallelGemmRows(transposeB: false, m: n, n: dh, k: rows, a: sb.baseAddress!, lda: rows, b: vb.baseAddress!, ldb: dh,
-                                     c: $0.baseAddress!, ldc: dh)
+        // y = x + scores (V Wout^T) + bout, accumulated into a copy of x.
+        var y = x
+        y.withUnsafeMutableBufferPointer { yb in
+            outputBias.withUnsafeBufferPointer { bias in
+                let target = SharedMutablePointer(yb.baseAddress!), b = SharedPointer(bias.baseAddress!)
+                parallelFor(max(1, n / 1024)) { chunk in
+                    let chunks = max(1, n / 1024), start = n * chunk / chunks, end = n * (chunk + 1) / chunks
+                    for t in start..<end {
+                        let row = target.base + t * c
+                        for ch in 0..<c { row[ch] += b.base[ch] }
+                    }
+                }
+            }
+            scores.withUnsafeBufferPointer { sb in
+                valueOutput.withUnsafeBufferPointer { vb in
+                    parallelGemmRows(transposeB: false, m: n, n: c, k: rows, a: sb.baseAddress!, lda: rows, b: vb.baseAddress!, ldb: c,
+                                     c: yb.baseAddress!, ldc: c, beta: 1)
                 }
             }
         }
-        var y = x
-        addInPlace(&y, output(attended, tokens: n))
         norm1.applyInPlace(&y, tokens: n, channels: c)
         feedForward.addInPlace(to: &y, tokens: n)
         norm2.applyInPlace(&y, tokens: n, channels: c)

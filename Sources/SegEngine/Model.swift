@@ -246,11 +246,19 @@ struct TensorReader {
         let hd = "MAR.HEdecoder"
         let ffn = try feedForward(hd, channels: c)
         let n1 = try norm(hd + ".norm1", channels: c), n2 = try norm(hd + ".norm2", channels: c)
-        let complete = !keyProjection.isEmpty && !valueProjection.isEmpty && rows > 0
-        let keys = complete ? matmulTransposedB(memoryKey, keyProjection, m: rows, k: c, n: dh) : []
-        let values = complete ? matmulTransposedB(memoryValue, valueProjection, m: rows, k: c, n: dh) : []
-        return MARWeights(channels: c, width: dh, memoryRows: rows, query: query, keys: keys, values: values, output: output,
-                          feedForward: ffn, norm1: n1, norm2: n2)
+        let complete = !query.isEmpty && !keyProjection.isEmpty && !valueProjection.isEmpty && rows > 0 && !output.weight.isEmpty
+        guard complete else {
+            return MARWeights(channels: c, width: dh, memoryRows: rows, scoreProjection: [], valueOutput: [], outputBias: [],
+                              feedForward: ffn, norm1: n1, norm2: n2)
+        }
+        let keys = matmulTransposedB(memoryKey, keyProjection, m: rows, k: c, n: dh)         // [N, dh]
+        let values = matmulTransposedB(memoryValue, valueProjection, m: rows, k: c, n: dh)   // [N, dh]
+        // Wq^T K^T = (K Wq)^T: [C, N]; V Wout^T: [N, C].
+        let keyQuery = matmul(keys, query, m: rows, k: dh, n: c)                               // [N, C]
+        let scoreProjection = transposed(keyQuery, rows: rows, columns: c)
+        let valueOutput = matmulTransposedB(values, output.weight, m: rows, k: dh, n: c)
+        return MARWeights(channels: c, width: dh, memoryRows: rows, scoreProjection: scoreProjection, valueOutput: valueOutput,
+                          outputBias: output.bias ?? [Float](repeating: 0, count: c), feedForward: ffn, norm1: n1, norm2: n2)
     }
 
     /// The release's memory folder: key.npy [K*KL, C] (class-major hard

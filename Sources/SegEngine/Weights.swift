@@ -83,18 +83,21 @@ public struct STFWeights: Sendable {
     public let decoder: [DecoderLayer]
 }
 
-/// MAR with its fixed parts folded at load: the three query matrices
-/// multiplied into one, keys and values projected once.
+/// MAR with everything fixed folded at load. With Wq = Aq2 Aq1 Aq0 [dh, C],
+/// projected keys K [N, dh] and values V [N, dh], and Wout [C, dh]:
+/// scores = (x Wq^T) K^T = x (Wq^T K^T) and (S V) Wout^T = S (V Wout^T), so
+/// the memory's two products are [C, N] and [N, C] matrices computed once.
 public struct MARWeights: Sendable {
     public let channels: Int
     /// dh: width of the memory attention and of MAR's FFN.
     public let width: Int
     public let memoryRows: Int
-    /// Aq2 Aq1 Aq0: [dh, C].
-    public let query: [Float]
-    /// Projected memory keys and values: [N, dh].
-    public let keys: [Float], values: [Float]
-    public let output: Linear
+    /// Wq^T K^T: [C, N].
+    public let scoreProjection: [Float]
+    /// V Wout^T: [N, C].
+    public let valueOutput: [Float]
+    /// to_out.0 bias [C].
+    public let outputBias: [Float]
     public let feedForward: FeedForward
     public let norm1: Norm, norm2: Norm
 }
