@@ -45,9 +45,11 @@ public final class ViewerController {
     public func go(sequence s: Int, frame f: Int) {
         state.sequence = max(0, min(dataset.sequences.count - 1, s))
         state.frame = max(0, min(sequence.frames.count - 1, f))
-        prefetch()
+        cache.request(frameIndex)
     }
 
+    /// Neighbours are decoded only once the current frame is, so they never
+    /// compete with the frame the user is waiting for.
     func prefetch() {
         for offset in [1, -1, 2] { cache.request(frameIndex + offset) }
     }
@@ -56,6 +58,7 @@ public final class ViewerController {
 
     public func model(blocking: Bool = false) -> ViewModel {
         let frame = blocking ? cache.load(frameIndex) : cache.frame(frameIndex)
+        if frame != nil { prefetch() }
         var model = ViewModel(state: state, theme: theme, sequenceNames: dataset.sequences.map(\.name),
                               frameKeys: sequence.frames.map(\.key), methods: dataset.methods, reference: dataset.reference,
                               hasGroundTruth: dataset.frames.contains { $0.groundTruth != nil },
