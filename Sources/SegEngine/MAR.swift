@@ -22,16 +22,19 @@ extension MARWeights {
                 }
             }
         }
-        // y = x + scores (V Wout^T) + bout, accumulated into a copy of x.
-        var y = x
+        // y = (x + bout) in one pass, then y += scores (V Wout^T).
+        var y = uninitialized(n * c)
         y.withUnsafeMutableBufferPointer { yb in
-            outputBias.withUnsafeBufferPointer { bias in
-                let target = SharedMutablePointer(yb.baseAddress!), b = SharedPointer(bias.baseAddress!)
-                parallelFor(max(1, n / 1024)) { chunk in
-                    let chunks = max(1, n / 1024), start = n * chunk / chunks, end = n * (chunk + 1) / chunks
-                    for t in start..<end {
-                        let row = target.base + t * c
-                        for ch in 0..<c { row[ch] += b.base[ch] }
+            x.withUnsafeBufferPointer { xb in
+                outputBias.withUnsafeBufferPointer { bias in
+                    let target = SharedMutablePointer(yb.baseAddress!), source = SharedPointer(xb.baseAddress!), b = SharedPointer(bias.baseAddress!)
+                    let chunks = max(1, n / 1024)
+                    parallelFor(chunks) { chunk in
+                        let start = n * chunk / chunks, end = n * (chunk + 1) / chunks
+                        for t in start..<end {
+                            let row = target.base + t * c, input = source.base + t * c
+                            for ch in 0..<c { row[ch] = input[ch] + b.base[ch] }
+                        }
                     }
                 }
             }
