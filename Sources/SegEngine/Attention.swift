@@ -116,7 +116,7 @@ extension Linear {
     /// Over all tokens, on all cores.
     func callAsFunction(_ x: [Float], tokens: Int) -> [Float] {
             var out = [Float](repeating: 0, count: tokens * outputs)
-        x.withUnsafeBufferPointer { xb in out.withUnsafeMutableBufferPointer { applyInParallel(xb.baseAddress!, tokens: tokens, into: $0.baseAddress!) } }
+        x.withUnsafeBufferPointer { xb in out.withUnsafeMutableBufferPointer { apply(xb.baseAddress!, tokens: tokens, into: $0.baseAddress!, inParallel: true) } }
         return out
     }
 }

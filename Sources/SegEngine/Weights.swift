@@ -6,28 +6,15 @@ public struct Linear: Sendable {
     public let bias: [Float]?
     public let inputs: Int, outputs: Int
 
-    /// out[L, outputs] = x[L, inputs] W^T + b, on the calling thread.
-    func apply(_ x: UnsafePointer<Float>, tokens: Int, into out: UnsafeMutablePointer<Float>) {
+    /// out[L, outputs] = x[L, inputs] W^T + b, on the calling thread or,
+    /// `inParallel`, split over token chunks on all cores.
+    func apply(_ x: UnsafePointer<Float>, tokens: Int, into out: UnsafeMutablePointer<Float>, inParallel: Bool = false) {
+        let run = inParallel ? parallelLinear : linear
         weight.withUnsafeBufferPointer { w in
             if let bias {
-                bias.withUnsafeBufferPointer { b in
-                    linear(out, x, w.baseAddress!, b.baseAddress!, tokens: tokens, inputs: inputs, outputs: outputs)
-                }
+                bias.withUnsafeBufferPointer { b in run(out, x, w.baseAddress!, b.baseAddress!, tokens, inputs, outputs) }
             } else {
-                linear(out, x, w.baseAddress!, nil, tokens: tokens, inputs: inputs, outputs: outputs)
-            }
-        }
-    }
-
-    /// The same over many tokens, on all cores.
-    func applyInParallel(_ x: UnsafePointer<Float>, tokens: Int, into out: UnsafeMutablePointer<Float>) {
-        weight.withUnsafeBufferPointer { w in
-            if let bias {
-                bias.withUnsafeBufferPointer { b in
-                    parallelLinear(out, x, w.baseAddress!, b.baseAddress!, tokens: tokens, inputs: inputs, outputs: outputs)
-                }
-            } else {
-                parallelLinear(out, x, w.baseAddress!, nil, tokens: tokens, inputs: inputs, outputs: outputs)
+                run(out, x, w.baseAddress!, nil, tokens, inputs, outputs)
             }
         }
     }

@@ -60,12 +60,6 @@ public enum BoundaryBand {
         }
     }
 
-    public static func dilate(_ mask: [Bool], width w: Int, height h: Int, radius r: Int) -> [Bool] {
-        var marks = mask.map { $0 ? UInt8(1) : 0 }
-        dilate(&marks, width: w, height: h, radius: r)
-        return marks.map { $0 != 0 }
-    }
-
     /// Square dilation of 0/1 bytes: `radius` one-pixel steps horizontally,
     /// then vertically; every step is an OR of shifted copies over offset
     /// pointers (vectorised).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SegDataset
 import SegEngine
 import SegFormats
 
@@ -96,4 +97,34 @@ struct ModelOptions: ParsableArguments {
     }
 
     func load() throws -> Model { try Model.load(path: weights, heads: heads, block: try parsedBlock(), memory: memory) }
+}
+
+/// Features of STF windows along one sequence's frames, each file read once
+/// although every frame is part of three windows (only the current window's
+/// frames are kept).
+struct FeatureWindows {
+    typealias Features = (values: [Float], c: Int, h: Int, w: Int)
+    let frames: [FrameRecord]
+    let channels: Int
+    private var loaded: [String: Features] = [:]
+
+    init(frames: [FrameRecord], channels: Int) {
+        self.frames = frames
+        self.channels = channels
+    }
+
+    /// T-1, T, T+1 of frame i (Dataset.slidingWindow), checked against the model and each other.
+    mutating func window(_ i: Int) throws -> (previous: Features, current: Features, next: Features) {
+        let (previous, next) = Dataset.slidingWindow(frames, i)
+        let keys = Set([previous.key, frames[i].key, next.key])
+        loaded = loaded.filter { keys.contains($0.key) }
+        for frame in [previous, frames[i], next] where loaded[frame.key] == nil {
+            loaded[frame.key] = try ForwardCommand.features(frame.features!)
+        }
+        let (p, c, n) = (loaded[previous.key]!, loaded[frames[i].key]!, loaded[next.key]!)
+        guard c.c == channels, p.c == c.c, n.c == c.c, p.h == c.h, n.h == c.h, p.w == c.w, n.w == c.w else {
+            throw InputError("\(frames[i].features!): features [\(c.c), \(c.h), \(c.w)] do not match the model (\(channels) channels) or the neighbouring frames")
+        }
+        return (p, c, n)
+    }
 }

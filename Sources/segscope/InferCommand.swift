@@ -46,24 +46,12 @@ struct InferCommand: ParsableCommand {
         defer { progress.finish() }
         var done = 0
         for frames in work {
-            // Features of the last few frames, so each is read once for its three windows.
-            var loaded: [String: (values: [Float], c: Int, h: Int, w: Int)] = [:]
-            func features(_ frame: FrameRecord) throws -> (values: [Float], c: Int, h: Int, w: Int) {
-                if let cached = loaded[frame.key] { return cached }
-                let value = try ForwardCommand.features(frame.features!)
-                if loaded.count >= 4 { loaded.removeAll() }
-                loaded[frame.key] = value
-                return value
-            }
+            var windows = FeatureWindows(frames: frames, channels: model.channels)
             for (i, frame) in frames.enumerated() {
                 if Interruption.shared.requested { throw InputError("interrupted; \(done) of \(total) frames written, run again to resume") }
                 let outputs = stages.flatMap { ["\(out)/pred/\($0)/\(frame.key).png", "\(out)/conf/\($0)/\(frame.key).png"] }
                 if outputs.allSatisfy({ fm.fileExists(atPath: $0) }) { done += 1; progress.update(done, total); continue }
-                let (previous, next) = Dataset.slidingWindow(frames, i)
-                let (p, c, n) = (try features(previous), try features(frame), try features(next))
-                guard c.c == model.channels, p.c == c.c, n.c == c.c, p.h == c.h, n.h == c.h, p.w == c.w, n.w == c.w else {
-                    throw InputError("\(frame.features!): features [\(c.c), \(c.h), \(c.w)] do not match the model (\(model.channels) channels) or the neighbouring frames")
-                }
+                let (p, c, n) = try windows.window(i)
                 let result = try model.forward(previous: p.values, current: c.values, next: n.values, height: c.h, width: c.w)
                 let logits = ["baseline": result.baselineLogits, "stf": result.stfLogits, "mar": result.marLogits]
                 for stage in stages {

@@ -61,14 +61,10 @@ struct MemoryBuild: ParsableCommand {
         defer { progress.finish() }
         var done = 0
         for frames in work {
+            var windows = FeatureWindows(frames: frames, channels: model.channels)
             for (i, frame) in frames.enumerated() where frame.groundTruth != nil {
                 if Interruption.shared.requested { throw InputError("interrupted; nothing was written") }
-                let (previous, next) = Dataset.slidingWindow(frames, i)
-                let (p, c, n) = (try ForwardCommand.features(previous.features!), try ForwardCommand.features(frame.features!),
-                                 try ForwardCommand.features(next.features!))
-                guard c.c == model.channels, p.h == c.h, n.h == c.h, p.w == c.w, n.w == c.w else {
-                    throw InputError("\(frame.features!): features [\(c.c), \(c.h), \(c.w)] do not match the model or the neighbouring frames")
-                }
+                let (p, c, n) = try windows.window(i)
                 let gt = try loader.groundTruth(frame)!.map
                 guard gt.width == 8 * c.w, gt.height == 8 * c.h else {
                     throw InputError("\(frame.groundTruth!): ground truth \(gt.width)x\(gt.height) is not 8x the features (\(c.w)x\(c.h))")
