@@ -38,6 +38,8 @@ let package = Package(
         .target(name: "SegDataset", dependencies: ["SegFormats", "SegLabels", "TOMLKit"]),
         // STF and MAR inference on OpenBLAS (the only module that links it).
         .target(name: "SegEngine", dependencies: ["SegFormats", "SegLabels", "COpenBLAS"]),
+        // Training of the classifier, STF and MAR heads (float64, manual backward).
+        .target(name: "SegTrain", dependencies: ["SegFormats", "SegEngine"]),
         .target(name: "SegEval", dependencies: ["SegLabels", "SegDataset"]),
         // The viewer: state -> pure compositor -> cells (SegView); the one type that
         // owns the terminal (SegTerminal).
@@ -47,7 +49,7 @@ let package = Package(
         .target(name: "SegSynth", dependencies: ["SegFormats", "SegLabels"],
                 exclude: ["CityscapesPrototypes.LICENSE"]),
         .executableTarget(name: "segscope", dependencies: [
-            "SegFormats", "SegLabels", "SegDataset", "SegSynth", "SegEval", "SegView", "SegTerminal", "SegEngine", "CMallocTuning",
+            "SegFormats", "SegLabels", "SegDataset", "SegSynth", "SegEval", "SegView", "SegTerminal", "SegEngine", "SegTrain", "CMallocTuning",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -63,6 +65,7 @@ let package = Package(
         .testTarget(name: "SegSynthTests", dependencies: ["SegSynth", "SegTestSupport"]),
         .testTarget(name: "SegEvalTests", dependencies: ["SegEval", "SegTestSupport"]),
         .testTarget(name: "SegEngineTests", dependencies: ["SegEngine", "SegFormats", "SegTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "SegTrainTests", dependencies: ["SegTrain", "SegEngine", "SegFormats", "SegTestSupport"]),
         .testTarget(name: "SegViewTests", dependencies: ["SegView", "SegSynth", "SegTestSupport"]),
         // Runs the built `segscope` binary as a user would.
         .testTarget(name: "SegscopeCLITests", dependencies: ["SegTestSupport", "SegFormats"]),

@@ -21,3 +21,15 @@ enum BLAS {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 }
+
+/// Row-major double-precision GEMM for the trainer (SegTrain), which runs in
+/// float64 so its gradients can be checked against finite differences with
+/// the same code. Same conventions as `BLAS.gemm`.
+public func gemm64(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Double = 1,
+                   a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int, beta: Double = 0,
+                   c: UnsafeMutablePointer<Double>, ldc: Int) {
+    _ = BLAS.singleThreaded
+    guard m > 0, n > 0 else { return }
+    cblas_dgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}

@@ -120,6 +120,17 @@ public struct SafetensorsFile: @unchecked Sendable {
         }
     }
 
+    /// The tensor's elements as Double (exact for float64, so a training
+    /// state read back is bit-identical to the one written).
+    public func doubles(_ name: String) throws -> [Double] {
+        guard let t = tensor(name) else {
+            throw FormatError.malformed(path: path, format: "safetensors", problem: "no tensor '\(name)'")
+        }
+        return file.withBytes { raw in
+            (0..<t.count).map { t.elementType.double(raw.baseAddress! + dataStart + t.begin, $0) }
+        }
+    }
+
     public func int64s(_ name: String) throws -> [Int64] {
         guard let t = tensor(name) else {
             throw FormatError.malformed(path: path, format: "safetensors", problem: "no tensor '\(name)'")
