@@ -5,7 +5,7 @@ PREFIX ?= /usr/local
 PYREF := $(CURDIR)/.build/pyref/bin/python3
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)/segscope
 
-.PHONY: setup setup-refs setup-bench build release demo test bench install clean
+.PHONY: setup setup-refs setup-bench build release demo test bench reproduce install clean
 
 setup:
 	@scripts/setup.sh
@@ -32,6 +32,10 @@ test: setup-refs
 bench: setup-bench release
 	$(SWIFT) build -c release --product segscope-bench
 	SEGSCOPE_PYTHON=$(PYREF) $(shell $(SWIFT) build -c release --show-bin-path)/segscope-bench
+
+# The paper's training schedule and ablation on synthetic data (scripts/reproduce.sh).
+reproduce: release
+	scripts/reproduce.sh
 
 install: release
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/segscope/themes

@@ -3,7 +3,9 @@ import SegLabels
 
 /// Renders an `Evaluation` as the tables researchers publish.
 public struct Report {
-    public enum Format: String, CaseIterable, Sendable { case text, markdown, csv, json }
+    /// `ablation`: one row per method (the form of the paper's Table 3);
+    /// text and markdown: one row per class (the form of its Table 5).
+    public enum Format: String, CaseIterable, Sendable { case text, markdown, csv, json, ablation }
 
     public let evaluation: Evaluation
     /// Colour (bold best values) for a terminal.
@@ -30,7 +32,23 @@ public struct Report {
         case .csv: return csv()
         case .markdown: return table(markdown: true)
         case .text: return table(markdown: false)
+        case .ablation: return ablationTable()
         }
+    }
+
+    /// Methods as rows: mIoU, its change against the reference, boundary-band
+    /// mIoU and pixel accuracy, as a markdown table.
+    func ablationTable() -> String {
+        var out = "| method | mIoU (%) | Δ mIoU | band mIoU (%) | pixel acc (%) |\n| --- | ---: | ---: | ---: | ---: |\n"
+        let referenceIoU = evaluation.reference.map { evaluation.metrics($0).meanIoU } ?? .nan
+        for method in evaluation.methods {
+            let m = evaluation.metrics(method)
+            let delta = method == evaluation.reference ? "" : signedPercent(m.meanIoU - referenceIoU)
+            let band = evaluation.band > 0 ? percent(evaluation.bandMetrics(method).meanIoU) : "-"
+            out += "| \(method) | \(percent(m.meanIoU)) | \(delta) | \(band) | \(percent(m.pixelAccuracy)) |\n"
+        }
+        return out + "\nIoU on \(evaluation.files.count) frames; band: pixels within \(evaluation.band) px of a ground-truth boundary. "
+            + Report.meanIoUNote + ".\n"
     }
 
     // MARK: JSON (schema documented in man segscope, EVAL JSON)

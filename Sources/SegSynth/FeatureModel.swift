@@ -39,20 +39,23 @@ public struct FeatureModel: Sendable {
     let pairDirections: [[Float]]
     let pairStrength: [Float]
 
-    public init(channels: Int, classes: Int, anchors: [[Float]], seed: UInt64, knobs: Knobs = Knobs()) {
+    /// `backboneSeed` fixes what a real backbone fixes for every split (glare
+    /// response, boundary bend directions); `seed` drives what differs per
+    /// dataset (noise, corruptions).
+    public init(channels: Int, classes: Int, anchors: [[Float]], seed: UInt64, backboneSeed: UInt64, knobs: Knobs = Knobs()) {
         precondition(anchors.count == classes && anchors.allSatisfy { $0.count == channels })
         self.channels = channels
         self.classes = classes
         self.anchors = anchors
         self.knobs = knobs
         self.seed = seed
-        var rng = SplitMix64(seed: Deterministic.hash(Int(truncatingIfNeeded: seed), 0x61a7e))
+        var rng = SplitMix64(seed: Deterministic.hash(Int(truncatingIfNeeded: backboneSeed), 0x61a7e))
         glare = (0..<channels).map { _ in rng.normal() * 1.3 + 0.8 }
         var directions: [[Float]] = []
         var strength: [Float] = []
         for a in 0..<classes {
             for b in 0..<classes {
-                var pair = SplitMix64(seed: Deterministic.hash(Int(truncatingIfNeeded: seed), min(a, b), max(a, b)))
+                var pair = SplitMix64(seed: Deterministic.hash(Int(truncatingIfNeeded: backboneSeed), min(a, b), max(a, b)))
                 directions.append((0..<channels).map { _ in pair.normal() })
                 let confusable = FeatureModel.confusablePairs.contains { ($0.0 == a && $0.1 == b) || ($0.0 == b && $0.1 == a) }
                 strength.append(a == b ? 0 : confusable ? knobs.confusableDistortion : knobs.otherDistortion)

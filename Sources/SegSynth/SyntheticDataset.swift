@@ -16,6 +16,10 @@ public struct SyntheticDataset: Sendable {
     public var width = 512
     public var height = 256
     public var seed: UInt64 = 1
+    /// The simulated backbone (class anchors, glare, boundary bends): splits
+    /// made with the same value share it, as splits of a real dataset share
+    /// one backbone, so a head trained on one split applies to the other.
+    public var backboneSeed: UInt64 = 0
     public var featureChannels = 64
     public var split = "train"
     /// Index of the first sequence (so train and val sets made separately do not share keys).
@@ -57,7 +61,7 @@ public struct SyntheticDataset: Sendable {
                 }
             }
         }
-        return FeatureModel.randomAnchors(classes: 19, channels: featureChannels, seed: seed)
+        return FeatureModel.randomAnchors(classes: 19, channels: featureChannels, seed: backboneSeed)
     }
 
     public static func key(sequence: Int, frame: Int) -> String {
@@ -99,7 +103,7 @@ public struct SyntheticDataset: Sendable {
         for dir in [frameDir, gtDir] + (writeFeatures ? [featureDir] : []) {
             try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
         }
-        let model = writeFeatures ? FeatureModel(channels: featureChannels, classes: 19, anchors: anchors(), seed: seed, knobs: knobs) : nil
+        let model = writeFeatures ? FeatureModel(channels: featureChannels, classes: 19, anchors: anchors(), seed: seed, backboneSeed: backboneSeed, knobs: knobs) : nil
         let total = sequences * frames
         var done = 0
         for s in 0..<sequences {

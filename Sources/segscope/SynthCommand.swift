@@ -23,6 +23,8 @@ struct SynthCommand: ParsableCommand {
     var size = "256x512"
     @Option(name: .long, help: "Random seed.")
     var seed: UInt64 = 1
+    @Option(name: .customLong("backbone-seed"), help: "The simulated backbone (anchors, boundary bends); keep it equal across splits.")
+    var backboneSeed: UInt64 = 0
     @Option(name: .customLong("feature-dim"), help: "Feature channels C (512 uses the real Cityscapes prototypes as class anchors).")
     var featureDim = 64
     @Option(name: .long, help: "Split folder name.")
@@ -61,6 +63,7 @@ struct SynthCommand: ParsableCommand {
         spec.sequences = sequences
         spec.frames = frames
         spec.seed = seed
+        spec.backboneSeed = backboneSeed
         spec.featureChannels = featureDim
         spec.split = split
         spec.firstSequence = firstSequence
