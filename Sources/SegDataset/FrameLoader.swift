@@ -53,7 +53,8 @@ public struct ConfidenceMap: Sendable, Equatable {
     }
 
     /// Confidence files, field by field: a 16-bit gray PNG (confidence =
-    /// value / 65535) or an npy of floats shaped [H, W] (or [1, H, W]).
+    /// value / 65535), an 8-bit gray PNG (value / 255), or an npy of floats
+    /// shaped [H, W] (or [1, H, W]).
     public static func read(path: String) throws -> ConfidenceMap {
         if path.hasSuffix(".npy") {
             let array = try Npy.read(path: path)
@@ -64,15 +65,30 @@ public struct ConfidenceMap: Sendable, Equatable {
             return ConfidenceMap(width: shape[1], height: shape[0], values: array.floats())
         }
         let png = try PNG.read(path: path)
+        if png.colorType == .gray, png.bitDepth == 8, let bytes = png.bytes {
+            return ConfidenceMap(width: png.width, height: png.height, values: bytes.map { Float($0) / 255 })
+        }
         guard png.colorType == .gray, let words = png.words else {
-            throw FormatError.unsupported(path: path, problem: "confidences must be a 16-bit gray PNG, found \(png.colorType) \(png.bitDepth)-bit")
+            throw FormatError.unsupported(path: path, problem: "confidences must be a 16-bit or 8-bit gray PNG, found \(png.colorType) \(png.bitDepth)-bit")
         }
         return ConfidenceMap(width: png.width, height: png.height, values: words.map { Float($0) / 65535 })
     }
 
-    public func png() -> PNGImage {
+    /// As a 16-bit gray PNG, or an 8-bit one (`bitDepth` 8) where size matters more than precision.
+    public func png(bitDepth: Int = 16) -> PNGImage {
+        if bitDepth == 8 {
+            let bytes = values.map { UInt8((min(max($0, 0), 1) * 255).rounded()) }
+            return PNGImage(width: width, height: height, colorType: .gray, bitDepth: 8, samples: .eight(bytes))
+        }
         let words = values.map { UInt16((min(max($0, 0), 1) * 65535).rounded()) }
         return PNGImage(width: width, height: height, colorType: .gray, bitDepth: 16, samples: .sixteen(words))
+    }
+
+    /// Every `factor`-th pixel of every `factor`-th row (the viewer
+    /// nearest-upsamples it back to the ground truth's size).
+    public func subsampled(by factor: Int) -> ConfidenceMap {
+        let w = (width + factor - 1) / factor, h = (height + factor - 1) / factor
+        return ConfidenceMap(width: w, height: h, values: (0..<(w * h)).map { values[($0 / w) * factor * width + ($0 % w) * factor] })
     }
 }
 

@@ -137,22 +137,27 @@ extension FeedForward {
     /// x += linear2(relu(linear1(x))) over [L, C] tokens, in chunks of
     /// tokens on all cores, so the hidden layer never exists for all tokens.
     func addInPlace(to x: inout [Float], tokens l: Int) {
-            let c = first.inputs, m = first.outputs
         let chunkSize = 512, chunks = (l + chunkSize - 1) / chunkSize
         x.withUnsafeMutableBufferPointer { xb in
             let base = SharedMutablePointer(xb.baseAddress!)
             parallelFor(chunks) { chunk in
-                let start = chunk * chunkSize, count = min(chunkSize, l - start)
-                var hidden = uninitialized(count * m), out = uninitialized(count * c) // written in full by the GEMMs
-                hidden.withUnsafeMutableBufferPointer { hb in
-                    out.withUnsafeMutableBufferPointer { ob in
-                        first.apply(base.base + start * c, tokens: count, into: hb.baseAddress!)
-                        relu(hb.baseAddress!, count: count * m)
-                        second.apply(hb.baseAddress!, tokens: count, into: ob.baseAddress!)
-                        let target = base.base + start * c, source = ob.baseAddress!
-                        for i in 0..<(count * c) { target[i] += source[i] }
-                    }
-                }
+                let start = chunk * chunkSize
+                addInPlace(to: base.base + start * first.inputs, tokens: min(chunkSize, l - start))
+            }
+        }
+    }
+
+    /// x[count, C] += linear2(relu(linear1(x))) for one chunk, on the calling thread.
+    func addInPlace(to x: UnsafeMutablePointer<Float>, tokens count: Int) {
+        let c = first.inputs, m = first.outputs
+        var hidden = uninitialized(count * m), out = uninitialized(count * c) // written in full by the GEMMs
+        hidden.withUnsafeMutableBufferPointer { hb in
+            out.withUnsafeMutableBufferPointer { ob in
+                first.apply(x, tokens: count, into: hb.baseAddress!)
+                relu(hb.baseAddress!, count: count * m)
+                second.apply(hb.baseAddress!, tokens: count, into: ob.baseAddress!)
+                let source = ob.baseAddress!
+                for i in 0..<(count * c) { x[i] += source[i] }
             }
         }
     }

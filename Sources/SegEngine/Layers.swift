@@ -55,11 +55,13 @@ public func measuredSgemmGFLOPS(size n: Int = 2048) -> Double {
     return 2 * Double(n) * Double(n) * Double(n) / best / 1e9
 }
 
-/// In place: x[L, C] = LayerNorm(x) * weight + bias, biased variance, eps 1e-5.
+/// In place: x[L, C] = LayerNorm(x) * weight + bias, biased variance, eps 1e-5;
+/// rows on all cores, or on the calling thread (`inParallel` false) when the
+/// caller already runs one chunk per core.
 func layerNorm(_ x: UnsafeMutablePointer<Float>, _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
-               tokens l: Int, channels c: Int) {
+               tokens l: Int, channels c: Int, inParallel: Bool = true) {
     // x [l, c]
-    parallelRows(l) { t in
+    let normalize = { (t: Int) in
         let row = x + t * c
         var mean: Float = 0
         for i in 0..<c { mean += row[i] }
@@ -70,6 +72,7 @@ func layerNorm(_ x: UnsafeMutablePointer<Float>, _ weight: UnsafePointer<Float>,
         let scale = 1 / (variance + 1e-5).squareRoot()
         for i in 0..<c { row[i] = (row[i] - mean) * scale * weight[i] + bias[i] }
     }
+    if inParallel { parallelRows(l, normalize) } else { for t in 0..<l { normalize(t) } }
 }
 
 /// In place: softmax over each row of x[rows, n], max-subtracted.

@@ -4,51 +4,46 @@ extension MARWeights {
     /// MAR over g's tokens [H*W, C]: attention of every token over the
     /// memory (no 1/sqrt scaling, as the release), residual, LayerNorm, FFN,
     /// LayerNorm; with the memory's products folded at load (see MARWeights).
+    /// Tokens are independent here, so each chunk runs the whole block while
+    /// it is in cache, one chunk per core, instead of one pass over all
+    /// tokens per layer.
     func forward(_ x: [Float], tokens n: Int) -> [Float] {
-        let c = channels, rows = memoryRows
-        var scores = uninitialized(n * rows)
-        x.withUnsafeBufferPointer { xb in
-            scoreProjection.withUnsafeBufferPointer { pb in
-                scores.withUnsafeMutableBufferPointer { sb in
-                    // scores [n, N] = x [n, C] (Wq^T K^T) [C, N]
-                    parallelGemmRows(transposeB: false, m: n, n: rows, k: c, a: xb.baseAddress!, lda: c, b: pb.baseAddress!, ldb: rows,
-                                     c: sb.baseAddress!, ldc: rows)
-                    let s = SharedMutablePointer(sb.baseAddress!)
-                    let chunks = max(1, n / 1024)
-                    parallelFor(chunks) { chunk in
-                        let start = n * chunk / chunks, end = n * (chunk + 1) / chunks
-                        softmaxRows(s.base + start * rows, rows: end - start, columns: rows, stride: rows)
-                    }
-                }
-            }
-        }
-        // y = (x + bout) in one pass, then y += scores (V Wout^T).
+        let c = channels, chunkSize = 256
         var y = uninitialized(n * c)
         y.withUnsafeMutableBufferPointer { yb in
             x.withUnsafeBufferPointer { xb in
-                outputBias.withUnsafeBufferPointer { bias in
-                    let target = SharedMutablePointer(yb.baseAddress!), source = SharedPointer(xb.baseAddress!), b = SharedPointer(bias.baseAddress!)
-                    let chunks = max(1, n / 1024)
-                    parallelFor(chunks) { chunk in
-                        let start = n * chunk / chunks, end = n * (chunk + 1) / chunks
-                        for t in start..<end {
-                            let row = target.base + t * c, input = source.base + t * c
-                            for ch in 0..<c { row[ch] = input[ch] + b.base[ch] }
-                        }
-                    }
-                }
-            }
-            scores.withUnsafeBufferPointer { sb in
-                valueOutput.withUnsafeBufferPointer { vb in
-                    parallelGemmRows(transposeB: false, m: n, n: c, k: rows, a: sb.baseAddress!, lda: rows, b: vb.baseAddress!, ldb: c,
-                                     c: yb.baseAddress!, ldc: c, beta: 1)
+                let output = SharedMutablePointer(yb.baseAddress!), input = SharedPointer(xb.baseAddress!)
+                parallelFor((n + chunkSize - 1) / chunkSize) { chunk in
+                    let start = chunk * chunkSize, count = min(chunkSize, n - start)
+                    refine(input.base + start * c, into: output.base + start * c, tokens: count)
                 }
             }
         }
-        norm1.applyInPlace(&y, tokens: n, channels: c)
-        feedForward.addInPlace(to: &y, tokens: n)
-        norm2.applyInPlace(&y, tokens: n, channels: c)
         return y
+    }
+
+    /// One chunk: out[count, C] = MAR(x[count, C]), on the calling thread.
+    private func refine(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, tokens count: Int) {
+        let c = channels, rows = memoryRows
+        var scores = uninitialized(count * rows)
+        scores.withUnsafeMutableBufferPointer { sb in
+            let s = sb.baseAddress!
+            scoreProjection.withUnsafeBufferPointer { pb in
+                // scores [count, N] = x [count, C] (Wq^T K^T) [C, N]
+                BLAS.gemm(m: count, n: rows, k: c, a: x, lda: c, b: pb.baseAddress!, ldb: rows, c: s, ldc: rows)
+            }
+            softmaxRows(s, rows: count, columns: rows, stride: rows)
+            outputBias.withUnsafeBufferPointer { bias in
+                for t in 0..<count { for ch in 0..<c { out[t * c + ch] = x[t * c + ch] + bias[ch] } }
+            }
+            valueOutput.withUnsafeBufferPointer { vb in
+                // out += scores (V Wout^T)
+                BLAS.gemm(m: count, n: c, k: rows, a: s, lda: rows, b: vb.baseAddress!, ldb: c, beta: 1, c: out, ldc: c)
+            }
+        }
+        norm1.apply(out, tokens: count, channels: c, inParallel: false)
+        feedForward.addInPlace(to: out, tokens: count)
+        norm2.apply(out, tokens: count, channels: c, inParallel: false)
     }
 }
 

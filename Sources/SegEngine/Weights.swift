@@ -24,9 +24,9 @@ public struct Linear: Sendable {
 public struct Norm: Sendable {
     public let weight: [Float], bias: [Float]
 
-    func apply(_ x: UnsafeMutablePointer<Float>, tokens: Int, channels: Int) {
+    func apply(_ x: UnsafeMutablePointer<Float>, tokens: Int, channels: Int, inParallel: Bool = true) {
         weight.withUnsafeBufferPointer { w in
-            bias.withUnsafeBufferPointer { b in layerNorm(x, w.baseAddress!, b.baseAddress!, tokens: tokens, channels: channels) }
+            bias.withUnsafeBufferPointer { b in layerNorm(x, w.baseAddress!, b.baseAddress!, tokens: tokens, channels: channels, inParallel: inParallel) }
         }
     }
 }

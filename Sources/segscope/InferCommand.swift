@@ -15,7 +15,9 @@ struct InferCommand: ParsableCommand {
             align_corners=False): predictions are trainId PNGs, confidences (max softmax) 16-bit PNGs, under \
             RUN/pred/<stage>/ and RUN/conf/<stage>/ for the stages baseline, stf and mar. RUN/segscope.toml \
             lets `segscope view RUN` and `segscope eval RUN` open the run. Frames already written are skipped, \
-            so an interrupted run resumes.
+            so an interrupted run resumes. --compact writes small runs for sharing: predictions at the highest \
+            PNG compression and confidences as 8-bit PNGs (value / 255) of every second pixel of every second \
+            row, which the viewer nearest-upsamples.
             """
     )
 
@@ -23,6 +25,8 @@ struct InferCommand: ParsableCommand {
     @OptionGroup var dataset: DatasetArguments
     @Option(help: "Run folder to write.")
     var out: String
+    @Flag(help: "Small files: 8-bit confidences at half resolution, maximum PNG compression.")
+    var compact = false
 
     var weights: String { model.weights }
 
@@ -57,10 +61,11 @@ struct InferCommand: ParsableCommand {
                 for stage in stages {
                     let (labels, confidence) = upsampledPrediction(logits: logits[stage]!!, classes: model.classes, height: c.h, width: c.w, factor: 8)
                     let size = (c.w * 8, c.h * 8)
+                    let map = ConfidenceMap(width: size.0, height: size.1, values: confidence)
                     try PNG.write(PNGImage(width: size.0, height: size.1, colorType: .gray, bitDepth: 8, samples: .eight(labels)),
-                                  to: "\(out)/pred/\(stage)/\(frame.key).png", compressionLevel: 1)
-                    try PNG.write(ConfidenceMap(width: size.0, height: size.1, values: confidence).png(),
-                                  to: "\(out)/conf/\(stage)/\(frame.key).png", compressionLevel: 1)
+                                  to: "\(out)/pred/\(stage)/\(frame.key).png", compressionLevel: compact ? 9 : 1)
+                    try PNG.write(compact ? map.subsampled(by: 2).png(bitDepth: 8) : map.png(),
+                                  to: "\(out)/conf/\(stage)/\(frame.key).png", compressionLevel: compact ? 9 : 1)
                 }
                 done += 1
                 progress.update(done, total)

@@ -139,7 +139,7 @@ struct TrainCommand: ParsableCommand {
                 line += String(format: "  val mIoU %.2f%%", 100 * validation.meanIoU(trainer.model, classes: data.space.count))
             }
             line += String(format: "  (%.1f s)", Date().timeIntervalSince(started))
-            metadata["segscope_history"] = [metadata["segscope_history"], line].compactMap { $0 }.joined(separator: "; ")
+            metadata["segscope_history"] = [metadata["segscope_history"], "\(stage.rawValue) \(line)"].compactMap { $0 }.joined(separator: "; ")
             try TrainingCheckpoint.write(trainer, carried: carried, metadata: metadata, to: out)
             try TrainingCheckpoint.writeState(trainer, to: TrainingCheckpoint.statePath(out))
             progress.finish()

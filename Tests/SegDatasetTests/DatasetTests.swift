@@ -214,10 +214,22 @@ enum Make {
         #expect(throws: DatasetError.self) { _ = try DatasetLocator.open(options) }
     }
 
-    @Test func eightBitConfidenceIsRefused() throws {
+    /// 8-bit gray confidences read as value / 255; colour PNGs are refused.
+    @Test func eightBitConfidenceAndColourRefusal() throws {
         let root = try TestSupport.scratchDirectory()
-        try Make.labelPNG(root + "/c.png", [1, 2], width: 2)
-        #expect(throws: FormatError.self) { _ = try ConfidenceMap.read(path: root + "/c.png") }
+        try Make.labelPNG(root + "/c.png", [0, 51, 255, 128], width: 2)
+        #expect(try ConfidenceMap.read(path: root + "/c.png").values == [0, 0.2, 1, Float(128) / 255])
+        try PNG.write(PNGImage(width: 1, height: 1, colorType: .rgb, bitDepth: 8, samples: .eight([1, 2, 3])), to: root + "/rgb.png")
+        #expect(throws: FormatError.self) { _ = try ConfidenceMap.read(path: root + "/rgb.png") }
+    }
+
+    /// infer --compact's maps: every second pixel of every second row, 8-bit.
+    @Test func subsampledConfidenceKeepsEvenPixels() {
+        let map = ConfidenceMap(width: 4, height: 3, values: (0..<12).map { Float($0) / 11 })
+        let half = map.subsampled(by: 2)
+        #expect(half.width == 2 && half.height == 2)
+        #expect(half.values == [0, 2, 8, 10].map { Float($0) / 11 })
+        #expect(half.png(bitDepth: 8).bytes! == [0, 2, 8, 10].map { UInt8((Float($0) / 11 * 255).rounded()) })
     }
 
     @Test func emptyFolderHasNoFrames() throws {
