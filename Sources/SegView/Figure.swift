@@ -46,11 +46,21 @@ public enum Figure {
         return (width, height, rgb)
     }
 
+    /// Hand-drawn glyphs, in BitmapFont's layout, for the non-ASCII symbols
+    /// that captions use (Pillow's built-in font is ASCII only).
+    static let symbolGlyphs: [Unicode.Scalar: [UInt8]] = [
+        "Δ": [0, 0, 12, 12, 18, 18, 33, 33, 63, 0, 0],
+        "→": [0, 0, 0, 4, 2, 63, 2, 4, 0, 0, 0],
+        "↑": [0, 0, 12, 30, 45, 12, 12, 12, 12, 0, 0],
+        "↓": [0, 0, 12, 12, 12, 12, 45, 30, 12, 0, 0],
+    ]
+
     static func drawText(_ text: String, x: Int, y: Int, into rgb: inout [UInt8], width: Int, height: Int) {
         var cursor = x
         for scalar in text.unicodeScalars {
             let code = Int(scalar.value)
-            let glyph = code >= 32 && code < 127 ? BitmapFont.glyphs[code - 32] : BitmapFont.glyphs[Int(("?" as Unicode.Scalar).value) - 32]
+            let glyph = code >= 32 && code < 127 ? BitmapFont.glyphs[code - 32]
+                : symbolGlyphs[scalar] ?? BitmapFont.glyphs[Int(("?" as Unicode.Scalar).value) - 32]
             for (row, mask) in glyph.enumerated() {
                 for column in 0..<BitmapFont.width where mask & (1 << (5 - column)) != 0 {
                     for dy in 0..<scale {

@@ -142,3 +142,20 @@ import Testing
         #expect(compositor.imagePoint(column: 0, row: 0) == nil, "the caption row is no pixel")
     }
 }
+
+/// Captions draw the symbols the viewer's mode names use, not the "?" fallback.
+@Suite struct FigureCaptionTests {
+    static func pixels(_ text: String) -> [UInt8] {
+        var rgb = [UInt8](repeating: 255, count: 40 * 30 * 3)
+        Figure.drawText(text, x: 0, y: 0, into: &rgb, width: 40, height: 30)
+        return rgb
+    }
+
+    @Test func symbolsHaveTheirOwnGlyphs() {
+        let fallback = Self.pixels("?")
+        let glyphs = ["Δ", "→", "↑", "↓"].map(Self.pixels)
+        for glyph in glyphs { #expect(glyph != fallback && glyph.contains(0)) }
+        #expect(Set(glyphs.map { $0.hashValue }).count == 4)
+        #expect(Self.pixels("ξ") == fallback)
+    }
+}
