@@ -25,18 +25,8 @@ func groupAttention(_ out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>,
 /// projects them (in_proj), attends, projects back (out_proj) and writes its
 /// result rows, so no all-token Q, K or V is ever held. Groups run in
 /// parallel with single-threaded BLAS.
-func groupedMHA(_ weights: Attention, queryInput: [Float], queryPositions: [Float], keyInput: [Float], keyPositions: [Float],
-                valueInput: [Float], queryCount lq: Int, channels c: Int, heads: Int, groups: Int,
-                queryRows: @Sendable (Int) -> [Int], keyRows: @Sendable (Int) -> [Int]) -> [Float] {
-    var out = uninitialized(lq * c) // every row belongs to exactly one group
-    groupedMHA(weights, queryInput: queryInput, queryPositions: queryPositions, keyInput: keyInput, keyPositions: keyPositions,
-               valueInput: valueInput, into: &out, accumulate: false, channels: c, heads: heads, groups: groups,
-               queryRows: queryRows, keyRows: keyRows)
-    return out
-}
-
-/// The same, writing each group's result rows into `out` (accumulate:
-/// adding them, for a residual connection, so no result buffer is needed).
+/// Each group's result rows are written into `out` (accumulate: added, for
+/// a residual connection, so no result buffer is needed).
 func groupedMHA(_ weights: Attention, queryInput: [Float], queryPositions: [Float], keyInput: [Float], keyPositions: [Float],
                 valueInput: [Float], into out: inout [Float], accumulate: Bool, channels c: Int, heads: Int, groups: Int,
                 queryRows: @Sendable (Int) -> [Int], keyRows: @Sendable (Int) -> [Int]) {

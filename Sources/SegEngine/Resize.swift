@@ -66,19 +66,21 @@ func resizeTokens(_ source: [Float], frames t: Int, height hs: Int, width ws: In
 func transposed(_ x: [Float], rows: Int, columns: Int) -> [Float] {
     // x [rows, columns] -> out [columns, rows]
     [Float](unsafeUninitializedCapacity: rows * columns) { out, n in
-        x.withUnsafeBufferPointer { source in
-            let s = source.baseAddress!, o = out.baseAddress!
-            let tile = 32
-            for r0 in stride(from: 0, to: rows, by: tile) {
-                for c0 in stride(from: 0, to: columns, by: tile) {
-                    for r in r0..<min(rows, r0 + tile) {
-                        let from = s + r * columns
-                        for c in c0..<min(columns, c0 + tile) { o[c * rows + r] = from[c] }
-                    }
-                }
+        x.withUnsafeBufferPointer { transpose($0.baseAddress!, rows: rows, columns: columns, into: out.baseAddress!) }
+        n = rows * columns
+    }
+}
+
+/// The same into a caller's buffer [columns, rows].
+func transpose(_ s: UnsafePointer<Float>, rows: Int, columns: Int, into o: UnsafeMutablePointer<Float>) {
+    let tile = 32
+    for r0 in stride(from: 0, to: rows, by: tile) {
+        for c0 in stride(from: 0, to: columns, by: tile) {
+            for r in r0..<min(rows, r0 + tile) {
+                let from = s + r * columns
+                for c in c0..<min(columns, c0 + tile) { o[c * rows + r] = from[c] }
             }
         }
-        n = rows * columns
     }
 }
 

@@ -45,11 +45,11 @@ struct ICSAGeometry: Sendable {
 /// so x's buffer is never copied.
 func addICSA(to x: inout [Float], _ w: ICSAWeights, memory: [Float]?, positionsQ: [Float], positionsK: [Float],
              geometry: ICSAGeometry, channels c: Int, heads: Int) {
-    let lq = geometry.queryFrames * geometry.height * geometry.width
     let g = geometry
-    let u = groupedMHA(w.long, queryInput: x, queryPositions: positionsQ, keyInput: memory ?? x, keyPositions: positionsK,
-                       valueInput: memory ?? x, queryCount: lq, channels: c, heads: heads, groups: g.blockHeight * g.blockWidth,
-                       queryRows: { g.longRows($0, frames: g.queryFrames) }, keyRows: { g.longRows($0, frames: g.keyFrames) })
+    var u = uninitialized(g.queryFrames * g.height * g.width * c) // every row belongs to exactly one group
+    groupedMHA(w.long, queryInput: x, queryPositions: positionsQ, keyInput: memory ?? x, keyPositions: positionsK,
+               valueInput: memory ?? x, into: &u, accumulate: false, channels: c, heads: heads, groups: g.blockHeight * g.blockWidth,
+               queryRows: { g.longRows($0, frames: g.queryFrames) }, keyRows: { g.longRows($0, frames: g.keyFrames) })
     groupedMHA(w.short, queryInput: u, queryPositions: positionsQ, keyInput: u, keyPositions: positionsQ, valueInput: u,
                into: &x, accumulate: true, channels: c, heads: heads, groups: g.blocksDown * g.blocksAcross,
                queryRows: { g.shortRows($0) }, keyRows: { g.shortRows($0) })
@@ -65,8 +65,10 @@ extension STFWeights {
                                             toHeight: h, width: w, channels: c)
         // Tokens of T-1, T, T+1 one frame after the other: [3*H*W, C].
         var x = uninitialized(3 * n * c)
-        for (t, frame) in [previous, current, next].enumerated() {
-            x.replaceSubrange((t * n * c)..<((t + 1) * n * c), with: tokensFromChannels(frame, channels: c, positions: n))
+        x.withUnsafeMutableBufferPointer { xb in
+            for (t, frame) in [previous, current, next].enumerated() {
+                frame.withUnsafeBufferPointer { transpose($0.baseAddress!, rows: c, columns: n, into: xb.baseAddress! + t * n * c) }
+            }
         }
         let encoderGeometry = ICSAGeometry(queryFrames: 3, keyFrames: 3, height: h, width: w, blockHeight: blockHeight, blockWidth: blockWidth)
         for layer in encoder {
