@@ -100,6 +100,10 @@ struct TrainCommand: ParsableCommand {
         if let validation, validation.channels != training.channels || validation.size != training.size {
             throw InputError("\(val!): features [\(validation.channels), \(validation.size.0), \(validation.size.1)] differ from the training features [\(training.channels), \(training.size.0), \(training.size.1)]")
         }
+        if let initial, let head = ["classifier.weight", "pspnet.decode_head.conv_seg.weight"].lazy.compactMap({ initial.tensor($0) }).first,
+           head.shape.count >= 2, head.shape[0] != data.space.count || head.shape[1] != training.channels {
+            throw InputError("\(initial.path): its classifier is for \(head.shape[0]) classes and \(head.shape[1]) channels; the data has \(data.space.count) classes (\(data.space.name)) and \(training.channels) channels")
+        }
         let model = try makeModel(channels: training.channels, classes: data.space.count, featureSize: training.size)
         var options = TrainingOptions()
         (options.epochs, options.learningRate, options.weightDecay, options.batch, options.seed) = (epochs, lr, weightDecay, batch, seed)

@@ -113,6 +113,9 @@ import Testing
         #expect(badInit.status == 1 && badInit.stderr.hasPrefix("segscope: ") && badInit.stderr.contains("missing.safetensors"))
         let badBlock = try TestSupport.segscope(["train", "stf", data, "--block", "3x3", "--out", root + "/s.safetensors"])
         #expect(badBlock.status == 1 && badBlock.stderr.contains("not a multiple of the block size 3x3"))
+        let fixture = TestSupport.repositoryRoot + "/Tests/SegEngineTests/Fixtures/small/weights.safetensors"
+        let wrongInit = try TestSupport.segscope(["train", "stf", data, "--init", fixture, "--block", "4x4", "--out", root + "/s.safetensors"])
+        #expect(wrongInit.status == 1 && wrongInit.stderr.contains("its classifier is for 5 classes"), "\(wrongInit.stderr)")
         #expect(!FileManager.default.fileExists(atPath: root + "/s.safetensors"))
     }
 }
