@@ -13,9 +13,10 @@ public struct CarriedTensor: Sendable {
     public init(name: String, shape: [Int], values: [Float]) { (self.name, self.shape, self.values) = (name, shape, values) }
 }
 
-/// Checkpoints in the engine's schema (float32, release names and shapes, so
-/// `segscope forward/infer` and the release's PyTorch code load them), and a
-/// training state beside them for resuming bit-exactly.
+/// Checkpoints in the engine's schema (float32, the release's names and
+/// shapes, so `segscope forward/infer` load them and the release's modules
+/// find their tensors), and a training state beside them for resuming
+/// bit-exactly.
 ///
 /// The state file `<checkpoint>.state` is safetensors holding, per trained
 /// tensor `N`: `param.N` (float64 values), `exp_avg.N` and `exp_avg_sq.N`
