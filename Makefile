@@ -5,7 +5,7 @@ PREFIX ?= /usr/local
 PYREF := $(CURDIR)/.build/pyref/bin/python3
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)/segscope
 
-.PHONY: setup setup-refs setup-bench build release demo test bench reproduce install clean
+.PHONY: setup setup-refs setup-bench build release demo test bench reproduce check-pytorch install clean
 
 setup:
 	@scripts/setup.sh
@@ -36,6 +36,10 @@ bench: setup-bench release
 # The paper's training schedule and ablation on synthetic data (scripts/reproduce.sh).
 reproduce: release
 	scripts/reproduce.sh
+
+# The trained weights in PyTorch modules named as the release's (scripts/check-pytorch.sh).
+check-pytorch: setup-refs release
+	scripts/check-pytorch.sh $(WEIGHTS)
 
 install: release
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/segscope/themes

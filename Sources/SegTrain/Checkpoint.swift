@@ -14,9 +14,9 @@ public struct CarriedTensor: Sendable {
 }
 
 /// Checkpoints in the engine's schema (float32, the release's names and
-/// shapes, so `segscope forward/infer` load them and the release's modules
-/// find their tensors), and a training state beside them for resuming
-/// bit-exactly.
+/// shapes, so `segscope forward/infer` and PyTorch modules named as the
+/// release's load them: `make check-pytorch`), and a training state beside
+/// them for resuming bit-exactly.
 ///
 /// The state file `<checkpoint>.state` is safetensors holding, per trained
 /// tensor `N`: `param.N` (float64 values), `exp_avg.N` and `exp_avg_sq.N`
