@@ -3,6 +3,7 @@ import Foundation
 import SegDataset
 import SegEngine
 import SegFormats
+import SegLabels
 
 struct ForwardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -126,5 +127,43 @@ struct FeatureWindows {
             throw InputError("\(frames[i].features!): features [\(c.c), \(c.h), \(c.w)] do not match the model (\(channels) channels) or the neighbouring frames")
         }
         return (p, c, n)
+    }
+}
+
+/// Every frame with ground truth and features, in sequence order, with its
+/// STF window and its ground truth checked to be 8x the features: what
+/// `memory build` and `train` read.
+struct LabelledWindows {
+    let data: Dataset
+    let sequences: [[FrameRecord]]
+    /// Frames with both ground truth and features.
+    let total: Int
+
+    init(_ data: Dataset) throws {
+        self.data = data
+        sequences = data.sequences.map { $0.frames.filter { $0.features != nil } }
+        total = sequences.reduce(0) { $0 + $1.filter { $0.groundTruth != nil }.count }
+        guard total > 0 else { throw InputError("\(data.root): no frame has both ground truth and features (give --features DIR)") }
+    }
+
+    /// Calls `body` for each such frame; `channels` nil takes the first
+    /// file's. Stops with an error on Ctrl-C (callers write nothing before the end).
+    func forEach(channels: Int?, _ body: (FrameRecord, FeatureWindows.Features, FeatureWindows.Features, FeatureWindows.Features, LabelMap) throws -> Void) throws {
+        let loader = FrameLoader(dataset: data)
+        var channels = channels
+        for frames in sequences {
+            var windows: FeatureWindows?
+            for (i, frame) in frames.enumerated() where frame.groundTruth != nil {
+                if Interruption.shared.requested { throw InputError("interrupted; nothing was written") }
+                if channels == nil { channels = try ForwardCommand.features(frame.features!).c }
+                if windows == nil { windows = FeatureWindows(frames: frames, channels: channels!) }
+                let (p, c, n) = try windows!.window(i)
+                let gt = try loader.groundTruth(frame)!.map
+                guard gt.width == 8 * c.w, gt.height == 8 * c.h else {
+                    throw InputError("\(frame.groundTruth!): ground truth \(gt.width)x\(gt.height) is not 8x the features (\(c.w)x\(c.h))")
+                }
+                try body(frame, p, c, n, gt)
+            }
+        }
     }
 }

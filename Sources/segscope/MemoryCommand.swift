@@ -50,42 +50,30 @@ struct MemoryBuild: ParsableCommand {
         guard model.classes == data.space.count else {
             throw InputError("\(weights): \(model.classes) classes, but the label space \(data.space.name) has \(data.space.count)")
         }
-        let loader = FrameLoader(dataset: data)
         var sampler = MemorySampler(classes: model.classes, channels: model.channels, hardCount: kl, goodCount: kh,
                                     rule: releaseSampler ? .release : .plain)
-        let work = data.sequences.map { $0.frames.filter { $0.features != nil } }
-        let total = work.reduce(0) { $0 + $1.filter { $0.groundTruth != nil }.count }
-        guard total > 0 else { throw InputError("\(data.root): no frame has both ground truth and features") }
+        let frames = try LabelledWindows(data)
         Interruption.shared.install()
         let progress = ProgressLine(label: "memory")
         defer { progress.finish() }
         var done = 0
-        for frames in work {
-            var windows = FeatureWindows(frames: frames, channels: model.channels)
-            for (i, frame) in frames.enumerated() where frame.groundTruth != nil {
-                if Interruption.shared.requested { throw InputError("interrupted; nothing was written") }
-                let (p, c, n) = try windows.window(i)
-                let gt = try loader.groundTruth(frame)!.map
-                guard gt.width == 8 * c.w, gt.height == 8 * c.h else {
-                    throw InputError("\(frame.groundTruth!): ground truth \(gt.width)x\(gt.height) is not 8x the features (\(c.w)x\(c.h))")
+        try frames.forEach(channels: model.channels) { _, p, c, n, gt in
+            let stage = try model.stfStage(previous: p.values, current: c.values, next: n.values, height: c.h, width: c.w)
+            let k = model.classes, positions = c.h * c.w
+            for pixel in 0..<positions {
+                let label = Int(gt[8 * (pixel % c.w), 8 * (pixel / c.w)])
+                guard label < k else { continue }
+                var best: Float = -.infinity, predicted = 0
+                for j in 0..<k where stage.logits[j * positions + pixel] > best { best = stage.logits[j * positions + pixel]; predicted = j }
+                guard predicted == label else { continue }
+                var sum: Float = 0
+                for j in 0..<k { sum += expf(stage.logits[j * positions + pixel] - best) }
+                sampler.offer(label: label, score: 1 / sum) {
+                    (0..<model.channels).map { stage.features[$0 * positions + pixel] }
                 }
-                let stage = try model.stfStage(previous: p.values, current: c.values, next: n.values, height: c.h, width: c.w)
-                let k = model.classes, positions = c.h * c.w
-                for pixel in 0..<positions {
-                    let label = Int(gt[8 * (pixel % c.w), 8 * (pixel / c.w)])
-                    guard label < k else { continue }
-                    var best: Float = -.infinity, predicted = 0
-                    for j in 0..<k where stage.logits[j * positions + pixel] > best { best = stage.logits[j * positions + pixel]; predicted = j }
-                    guard predicted == label else { continue }
-                    var sum: Float = 0
-                    for j in 0..<k { sum += expf(stage.logits[j * positions + pixel] - best) }
-                    sampler.offer(label: label, score: 1 / sum) {
-                        (0..<model.channels).map { stage.features[$0 * positions + pixel] }
-                    }
-                }
-                done += 1
-                progress.update(done, total)
             }
+            done += 1
+            progress.update(done, frames.total)
         }
         for k in sampler.emptyClasses {
             warn("class \(k) (\(k < data.space.count ? data.space.classNames[k] : "?")) has no correctly classified pixel: its keys and prototype are zeros")

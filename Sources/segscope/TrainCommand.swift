@@ -205,39 +205,23 @@ struct TrainingData {
     /// With `fixed` (the mar stage), each sample's current features are the
     /// fixed model's STF output (or f[T] when it has no STF).
     static func load(_ data: Dataset, label: String, fixed: Model?) throws -> TrainingData {
-        let loader = FrameLoader(dataset: data)
-        let work = data.sequences.map { $0.frames.filter { $0.features != nil } }
-        let total = work.reduce(0) { $0 + $1.filter { $0.groundTruth != nil }.count }
-        guard total > 0 else { throw InputError("\(data.root): no frame has both ground truth and features (give --features DIR)") }
+        let frames = try LabelledWindows(data)
         let progress = ProgressLine(label: "load \(label)")
         defer { progress.finish() }
         var samples: [TrainingSample] = []
         var shape: (c: Int, h: Int, w: Int)?
-        for frames in work {
-            var windows: FeatureWindows?
-            for (i, frame) in frames.enumerated() where frame.groundTruth != nil {
-                if Interruption.shared.requested { throw InputError("interrupted; nothing was written") }
-                if windows == nil {
-                    let first = try ForwardCommand.features(frame.features!)
-                    shape = shape ?? (first.c, first.h, first.w)
-                    windows = FeatureWindows(frames: frames, channels: shape!.c)
-                }
-                let (p, c, n) = try windows!.window(i)
-                guard c.h == shape!.h, c.w == shape!.w else {
-                    throw InputError("\(frame.features!): features are \(c.h)x\(c.w), earlier frames \(shape!.h)x\(shape!.w)")
-                }
-                let gt = try loader.groundTruth(frame)!.map
-                guard gt.width == 8 * c.w, gt.height == 8 * c.h else {
-                    throw InputError("\(frame.groundTruth!): ground truth \(gt.width)x\(gt.height) is not 8x the features (\(c.w)x\(c.h))")
-                }
-                var current = c.values
-                if let fixed {
-                    guard fixed.channels == c.c else { throw InputError("\(frame.features!): \(c.c) channels, the --init model has \(fixed.channels)") }
-                    current = try fixed.stfStage(previous: p.values, current: c.values, next: n.values, height: c.h, width: c.w).features
-                }
-                samples.append(TrainingSample(previous: p.values, current: current, next: n.values, labels: gt.ids, height: c.h, width: c.w))
-                progress.update(samples.count, total)
+        try frames.forEach(channels: nil) { frame, p, c, n, gt in
+            shape = shape ?? (c.c, c.h, c.w)
+            guard c.h == shape!.h, c.w == shape!.w else {
+                throw InputError("\(frame.features!): features are \(c.h)x\(c.w), earlier frames \(shape!.h)x\(shape!.w)")
             }
+            var current = c.values
+            if let fixed {
+                guard fixed.channels == c.c else { throw InputError("\(frame.features!): \(c.c) channels, the --init model has \(fixed.channels)") }
+                current = try fixed.stfStage(previous: p.values, current: c.values, next: n.values, height: c.h, width: c.w).features
+            }
+            samples.append(TrainingSample(previous: p.values, current: current, next: n.values, labels: gt.ids, height: c.h, width: c.w))
+            progress.update(samples.count, frames.total)
         }
         return TrainingData(samples: samples, channels: shape!.c, size: (shape!.h, shape!.w), space: data.space)
     }
