@@ -84,6 +84,11 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        let folder = (out as NSString).deletingLastPathComponent
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw InputError("\(out): the folder \(folder) does not exist")
+        }
         let data = try dataset.open()
         let initial = try `init`.map { try SafetensorsFile(path: $0) }
         // The fixed part in front of the trained head: the STF of --init for the mar stage.

@@ -109,6 +109,8 @@ import Testing
         let data = try Self.synth(root)
         let noMemory = try TestSupport.segscope(["train", "mar", data, "--out", root + "/m.safetensors"])
         #expect(noMemory.status != 0 && noMemory.stderr.contains("needs --memory"))
+        let badOut = try TestSupport.segscope(["train", "classifier", data, "--out", root + "/missing/w.safetensors"])
+        #expect(badOut.status == 1 && badOut.stderr.contains("the folder \(root)/missing does not exist"), "\(badOut.stderr)")
         let badInit = try TestSupport.segscope(["train", "stf", data, "--init", root + "/missing.safetensors", "--out", root + "/s.safetensors"])
         #expect(badInit.status == 1 && badInit.stderr.hasPrefix("segscope: ") && badInit.stderr.contains("missing.safetensors"))
         let badBlock = try TestSupport.segscope(["train", "stf", data, "--block", "3x3", "--out", root + "/s.safetensors"])
