@@ -1,17 +1,23 @@
 import SegFormats
 
 /// Frame geometry of an ICSA call: queries have `queryFrames` frames, keys
-/// and values `keyFrames`, all of height x width tokens in blocks.
-struct ICSAGeometry: Sendable {
-    let queryFrames: Int, keyFrames: Int
-    let height: Int, width: Int
-    let blockHeight: Int, blockWidth: Int
+/// and values `keyFrames`, all of height x width tokens in blocks. The
+/// trainer (SegTrain) groups its tokens with the same rows.
+public struct ICSAGeometry: Sendable {
+    public let queryFrames: Int, keyFrames: Int
+    public let height: Int, width: Int
+    public let blockHeight: Int, blockWidth: Int
 
-    var blocksDown: Int { height / blockHeight }
-    var blocksAcross: Int { width / blockWidth }
+    public init(queryFrames: Int, keyFrames: Int, height: Int, width: Int, blockHeight: Int, blockWidth: Int) {
+        (self.queryFrames, self.keyFrames, self.height, self.width) = (queryFrames, keyFrames, height, width)
+        (self.blockHeight, self.blockWidth) = (blockHeight, blockWidth)
+    }
+
+    public var blocksDown: Int { height / blockHeight }
+    public var blocksAcross: Int { width / blockWidth }
 
     /// Long range: group (iy, ix) holds the tokens at that in-block offset of every block and frame.
-    func longRows(_ g: Int, frames: Int) -> [Int] {
+    public func longRows(_ g: Int, frames: Int) -> [Int] {
         let iy = g / blockWidth, ix = g % blockWidth
         var rows: [Int] = []
         rows.reserveCapacity(frames * blocksDown * blocksAcross)
@@ -24,7 +30,7 @@ struct ICSAGeometry: Sendable {
     }
 
     /// Short range: group (by, bx) holds every token of that block over the query frames.
-    func shortRows(_ g: Int) -> [Int] {
+    public func shortRows(_ g: Int) -> [Int] {
         let by = g / blocksAcross, bx = g % blocksAcross
         var rows: [Int] = []
         rows.reserveCapacity(queryFrames * blockHeight * blockWidth)

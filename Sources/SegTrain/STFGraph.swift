@@ -1,47 +1,26 @@
+import SegEngine
+
 /// STF for training (spec "STF"): the same computation as SegEngine's
 /// inference path, in float64, keeping every activation its backward pass needs.
 
-/// Which tokens attend to which in ICSA over [T, H, W] token buffers (token
-/// index t*H*W + y*W + x): long range groups tokens sharing an in-block offset
-/// across blocks and frames, short range groups the tokens of one block.
+/// Which tokens attend to which in ICSA over [T, H, W] token buffers: the
+/// engine's ICSAGeometry rows (long range: tokens sharing an in-block offset
+/// across blocks and frames; short range: the tokens of one block), as groups.
 struct ICSAGrouping: Sendable {
     let height: Int, width: Int, blockHeight: Int, blockWidth: Int
 
-    func long(queryFrames tq: Int, keyFrames tk: Int) -> AttentionGroups {
-        var groups = AttentionGroups(queries: [], keys: [])
-        for iy in 0..<blockHeight {
-            for ix in 0..<blockWidth {
-                func members(_ frames: Int) -> [Int] {
-                    var list: [Int] = []
-                    for t in 0..<frames {
-                        for y in stride(from: iy, to: height, by: blockHeight) {
-                            for x in stride(from: ix, to: width, by: blockWidth) { list.append((t * height + y) * width + x) }
-                        }
-                    }
-                    return list
-                }
-                groups.queries.append(members(tq))
-                groups.keys.append(members(tk))
-            }
-        }
-        return groups
+    func geometry(queryFrames tq: Int, keyFrames tk: Int) -> ICSAGeometry {
+        ICSAGeometry(queryFrames: tq, keyFrames: tk, height: height, width: width, blockHeight: blockHeight, blockWidth: blockWidth)
     }
 
-    func short(frames: Int) -> AttentionGroups {
-        var groups = AttentionGroups(queries: [], keys: [])
-        for by in stride(from: 0, to: height, by: blockHeight) {
-            for bx in stride(from: 0, to: width, by: blockWidth) {
-                var list: [Int] = []
-                for t in 0..<frames {
-                    for y in by..<(by + blockHeight) {
-                        for x in bx..<(bx + blockWidth) { list.append((t * height + y) * width + x) }
-                    }
-                }
-                groups.queries.append(list)
-                groups.keys.append(list)
-            }
-        }
-        return groups
+    func long(queryFrames tq: Int, keyFrames tk: Int) -> AttentionGroups {
+        let g = geometry(queryFrames: tq, keyFrames: tk), groups = 0..<(blockHeight * blockWidth)
+        return AttentionGroups(queries: groups.map { g.longRows($0, frames: tq) }, keys: groups.map { g.longRows($0, frames: tk) })
+    }
+
+    func short(frames t: Int) -> AttentionGroups {
+        let g = geometry(queryFrames: t, keyFrames: t), rows = (0..<(g.blocksDown * g.blocksAcross)).map { g.shortRows($0) }
+        return AttentionGroups(queries: rows, keys: rows)
     }
 }
 
