@@ -1,7 +1,10 @@
 // swift-tools-version:6.0
 // segscope: data flows one way, and so do the module dependencies:
 //   files (SegFormats) -> labels and themes (SegLabels) -> dataset (SegDataset)
-//   -> engine (SegEngine) -> eval (SegEval) -> view (SegView) -> CLI (segscope).
+//   -> engine (SegEngine; SegTrain trains its heads) -> eval (SegEval)
+//   -> runs over datasets (SegRuns: windows, infer, memory building, training)
+//   -> view (SegView, the pure compositor; SegTerminal, the one owner of the
+//   terminal) -> CLI (segscope). SegSynth makes data from files and labels only.
 import PackageDescription
 
 let package = Package(
@@ -35,12 +38,14 @@ let package = Package(
 
         .target(name: "SegFormats", dependencies: ["CPNGShim"]),
         .target(name: "SegLabels", dependencies: ["SegFormats", "TOMLKit"]),
-        .target(name: "SegDataset", dependencies: ["SegFormats", "SegLabels", "TOMLKit"]),
+        .target(name: "SegDataset", dependencies: ["SegFormats", "SegLabels"]),
         // STF and MAR inference on OpenBLAS (the only module that links it).
         .target(name: "SegEngine", dependencies: ["SegFormats", "SegLabels", "COpenBLAS"]),
         // Training of the classifier, STF and MAR heads (float64, manual backward).
         .target(name: "SegTrain", dependencies: ["SegFormats", "SegEngine"]),
-        .target(name: "SegEval", dependencies: ["SegLabels", "SegDataset"]),
+        .target(name: "SegEval", dependencies: ["SegFormats", "SegLabels", "SegDataset"]),
+        // Running the model over datasets: the library behind infer, memory build and train.
+        .target(name: "SegRuns", dependencies: ["SegFormats", "SegLabels", "SegDataset", "SegEngine", "SegEval", "SegTrain"]),
         // The viewer: state -> pure compositor -> cells (SegView); the one type that
         // owns the terminal (SegTerminal).
         .target(name: "SegView", dependencies: ["SegFormats", "SegLabels", "SegDataset", "SegEval"]),
@@ -49,13 +54,13 @@ let package = Package(
         .target(name: "SegSynth", dependencies: ["SegFormats", "SegLabels"],
                 exclude: ["CityscapesPrototypes.LICENSE"]),
         .executableTarget(name: "segscope", dependencies: [
-            "SegFormats", "SegLabels", "SegDataset", "SegSynth", "SegEval", "SegView", "SegTerminal", "SegEngine", "SegTrain", "CMallocTuning",
+            "SegFormats", "SegLabels", "SegDataset", "SegSynth", "SegEval", "SegView", "SegTerminal", "SegEngine", "SegTrain", "SegRuns", "CMallocTuning",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .target(name: "SegTestSupport", path: "Tests/SegTestSupport"),
         // `make bench`: figures against peers measured in the same run.
-        .executableTarget(name: "segscope-bench", dependencies: ["SegFormats", "SegLabels", "SegDataset", "SegSynth", "SegEval", "SegView", "SegEngine", "CMallocTuning"]),
+        .executableTarget(name: "segscope-bench", dependencies: ["SegFormats", "SegLabels", "SegDataset", "SegSynth", "SegEval", "SegView", "SegEngine", "SegRuns", "CMallocTuning"]),
 
         .testTarget(name: "SegFormatsTests", dependencies: ["SegFormats", "SegTestSupport"],
                     exclude: ["Fixtures"]),
@@ -65,8 +70,9 @@ let package = Package(
         .testTarget(name: "SegSynthTests", dependencies: ["SegSynth", "SegTestSupport"]),
         .testTarget(name: "SegEvalTests", dependencies: ["SegEval", "SegTestSupport"]),
         .testTarget(name: "SegEngineTests", dependencies: ["SegEngine", "SegFormats", "SegTestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "SegTrainTests", dependencies: ["SegTrain", "SegEngine", "SegFormats", "SegTestSupport"]),
-        .testTarget(name: "SegViewTests", dependencies: ["SegView", "SegSynth", "SegTestSupport"]),
+        .testTarget(name: "SegTrainTests", dependencies: ["SegTrain", "SegEngine", "SegFormats"]),
+        .testTarget(name: "SegViewTests", dependencies: ["SegView", "SegDataset", "SegEval", "SegFormats", "SegLabels", "SegSynth", "SegTestSupport"]),
+        .testTarget(name: "SegRunsTests", dependencies: ["SegRuns", "SegEngine", "SegDataset", "SegFormats", "SegLabels", "SegTestSupport"]),
         // Runs the built `segscope` binary as a user would.
         .testTarget(name: "SegscopeCLITests", dependencies: ["SegTestSupport", "SegFormats"]),
     ],

@@ -98,9 +98,9 @@ public struct MemoryAnalysis: Sendable {
         return .object(members)
     }
 
-    /// A terminal report; `colors` (class colours) and `depth` colour the
-    /// heatmap and the scatter when given.
-    public func text(names: [String], colors: [RGB]?, depth: ColorDepth) -> String {
+    /// A text report; with a colouring `style`, `colors` (class colours)
+    /// colour the heatmap and the scatter.
+    public func text(names: [String], colors: [RGB]?, style: any TextStyling) -> String {
         let k = bank.classes, per = bank.perClass
         let own = nearestOwn, total = own.reduce(0, +)
         var out = "Memory: \(k) classes x \(per) keys, \(bank.channels) channels\n"
@@ -120,9 +120,9 @@ public struct MemoryAnalysis: Sendable {
             out += String(names[a].prefix(12)).padding(toLength: 13, withPad: " ", startingAt: 0)
             for b in 0..<k {
                 let v = max(0, min(1, (cosine[a][b] + 1) / 2))
-                if depth != .monochrome {
+                if style.colored {
                     let level = UInt8(v * 255)
-                    out += "\u{1b}[\(TerminalPalette.sgr(RGB(level, level, level), background: true, depth: depth))m  \u{1b}[0m"
+                    out += style.background("  ", RGB(level, level, level))
                 } else {
                     let s = shades[min(4, Int(v * 5))]
                     out += String([s, s])
@@ -130,12 +130,12 @@ public struct MemoryAnalysis: Sendable {
             }
             out += "\n"
         }
-        out += "\nPCA of keys (·) and prototypes (◆), class by colour" + (depth == .monochrome ? " (letters: class a, b, ...)" : "") + "\n"
-        out += scatter(colors: colors, depth: depth)
+        out += "\nPCA of keys (·) and prototypes (◆), class by colour" + (style.colored && colors != nil ? "" : " (letters: class a, b, ...)") + "\n"
+        out += scatter(colors: colors, style: style)
         return out
     }
 
-    func scatter(colors: [RGB]?, depth: ColorDepth) -> String {
+    func scatter(colors: [RGB]?, style: any TextStyling) -> String {
         let columns = 72, rows = 22
         let all = keyPoints + prototypePoints
         let xs = all.map(\.0), ys = all.map(\.1)
@@ -152,8 +152,8 @@ public struct MemoryAnalysis: Sendable {
         for row in cells {
             for cell in row {
                 guard let (glyph, cls) = cell else { out += " "; continue }
-                if depth != .monochrome, let colors {
-                    out += "\u{1b}[1;\(TerminalPalette.sgr(colors[cls], background: false, depth: depth))m\(glyph)\u{1b}[0m"
+                if style.colored, let colors {
+                    out += style.foreground(String(glyph), colors[cls], bold: true)
                 } else {
                     let letter = Character(Unicode.Scalar(UInt8(97 + cls % 26)))
                     out.append(glyph == "◆" ? Character(letter.uppercased()) : letter)

@@ -1,6 +1,10 @@
 import SegFormats
 
-/// A MAR memory: hard keys [K*KL, C] (class-major) and class prototypes [K, C].
+/// A MAR memory: hard keys [K*KL, C] (class-major) and class prototypes
+/// [K, C]. The one codec of memories: the release's folder (key.npy,
+/// value.npy), the `MAR.memory_key`/`MAR.memory_value` tensors [1, K*KL, C]
+/// of weights files (values = each prototype repeated KL times), and that
+/// repetition itself.
 public struct MemoryBank: Sendable, Equatable {
     public let classes: Int, perClass: Int, channels: Int
     public let keys: [Float]
@@ -15,47 +19,60 @@ public struct MemoryBank: Sendable, Equatable {
         self.prototypes = prototypes
     }
 
-    /// Reads a release-format folder (key.npy, value.npy) or a weights file
-    /// holding MAR.memory_key and MAR.memory_value [1, K*KL, C] (values:
-    /// prototypes repeated KL times; KL is found from where they change).
+    /// K*KL: rows of the keys and of the repeated values.
+    public var rows: Int { classes * perClass }
+
+    /// MAR's value rows [K*KL, C]: the prototype of each key's class.
+    public var repeatedPrototypes: [Float] {
+        var values = [Float]()
+        values.reserveCapacity(rows * channels)
+        for k in 0..<classes {
+            for _ in 0..<perClass { values += prototypes[(k * channels)..<((k + 1) * channels)] }
+        }
+        return values
+    }
+
+    /// Reads a release-format folder (key.npy, value.npy) or a safetensors
+    /// file holding MAR.memory_key and MAR.memory_value [1, K*KL, C] whose
+    /// values are prototypes repeated per class (KL is found from where they change).
     public static func load(path: String) throws -> MemoryBank {
         if path.hasSuffix(".safetensors") {
             let file = try SafetensorsFile(path: path)
             guard let key = file.tensor("MAR.memory_key"), let value = file.tensor("MAR.memory_value"),
-                  key.shape.count == 3, key.shape == value.shape else {
+                  key.shape.count == 3, key.shape == value.shape, key.shape[1] > 0 else {
                 throw ModelError.memory(path: path, problem: "needs MAR.memory_key and MAR.memory_value of equal shape [1, N, C]")
             }
             let rows = key.shape[1], c = key.shape[2]
             let values = try file.floats("MAR.memory_value")
             var perClass = 1
-            while perClass < rows && Array(values[(perClass * c)..<((perClass + 1) * c)]) == Array(values[0..<c]) { perClass += 1 }
-            guard rows % perClass == 0 else {
-                throw ModelError.memory(path: path, problem: "memory values are not prototypes repeated per class")
+            while perClass < rows && values[(perClass * c)..<((perClass + 1) * c)].elementsEqual(values[0..<c]) { perClass += 1 }
+            let bank = MemoryBank(classes: rows / perClass, perClass: perClass, channels: c, keys: try file.floats("MAR.memory_key"),
+                                  prototypes: (0..<(rows / perClass)).flatMap { values[($0 * perClass * c)..<(($0 * perClass + 1) * c)] })
+            guard rows % perClass == 0, bank.repeatedPrototypes == values else {
+                throw ModelError.memory(path: path, problem: "memory values are not prototypes repeated per class (a trained MAR's memory has no folder form)")
             }
-            let k = rows / perClass
-            let prototypes = (0..<k).flatMap { Array(values[(($0 * perClass) * c)..<(($0 * perClass + 1) * c)]) }
-            return MemoryBank(classes: k, perClass: perClass, channels: c, keys: try file.floats("MAR.memory_key"), prototypes: prototypes)
+            return bank
         }
-        let key = try Npy.read(path: path + "/key.npy"), value = try Npy.read(path: path + "/value.npy")
-        guard value.shape.count == 2, key.shape.count == 2, key.shape[1] == value.shape[1], value.shape[0] > 0,
-              key.shape[0] % value.shape[0] == 0 else {
-            throw ModelError.memory(path: path, problem: "key.npy \(key.shape) and value.npy \(value.shape) are not [K*KL, C] and [K, C]")
+        let keyPath = path + "/key.npy", valuePath = path + "/value.npy"
+        let key = try Npy.read(path: keyPath), value = try Npy.read(path: valuePath)
+        guard value.shape.count == 2, value.shape[0] > 0, !value.elementType.isInteger else {
+            throw ModelError.memory(path: valuePath, problem: "prototypes must be float [K, C], found \(value.elementType.rawValue) \(value.shape)")
         }
-        return MemoryBank(classes: value.shape[0], perClass: key.shape[0] / value.shape[0], channels: value.shape[1],
-                          keys: key.floats(), prototypes: value.floats())
+        let (k, c) = (value.shape[0], value.shape[1])
+        guard key.shape.count == 2, key.shape[1] == c, key.shape[0] > 0, key.shape[0] % k == 0, !key.elementType.isInteger else {
+            throw ModelError.memory(path: keyPath, problem: "keys must be float [K*KL, \(c)] with K = \(k), found \(key.elementType.rawValue) \(key.shape)")
+        }
+        return MemoryBank(classes: k, perClass: key.shape[0] / k, channels: c, keys: key.floats(), prototypes: value.floats())
     }
 
     /// Writes key.npy, value.npy (release format) and memory.safetensors
     /// (MAR.memory_key and MAR.memory_value, [1, K*KL, C], ready to merge into weights).
     public func write(to folder: String) throws {
-        try Npy.write(keys, shape: [classes * perClass, channels], to: folder + "/key.npy")
+        try Npy.write(keys, shape: [rows, channels], to: folder + "/key.npy")
         try Npy.write(prototypes, shape: [classes, channels], to: folder + "/value.npy")
-        var repeated = [Float]()
-        repeated.reserveCapacity(keys.count)
-        for k in 0..<classes { for _ in 0..<perClass { repeated += prototypes[(k * channels)..<((k + 1) * channels)] } }
         var writer = SafetensorsWriter(metadata: ["classes": String(classes), "per_class": String(perClass)])
-        writer.add("MAR.memory_key", keys, shape: [1, classes * perClass, channels])
-        writer.add("MAR.memory_value", repeated, shape: [1, classes * perClass, channels])
+        writer.add("MAR.memory_key", keys, shape: [1, rows, channels])
+        writer.add("MAR.memory_value", repeatedPrototypes, shape: [1, rows, channels])
         try writer.write(to: folder + "/memory.safetensors")
     }
 }

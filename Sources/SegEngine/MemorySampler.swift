@@ -1,32 +1,33 @@
 /// Selects MAR's memory from a stream of correctly classified feature pixels
-/// (spec, "Building the memory"). Per class it keeps the KL lowest-scoring
-/// pixels ("hard", the keys, ascending score) and the KH highest-scoring
-/// ("good", whose mean is the prototype). Pixels arrive in a fixed order
-/// (frame order, then pixel index); equal scores keep the earlier pixel.
-/// Memory is O(K x (KL + KH) x C) whatever the stream's length.
+/// (spec, "Building the memory"). Pixels arrive in a fixed order (frame
+/// order, then row-major pixel index). Memory is O(K x (KL + KH) x C)
+/// whatever the stream's length.
 public struct MemorySampler: Sendable {
     public enum Rule: Sendable {
-        /// The plain rule: hard and good chosen independently (a pixel may be in both).
+        /// Per class the KL lowest-scoring pixels (keys, ascending score) and
+        /// the KH highest-scoring (their mean is the prototype), chosen
+        /// independently (a pixel may be in both); equal scores keep the
+        /// earlier pixel.
         case plain
-        /// The release's streaming sampler: a pixel is offered to the hard set
-        /// first and to the good set only if the hard set did not take it, so
-        /// no pixel is in both; while a class has seen fewer than KL pixels,
-        /// every one goes to the hard set.
+        /// The release's streaming `Memory_Sampler` (spec): a pixel scoring
+        /// below the largest kept hard score goes to the hard list, else one
+        /// scoring above the smallest kept good score goes to the good list,
+        /// else it is dropped. Thresholds start at 1.0 and 0.0.
         case release
     }
 
     struct Entry: Sendable {
         let score: Float
-        let order: Int
         let feature: [Float]
     }
 
     public let classes: Int, channels: Int
     public let hardCount: Int, goodCount: Int
     public let rule: Rule
+    /// Plain rule: hard ascending, good descending. Release rule: both
+    /// ascending, as the release keeps them.
     private(set) var hard: [[Entry]]
     private(set) var good: [[Entry]]
-    private var seen = 0
 
     public init(classes: Int, channels: Int, hardCount: Int, goodCount: Int, rule: Rule) {
         self.classes = classes
@@ -41,33 +42,47 @@ public struct MemorySampler: Sendable {
     /// Offers one correctly classified pixel of class `label` with its score
     /// (max softmax) and feature. `feature` is read only if the pixel is kept.
     public mutating func offer(label: Int, score: Float, feature: () -> [Float]) {
-        let order = seen
-        seen += 1
-        // Hard: ascending score; a newcomer must beat the worst kept strictly.
-        var takenAsHard = false
-        if hard[label].count < hardCount || score < hard[label].last!.score {
-            insert(Entry(score: score, order: order, feature: feature()), into: &hard[label], limit: hardCount, ascending: true)
-            takenAsHard = true
-        }
-        if rule == .release && takenAsHard { return }
-        if good[label].count < goodCount || score > good[label].last!.score {
-            insert(Entry(score: score, order: order, feature: feature()), into: &good[label], limit: goodCount, ascending: false)
+        switch rule {
+        case .plain:
+            if hard[label].count < hardCount || score < hard[label].last!.score {
+                Self.insert(Entry(score: score, feature: feature()), into: &hard[label], ascending: true)
+                if hard[label].count > hardCount { hard[label].removeLast() }
+            }
+            if good[label].count < goodCount || score > good[label].last!.score {
+                Self.insert(Entry(score: score, feature: feature()), into: &good[label], ascending: false)
+                if good[label].count > goodCount { good[label].removeLast() }
+            }
+        case .release:
+            // The thresholds are the lists' extremes, also while a list is short.
+            let largestHard = hard[label].last?.score ?? 1.0, smallestGood = good[label].first?.score ?? 0.0
+            if score < largestHard {
+                Self.insert(Entry(score: score, feature: feature()), into: &hard[label], ascending: true)
+                if hard[label].count > hardCount { hard[label].removeLast() }
+            } else if score > smallestGood {
+                Self.insert(Entry(score: score, feature: feature()), into: &good[label], ascending: true)
+                if good[label].count > goodCount { good[label].removeFirst() }
+            }
         }
     }
 
-    private func insert(_ entry: Entry, into list: inout [Entry], limit: Int, ascending: Bool) {
-        // Sorted by score (ascending or descending), then by arrival order.
+    /// Inserts after every entry that sorts before or equal to it: the place
+    /// a stable sort gives a newcomer appended at the end.
+    private static func insert(_ entry: Entry, into list: inout [Entry], ascending: Bool) {
         let position = list.firstIndex { ascending ? entry.score < $0.score : entry.score > $0.score } ?? list.count
         list.insert(entry, at: position)
-        if list.count > limit { list.removeLast() }
     }
 
-    /// Classes that saw no correct pixel at all.
+    /// Classes that saw no correct pixel at all: their keys and prototype are zeros.
     public var emptyClasses: [Int] { (0..<classes).filter { hard[$0].isEmpty && good[$0].isEmpty } }
 
+    /// Classes with pixels whose hard or good list is empty (the release
+    /// crashes on them): the other list stands in for the empty one.
+    public var oneSidedClasses: [Int] { (0..<classes).filter { hard[$0].isEmpty != good[$0].isEmpty } }
+
     /// keys [K*KL, C] (class-major, ascending score) and prototypes [K, C].
-    /// Short lists are repeated cyclically up to KL (keys) and KH (before the
-    /// mean); a class with no pixel gets zeros.
+    /// Short lists repeat cyclically up to KL (keys) and KH (before the
+    /// mean). The release rule averages in float32 in list order, as numpy's
+    /// mean over axis 0 does; the plain rule in float64.
     public func memory() -> (keys: [Float], prototypes: [Float]) {
         let c = channels
         var keys = [Float](repeating: 0, count: classes * hardCount * c)
@@ -76,18 +91,21 @@ public struct MemorySampler: Sendable {
             let hardList = hard[k].isEmpty ? good[k] : hard[k]
             if !hardList.isEmpty {
                 for i in 0..<hardCount {
-                    let feature = hardList[i % hardList.count].feature
-                    for ch in 0..<c { keys[(k * hardCount + i) * c + ch] = feature[ch] }
+                    keys.replaceSubrange(((k * hardCount + i) * c)..<((k * hardCount + i + 1) * c), with: hardList[i % hardList.count].feature)
                 }
             }
             let goodList = good[k].isEmpty ? hard[k] : good[k]
-            if !goodList.isEmpty {
+            guard !goodList.isEmpty else { continue }
+            let repeated = (0..<goodCount).map { goodList[$0 % goodList.count].feature }
+            switch rule {
+            case .plain:
                 var sum = [Double](repeating: 0, count: c)
-                for i in 0..<goodCount {
-                    let feature = goodList[i % goodList.count].feature
-                    for ch in 0..<c { sum[ch] += Double(feature[ch]) }
-                }
+                for feature in repeated { for ch in 0..<c { sum[ch] += Double(feature[ch]) } }
                 for ch in 0..<c { prototypes[k * c + ch] = Float(sum[ch] / Double(goodCount)) }
+            case .release:
+                var sum = [Float](repeating: 0, count: c)
+                for feature in repeated { for ch in 0..<c { sum[ch] += feature[ch] } }
+                for ch in 0..<c { prototypes[k * c + ch] = sum[ch] / Float(goodCount) }
             }
         }
         return (keys, prototypes)

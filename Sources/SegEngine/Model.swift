@@ -32,19 +32,17 @@ public struct Model: Sendable {
     public let unusedTensors: [String]
     public var channels: Int { baselineClassifier.channels }
     public var classes: Int { baselineClassifier.classes }
+    /// The predictions these weights give, in pipeline order.
+    public var stages: [Stage] { [.baseline] + (stf != nil ? [.stf] : []) + (mar != nil ? [.mar] : []) }
 
     /// Loads safetensors weights with the release's names. `heads` and
     /// `block` override the file's metadata (defaults 2 and 16x16);
     /// `memory` is a folder with key.npy and value.npy used when the weights
     /// have no MAR.memory_* tensors.
-    public static func load(path: String, heads: Int? = nil, block: (Int, Int)? = nil, memory: String? = nil) throws -> Model {
+    public static func load(path: String, heads: Int? = nil, block: BlockSize? = nil, memory: String? = nil) throws -> Model {
         var reader = try TensorReader(path: path)
-        let metadataBlock: (Int, Int)? = reader.file.metadata["block_size"].flatMap { text in
-            let parts = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-            return parts.count == 2 ? (parts[0], parts[1]) : nil
-        }
         let headCount = heads ?? reader.file.metadata["heads"].flatMap { Int($0) } ?? 2
-        let (blockHeight, blockWidth) = block ?? metadataBlock ?? (16, 16)
+        let blockSize = block ?? reader.file.metadata["block_size"].flatMap(BlockSize.init(metadata:)) ?? BlockSize(height: 16, width: 16)
 
         let main = try reader.classifier(["classifier", "pspnet.decode_head.conv_seg"])
         let baseline = try reader.optionalClassifier("classifier_baseline") ?? main
@@ -53,7 +51,7 @@ public struct Model: Sendable {
         for other in [baseline, stfHead] where other.channels != c || other.classes != main.classes {
             throw ModelError.disagree(path: path, detail: "classifiers disagree: [\(main.classes), \(c)] vs [\(other.classes), \(other.channels)]")
         }
-        let stf = try reader.has("STF.pe_enc") ? reader.stf(channels: c, heads: headCount, block: (blockHeight, blockWidth)) : nil
+        let stf = try reader.has("STF.pe_enc") ? reader.stf(channels: c, heads: headCount, block: blockSize) : nil
         let mar = try reader.hasPrefix("MAR.") ? reader.mar(channels: c, classes: main.classes, memoryFolder: memory) : nil
         try reader.finish()
         return Model(stf: stf, mar: mar, baselineClassifier: baseline, stfClassifier: stfHead, marClassifier: main,
@@ -68,6 +66,18 @@ public struct Model: Sendable {
         public var stfLogits: [Float]?, marLogits: [Float]?
         /// Seconds per stage.
         public var timings: [(String, Double)] = []
+
+        /// The logits of `stage`, nil when the model has no such stage.
+        public func logits(_ stage: Stage) -> [Float]? {
+            switch stage {
+            case .baseline: return baselineLogits
+            case .stf: return stfLogits
+            case .mar: return marLogits
+            }
+        }
+
+        /// Seconds of the stage named `name` ("STF", "MAR", ...).
+        public func seconds(_ name: String) -> Double? { timings.first { $0.0 == name }?.1 }
     }
 
     /// Runs the pipeline of the spec on features [C, H, W] of T-1, T, T+1.
@@ -186,7 +196,7 @@ struct TensorReader {
         return Classifier(weight: weight, bias: try tensor(prefix + ".bias", [k]).values, classes: k, channels: c)
     }
 
-    mutating func stf(channels c: Int, heads: Int, block: (Int, Int)) throws -> STFWeights {
+    mutating func stf(channels c: Int, heads: Int, block: BlockSize) throws -> STFWeights {
         guard heads > 0, c % heads == 0 else {
             throw ModelError.disagree(path: path, detail: "\(c) channels are not divisible by \(heads) heads")
         }
@@ -208,7 +218,7 @@ struct TensorReader {
         }
         let planes = enc.shape[3] * enc.shape[4]
         // pe_enc [1, C, 3, Hp, Wp] is channel-major: [C, 3*Hp*Wp] -> tokens [3*Hp*Wp, C].
-        return STFWeights(channels: c, heads: heads, blockHeight: block.0, blockWidth: block.1,
+        return STFWeights(channels: c, heads: heads, blockHeight: block.height, blockWidth: block.width,
                           encoderPositions: enc.values.isEmpty ? [] : tokensFromChannels(enc.values, channels: c, positions: 3 * planes),
                           decoderPositions: dec.values.isEmpty ? [] : tokensFromChannels(dec.values, channels: c, positions: planes),
                           positionHeight: enc.shape[3], positionWidth: enc.shape[4],
@@ -236,7 +246,11 @@ struct TensorReader {
             memoryKey = mk.values
             memoryValue = try tensor("MAR.memory_value", [1, rows, c]).values
         } else if let memoryFolder {
-            (memoryKey, memoryValue, rows) = try TensorReader.releaseMemory(folder: memoryFolder, channels: c, classes: k)
+            let bank = try MemoryBank.load(path: memoryFolder)
+            guard bank.channels == c, bank.classes == k else {
+                throw ModelError.memory(path: memoryFolder, problem: "memory of \(bank.classes) classes x \(bank.channels) channels, the model has \(k) x \(c)")
+            }
+            (memoryKey, memoryValue, rows) = (bank.keys, bank.repeatedPrototypes, bank.rows)
         } else {
             // Reported with every other missing tensor by finish().
             missing += ["MAR.memory_key", "MAR.memory_value (or pass --memory DIR)"]
@@ -259,27 +273,6 @@ struct TensorReader {
         let valueOutput = matmulTransposedB(values, output.weight, m: rows, k: dh, n: c)
         return MARWeights(channels: c, width: dh, memoryRows: rows, scoreProjection: scoreProjection, valueOutput: valueOutput,
                           outputBias: output.bias ?? [Float](repeating: 0, count: c), feedForward: ffn, norm1: n1, norm2: n2)
-    }
-
-    /// The release's memory folder: key.npy [K*KL, C] (class-major hard
-    /// features) and value.npy [K, C] (prototypes, repeated KL times as values).
-    static func releaseMemory(folder: String, channels c: Int, classes k: Int) throws -> ([Float], [Float], Int) {
-        let keyPath = folder + "/key.npy", valuePath = folder + "/value.npy"
-        let key = try Npy.read(path: keyPath), value = try Npy.read(path: valuePath)
-        guard key.shape.count == 2, key.shape[1] == c, key.shape[0] % k == 0, key.shape[0] > 0 else {
-            throw ModelError.memory(path: keyPath, problem: "keys must be [K*KL, \(c)] with K = \(k), found \(key.shape)")
-        }
-        guard value.shape == [k, c] else {
-            throw ModelError.memory(path: valuePath, problem: "prototypes must be [\(k), \(c)], found \(value.shape)")
-        }
-        let rows = key.shape[0], perClass = rows / k
-        let prototypes = value.floats()
-        var values = [Float](repeating: 0, count: rows * c)
-        for row in 0..<rows {
-            let j = row / perClass
-            for i in 0..<c { values[row * c + i] = prototypes[j * c + i] }
-        }
-        return (key.floats(), values, rows)
     }
 }
 

@@ -40,21 +40,33 @@ public struct FrameScore: Sendable, Equatable {
     }
 }
 
+/// One method's evaluation: its name, counts and the frames it lacks.
+public struct MethodResult: Sendable {
+    public let name: String
+    public var counts: MethodCounts
+    /// Keys of frames with GT but no prediction of this method.
+    public var missing: [String]
+
+    public var metrics: Metrics { Metrics(counts.confusion) }
+    public var bandMetrics: Metrics { Metrics(counts.bandConfusion) }
+}
+
 /// Everything `segscope eval` reports, and what a shard file stores.
 public struct Evaluation: Sendable {
     public let space: LabelSpace
-    public let methods: [String]
+    /// Per method, in display order.
+    public var results: [MethodResult]
     public let reference: String?
     public let band: Int
-    public var counts: [String: MethodCounts]
     /// Ground-truth files evaluated, in dataset order.
     public var files: [String]
-    /// Method -> keys of frames with GT but no prediction.
-    public var missing: [String: [String]]
     public var notes: [String]
 
-    public func metrics(_ method: String) -> Metrics { Metrics(counts[method]!.confusion) }
-    public func bandMetrics(_ method: String) -> Metrics { Metrics(counts[method]!.bandConfusion) }
+    public var methods: [String] { results.map(\.name) }
+    public func result(_ method: String) -> MethodResult? { results.first { $0.name == method } }
+    public var referenceResult: MethodResult? { reference.flatMap(result) }
+    /// The methods compared against the reference (none without one).
+    public var others: [MethodResult] { reference == nil ? [] : results.filter { $0.name != reference } }
 }
 
 public struct EvaluationOptions: Sendable {
@@ -129,17 +141,14 @@ public enum Evaluator {
         if cancelled() { throw EvaluationError.cancelled }
         let state = shared.withLock { $0 }
         if let error = state.error { throw error }
-        var counts: [String: MethodCounts] = [:]
-        for method in dataset.methods {
-            counts[method] = MethodCounts(classes: k, withFlips: reference != nil && method != reference)
-        }
         // Merge in dataset order so per-frame lists and sums do not depend on scheduling.
-        for result in state.perFrame {
-            for (method, c) in result ?? [:] { counts[method]!.merge(c) }
+        let results = dataset.methods.map { method in
+            var counts = MethodCounts(classes: k, withFlips: reference != nil && method != reference)
+            for frame in state.perFrame { if let c = frame?[method] { counts.merge(c) } }
+            return MethodResult(name: method, counts: counts, missing: missing[method] ?? [])
         }
-        return Evaluation(space: dataset.space, methods: dataset.methods, reference: reference, band: options.band,
-                          counts: counts, files: frames.compactMap(\.groundTruth), missing: missing,
-                          notes: Array(Set(state.notes)).sorted() + dataset.notes)
+        return Evaluation(space: dataset.space, results: results, reference: reference, band: options.band,
+                          files: frames.compactMap(\.groundTruth), notes: Array(Set(state.notes)).sorted() + dataset.notes)
     }
 
     static func evaluate(frame: FrameRecord, loader: FrameLoader, methods: [String], reference: String?,

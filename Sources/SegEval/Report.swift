@@ -8,22 +8,23 @@ public struct Report {
     public enum Format: String, CaseIterable, Sendable { case text, markdown, csv, json, ablation }
 
     public let evaluation: Evaluation
-    /// Colour (bold best values) for a terminal.
-    public var styled = false
+    /// Emphasis of the best values in text tables.
+    public var style: any TextStyling
 
-    public init(_ evaluation: Evaluation, styled: Bool = false) {
+    public init(_ evaluation: Evaluation, style: any TextStyling = PlainStyling()) {
         self.evaluation = evaluation
-        self.styled = styled
+        self.style = style
     }
 
     public static let meanIoUNote = "mIoU is the mean of per-class IoU over the dataset-wide confusion matrix (not a mean of per-frame mIoU)"
 
     var classNames: [String] { evaluation.space.classNames }
-    var others: [String] { evaluation.methods.filter { $0 != evaluation.reference } }
+    var results: [MethodResult] { evaluation.results }
+    var others: [MethodResult] { evaluation.others }
 
-    func delta(_ method: String, _ c: Int) -> Double {
-        guard let reference = evaluation.reference else { return .nan }
-        return evaluation.metrics(method).iou[c] - evaluation.metrics(reference).iou[c]
+    func delta(_ result: MethodResult, _ c: Int) -> Double {
+        guard let reference = evaluation.referenceResult else { return .nan }
+        return result.metrics.iou[c] - reference.metrics.iou[c]
     }
 
     public func render(_ format: Format) -> String {
@@ -40,12 +41,12 @@ public struct Report {
     /// mIoU and pixel accuracy, as a markdown table.
     func ablationTable() -> String {
         var out = "| method | mIoU (%) | Δ mIoU | band mIoU (%) | pixel acc (%) |\n| --- | ---: | ---: | ---: | ---: |\n"
-        let referenceIoU = evaluation.reference.map { evaluation.metrics($0).meanIoU } ?? .nan
-        for method in evaluation.methods {
-            let m = evaluation.metrics(method)
-            let delta = method == evaluation.reference ? "" : signedPercent(m.meanIoU - referenceIoU)
-            let band = evaluation.band > 0 ? percent(evaluation.bandMetrics(method).meanIoU) : "-"
-            out += "| \(method) | \(percent(m.meanIoU)) | \(delta) | \(band) | \(percent(m.pixelAccuracy)) |\n"
+        let referenceIoU = evaluation.referenceResult?.metrics.meanIoU ?? .nan
+        for result in results {
+            let m = result.metrics
+            let delta = result.name == evaluation.reference ? "" : signedPercent(m.meanIoU - referenceIoU)
+            let band = evaluation.band > 0 ? percent(result.bandMetrics.meanIoU) : "-"
+            out += "| \(result.name) | \(percent(m.meanIoU)) | \(delta) | \(band) | \(percent(m.pixelAccuracy)) |\n"
         }
         return out + "\nIoU on \(evaluation.files.count) frames; band: pixels within \(evaluation.band) px of a ground-truth boundary. "
             + Report.meanIoUNote + ".\n"
@@ -57,9 +58,8 @@ public struct Report {
         func number(_ v: Double) -> JSONValue { v.isNaN ? .null : .number(v) }
         func perClass(_ values: [Double]) -> JSONValue { .object(zip(classNames, values).map { ($0, number($1)) }) }
         var methods: [(String, JSONValue)] = []
-        for method in evaluation.methods {
-            let m = evaluation.metrics(method), b = evaluation.bandMetrics(method)
-            let counts = evaluation.counts[method]!
+        for result in results {
+            let (m, b, counts) = (result.metrics, result.bandMetrics, result.counts)
             var entry: [(String, JSONValue)] = [
                 ("miou", number(m.meanIoU)), ("pixel_acc", number(m.pixelAccuracy)), ("mean_acc", number(m.meanAccuracy)),
                 ("fwiou", number(m.frequencyWeightedIoU)), ("iou", perClass(m.iou)), ("boundary_iou", perClass(b.iou)),
@@ -69,19 +69,19 @@ public struct Report {
             if evaluation.space.name == "cityscapes" {
                 entry.append(("category_iou", .object(Metrics.categoryIoU(counts.confusion, space: evaluation.space).map { ($0.category, number($0.iou)) })))
             }
-            methods.append((method, .object(entry)))
+            methods.append((result.name, .object(entry)))
         }
         var deltas: [(String, JSONValue)] = []
         var flips: [(String, JSONValue)] = []
-        for method in others where evaluation.reference != nil {
-            var d: [(String, JSONValue)] = classNames.indices.map { (classNames[$0], number(delta(method, $0))) }
-            d.append(("miou", number(evaluation.metrics(method).meanIoU - evaluation.metrics(evaluation.reference!).meanIoU)))
-            deltas.append((method, .object(d)))
-            if let f = evaluation.counts[method]!.flips, let b = evaluation.counts[method]!.bandFlips {
+        for result in others {
+            var d: [(String, JSONValue)] = classNames.indices.map { (classNames[$0], number(delta(result, $0))) }
+            d.append(("miou", number(result.metrics.meanIoU - (evaluation.referenceResult?.metrics.meanIoU ?? .nan))))
+            deltas.append((result.name, .object(d)))
+            if let f = result.counts.flips, let b = result.counts.bandFlips {
                 func counts(_ f: FlipCounts) -> JSONValue {
                     .object([("fixed", .number(Double(f.fixed))), ("broken", .number(Double(f.broken))), ("changed_wrong", .number(Double(f.changedWrong)))])
                 }
-                flips.append((method, .object([("all", counts(f)), ("band", counts(b))])))
+                flips.append((result.name, .object([("all", counts(f)), ("band", counts(b))])))
             }
         }
         return .object([
@@ -92,7 +92,7 @@ public struct Report {
             ("deltas", .object(deltas)),
             ("flips", .object(flips)),
             ("band", .number(Double(evaluation.band))),
-            ("missing", .object(evaluation.missing.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value.count))) })),
+            ("missing", .object(results.filter { !$0.missing.isEmpty }.map { ($0.name, .number(Double($0.missing.count))) })),
             ("note", .string(Report.meanIoUNote)),
         ])
     }
@@ -101,18 +101,18 @@ public struct Report {
 
     func csv() -> String {
         var header = ["class"] + evaluation.methods
-        header += others.filter { _ in evaluation.reference != nil }.map { "delta_\($0)" }
+        header += others.map { "delta_\($0.name)" }
         var lines = [header.joined(separator: ",")]
         func value(_ v: Double) -> String { v.isNaN ? "" : String(format6(v)) }
         for (c, name) in classNames.enumerated() {
             var row = [name.contains(",") ? "\"\(name)\"" : name]
-            row += evaluation.methods.map { value(evaluation.metrics($0).iou[c]) }
-            if evaluation.reference != nil { row += others.map { value(delta($0, c)) } }
+            row += results.map { value($0.metrics.iou[c]) }
+            row += others.map { value(delta($0, c)) }
             lines.append(row.joined(separator: ","))
         }
         for (label, pick) in summaryRows() {
-            var row = [label] + evaluation.methods.map { value(pick(evaluation.metrics($0), evaluation.bandMetrics($0))) }
-            if evaluation.reference != nil { row += others.map { _ in "" } }
+            var row = [label] + results.map { value(pick($0.metrics, $0.bandMetrics)) }
+            row += others.map { _ in "" }
             lines.append(row.joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
@@ -149,7 +149,7 @@ public struct Report {
 
     func table(markdown: Bool) -> String {
         var header = ["class"] + evaluation.methods
-        if let reference = evaluation.reference { header += others.map { "Δ \($0)-\(reference)" } }
+        if let reference = evaluation.reference { header += others.map { "Δ \($0.name)-\(reference)" } }
         var rows: [[String]] = []
         var best: [Set<Int>] = []
         func row(_ label: String, _ values: [Double], deltas: [Double]) {
@@ -159,14 +159,13 @@ public struct Report {
             rows.append([label] + values.map(percent) + deltas.map(signedPercent))
         }
         for (c, name) in classNames.enumerated() {
-            row(name, evaluation.methods.map { evaluation.metrics($0).iou[c] },
-                deltas: evaluation.reference == nil ? [] : others.map { delta($0, c) })
+            row(name, results.map { $0.metrics.iou[c] }, deltas: others.map { delta($0, c) })
         }
         let separatorIndex = rows.count
         for (label, pick) in summaryRows() {
-            let values = evaluation.methods.map { pick(evaluation.metrics($0), evaluation.bandMetrics($0)) }
-            let deltas = evaluation.reference == nil ? [] : others.map { pick(evaluation.metrics($0), evaluation.bandMetrics($0))
-                - pick(evaluation.metrics(evaluation.reference!), evaluation.bandMetrics(evaluation.reference!)) }
+            let values = results.map { pick($0.metrics, $0.bandMetrics) }
+            let referenceValue = evaluation.referenceResult.map { pick($0.metrics, $0.bandMetrics) } ?? .nan
+            let deltas = others.map { pick($0.metrics, $0.bandMetrics) - referenceValue }
             row(label, values, deltas: deltas)
         }
         var out = ""
@@ -185,7 +184,7 @@ public struct Report {
                     let marked = best.contains(i) ? cell + "*" : cell
                     let padded = i == 0 ? marked + String(repeating: " ", count: widths[0] - marked.count)
                         : String(repeating: " ", count: max(0, widths[i] - marked.count + (best.contains(i) ? 0 : 0))) + marked
-                    return best.contains(i) && styled ? "\u{1b}[1m\(padded)\u{1b}[0m" : padded
+                    return best.contains(i) ? style.bold(padded) : padded
                 }.joined(separator: "  ")
             }
             out += "IoU (%) on \(evaluation.files.count) frames, \(evaluation.space.name); * = best per row\n"
@@ -200,8 +199,9 @@ public struct Report {
         if let reference = evaluation.reference, !others.isEmpty {
             out += markdown ? "\n| flips vs \(reference) | fixed | broken | changed-but-wrong | fixed (band) | broken (band) | changed (band) |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n"
                 : "\nPixel flips vs \(reference) (fixed: \(reference) wrong, method right; broken: the reverse)\n"
-            for method in others {
-                guard let f = evaluation.counts[method]!.flips, let b = evaluation.counts[method]!.bandFlips else { continue }
+            for result in others {
+                guard let f = result.counts.flips, let b = result.counts.bandFlips else { continue }
+                let method = result.name
                 let cells = [method, "\(f.fixed)", "\(f.broken)", "\(f.changedWrong)", "\(b.fixed)", "\(b.broken)", "\(b.changedWrong)"]
                 out += markdown ? "| " + cells.joined(separator: " | ") + " |\n"
                     : "  \(method): fixed \(f.fixed), broken \(f.broken), changed-but-wrong \(f.changedWrong); in the \(evaluation.band)px band: fixed \(b.fixed), broken \(b.broken), changed-but-wrong \(b.changedWrong)\n"
@@ -214,7 +214,7 @@ public struct Report {
             let columns = evaluation.methods.map { max(5, $0.count) }
             out += String(repeating: " ", count: width)
                 + zip(evaluation.methods, columns).map { "  " + String(repeating: " ", count: $1 - $0.count) + $0 }.joined() + "\n"
-            let perMethod = evaluation.methods.map { Metrics.categoryIoU(evaluation.counts[$0]!.confusion, space: evaluation.space) }
+            let perMethod = results.map { Metrics.categoryIoU($0.counts.confusion, space: evaluation.space) }
             for (i, category) in categories.enumerated() {
                 out += category + String(repeating: " ", count: width - category.count)
                 for m in evaluation.methods.indices {
@@ -229,8 +229,8 @@ public struct Report {
     }
 
     /// Row-normalised confusion matrix in percent, abbreviated so 19 classes fit in 120 columns.
-    public func confusionTable(_ method: String) -> String {
-        let m = evaluation.counts[method]!.confusion
+    public func confusionTable(_ result: MethodResult) -> String {
+        let (method, m) = (result.name, result.counts.confusion)
         let k = m.classes
         let names = classNames.map { String($0.replacingOccurrences(of: "traffic ", with: "t.").prefix(4)) }
         var out = "Confusion of \(method), % of each ground-truth row (columns: predicted; 'oth' = no evaluated class)\n"

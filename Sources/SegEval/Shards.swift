@@ -16,16 +16,16 @@ public enum Shards {
     public static func write(_ evaluation: Evaluation, to path: String) throws {
         var writer = SafetensorsWriter()
         let k = evaluation.space.count
-        for method in evaluation.methods {
-            let c = evaluation.counts[method]!
+        for result in evaluation.results {
+            let (method, c) = (result.name, result.counts)
             writer.add("confusion.\(method)", c.confusion.counts, shape: [k, k + 1])
             writer.add("band.\(method)", c.bandConfusion.counts, shape: [k, k + 1])
             if let f = c.flips, let b = c.bandFlips {
                 writer.add("flips.\(method)", [f.fixed, f.broken, f.changedWrong, b.fixed, b.broken, b.changedWrong], shape: [2, 3])
             }
         }
-        let frames = JSONValue.object(evaluation.methods.map { method in
-            (method, .array(evaluation.counts[method]!.frames.map { .array([.string($0.key), .number($0.meanIoU.isNaN ? -1 : $0.meanIoU)]) }))
+        let frames = JSONValue.object(evaluation.results.map { result in
+            (result.name, .array(result.counts.frames.map { .array([.string($0.key), .number($0.meanIoU.isNaN ? -1 : $0.meanIoU)]) }))
         })
         writer.metadata = [
             "segscope_shard": "1",
@@ -36,7 +36,7 @@ public enum Shards {
             "band": String(evaluation.band),
             "files": JSONValue.array(evaluation.files.map { .string($0) }).serialized,
             "frames": frames.serialized,
-            "missing": JSONValue.object(evaluation.missing.sorted { $0.key < $1.key }.map { ($0.key, .array($0.value.map { .string($0) })) }).serialized,
+            "missing": JSONValue.object(evaluation.results.filter { !$0.missing.isEmpty }.map { ($0.name, .array($0.missing.map { .string($0) })) }).serialized,
         ]
         try writer.write(to: path)
     }
@@ -57,7 +57,9 @@ public enum Shards {
         let methods = try list("methods")
         let k = resolved.count
         let referenceText = meta["reference"] ?? ""
-        var counts: [String: MethodCounts] = [:]
+        var missing: [String: [String]] = [:]
+        for (method, keys) in (try? JSON.parse(meta["missing"] ?? "{}"))?.object ?? [] { missing[method] = keys.array?.compactMap(\.string) ?? [] }
+        var results: [MethodResult] = []
         let frameTable = (try? JSON.parse(meta["frames"] ?? "{}")) ?? .object([])
         for method in methods {
             var c = MethodCounts(classes: k, withFlips: file.tensor("flips.\(method)") != nil)
@@ -76,12 +78,10 @@ public enum Shards {
                 guard let items = pair.array, items.count == 2, let key = items[0].string, let v = items[1].number else { return nil }
                 return FrameScore(key: key, meanIoU: v < 0 ? .nan : v)
             }
-            counts[method] = c
+            results.append(MethodResult(name: method, counts: c, missing: missing[method] ?? []))
         }
-        var missing: [String: [String]] = [:]
-        for (method, keys) in (try? JSON.parse(meta["missing"] ?? "{}"))?.object ?? [] { missing[method] = keys.array?.compactMap(\.string) ?? [] }
-        return Evaluation(space: resolved, methods: methods, reference: referenceText.isEmpty ? nil : referenceText,
-                          band: Int(meta["band"] ?? "") ?? 0, counts: counts, files: try list("files"), missing: missing, notes: [])
+        return Evaluation(space: resolved, results: results, reference: referenceText.isEmpty ? nil : referenceText,
+                          band: Int(meta["band"] ?? "") ?? 0, files: try list("files"), notes: [])
     }
 
     /// Merges shards made with the same label space, methods and band over disjoint frames.
@@ -97,9 +97,12 @@ public enum Shards {
                 throw EvaluationError.shard(path: path, problem: "frame \(repeated) is already in another shard")
             }
             seen.formUnion(shard.files)
-            for method in merged.methods { merged.counts[method]!.merge(shard.counts[method]!) }
+            // Same method names in the same order (checked above).
+            for (i, result) in shard.results.enumerated() {
+                merged.results[i].counts.merge(result.counts)
+                merged.results[i].missing += result.missing
+            }
             merged.files += shard.files
-            for (method, keys) in shard.missing { merged.missing[method, default: []] += keys }
         }
         return merged
     }

@@ -99,7 +99,8 @@ public indirect enum JSONValue: Equatable, Sendable {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if scalar.value < 0x20 {
+                // DEL too: TOML (which reuses this quoting) requires it escaped.
+                if scalar.value < 0x20 || scalar.value == 0x7f {
                     let hex = String(scalar.value, radix: 16)
                     out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                 } else {

@@ -46,3 +46,9 @@ public enum ConfigFile {
         }
     }
 }
+
+/// Writing TOML: a basic string. TOML's escapes are JSON's (\\ \" \n \t \r
+/// \uXXXX for other control characters), so JSON's quoting serves.
+public enum TOMLText {
+    public static func quoted(_ text: String) -> String { JSONValue.string(text).serialized }
+}

@@ -59,6 +59,17 @@ public struct Theme: Sendable, Equatable {
         self.roles = roles
     }
 
+    /// A theme file that defines `space` as a custom label space with these
+    /// class colours (how a run folder keeps a dataset's custom classes).
+    public static func customSpaceText(_ space: LabelSpace, colors: [RGB]) -> String {
+        var text = "# A custom label space, written by segscope.\nname = \(TOMLText.quoted(space.name))\nlabel_space = \"custom\"\n"
+        for (definition, color) in zip(space.classes, colors) {
+            text += "\n[[class]]\nname = \(TOMLText.quoted(definition.name))\nid = \(definition.id)\n"
+            text += "category = \(TOMLText.quoted(definition.category))\ncolor = \"\(color.hex)\"\n"
+        }
+        return text
+    }
+
     public static func load(path: String) throws -> Theme {
         let root = try ConfigFile.load(path: path)
         func bad(_ problem: String) -> LabelError { .theme(path: path, problem: problem) }

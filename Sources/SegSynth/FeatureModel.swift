@@ -71,9 +71,9 @@ public struct FeatureModel: Sendable {
         return (0..<classes).map { _ in (0..<channels).map { _ in rng.normal() } }
     }
 
-    /// Features [channels, height/8, width/8] (channel-first, as the engine reads them).
+    /// Features [channels, height/featureStride, width/featureStride] (channel-first, as the engine reads them).
     public func features(labels: [UInt8], width: Int, height: Int, frame: Int, sequence: Int) -> [Float] {
-        let h = height / 8, w = width / 8, c = channels
+        let h = height / featureStride, w = width / featureStride, c = channels
         var out = [Float](repeating: 0, count: c * h * w)
         let patches = corruptionPatches(h: h, w: w, frame: frame, sequence: sequence)
         out.withUnsafeMutableBufferPointer { buffer in
@@ -97,7 +97,7 @@ public struct FeatureModel: Sendable {
     /// Class weights in the receptive field of cell (i, j), and the bent mixture.
     func mixture(i: Int, j: Int, labels: [UInt8], width: Int, height: Int, weights: inout [Float], into feature: inout [Float]) {
         for k in 0..<classes { weights[k] = 0 }
-        let cy = 8 * i + 4, cx = 8 * j + 4, r = knobs.receptiveRadius
+        let cy = featureStride * i + featureStride / 2, cx = featureStride * j + featureStride / 2, r = knobs.receptiveRadius
         var total: Float = 0
         var y = max(0, cy - r)
         while y < min(height, cy + r) {

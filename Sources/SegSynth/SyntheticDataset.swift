@@ -42,7 +42,7 @@ public struct SyntheticDataset: Sendable {
     }
 
     public func validate() throws {
-        guard width % 8 == 0, height % 8 == 0, width >= 64, height >= 32 else {
+        guard width % featureStride == 0, height % featureStride == 0, width >= 64, height >= 32 else {
             throw SynthError.badSize("size \(height)x\(width): height and width must be multiples of 8, at least 32x64")
         }
         guard sequences > 0, frames > 0, featureChannels > 0 else { throw SynthError.badSize("sequences, frames and feature dim must be positive") }

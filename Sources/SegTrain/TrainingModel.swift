@@ -1,3 +1,5 @@
+import SegFormats
+
 /// What one training stage optimises (spec "Training"; paper section 3.4).
 public enum TrainingStage: String, Sendable, CaseIterable {
     /// The baseline classifier on the backbone's features f[T].
@@ -26,29 +28,50 @@ public struct TrainingSample: Sendable {
 /// The trainable part of a stage and its loss: parameters (release names and
 /// shapes), forward to logits, and the gradient of the cross-entropy.
 public struct TrainingModel: Sendable {
-    public let stage: TrainingStage
+    /// What sits between the features and the classifier.
+    enum Head: Sendable {
+        case none
+        case stf(STFGraph)
+        case mar(MARGraph)
+    }
+
     public let channels: Int, classes: Int
     public var parameters: Parameters
     /// Full-resolution labels are `upsampling` times the feature size.
-    public let upsampling = 8
-    let stf: STFGraph?
-    let mar: MARGraph?
+    public let upsampling = featureStride
+    let head: Head
     let classifier: ClassifierLayer
 
-    /// `stfShape` for the STF stage; `memory` (keys and values [N, C],
-    /// class-major) and `marWidth` (dh) for the MAR stage.
-    public init(stage: TrainingStage, channels c: Int, classes k: Int, stfShape: STFShape? = nil,
-                memory: (keys: [Float], values: [Float])? = nil, marWidth: Int? = nil, seed: UInt64) {
-        self.stage = stage
+    public var stage: TrainingStage {
+        switch head {
+        case .none: return .classifier
+        case .stf: return .stf
+        case .mar: return .mar
+        }
+    }
+
+    /// What one stage trains, with what it needs.
+    public enum Stage: Sendable {
+        case classifier
+        case stf(STFShape)
+        /// MAR's trainable memory starts from `keys` and `values` [N, C]
+        /// (class-major rows; MemoryBank gives them); `width` is dh.
+        case mar(keys: [Float], values: [Float], width: Int)
+    }
+
+    public init(_ stage: Stage, channels c: Int, classes k: Int, seed: UInt64) {
         channels = c
         classes = k
         var parameters = Parameters()
-        stf = stage == .stf ? STFGraph(shape: stfShape ?? STFShape(channels: c), parameters: &parameters, seed: seed) : nil
-        mar = stage == .mar ? memory.map {
-            MARGraph(channels: c, width: marWidth ?? c / 2, keys: $0.keys.map(Double.init), values: $0.values.map(Double.init),
-                     parameters: &parameters, seed: seed)
-        } : nil
-        precondition(stage != .mar || mar != nil, "the MAR stage needs a memory")
+        switch stage {
+        case .classifier:
+            head = .none
+        case .stf(let shape):
+            head = .stf(STFGraph(shape: shape, parameters: &parameters, seed: seed))
+        case .mar(let keys, let values, let width):
+            head = .mar(MARGraph(channels: c, width: width, keys: keys.map(Double.init), values: values.map(Double.init),
+                                 parameters: &parameters, seed: seed))
+        }
         classifier = ClassifierLayer(prefix: "classifier", classes: k, channels: c, parameters: &parameters, seed: seed)
         self.parameters = parameters
     }
@@ -72,15 +95,15 @@ public struct TrainingModel: Sendable {
         let n = sample.height * sample.width
         let current = TrainingModel.tokens(sample.current, channels: channels)
         let features: [Double], saved: Saved
-        switch stage {
-        case .classifier:
+        switch head {
+        case .none:
             (features, saved) = (current, .classifier)
-        case .stf:
-            let (g, s) = stf!.forward(previous: TrainingModel.tokens(sample.previous, channels: channels), current: current,
+        case .stf(let stf):
+            let (g, s) = stf.forward(previous: TrainingModel.tokens(sample.previous, channels: channels), current: current,
                                       next: TrainingModel.tokens(sample.next, channels: channels), height: sample.height, width: sample.width, p)
             (features, saved) = (g, .stf(s))
-        case .mar:
-            let (r, s) = mar!.forward(current, tokens: n, p)
+        case .mar(let mar):
+            let (r, s) = mar.forward(current, tokens: n, p)
             (features, saved) = (r, .mar(s))
         }
         return (classifier.linear.forward(features, tokens: n, p), features, saved)
@@ -109,10 +132,10 @@ public struct TrainingModel: Sendable {
         }
         guard let g else { return result }
         let dFeatures = classifier.linear.backward(dLogits, x: features, tokens: n, p, g, inputGradient: stage != .classifier)
-        switch saved {
-        case .classifier: break
-        case .stf(let s): stf!.backward(dFeatures, s, p, g)
-        case .mar(let s): mar!.backward(dFeatures, s, tokens: n, p, g)
+        switch (head, saved) {
+        case (.stf(let stf), .stf(let s)): stf.backward(dFeatures, s, p, g)
+        case (.mar(let mar), .mar(let s)): mar.backward(dFeatures, s, tokens: n, p, g)
+        default: break
         }
         return result
     }

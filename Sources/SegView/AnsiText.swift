@@ -1,3 +1,4 @@
+import Foundation
 import SegFormats
 import SegLabels
 
@@ -30,5 +31,29 @@ public enum AnsiText {
         let shades: [Character] = [" ", "░", "▒", "▓", "█"]
         func luma(_ c: RGB) -> Int { (299 * Int(c.r) + 587 * Int(c.g) + 114 * Int(c.b)) / 1000 }
         return shades[min(4, (luma(cell.foreground) + luma(cell.background)) / 2 * 5 / 256)]
+    }
+}
+
+/// SGR escapes for reports on a colour terminal, at its colour depth.
+public struct AnsiStyling: TextStyling {
+    public let depth: ColorDepth
+    public init(depth: ColorDepth) { self.depth = depth }
+
+    /// The styling for stdout: ANSI on a colour terminal; plain for files,
+    /// pipes, NO_COLOR and dumb terminals.
+    public static func forStandardOutput() -> any TextStyling {
+        let depth = ColorDepth.detect()
+        return isatty(STDOUT_FILENO) != 0 && depth != .monochrome ? AnsiStyling(depth: depth) : PlainStyling()
+    }
+
+    public var colored: Bool { depth != .monochrome }
+    public func bold(_ text: String) -> String { "\u{1b}[1m\(text)\u{1b}[0m" }
+    public func foreground(_ text: String, _ color: RGB, bold: Bool) -> String {
+        guard colored else { return bold ? self.bold(text) : text }
+        return "\u{1b}[\(bold ? "1;" : "")\(TerminalPalette.sgr(color, background: false, depth: depth))m\(text)\u{1b}[0m"
+    }
+    public func background(_ text: String, _ color: RGB) -> String {
+        guard colored else { return text }
+        return "\u{1b}[\(TerminalPalette.sgr(color, background: true, depth: depth))m\(text)\u{1b}[0m"
     }
 }

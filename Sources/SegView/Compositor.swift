@@ -489,27 +489,7 @@ public struct Compositor: Sendable {
         grid.text(right, x: width - right.count, y: row, foreground: fg, background: bg, bold: true)
     }
 
-    public static let helpLines: [(String, String)] = [
-        ("←/→  h/l", "previous / next frame"),
-        ("PgUp/PgDn  [ ]", "previous / next sequence"),
-        ("Home/End  g/G", "first / last frame"),
-        ("space", "play / pause;  + -  change fps"),
-        (":", "jump to a frame key or index"),
-        ("v", "layout: grid / row / single;  Tab  next pane"),
-        ("o", "overlay classes on the frame;  { }  opacity"),
-        ("c", "confidence change after memory refinement"),
-        ("t/T  r/R", "threshold τ -/+;  boundary radius -/+"),
-        ("f", "flip map;  m  compared method;  b  band only"),
-        ("i", "IoU panel;  s sort;  u frame/sequence/range"),
-        ("↑/↓  Enter  Esc", "select class; focus it; clear focus"),
-        ("x", "mark range start / end (IoU scope)"),
-        ("w", "worst frame of the compared method"),
-        ("I", "inspect: arrows move the cursor; click too"),
-        ("z/Z  0", "zoom in / out; reset;  H J K L  pan"),
-        ("B  n/N", "bookmark frame with a note; next / previous"),
-        ("?", "this help"),
-        ("q  Ctrl-C", "quit"),
-    ]
+    public static var helpLines: [(String, String)] { KeyBindings.rows.map { ($0.keys, $0.meaning) } }
 
     func drawHelp(into grid: inout CellGrid) {
         let boxWidth = min(width - 4, 64), boxHeight = min(height - 2, Compositor.helpLines.count + 4)

@@ -100,66 +100,74 @@ public final class ViewerController {
             return .continueRunning
         }
         if state.inspect, let moved = moveCursor(key) { state.cursor = moved; return .continueRunning }
+        if case .click(let column, let row) = key {
+            if let point = Compositor(model: model(), width: screenSize.width, height: screenSize.height).imagePoint(column: column, row: row) {
+                state.inspect = true
+                state.cursor = point
+            }
+            return .continueRunning
+        }
+        guard let action = KeyBindings.action(for: key) else { return .continueRunning }
         let panes = model().panes.count
-        switch key {
-        case .character("q"): return .quit
-        case .character("?"): state.showHelp = true
-        case .right, .character("l"): step(1)
-        case .left, .character("h"): step(-1)
-        case .pageDown, .character("]"): go(sequence: state.sequence + 1, frame: 0)
-        case .pageUp, .character("["): go(sequence: state.sequence - 1, frame: 0)
-        case .home, .character("g"): go(sequence: state.sequence, frame: 0)
-        case .end, .character("G"): go(sequence: state.sequence, frame: sequence.frames.count - 1)
-        case .character(" "):
+        switch action {
+        case .quit: return .quit
+        case .help: state.showHelp = true
+        case .nextFrame: step(1)
+        case .previousFrame: step(-1)
+        case .nextSequence: go(sequence: state.sequence + 1, frame: 0)
+        case .previousSequence: go(sequence: state.sequence - 1, frame: 0)
+        case .firstFrame: go(sequence: state.sequence, frame: 0)
+        case .lastFrame: go(sequence: state.sequence, frame: sequence.frames.count - 1)
+        case .playPause:
             state.playing.toggle()
             lastAdvance = Date()
-        case .character("+"): state.fps = min(60, state.fps + 1)
-        case .character("-"): state.fps = max(1, state.fps - 1)
-        case .character(":"): state.prompt = (.jump, "")
-        case .character("v"):
+        case .faster: state.fps = min(60, state.fps + 1)
+        case .slower: state.fps = max(1, state.fps - 1)
+        case .jumpPrompt: state.prompt = (.jump, "")
+        case .nextLayout:
             let all = ViewState.Layout.allCases
             state.layout = all[(all.firstIndex(of: state.layout)! + 1) % all.count]
-        case .tab: state.singlePane = panes > 0 ? (state.singlePane + 1) % panes : 0
-        case .character("o"): state.overlay.toggle()
-        case .character("{"): state.opacity = max(0.1, state.opacity - 0.1)
-        case .character("}"): state.opacity = min(1, state.opacity + 0.1)
-        case .character("c"):
+        case .nextPane: state.singlePane = panes > 0 ? (state.singlePane + 1) % panes : 0
+        case .toggleOverlay: state.overlay.toggle()
+        case .lessOpacity: state.opacity = max(0.1, state.opacity - 0.1)
+        case .moreOpacity: state.opacity = min(1, state.opacity + 0.1)
+        case .confidenceMode:
             state.mode = state.mode == .confidence ? .classes : .confidence
             state.singlePane = 0
             if state.mode == .confidence && model().confidencePair == nil {
                 state.message = "Δconf needs confidences of two methods (before/after MAR): --conf NAME=DIR"
             }
-        case .character("t"): state.tau = max(0.01, (state.tau - 0.01) * 100).rounded() / 100
-        case .character("T"): state.tau = min(1, (state.tau + 0.01) * 100).rounded() / 100
-        case .character("r"): state.radius = max(0, state.radius - 1)
-        case .character("R"): state.radius = min(64, state.radius + 1)
-        case .character("f"):
+        case .lowerTau: state.tau = max(0.01, (state.tau - 0.01) * 100).rounded() / 100
+        case .raiseTau: state.tau = min(1, (state.tau + 0.01) * 100).rounded() / 100
+        case .smallerRadius: state.radius = max(0, state.radius - 1)
+        case .largerRadius: state.radius = min(64, state.radius + 1)
+        case .flipMode:
             state.mode = state.mode == .flips ? .classes : .flips
             state.singlePane = 0
-        case .character("m"):
+        case .nextComparedMethod:
             let candidates = dataset.methods.filter { $0 != dataset.reference }
             if !candidates.isEmpty {
                 let i = candidates.firstIndex(of: state.compared ?? "") ?? -1
                 state.compared = candidates[(i + 1) % candidates.count]
                 state.message = "compared: \(state.compared!) vs \(dataset.reference ?? "-")"
             }
-        case .character("b"): state.flipsInBandOnly.toggle()
-        case .character("i"): state.showIoU.toggle()
-        case .character("s"): state.iouSort = state.iouSort == .byClass ? .byDelta : .byClass
-        case .character("u"):
+        case .toggleBandOnly: state.flipsInBandOnly.toggle()
+        case .toggleIoUPanel: state.showIoU.toggle()
+        case .toggleSort: state.iouSort = state.iouSort == .byClass ? .byDelta : .byClass
+        case .nextIoUScope:
             let all = ViewState.IoUScope.allCases
             state.iouScope = all[(all.firstIndex(of: state.iouScope)! + 1) % all.count]
             if state.iouScope == .range && state.rangeStart == nil { state.message = "no range marked (x): range = whole sequence" }
-        case .up: if state.showIoU { state.selectedRow = max(0, state.selectedRow - 1) }
-        case .down: if state.showIoU { state.selectedRow = min(theme.space.count - 1, state.selectedRow + 1) }
-        case .enter:
+        case .selectUp: if state.showIoU { state.selectedRow = max(0, state.selectedRow - 1) }
+        case .selectDown: if state.showIoU { state.selectedRow = min(theme.space.count - 1, state.selectedRow + 1) }
+        case .focusClass:
             if state.showIoU, let rows = Compositor(model: model(), width: screenSize.width, height: screenSize.height).iouRows()?.rows,
                state.selectedRow < rows.count {
                 let c = rows[state.selectedRow].classIndex
                 state.focusedClass = state.focusedClass == c ? nil : c
             }
-        case .escape: state.focusedClass = nil
-        case .character("x"):
+        case .clearFocus: state.focusedClass = nil
+        case .markRange:
             if state.rangeStart == nil || state.rangeEnd != nil {
                 state.rangeStart = state.frame
                 state.rangeEnd = nil
@@ -169,28 +177,22 @@ public final class ViewerController {
                 state.iouScope = .range
                 state.message = "range \(min(state.rangeStart!, state.frame) + 1)–\(max(state.rangeStart!, state.frame) + 1) marked"
             }
-        case .character("w"): jumpToWorst()
-        case .character("I"):
+        case .worstFrame: jumpToWorst()
+        case .toggleInspector:
             state.inspect.toggle()
             if state.inspect && state.cursor == nil, let frame = cache.frame(frameIndex), frame.width > 0 {
                 state.cursor = ViewState.Point(x: frame.width / 2, y: frame.height / 2)
             }
-        case .click(let column, let row):
-            if let point = Compositor(model: model(), width: screenSize.width, height: screenSize.height).imagePoint(column: column, row: row) {
-                state.inspect = true
-                state.cursor = point
-            }
-        case .character("z"): state.zoom = min(64, state.zoom * 1.5)
-        case .character("Z"): state.zoom = max(1, state.zoom / 1.5)
-        case .character("0"): state.zoom = 1; state.centerX = 0.5; state.centerY = 0.5
-        case .character("H"): pan(dx: -1, dy: 0)
-        case .character("L"): pan(dx: 1, dy: 0)
-        case .character("K"): pan(dx: 0, dy: -1)
-        case .character("J"): pan(dx: 0, dy: 1)
-        case .character("B"): state.prompt = (.bookmark, bookmarks.entries.first { $0.key == currentKey }?.note ?? "")
-        case .character("n"): jumpToBookmark(forward: true)
-        case .character("N"): jumpToBookmark(forward: false)
-        default: break
+        case .zoomIn: state.zoom = min(64, state.zoom * 1.5)
+        case .zoomOut: state.zoom = max(1, state.zoom / 1.5)
+        case .resetZoom: state.zoom = 1; state.centerX = 0.5; state.centerY = 0.5
+        case .panLeft: pan(dx: -1, dy: 0)
+        case .panRight: pan(dx: 1, dy: 0)
+        case .panUp: pan(dx: 0, dy: -1)
+        case .panDown: pan(dx: 0, dy: 1)
+        case .bookmark: state.prompt = (.bookmark, bookmarks.entries.first { $0.key == currentKey }?.note ?? "")
+        case .nextBookmark: jumpToBookmark(forward: true)
+        case .previousBookmark: jumpToBookmark(forward: false)
         }
         return .continueRunning
     }

@@ -9,6 +9,7 @@ import SegEngine
 import SegEval
 import SegFormats
 import SegLabels
+import SegRuns
 import SegSynth
 import SegView
 
@@ -27,23 +28,13 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
-/// Runs a command to completion; returns its stderr and peak RSS in bytes (wait4).
-func runMeasured(_ arguments: [String]) -> (stderr: String, peakRSS: Int)? {
-    let errorFile = work + "/stderr-\(arguments.count)"
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, errorFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    var pid: pid_t = 0
-    guard posix_spawn(&pid, arguments[0], &actions, nil, &argv, environ) == 0 else { return nil }
-    var status: Int32 = 0
-    var usage = rusage()
-    while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-    guard status == 0 else { return nil }
-    return ((try? String(contentsOfFile: errorFile, encoding: .utf8)) ?? "", usage.ru_maxrss * 1024)
+/// Peak resident memory of this process since the last `resetPeakRSS()`
+/// (Linux VmHWM; writing 5 to clear_refs resets it).
+func resetPeakRSS() { try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8) }
+func peakRSS() -> Int {
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
+    return (line?.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0) * 1024
 }
 
 /// Runs a command and returns its stdout, or nil if it fails (peer missing).
@@ -130,7 +121,7 @@ do {
     print("Evaluation, 20 pairs of 1024x2048 labelIds")
     if let text = peerOutput, let peer = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
        let peerSeconds = peer["seconds"] as? Double, let peerMIoU = peer["miou"] as? Double {
-        let ourMIoU = evaluation!.metrics("p").meanIoU
+        let ourMIoU = evaluation!.result("p")!.metrics.meanIoU
         print(String(format: "  segscope %.2f s   cityscapesScripts %.2f s (Cython: %@)   speed-up %.1fx (target >= 2.5)", ours, peerSeconds,
                      (peer["csupport"] as? Bool ?? false) ? "yes" : "no", peerSeconds / ours))
         print("  mIoU segscope \(ourMIoU) vs cityscapesScripts \(peerMIoU): \(abs(ourMIoU - peerMIoU) < 1e-9 ? "identical" : "DIFFERENT")")
@@ -199,17 +190,19 @@ do {
             np.save(sys.argv[1] + "/%s.npy" % n, rng.standard_normal((512, 128, 256)).astype(np.float32))
         """, dir, repository + "/Tests/Tools"])
     let peak = measuredSgemmGFLOPS()
-    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("segscope").path
     var stf: [Double] = [], mar: [Double] = [], rss: [Int] = []
     for _ in 0..<(made == nil ? 0 : 3) {
-        guard let result = runMeasured([binary, "forward", "--weights", dir + "/w.safetensors", "--frames", dir + "/prev.npy",
-                                        dir + "/cur.npy", dir + "/next.npy", "--out", dir + "/out", "--timings"]) else { continue }
-        func seconds(_ stage: String) -> Double? {
-            result.stderr.split(separator: "\n").first { $0.hasPrefix(stage + ": ") }.flatMap { Double($0.split(separator: " ")[1]) }
-        }
-        if let s = seconds("STF"), let m = seconds("MAR") { stf.append(s); mar.append(m); rss.append(result.peakRSS) }
+        // What `segscope forward` runs: load, read the window, forward, write.
+        resetPeakRSS()
+        guard let model = try? Model.load(path: dir + "/w.safetensors"),
+              let outputs = try? WindowForward(model: model, weightsName: "w").run(paths: ["prev", "cur", "next"].map { "\(dir)/\($0).npy" },
+                                                                                   to: dir + "/out", warn: { _ in }),
+              let s = outputs.seconds("STF"), let m = outputs.seconds("MAR") else { continue }
+        stf.append(s)
+        mar.append(m)
+        rss.append(peakRSS())
     }
-    print("Engine, one frame at the release's size (C=512, 128x256, heads 2, blocks 16x16; median of 3 runs of segscope forward)")
+    print("Engine, one frame at the release's size (C=512, 128x256, heads 2, blocks 16x16; median of 3 runs of the forward pass, in process)")
     if stf.isEmpty {
         print("  could not run (weights generation needs numpy and safetensors)")
     } else {

@@ -3,6 +3,8 @@ import Foundation
 import SegDataset
 import SegEval
 import SegFormats
+import SegLabels
+import SegView
 
 extension Report.Format: ExpressibleByArgument {}
 
@@ -22,11 +24,10 @@ struct ReportOptions: ParsableArguments {
     var confusion = false
 
     func print(_ evaluation: Evaluation) {
-        let styled = format == .text && isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
-        let report = Report(evaluation, styled: styled)
+        let report = Report(evaluation, style: format == .text ? AnsiStyling.forStandardOutput() : PlainStyling())
         var out = report.render(format)
         if confusion && format != .json {
-            for method in evaluation.methods { out += "\n" + report.confusionTable(method) }
+            for result in evaluation.results { out += "\n" + report.confusionTable(result) }
         }
         Swift.print(out, terminator: "")
     }
@@ -65,13 +66,12 @@ struct EvalRun: ParsableCommand {
         var options = EvaluationOptions()
         options.band = band
         options.strict = strict
-        Interruption.shared.install()
-        let progress = ProgressLine(label: "eval")
-        let evaluation = try Evaluator.run(data, options: options, progress: { progress.update($0, $1) },
-                                           cancelled: { Interruption.shared.requested })
-        progress.finish()
+        let work = LongWork(label: "eval")
+        let evaluation = try Evaluator.run(data, options: options, progress: work.observer.progress, cancelled: work.observer.cancelled)
+        work.finish()
         for note in evaluation.notes { warn(note) }
-        for (method, keys) in evaluation.missing.sorted(by: { $0.key < $1.key }) {
+        for result in evaluation.results where !result.missing.isEmpty {
+            let (method, keys) = (result.name, result.missing)
             warn("method '\(method)' has no prediction for \(keys.count) frame(s) with ground truth, e.g. \(keys.prefix(3).joined(separator: ", ")); they are left out of its scores")
         }
         if let saveConfusion { try Shards.write(evaluation, to: saveConfusion) }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SegFormats
 import SegLabels
+import SegView
 
 struct LabelsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,7 +17,7 @@ struct LabelsCommand: ParsableCommand {
     func run() throws {
         let theme = try Theme.resolve(name)
         let space = theme.space
-        let depth: ColorDepth = isatty(STDOUT_FILENO) != 0 ? ColorDepth.detect() : .monochrome
+        let style = AnsiStyling.forStandardOutput()
         let nameWidth = max(4, space.labels.map(\.name.count).max() ?? 4)
         let categoryWidth = max(8, space.labels.map(\.category.count).max() ?? 8)
         func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(0, n - s.count)) }
@@ -28,9 +29,7 @@ struct LabelsCommand: ParsableCommand {
             let color = evaluated ? theme.classColors[label.trainId] : label.color
             var line = right("\(label.id)", 4) + "  " + right("\(label.trainId)", 7) + "  " + pad(label.name, nameWidth) + "  "
                 + pad(label.category, categoryWidth) + "  " + color.hex
-            if depth != .monochrome {
-                line += " \u{1b}[\(TerminalPalette.sgr(color, background: true, depth: depth))m    \u{1b}[0m"
-            }
+            if style.colored { line += " " + style.background("    ", color) }
             out += line + "\n"
         }
         print(out, terminator: "")

@@ -1,5 +1,7 @@
 import Dispatch
 import Foundation
+import SegRuns
+import SegTerminal
 import Synchronization
 
 /// Ctrl-C and SIGTERM for long commands: a dispatch signal source (not a raw
@@ -26,27 +28,22 @@ final class Interruption: Sendable {
     }
 }
 
-/// A one-line progress bar on stderr, drawn only when stderr is a terminal.
-struct ProgressLine {
-    let label: String
-    let enabled = isatty(STDERR_FILENO) != 0
-    let started = Date()
+/// Long work as the CLI runs it: progress on stderr when it is a terminal,
+/// and Ctrl-C/SIGTERM as cancellation that the library polls between units.
+struct LongWork {
+    let line: ProgressLine
 
-    func update(_ done: Int, _ total: Int) {
-        guard enabled, total > 0 else { return }
-        let width = 30
-        let filled = done * width / total
-        let elapsed = Date().timeIntervalSince(started)
-        let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
-        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let line = "\r\(label) [\(bar)] \(done)/\(total)  \(Int(elapsed))s elapsed, ~\(Int(eta))s left \u{1b}[K"
-        FileHandle.standardError.write(Data(line.utf8))
+    init(label: String) {
+        Interruption.shared.install()
+        line = ProgressLine(label: label)
     }
 
-    func finish() {
-        guard enabled else { return }
-        FileHandle.standardError.write(Data("\r\u{1b}[K".utf8))
+    var observer: WorkObserver {
+        let line = self.line
+        return WorkObserver(progress: { line.update($0, $1) }, cancelled: { Interruption.shared.requested })
     }
+
+    func finish() { line.finish() }
 }
 
 /// A problem with the inputs found while running (not a usage error): printed

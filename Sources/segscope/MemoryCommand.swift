@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
-import SegDataset
 import SegEngine
 import SegFormats
 import SegLabels
 import SegEval
+import SegRuns
+import SegView
 
 struct MemoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,8 +24,12 @@ struct MemoryBuild: ParsableCommand {
             classifier) on the window T-1, T, T+1 of every frame with GT, brings GT to feature resolution by \
             nearest sampling (label at (i,j) = label at (8i,8j)), keeps correctly classified pixels, and per \
             class selects the --kl lowest-scoring (keys) and the --kh highest-scoring (mean = prototype); \
-            short lists repeat cyclically. --release-sampler reproduces the release's streaming rule (a pixel \
-            goes to the good set only if the hard set did not take it). Ties: frame order, then pixel index. \
+            short lists repeat cyclically. Ties: frame order, then row-major pixel index. --release-sampler \
+            reproduces the release's streaming Memory_Sampler: a pixel scoring below the largest kept hard score \
+            joins the hard list (dropping its largest beyond KL), else one scoring above the smallest kept good \
+            score joins the good list (dropping its smallest beyond KH), else it is dropped; the thresholds \
+            start at 1.0 and 0.0, so a pixel is never in both and a score of exactly 1.0 is never hard. A class \
+            left with only one list (the release crashes on it) is warned about and uses that list for both. \
             Writes key.npy, value.npy and memory.safetensors.
             """
     )
@@ -45,42 +50,20 @@ struct MemoryBuild: ParsableCommand {
 
     func run() throws {
         let data = try dataset.open()
-        let weights = self.model.weights
-        let model = try self.model.load()
-        guard model.classes == data.space.count else {
-            throw InputError("\(weights): \(model.classes) classes, but the label space \(data.space.name) has \(data.space.count)")
+        let building = try MemoryBuilding(model: try model.load(), dataset: data, hardCount: kl, goodCount: kh,
+                                          rule: releaseSampler ? .release : .plain, weightsName: model.weights)
+        let work = LongWork(label: "memory")
+        let result = try building.run(observer: work.observer)
+        work.finish()
+        func name(_ k: Int) -> String { k < data.space.count ? data.space.classNames[k] : "?" }
+        for k in result.emptyClasses {
+            warn("class \(k) (\(name(k))) has no correctly classified pixel: its keys and prototype are zeros")
         }
-        var sampler = MemorySampler(classes: model.classes, channels: model.channels, hardCount: kl, goodCount: kh,
-                                    rule: releaseSampler ? .release : .plain)
-        let frames = try LabelledWindows(data)
-        Interruption.shared.install()
-        let progress = ProgressLine(label: "memory")
-        defer { progress.finish() }
-        var done = 0
-        try frames.forEach(channels: model.channels) { _, p, c, n, gt in
-            let stage = try model.stfStage(previous: p.values, current: c.values, next: n.values, height: c.h, width: c.w)
-            let k = model.classes, positions = c.h * c.w
-            for pixel in 0..<positions {
-                let label = Int(gt[8 * (pixel % c.w), 8 * (pixel / c.w)])
-                guard label < k else { continue }
-                var best: Float = -.infinity, predicted = 0
-                for j in 0..<k where stage.logits[j * positions + pixel] > best { best = stage.logits[j * positions + pixel]; predicted = j }
-                guard predicted == label else { continue }
-                var sum: Float = 0
-                for j in 0..<k { sum += expf(stage.logits[j * positions + pixel] - best) }
-                sampler.offer(label: label, score: 1 / sum) {
-                    (0..<model.channels).map { stage.features[$0 * positions + pixel] }
-                }
-            }
-            done += 1
-            progress.update(done, frames.total)
+        for k in result.oneSidedClasses {
+            warn("class \(k) (\(name(k))): the release's sampler kept only hard or only good pixels (the release crashes here); that list gives both keys and prototype")
         }
-        for k in sampler.emptyClasses {
-            warn("class \(k) (\(k < data.space.count ? data.space.classNames[k] : "?")) has no correctly classified pixel: its keys and prototype are zeros")
-        }
-        let (keys, prototypes) = sampler.memory()
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        try MemoryBank(classes: model.classes, perClass: kl, channels: model.channels, keys: keys, prototypes: prototypes).write(to: out)
+        try result.memory.write(to: out)
     }
 }
 
@@ -107,9 +90,8 @@ struct MemoryInspect: ParsableCommand {
         if format == .json {
             print(analysis.json(names: names).pretty)
         } else {
-            let depth: ColorDepth = isatty(STDOUT_FILENO) != 0 ? ColorDepth.detect() : .monochrome
             let colors = theme.map { t in (0..<bank.classes).map { index in t.color(ofClass: UInt8(index)) } }
-            print(analysis.text(names: names, colors: colors, depth: depth), terminator: "")
+            print(analysis.text(names: names, colors: colors, style: AnsiStyling.forStandardOutput()), terminator: "")
         }
     }
 }

@@ -23,16 +23,12 @@ struct Segscope: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
-        } catch let error where isUsageOrHelp(error) {
-            exit(withError: error)
         } catch {
+            // argument-parser gives its own errors (usage, help, version) an
+            // exit code other than 1 and every other error 1: those are ours.
+            if exitCode(for: error) != .failure || error is ExitCode { exit(withError: error) }
             FileHandle.standardError.write(Data("segscope: \(error)\n".utf8))
             Foundation.exit(1)
         }
-    }
-
-    static func isUsageOrHelp(_ error: Error) -> Bool {
-        error is ValidationError || error is CleanExit || error is ExitCode
-            || String(describing: type(of: error)).contains("CommandError")
     }
 }

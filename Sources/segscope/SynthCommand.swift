@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SegFormats
 import SegSynth
 
 struct SynthCommand: ParsableCommand {
@@ -20,7 +21,7 @@ struct SynthCommand: ParsableCommand {
     @Option(name: .long, help: "Frames per sequence.")
     var frames = 12
     @Option(name: .long, help: "Frame size HxW (multiples of 8).")
-    var size = "256x512"
+    var size = ImageSize(height: 256, width: 512)
     @Option(name: .long, help: "Random seed.")
     var seed: UInt64 = 1
     @Option(name: .customLong("backbone-seed"), help: "The simulated backbone (anchors, boundary bends); keep it equal across splits.")
@@ -44,22 +45,16 @@ struct SynthCommand: ParsableCommand {
     @Flag(name: .long, help: "Replace a non-empty output folder.")
     var force = false
 
-    func parsedSize() throws -> (Int, Int) {
-        let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
-        guard parts.count == 2 else { throw ValidationError("--size must be HxW, e.g. 256x512") }
-        return (parts[0], parts[1])
-    }
-
     func validate() throws {
-        let (h, w) = try parsedSize()
-        guard h % 8 == 0, w % 8 == 0, h >= 32, w >= 64 else { throw ValidationError("--size \(size): H and W must be multiples of 8, at least 32x64") }
+        let (h, w) = (size.height, size.width)
+        guard h % featureStride == 0, w % featureStride == 0, h >= 32, w >= 64 else { throw ValidationError("--size \(size): H and W must be multiples of \(featureStride), at least 32x64") }
         guard sequences > 0, frames > 0, featureDim > 0 else { throw ValidationError("--sequences, --frames and --feature-dim must be positive") }
         guard labelSpace == "cityscapes" else { throw ValidationError("--label-space: synth draws Cityscapes classes only") }
     }
 
     func run() throws {
         var spec = SyntheticDataset()
-        (spec.height, spec.width) = try parsedSize()
+        (spec.height, spec.width) = (size.height, size.width)
         spec.sequences = sequences
         spec.frames = frames
         spec.seed = seed
@@ -71,9 +66,8 @@ struct SynthCommand: ParsableCommand {
         spec.knobs.noise = noise
         spec.knobs.confusableDistortion = boundaryDistortion
         spec.knobs.corruptionsPerKiloCell = corruptions
-        Interruption.shared.install()
-        let progress = ProgressLine(label: "synth")
-        defer { progress.finish() }
-        try spec.write(to: out, force: force, progress: progress.update, cancelled: { Interruption.shared.requested })
+        let work = LongWork(label: "synth")
+        defer { work.finish() }
+        try spec.write(to: out, force: force, progress: work.observer.progress, cancelled: work.observer.cancelled)
     }
 }

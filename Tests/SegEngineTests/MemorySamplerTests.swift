@@ -58,34 +58,91 @@ import Testing
         #expect(zip(got.prototypes, want.prototypes).allSatisfy { abs($0 - $1) < 1e-5 })
     }
 
-    @Test(arguments: [(10, 10), (3, 5), (40, 2)])
-    func releaseSamplerOffersToHardFirst(kl: Int, kh: Int) {
-        // Replay: a pixel joins the hard set if it is among the kl lowest so
-        // far (evicting the highest); only otherwise is it offered to the good set.
-        var hard = [[Int]](repeating: [], count: 5), good = [[Int]](repeating: [], count: 5)
-        for (i, (cls, score)) in Self.stream.enumerated() {
-            let worstHard = hard[cls].max { (Self.stream[$0].1, $0) < (Self.stream[$1].1, $1) }
-            if hard[cls].count < kl || score < Self.stream[worstHard!].1 {
-                hard[cls].append(i)
-                if hard[cls].count > kl { hard[cls].removeAll { $0 == worstHard! } }
-                continue
-            }
-            let worstGood = good[cls].min { Self.stream[$0].1 != Self.stream[$1].1 ? Self.stream[$0].1 < Self.stream[$1].1 : $0 > $1 }
-            if good[cls].count < kh || score > Self.stream[worstGood!].1 {
-                good[cls].append(i)
-                if good[cls].count > kh { good[cls].removeAll { $0 == worstGood! } }
+    /// The spec's release rule restated literally (append, stable sort, pop
+    /// the end, threshold from the list), on (label, score) streams; returns
+    /// the memory as numpy would compute it (float32 mean over the
+    /// cyclically repeated good list).
+    static func releaseRestated(_ stream: [(Int, Float)], classes: Int, kl: Int, kh: Int) -> (keys: [Float], prototypes: [Float]) {
+        var h = [[Int]](repeating: [], count: classes), g = [[Int]](repeating: [], count: classes)
+        var hmax = [Float](repeating: 1, count: classes), gmin = [Float](repeating: 0, count: classes)
+        func sortedStably(_ list: [Int]) -> [Int] {
+            list.enumerated().sorted { (stream[$0.element].1, $0.offset) < (stream[$1.element].1, $1.offset) }.map(\.element)
+        }
+        for (i, (cls, score)) in stream.enumerated() {
+            if score < hmax[cls] {
+                h[cls] = sortedStably(h[cls] + [i])
+                if h[cls].count > kl { h[cls].removeLast() }
+                hmax[cls] = stream[h[cls].last!].1
+            } else if score > gmin[cls] {
+                g[cls] = sortedStably(g[cls] + [i])
+                if g[cls].count > kh { g[cls].removeFirst() }
+                gmin[cls] = stream[g[cls].first!].1
             }
         }
-        hard = hard.map { $0.sorted { (Self.stream[$0].1, $0) < (Self.stream[$1].1, $1) } }
-        good = good.map { $0.sorted { Self.stream[$0].1 != Self.stream[$1].1 ? Self.stream[$0].1 > Self.stream[$1].1 : $0 < $1 } }
-        for cls in 0..<5 { #expect(Set(hard[cls]).isDisjoint(with: good[cls]), "never in both") }
-        let got = Self.run(.release, kl: kl, kh: kh), want = Self.expected(hard: hard, good: good, kl: kl, kh: kh)
-        #expect(got.keys == want.keys)
-        #expect(zip(got.prototypes, want.prototypes).allSatisfy { abs($0 - $1) < 1e-5 })
+        func feature(_ i: Int) -> [Float] { [Float(i), Float(stream[i].0), stream[i].1] }
+        var keys: [Float] = [], prototypes: [Float] = []
+        for cls in 0..<classes {
+            let hardList = h[cls].isEmpty ? g[cls] : h[cls], goodList = g[cls].isEmpty ? h[cls] : g[cls]
+            let repeatedKeys = hardList.isEmpty ? [] : Array(Array(repeating: hardList, count: kl / hardList.count + 1).joined().prefix(kl))
+            keys += repeatedKeys.isEmpty ? [Float](repeating: 0, count: kl * 3) : repeatedKeys.flatMap(feature)
+            let repeatedGood = goodList.isEmpty ? [] : Array(Array(repeating: goodList, count: kh / goodList.count + 1).joined().prefix(kh))
+            var sum: [Float] = [0, 0, 0]
+            for p in repeatedGood { for (ch, v) in feature(p).enumerated() { sum[ch] += v } }
+            prototypes += repeatedGood.isEmpty ? [0, 0, 0] : sum.map { $0 / Float(kh) }
+        }
+        return (keys, prototypes)
+    }
+
+    static func runRelease(_ stream: [(Int, Float)], classes: Int, kl: Int, kh: Int) -> MemorySampler {
+        var sampler = MemorySampler(classes: classes, channels: 3, hardCount: kl, goodCount: kh, rule: .release)
+        for (i, (label, score)) in stream.enumerated() { sampler.offer(label: label, score: score) { [Float(i), Float(label), score] } }
+        return sampler
+    }
+
+    /// Few pixels per class, ties, scores of exactly 1.0 and a class whose
+    /// good list stays empty; plus the long random stream.
+    static let releaseCases: [(name: String, stream: [(Int, Float)], classes: Int)] = [
+        ("random", stream, 5),
+        // Class 0: descending scores all go hard; class 1: ascending scores,
+        // only the first is hard, the rest good; class 2: ties at every level.
+        ("few", [(0, 0.9), (0, 0.8), (1, 0.2), (0, 0.7), (1, 0.3), (2, 0.5), (2, 0.5), (1, 0.4), (2, 0.5), (2, 0.6), (2, 0.4)], 3),
+        // Scores of exactly 1.0 are never hard; class 1 has only 1.0s (hard list empty).
+        ("ones", [(0, 1.0), (0, 0.99), (1, 1.0), (1, 1.0), (0, 1.0), (0, 0.99)], 2),
+        // Class 1 never gets a good pixel: each score is below the last (all hard), then equal ones are dropped.
+        ("no good", [(1, 0.9), (1, 0.7), (1, 0.5), (0, 0.3), (0, 0.6), (1, 0.5), (1, 0.9)], 2),
+    ]
+
+    @Test(arguments: [(10, 10), (3, 5), (40, 2), (1, 1), (2, 3)])
+    func releaseSamplerEqualsTheSpecRestated(kl: Int, kh: Int) {
+        for (name, stream, classes) in Self.releaseCases {
+            let sampler = Self.runRelease(stream, classes: classes, kl: kl, kh: kh)
+            let got = sampler.memory(), want = Self.releaseRestated(stream, classes: classes, kl: kl, kh: kh)
+            #expect(got.keys == want.keys, "\(name) keys, KL \(kl) KH \(kh)")
+            #expect(got.prototypes == want.prototypes, "\(name) prototypes, KL \(kl) KH \(kh)")
+        }
+    }
+
+    @Test func releaseThresholdIsTheLargestKeptHardScore() {
+        // The second pixel of class 0 scores above the first: it is good, not
+        // hard, although the hard list holds one pixel of ten.
+        let sampler = Self.runRelease([(0, 0.4), (0, 0.6), (0, 0.5), (0, 0.3)], classes: 1, kl: 10, kh: 10)
+        let keys = sampler.memory().keys
+        #expect(Array(keys[0..<6]) == [3, 0, 0.3, 0, 0, 0.4], "hard = pixels 3 and 0, ascending")
+        #expect(Array(keys[6..<9]) == [3, 0, 0.3], "repeated cyclically")
+        // Good = pixel 1 only: pixel 2's 0.5 is neither below 0.4 nor above 0.6, so it is dropped.
+        #expect(zip(sampler.memory().prototypes, [1, 0, 0.6]).allSatisfy { abs($0 - $1) < 1e-6 })
+    }
+
+    @Test func releaseEmptyGoodListIsReported() {
+        let sampler = Self.runRelease([(1, 0.9), (1, 0.7), (0, 0.3), (0, 0.6)], classes: 2, kl: 2, kh: 2)
+        #expect(sampler.oneSidedClasses == [1])
+        #expect(sampler.emptyClasses == [])
+        // Class 1's prototype falls back to the mean of its hard keys (0.7 then 0.9).
+        #expect(Array(sampler.memory().prototypes[3..<6]) == [0.5, 1, (Float(0.7) + Float(0.9)) / 2])
     }
 
     @Test func rulesDifferForARareClass() {
-        // Class 2 has 29 pixels < KL + KH = 40: the release rule sends the first 20 to the hard set.
+        // Class 2 has 29 pixels < KL + KH = 40: the plain rule may use a pixel twice, the release's never.
         let plain = Self.run(.plain, kl: 20, kh: 20), release = Self.run(.release, kl: 20, kh: 20)
         #expect(Array(plain.prototypes[6..<9]) != Array(release.prototypes[6..<9]))
     }

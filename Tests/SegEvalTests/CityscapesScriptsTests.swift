@@ -68,7 +68,7 @@ enum EvalData {
             """, [root])
         let reference = try JSONSerialization.jsonObject(with: Data(printed.utf8)) as! [String: [String: Any]]
         for method in ["a", "b"] {
-            let metrics = evaluation.metrics(method)
+            let metrics = evaluation.result(method)!.metrics
             let classes = reference[method]!["classes"] as! [String: Any]
             for (c, name) in LabelSpace.cityscapes.classNames.enumerated() {
                 let expected = (classes[name] as? NSNumber)?.doubleValue
@@ -81,7 +81,7 @@ enum EvalData {
             let mean = (reference[method]!["mean"] as! NSNumber).doubleValue
             #expect(abs(metrics.meanIoU - mean) <= 1e-9)
             let categories = reference[method]!["categories"] as! [String: Any]
-            for (category, iou) in Metrics.categoryIoU(evaluation.counts[method]!.confusion, space: .cityscapes) {
+            for (category, iou) in Metrics.categoryIoU(evaluation.result(method)!.counts.confusion, space: .cityscapes) {
                 let expected = (categories[category] as! NSNumber).doubleValue
                 #expect(abs(iou - expected) <= 1e-9, "\(method) category \(category)")
             }
@@ -106,10 +106,10 @@ enum EvalData {
         }
         let merged = try Shards.merge(shards)
         for method in ["a", "b"] {
-            #expect(merged.counts[method]!.confusion == whole.counts[method]!.confusion)
-            #expect(merged.counts[method]!.bandConfusion == whole.counts[method]!.bandConfusion)
-            #expect(merged.counts[method]!.flips == whole.counts[method]!.flips)
-            #expect(Set(merged.counts[method]!.frames.map(\.key)) == Set(whole.counts[method]!.frames.map(\.key)))
+            #expect(merged.result(method)!.counts.confusion == whole.result(method)!.counts.confusion)
+            #expect(merged.result(method)!.counts.bandConfusion == whole.result(method)!.counts.bandConfusion)
+            #expect(merged.result(method)!.counts.flips == whole.result(method)!.counts.flips)
+            #expect(Set(merged.result(method)!.counts.frames.map(\.key)) == Set(whole.result(method)!.counts.frames.map(\.key)))
         }
         #expect(Report(merged).render(.text) == Report(whole).render(.text))
         #expect(throws: EvaluationError.self) { _ = try Shards.merge([shards[0], shards[0]]) }

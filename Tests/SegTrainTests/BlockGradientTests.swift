@@ -80,9 +80,13 @@ import Testing
     @Test(arguments: TrainingStage.allCases)
     func stageLoss(stage: TrainingStage) {
         let c = 4, k = 3
-        let model = TrainingModel(stage: stage, channels: c, classes: k, stfShape: Self.shape,
-                                  memory: (G.values(k * 2 * c, seed: 8).map(Float.init), G.values(k * 2 * c, seed: 9).map(Float.init)),
-                                  marWidth: 2, seed: 3)
+        let what: TrainingModel.Stage
+        switch stage {
+        case .classifier: what = .classifier
+        case .stf: what = .stf(Self.shape)
+        case .mar: what = .mar(keys: G.values(k * 2 * c, seed: 8).map(Float.init), values: G.values(k * 2 * c, seed: 9).map(Float.init), width: 2)
+        }
+        let model = TrainingModel(what, channels: c, classes: k, seed: 3)
         let sample = Self.sample(channels: c, height: 4, width: 4, classes: k, seed: 30)
         var gradient = [Double](repeating: 0, count: model.parameters.count)
         _ = model.parameters.values.withUnsafeBufferPointer { p in

@@ -30,7 +30,7 @@ import Testing
 
     @Test func stfMatchesEngine() throws {
         let shape = STFShape(channels: 8, heads: 2, blockHeight: 2, blockWidth: 4, feedForward: 12, depth: 1, positionHeight: 3, positionWidth: 5)
-        var model = TrainingModel(stage: .stf, channels: 8, classes: 5, stfShape: shape, seed: 4)
+        var model = TrainingModel(.stf(shape), channels: 8, classes: 5, seed: 4)
         let path = try Self.export(&model, name: "stf", metadata: ["heads": "2", "block_size": "2,4"])
         defer { try? FileManager.default.removeItem(atPath: path) }
         let engine = try Model.load(path: path)
@@ -45,9 +45,8 @@ import Testing
 
     @Test func marMatchesEngine() throws {
         let c = 8, k = 3
-        var model = TrainingModel(stage: .mar, channels: c, classes: k,
-                                  memory: (G.values(k * 2 * c, seed: 42).map(Float.init), G.values(k * 2 * c, seed: 43).map(Float.init)),
-                                  marWidth: 4, seed: 5)
+        var model = TrainingModel(.mar(keys: G.values(k * 2 * c, seed: 42).map(Float.init), values: G.values(k * 2 * c, seed: 43).map(Float.init), width: 4),
+                                  channels: c, classes: k, seed: 5)
         let path = try Self.export(&model, name: "mar", metadata: [:])
         defer { try? FileManager.default.removeItem(atPath: path) }
         let engine = try Model.load(path: path)

@@ -35,7 +35,7 @@ import Testing
     @Test func classifierLearnsAndIsDeterministic() {
         let data = Self.samples(count: 12, channels: 6, classes: 3, seed: 1)
         func run() -> (first: Double, last: Double, values: [Double]) {
-            var trainer = Trainer(model: TrainingModel(stage: .classifier, channels: 6, classes: 3, seed: 2), options: Self.options(epochs: 6))
+            var trainer = Trainer(model: TrainingModel(.classifier, channels: 6, classes: 3, seed: 2), options: Self.options(epochs: 6))
             var losses: [Double] = []
             for _ in 0..<6 { losses.append(trainer.trainEpoch(data)!) }
             return (losses.first!, losses.last!, trainer.model.parameters.values)
@@ -48,7 +48,7 @@ import Testing
     @Test func resumedRunEqualsUninterruptedRun() throws {
         let data = Self.samples(count: 7, channels: 4, classes: 3, seed: 3)
         let shape = STFShape(channels: 4, heads: 2, blockHeight: 2, blockWidth: 2, feedForward: 6, depth: 1, positionHeight: 2, positionWidth: 4)
-        func fresh() -> Trainer { Trainer(model: TrainingModel(stage: .stf, channels: 4, classes: 3, stfShape: shape, seed: 4), options: Self.options(epochs: 3)) }
+        func fresh() -> Trainer { Trainer(model: TrainingModel(.stf(shape), channels: 4, classes: 3, seed: 4), options: Self.options(epochs: 3)) }
         var straight = fresh()
         for _ in 0..<3 { _ = straight.trainEpoch(data) }
 
@@ -67,7 +67,7 @@ import Testing
 
     @Test func cancelledEpochLeavesParametersUntouched() {
         let data = Self.samples(count: 9, channels: 4, classes: 3, seed: 5)
-        var trainer = Trainer(model: TrainingModel(stage: .classifier, channels: 4, classes: 3, seed: 6), options: Self.options(epochs: 2))
+        var trainer = Trainer(model: TrainingModel(.classifier, channels: 4, classes: 3, seed: 6), options: Self.options(epochs: 2))
         let before = trainer.model.parameters.values
         var batches = 0
         #expect(trainer.trainEpoch(data, cancelled: { batches += 1; return batches > 2 }) == nil)

@@ -135,3 +135,25 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: out + "/o/stf.npy"))
     }
 }
+
+/// The man page names every option of every command (from argument-parser's own description of the CLI).
+@Suite struct ManPageTests {
+    @Test func everyOptionIsDocumented() throws {
+        let dump = try TestSupport.segscope(["--experimental-dump-help"])
+        #expect(dump.status == 0)
+        let man = try String(contentsOfFile: TestSupport.repositoryRoot + "/man/segscope.1", encoding: .utf8).replacingOccurrences(of: "\\-", with: "-")
+        var missing: [String] = []
+        func walk(_ command: [String: Any], _ path: String) {
+            for argument in command["arguments"] as? [[String: Any]] ?? [] {
+                for name in argument["names"] as? [[String: Any]] ?? [] where name["kind"] as? String == "long" {
+                    let option = "--" + (name["name"] as! String)
+                    if !["--help", "--version", "--experimental-dump-help"].contains(option) && !man.contains(option) { missing.append("\(path) \(option)") }
+                }
+            }
+            for sub in command["subcommands"] as? [[String: Any]] ?? [] { walk(sub, path + " " + (sub["commandName"] as! String)) }
+        }
+        let json = try JSONSerialization.jsonObject(with: Data(dump.stdout.utf8)) as! [String: Any]
+        walk(json["command"] as! [String: Any], "segscope")
+        #expect(missing.isEmpty, "not in man/segscope.1: \(missing.joined(separator: ", "))")
+    }
+}

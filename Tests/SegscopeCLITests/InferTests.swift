@@ -56,6 +56,19 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: "\(run)/conf/stf/synth_000001_000001.png"), "incomplete frames are")
     }
 
+    @Test func aCustomLabelSpaceIsWhatTheRunOpensWith() throws {
+        let (data, weights, run) = try Self.setUp()
+        let theme = data + "/custom.toml"
+        let classes = (0..<19).map { "\n[[class]]\nname = \"kind \($0)\"\ncolor = \"#\(String(format: "%02x%02x%02x", 10 * $0, 255 - 10 * $0, 7 * $0))\"\n" }
+        try ("name = \"nineteen\"\nlabel_space = \"custom\"\n" + classes.joined()).write(toFile: theme, atomically: true, encoding: .utf8)
+        let infer = try TestSupport.segscope(["infer", "--weights", weights, data, "--label-space", theme, "--out", run])
+        #expect(infer.status == 0, "\(infer.stderr)")
+        let eval = try TestSupport.segscope(["eval", run, "--format", "json"])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as! [String: Any]
+        #expect(json["classes"] as? [String] == (0..<19).map { "kind \($0)" })
+    }
+
     @Test func classCountMustMatchTheLabelSpace() throws {
         let (data, _, run) = try Self.setUp()
         let fixture = TestSupport.repositoryRoot + "/Tests/SegEngineTests/Fixtures/small/weights.safetensors"

@@ -1,5 +1,6 @@
 import SegFormats
 import SegLabels
+import SegView
 import Testing
 
 @Suite struct TerminalColorTests {

@@ -1,0 +1,33 @@
+import SegFormats
+
+/// One frame's backbone features, channel-first [C, H*W] float32.
+public struct FeatureMap: Sendable {
+    public let values: [Float]
+    public let channels: Int, height: Int, width: Int
+
+    public init(values: [Float], channels: Int, height: Int, width: Int) {
+        precondition(values.count == channels * height * width)
+        (self.values, self.channels, self.height, self.width) = (values, channels, height, width)
+    }
+
+    /// Reads float npy [C, H, W] or [1, C, H, W].
+    public static func read(path: String) throws -> FeatureMap {
+        let array = try Npy.read(path: path)
+        let shape = array.shape.count == 4 && array.shape[0] == 1 ? Array(array.shape.dropFirst()) : array.shape
+        guard shape.count == 3, !array.elementType.isInteger else {
+            throw FormatError.unsupported(path: path, problem: "features must be float [C,H,W] or [1,C,H,W], found \(array.elementType.rawValue) \(array.shape)")
+        }
+        return FeatureMap(values: array.floats(), channels: shape[0], height: shape[1], width: shape[2])
+    }
+
+    public var shapeText: String { "[\(channels), \(height), \(width)]" }
+
+    func sameShape(_ other: FeatureMap) -> Bool {
+        channels == other.channels && height == other.height && width == other.width
+    }
+}
+
+/// STF's input for frame T: the features of T-1, T and T+1.
+public struct FeatureWindow: Sendable {
+    public let previous: FeatureMap, current: FeatureMap, next: FeatureMap
+}
