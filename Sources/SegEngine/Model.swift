@@ -20,9 +20,11 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// The model of the paper as far as the weights file defines it: STF (if
-/// `STF.*` is present), MAR (if `MAR.*` is), and the classifiers.
+/// The model of the paper as far as the weights file defines it: the PSPNet
+/// backbone (if `backbone.*` or `pspnet.backbone.*` is present), STF (if
+/// `STF.*` is), MAR (if `MAR.*` is), and the classifiers.
 public struct Model: Sendable {
+    public let backbone: PSPNetBackbone?
     public let stf: STFWeights?
     public let mar: MARWeights?
     public let baselineClassifier: Classifier
@@ -44,17 +46,22 @@ public struct Model: Sendable {
         let headCount = heads ?? reader.file.metadata["heads"].flatMap { Int($0) } ?? 2
         let blockSize = block ?? reader.file.metadata["block_size"].flatMap(BlockSize.init(metadata:)) ?? BlockSize(height: 16, width: 16)
 
-        let main = try reader.classifier(["classifier", "pspnet.decode_head.conv_seg"])
+        // The release's checkpoints keep each stage's classifier as pspnet.decode_head.conv_seg; mmseg's as decode_head.conv_seg.
+        let main = try reader.classifier(["classifier", "pspnet.decode_head.conv_seg", "decode_head.conv_seg"])
         let baseline = try reader.optionalClassifier("classifier_baseline") ?? main
         let stfHead = try reader.optionalClassifier("classifier_stf") ?? main
         let c = main.channels
         for other in [baseline, stfHead] where other.channels != c || other.classes != main.classes {
             throw ModelError.disagree(path: path, detail: "classifiers disagree: [\(main.classes), \(c)] vs [\(other.classes), \(other.channels)]")
         }
+        let backbone = try reader.pspnetPrefix().map { try reader.pspnet(prefix: $0) }
+        if let backbone, backbone.channels != c {
+            throw ModelError.disagree(path: path, detail: "the backbone gives \(backbone.channels) channels, the classifier takes \(c)")
+        }
         let stf = try reader.has("STF.pe_enc") ? reader.stf(channels: c, heads: headCount, block: blockSize) : nil
         let mar = try reader.hasPrefix("MAR.") ? reader.mar(channels: c, classes: main.classes, memoryFolder: memory) : nil
         try reader.finish()
-        return Model(stf: stf, mar: mar, baselineClassifier: baseline, stfClassifier: stfHead, marClassifier: main,
+        return Model(backbone: backbone, stf: stf, mar: mar, baselineClassifier: baseline, stfClassifier: stfHead, marClassifier: main,
                      unusedTensors: reader.unused)
     }
 
@@ -143,6 +150,11 @@ struct TensorReader {
         }
         used.insert(name)
         return (try file.floats(name), t.shape)
+    }
+
+    /// Tensors read for completeness only (BatchNorm's num_batches_tracked).
+    mutating func markUsed(_ name: String) {
+        if has(name) { used.insert(name) }
     }
 
     mutating func finish() throws {

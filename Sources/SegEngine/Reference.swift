@@ -67,6 +67,56 @@ public enum Reference {
         }
         return out
     }
+
+    /// Direct convolution [Cin, H, W] -> [Cout, Ho, Wo] with weight
+    /// [Cout, Cin, k, k], then eval BatchNorm per output channel (unfolded), in float64.
+    public static func convolutionBatchNorm(_ x: [Float], weight: [Float], inputs ci: Int, outputs co: Int, height h: Int, width w: Int,
+                                            kernel k: Int, stride s: Int, padding p: Int, dilation d: Int,
+                                            gamma: [Float], beta: [Float], mean: [Float], variance: [Float], relu: Bool) -> [Float] {
+        let ho = (h + 2 * p - d * (k - 1) - 1) / s + 1, wo = (w + 2 * p - d * (k - 1) - 1) / s + 1
+        var out = [Float](repeating: 0, count: co * ho * wo)
+        for o in 0..<co {
+            for oy in 0..<ho {
+                for ox in 0..<wo {
+                    var sum = 0.0
+                    for c in 0..<ci {
+                        for ky in 0..<k {
+                            for kx in 0..<k {
+                                let iy = oy * s - p + ky * d, ix = ox * s - p + kx * d
+                                guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                                sum += Double(weight[((o * ci + c) * k + ky) * k + kx]) * Double(x[(c * h + iy) * w + ix])
+                            }
+                        }
+                    }
+                    var v = (sum - Double(mean[o])) / (Double(variance[o]) + 1e-5).squareRoot() * Double(gamma[o]) + Double(beta[o])
+                    if relu { v = max(0, v) }
+                    out[(o * ho + oy) * wo + ox] = Float(v)
+                }
+            }
+        }
+        return out
+    }
+
+    /// Adaptive average pooling from the definition: output (i, j) averages
+    /// every input (y, x) with i*H/s <= y+1 and y < (i+1)*H/s (likewise x), in float64.
+    public static func adaptiveAveragePool(_ x: [Float], channels c: Int, height h: Int, width w: Int, size s: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: c * s * s)
+        for ch in 0..<c {
+            for i in 0..<s {
+                for j in 0..<s {
+                    var sum = 0.0, count = 0
+                    for y in 0..<h where Double(y + 1) > Double(i * h) / Double(s) && Double(y) < Double((i + 1) * h) / Double(s) {
+                        for xx in 0..<w where Double(xx + 1) > Double(j * w) / Double(s) && Double(xx) < Double((j + 1) * w) / Double(s) {
+                            sum += Double(x[(ch * h + y) * w + xx])
+                            count += 1
+                        }
+                    }
+                    out[(ch * s + i) * s + j] = Float(sum / Double(count))
+                }
+            }
+        }
+        return out
+    }
 }
 
 /// The fast kernels, exposed for the tests that compare them with `Reference`.
@@ -105,5 +155,17 @@ public enum Kernels {
     public static func resizeTokens(_ tokens: [Float], frames: Int, height hs: Int, width ws: Int, toHeight h: Int, width w: Int,
                                     channels c: Int) -> [Float] {
         SegEngine.resizeTokens(tokens, frames: frames, height: hs, width: ws, toHeight: h, width: w, channels: c)
+    }
+
+    public static func convolutionBatchNorm(_ x: [Float], weight: [Float], inputs ci: Int, outputs co: Int, height h: Int, width w: Int,
+                                            kernel k: Int, stride s: Int, padding p: Int, dilation d: Int,
+                                            gamma: [Float], beta: [Float], mean: [Float], variance: [Float], relu: Bool) -> [Float] {
+        Convolution.foldingBatchNorm(weight: weight, inputs: ci, outputs: co, kernel: k, stride: s, padding: p, dilation: d,
+                                     gamma: gamma, beta: beta, mean: mean, variance: variance)
+            .apply(x, height: h, width: w, relu: relu)
+    }
+
+    public static func adaptiveAveragePool(_ x: [Float], channels c: Int, height h: Int, width w: Int, size s: Int) -> [Float] {
+        SegEngine.adaptiveAveragePool(x, channels: c, height: h, width: w, size: s)
     }
 }
