@@ -125,31 +125,31 @@ public struct Model: Sendable {
 /// Reads named tensors with expected shapes, remembering which were used.
 struct TensorReader {
     let path: String
-    let file: SafetensorsFile
+    let file: any TensorFile
     private var used = Set<String>()
     private var missing: [String] = []
 
     init(path: String) throws {
         self.path = path
-        file = try SafetensorsFile(path: path)
+        file = try TensorFiles.open(path: path)
     }
 
-    func has(_ name: String) -> Bool { file.tensor(name) != nil }
-    func hasPrefix(_ prefix: String) -> Bool { file.tensors.contains { $0.name.hasPrefix(prefix) } }
-    var unused: [String] { file.tensors.map(\.name).filter { !used.contains($0) } }
+    func has(_ name: String) -> Bool { file.shape(of: name) != nil }
+    func hasPrefix(_ prefix: String) -> Bool { file.tensorNames.contains { $0.hasPrefix(prefix) } }
+    var unused: [String] { file.tensorNames.filter { !used.contains($0) } }
 
     /// A tensor's values; `shape` entries of -1 match anything. Missing
     /// tensors are collected and reported together by `finish`.
     mutating func tensor(_ name: String, _ shape: [Int]) throws -> (values: [Float], shape: [Int]) {
-        guard let t = file.tensor(name) else {
+        guard let found = file.shape(of: name) else {
             missing.append(name)
             return ([], shape.map { max($0, 1) })
         }
-        guard t.shape.count == shape.count, zip(t.shape, shape).allSatisfy({ $1 < 0 || $0 == $1 }) else {
-            throw ModelError.shape(path: path, name: name, expected: "[" + shape.map { $0 < 0 ? "*" : String($0) }.joined(separator: ", ") + "]", found: t.shape)
+        guard found.count == shape.count, zip(found, shape).allSatisfy({ $1 < 0 || $0 == $1 }) else {
+            throw ModelError.shape(path: path, name: name, expected: "[" + shape.map { $0 < 0 ? "*" : String($0) }.joined(separator: ", ") + "]", found: found)
         }
         used.insert(name)
-        return (try file.floats(name), t.shape)
+        return (try file.floats(name), found)
     }
 
     /// Tensors read for completeness only (BatchNorm's num_batches_tracked).
@@ -198,13 +198,13 @@ struct TensorReader {
     }
 
     mutating func optionalClassifier(_ prefix: String) throws -> Classifier? {
-        guard let t = file.tensor(prefix + ".weight") else { return nil }
+        guard let shape = file.shape(of: prefix + ".weight") else { return nil }
         // A 1x1 convolution [K, C, 1, 1] or a plain [K, C].
-        guard t.shape.count == 2 || (t.shape.count == 4 && t.shape[2] == 1 && t.shape[3] == 1) else {
-            throw ModelError.shape(path: path, name: prefix + ".weight", expected: "[K, C] or [K, C, 1, 1]", found: t.shape)
+        guard shape.count == 2 || (shape.count == 4 && shape[2] == 1 && shape[3] == 1) else {
+            throw ModelError.shape(path: path, name: prefix + ".weight", expected: "[K, C] or [K, C, 1, 1]", found: shape)
         }
-        let k = t.shape[0], c = t.shape[1]
-        let weight = try tensor(prefix + ".weight", t.shape).values
+        let k = shape[0], c = shape[1]
+        let weight = try tensor(prefix + ".weight", shape).values
         return Classifier(weight: weight, bias: try tensor(prefix + ".bias", [k]).values, classes: k, channels: c)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import SegEngine
 import SegFormats
+import SegTestSupport
 import Testing
 
 /// PSPNet against PyTorch modules built as the release's mmsegmentation
@@ -33,5 +34,22 @@ import Testing
             let logitError = zip(outputs.baselineLogits, logits).map { abs($0 - $1) }.max()!
             #expect(logitError <= 1e-4 * logitScale, "logits \(h)x\(w): max error \(logitError), scale \(logitScale)")
         }
+    }
+}
+
+/// The same PSPNet from .pth files as users have them: an mmseg checkpoint
+/// (zip layout, {"meta", "state_dict"}) and the release's "pspnet." names
+/// (legacy layout), bit-identical to the safetensors twin.
+@Suite struct BackboneCheckpointTests {
+    @Test(arguments: ["pspnet_r18.mmseg.pth", "pspnet_r18.release.legacy.pth"])
+    func pthGivesBitIdenticalFeatures(file: String) throws {
+        let root = GoldenTests.fixture("pspnet_r18")
+        let twin = try Model.load(path: root + "/weights.safetensors")
+        let model = try Model.load(path: TestSupport.repositoryRoot + "/Tests/SegFormatsTests/Fixtures/pth/" + file)
+        let image = try Npy.read(path: root + "/image_40x56.npy").uint8s()
+        let ours = try #require(model.backbone).features(rgb: image, height: 40, width: 56)
+        let theirs = try #require(twin.backbone).features(rgb: image, height: 40, width: 56)
+        #expect(ours.map(\.bitPattern) == theirs.map(\.bitPattern))
+        #expect(model.baselineClassifier.weight == twin.baselineClassifier.weight)
     }
 }
