@@ -24,6 +24,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
 /// backbone (if `backbone.*` or `pspnet.backbone.*` is present), STF (if
 /// `STF.*` is), MAR (if `MAR.*` is), and the classifiers.
 public struct Model: Sendable {
+    /// The weights file and its format.
+    public let path: String, format: String
     public let backbone: PSPNetBackbone?
     public let stf: STFWeights?
     public let mar: MARWeights?
@@ -61,7 +63,7 @@ public struct Model: Sendable {
         let stf = try reader.has("STF.pe_enc") ? reader.stf(channels: c, heads: headCount, block: blockSize) : nil
         let mar = try reader.hasPrefix("MAR.") ? reader.mar(channels: c, classes: main.classes, memoryFolder: memory) : nil
         try reader.finish()
-        return Model(backbone: backbone, stf: stf, mar: mar, baselineClassifier: baseline, stfClassifier: stfHead, marClassifier: main,
+        return Model(path: path, format: reader.file.formatName, backbone: backbone, stf: stf, mar: mar, baselineClassifier: baseline, stfClassifier: stfHead, marClassifier: main,
                      unusedTensors: reader.unused)
     }
 

@@ -25,6 +25,7 @@ public struct PyTorchCheckpoint: TensorFile, @unchecked Sendable {
     }
 
     public let path: String
+    public let formatName: String
     public var metadata: [String: String] { [:] }
     public let tensors: [Tensor]
     /// Entries of the state dict that are not tensors of a supported type (named in `weights` output).
@@ -44,8 +45,7 @@ public struct PyTorchCheckpoint: TensorFile, @unchecked Sendable {
         self.path = path
         file = try MappedFile(path: path)
         func bad(_ problem: String) -> FormatError { .malformed(path: path, format: "PyTorch checkpoint", problem: problem) }
-        let (object, storages, types): (PickleValue, [String: Range<Int>], [String: ElementType]) = try file.withBytes { raw in
-            var types: [String: ElementType] = [:]
+        let (object, storages, format): (PickleValue, [String: Range<Int>], String) = try file.withBytes { raw in
             do {
                 if raw.count >= 4 && raw[0] == 0x50 && raw[1] == 0x4b {
                     let zip = try ZipArchive(path: path, bytes: raw)
@@ -59,7 +59,7 @@ public struct PyTorchCheckpoint: TensorFile, @unchecked Sendable {
                     for entry in zip.entries where entry.name.hasPrefix(archive + "data/") {
                         storages[String(entry.name.dropFirst(archive.count + 5))] = entry.begin..<entry.end
                     }
-                    return (object, storages, types)
+                    return (object, storages, "PyTorch zip")
                 }
                 // Legacy: magic, protocol, system info, object, keys, storages.
                 var at = 0
@@ -71,6 +71,7 @@ public struct PyTorchCheckpoint: TensorFile, @unchecked Sendable {
                 if case .dict(let d) = info, case .bool(false)? = d.value("little_endian") { throw bad("big-endian legacy checkpoints are not supported") }
                 let (object, afterObject) = try Pickle.parse(raw, offset: afterInfo)
                 let (keyList, afterKeys) = try Pickle.parse(raw, offset: afterObject)
+                var types: [String: ElementType] = [:]
                 Self.collectStorageTypes(object, into: &types)
                 at = afterKeys
                 var storages: [String: Range<Int>] = [:]
@@ -84,13 +85,13 @@ public struct PyTorchCheckpoint: TensorFile, @unchecked Sendable {
                     storages[key] = (at + 8)..<(at + 8 + Int(bytes.partialValue))
                     at += 8 + Int(bytes.partialValue)
                 }
-                return (object, storages, types)
+                return (object, storages, "PyTorch legacy")
             } catch let error as PickleError {
                 throw bad(error.description)
             }
         }
-        _ = types
         self.storages = storages
+        formatName = format
         // The state dict: the object itself, or its "state_dict" entry (mmseg).
         guard let top = Self.dictionary(object) else { throw bad("the pickled object is not a dict of tensors") }
         let state = top.value("state_dict").flatMap(Self.dictionary) ?? top

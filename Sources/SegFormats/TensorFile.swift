@@ -4,6 +4,8 @@ import Glibc
 /// checkpoint (`.pth`). Readers of weights depend on this, not on a format.
 public protocol TensorFile: Sendable {
     var path: String { get }
+    /// The format as a person names it ("safetensors", "PyTorch zip", ...).
+    var formatName: String { get }
     /// String metadata (safetensors' __metadata__; empty for PyTorch files).
     var metadata: [String: String] { get }
     /// Tensor names in file order.
@@ -14,6 +16,7 @@ public protocol TensorFile: Sendable {
 }
 
 extension SafetensorsFile: TensorFile {
+    public var formatName: String { "safetensors" }
     public var tensorNames: [String] { tensors.map(\.name) }
     public func shape(of name: String) -> [Int]? { tensor(name)?.shape }
 }

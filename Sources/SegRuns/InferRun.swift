@@ -14,6 +14,10 @@ public struct InferRun {
     public let folder: String
     /// Small files: 8-bit confidences of every second pixel, maximum PNG compression.
     public var compact = false
+    /// Only frames with ground truth are written (their neighbours are read or computed for the window).
+    public var labelledOnly = false
+    /// Where backbone features are kept (float16 npy), when they are computed from the frames.
+    public var saveFeatures: String?
     /// Named in the manifest's comment.
     public var weightsName: String
 
@@ -40,13 +44,18 @@ public struct InferRun {
             try fm.createDirectory(atPath: "\(folder)/\(Self.predictionFolder(stage))", withIntermediateDirectories: true)
             try fm.createDirectory(atPath: "\(folder)/\(Self.confidenceFolder(stage))", withIntermediateDirectories: true)
         }
-        let work = dataset.sequences.map { $0.frames.filter { $0.features != nil } }
-        let total = work.reduce(0) { $0 + $1.count }
-        guard total > 0 else { throw RunError("\(dataset.root): no frame has features (give --features DIR)") }
+        let source = try FeatureSource.choose(model: model, data: dataset, saveFeatures: saveFeatures)
+        if let saveFeatures { try fm.createDirectory(atPath: saveFeatures, withIntermediateDirectories: true) }
+        let work = dataset.sequences.map { $0.frames.filter(source.covers) }
+        func written(_ frame: FrameRecord) -> Bool { !labelledOnly || frame.groundTruth != nil }
+        let total = work.reduce(0) { $0 + $1.filter(written).count }
+        guard total > 0 else {
+            throw RunError("\(dataset.root): no frame has \(labelledOnly ? "ground truth and " : "")\(source.isFiles ? "features (give --features DIR)" : "an image")")
+        }
         var done = 0, computed = 0
         for frames in work {
-            var windows = FeatureWindows(frames: frames, channels: model.channels)
-            for (i, frame) in frames.enumerated() {
+            var windows = FeatureWindows(frames: frames, channels: model.channels, source: source)
+            for (i, frame) in frames.enumerated() where written(frame) {
                 if observer.cancelled() { throw RunError("interrupted; \(done) of \(total) frames written, run again to resume") }
                 if !outputs(frame).allSatisfy({ fm.fileExists(atPath: $0) }) {
                     let window = try windows.window(i)
@@ -57,7 +66,7 @@ public struct InferRun {
                 observer.progress(done, total)
             }
         }
-        try RunManifest(dataset: dataset, stages: model.stages, weights: weightsName).write(to: folder)
+        try RunManifest(dataset: dataset, stages: model.stages, weights: weightsName, featuresFolder: saveFeatures).write(to: folder)
         return computed
     }
 

@@ -30,7 +30,7 @@ public struct MemoryBuilding {
 
     public func run(observer: WorkObserver = .silent) throws -> Result {
         var sampler = MemorySampler(classes: model.classes, channels: model.channels, hardCount: hardCount, goodCount: goodCount, rule: rule)
-        let frames = try LabelledWindows(dataset)
+        let frames = try LabelledWindows(dataset, source: try FeatureSource.choose(model: model, data: dataset, saveFeatures: nil))
         var done = 0
         try frames.forEach(channels: model.channels, observer: observer) { _, window, gt in
             let c = window.current

@@ -12,9 +12,12 @@ public struct RunManifest: Sendable {
     public let stages: [Stage]
     /// The weights file, named in a comment.
     public let weights: String
+    /// Features of the frames: the dataset's, or those the run computed and kept.
+    public let featuresFolder: String?
 
-    public init(dataset: Dataset, stages: [Stage], weights: String) {
+    public init(dataset: Dataset, stages: [Stage], weights: String, featuresFolder: String? = nil) {
         (self.dataset, self.stages, self.weights) = (dataset, stages, weights)
+        self.featuresFolder = featuresFolder ?? dataset.featuresFolder
     }
 
     /// File name of the label space a run keeps when the dataset's is custom.
@@ -34,7 +37,7 @@ public struct RunManifest: Sendable {
         if let frames = dataset.framesFolder { text += "frames = \(q(absolute(frames)))\n" }
         if let gt = dataset.groundTruthFolder { text += "gt = \(q(absolute(gt)))\n" }
         if let encoding = dataset.groundTruthEncoding { text += "gt_encoding = \(q(encoding.rawValue))\n" }
-        if let features = dataset.featuresFolder { text += "features = \(q(absolute(features)))\n" }
+        if let features = featuresFolder { text += "features = \(q(absolute(features)))\n" }
         text += "reference = \(q(Stage.baseline.rawValue))\n"
         for stage in stages {
             text += "\n[[method]]\nname = \(q(stage.rawValue))\npred = \(q(InferRun.predictionFolder(stage)))\n"

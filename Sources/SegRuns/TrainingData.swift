@@ -14,9 +14,11 @@ public struct TrainingData {
     public let space: LabelSpace
 
     /// With `fixed` (the mar stage), each sample's current features are the
-    /// fixed model's STF output (or f[T] when it has no STF).
-    public static func load(_ data: Dataset, fixed: Model?, observer: WorkObserver = .silent) throws -> TrainingData {
-        let frames = try LabelledWindows(data)
+    /// fixed model's STF output (or f[T] when it has no STF). Features come
+    /// from the dataset's files, else from `backbone` on its frames.
+    public static func load(_ data: Dataset, fixed: Model?, backbone: Model? = nil, observer: WorkObserver = .silent) throws -> TrainingData {
+        let source: FeatureSource = try backbone.map { try FeatureSource.choose(model: $0, data: data, saveFeatures: nil) } ?? .files
+        let frames = try LabelledWindows(data, source: source)
         var samples: [TrainingSample] = []
         var first: FeatureMap?
         try frames.forEach(channels: nil, observer: observer) { frame, window, gt in

@@ -49,9 +49,12 @@ public struct TrainingRun {
         let stage = head.stage
         let initialFile = try initial.map { try SafetensorsFile(path: $0) }
         // The fixed part in front of the trained head: the STF of --init for the mar stage.
-        let fixed = try stage == .mar ? initial.map { try Model.load(path: $0) } : nil
-        let training = try TrainingData.load(data, fixed: fixed, observer: loading)
-        let validationData = try validation.map { try TrainingData.load($0, fixed: fixed, observer: loading) }
+        let needsModel = stage == .mar || !data.frames.contains { $0.features != nil }
+        let initialModel = needsModel ? try initial.map { try Model.load(path: $0) } : nil
+        let fixed = stage == .mar ? initialModel : nil
+        // Frames without feature files get theirs from the backbone of --init.
+        let training = try TrainingData.load(data, fixed: fixed, backbone: initialModel, observer: loading)
+        let validationData = try validation.map { try TrainingData.load($0, fixed: fixed, backbone: initialModel, observer: loading) }
         if let validationData, validationData.channels != training.channels || validationData.size != training.size {
             throw RunError("\(validation!.root): features [\(validationData.channels), \(validationData.size.height), \(validationData.size.width)] differ from the training features [\(training.channels), \(training.size.height), \(training.size.width)]")
         }

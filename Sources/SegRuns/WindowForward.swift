@@ -1,4 +1,5 @@
 import Foundation
+import SegDataset
 import SegEngine
 import SegFormats
 
@@ -16,7 +17,35 @@ public struct WindowForward {
     /// logits_<stage>.npy [K,H,W]; `warn` hears of outputs the weights cannot give.
     public func run(paths: [String], to out: String, warn: (String) -> Void) throws -> Model.Outputs {
         precondition(paths.count == 3)
-        let inputs = try paths.map(FeatureMap.read)
+        return try run(paths: paths, features: try paths.map(FeatureMap.read), to: out, warn: warn)
+    }
+
+    /// `images`: frames T-1, T, T+1 (PNG, RGB or gray), each through the
+    /// backbone; additionally writes features.npy [C,H/8,W/8] of frame T.
+    /// Timings gain "backbone" (the three frames) first.
+    public func run(images: [String], to out: String, warn: (String) -> Void) throws -> Model.Outputs {
+        precondition(images.count == 3)
+        guard let backbone = model.backbone else {
+            throw RunError("\(weightsName) has no backbone (pspnet.backbone.* or backbone.*): give features with --frames")
+        }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let features = try images.map { path -> FeatureMap in
+            let image = RGBImage(try PNG.read(path: path))
+            guard image.height % featureStride == 0, image.width % featureStride == 0 else {
+                throw RunError("\(path): \(image.width)x\(image.height) is not a multiple of \(featureStride) in both directions")
+            }
+            return FeatureMap(values: backbone.features(rgb: image.rgb, height: image.height, width: image.width), channels: backbone.channels,
+                              height: image.height / featureStride, width: image.width / featureStride)
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        var outputs = try run(paths: images, features: features, to: out, warn: warn)
+        outputs.timings.insert(("backbone", seconds), at: 0)
+        let current = features[1]
+        try Npy.write(current.values, shape: [current.channels, current.height, current.width], to: out + "/features.npy")
+        return outputs
+    }
+
+    func run(paths: [String], features inputs: [FeatureMap], to out: String, warn: (String) -> Void) throws -> Model.Outputs {
         let current = inputs[1]
         for (path, input) in zip(paths, inputs) where !input.sameShape(current) {
             throw RunError("\(path): shape \(input.shapeText) differs from \(paths[1]) \(current.shapeText)")

@@ -56,13 +56,14 @@ struct EvalRun: ParsableCommand {
     var saveConfusion: String?
     @Flag(help: "Fail if any method lacks a prediction for a frame with ground truth.")
     var strict = false
+    @OptionGroup var sharding: ShardArguments
 
     func validate() throws {
         guard band >= 0 else { throw ValidationError("--band must be >= 0") }
     }
 
     func run() throws {
-        let data = try dataset.open()
+        let data = sharding.apply(try dataset.open())
         var options = EvaluationOptions()
         options.band = band
         options.strict = strict

@@ -11,29 +11,36 @@ extension GridSize: ExpressibleByArgument {
 struct ForwardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "forward",
-        abstract: "Run STF, MAR and the classifiers on the features of frames T-1, T, T+1.",
+        abstract: "Run the model on frames T-1, T, T+1: images through the backbone, or their features.",
         discussion: """
-            Features are float32 npy [C,H,W] or [1,C,H,W]. Writes float32 npy: stf.npy and mar.npy [C,H,W], \
-            logits_baseline.npy, logits_stf.npy and logits_mar.npy [K,H,W] at feature resolution. Outputs the \
-            weights cannot produce (no STF, no MAR) are skipped with a message.
+            --images: three PNG frames (sides multiples of 8) through the weights' PSPNet backbone; also writes \
+            features.npy [C,H/8,W/8] of frame T. --frames: features, float32 npy [C,H,W] or [1,C,H,W]. Writes \
+            float32 npy: stf.npy and mar.npy [C,H,W], logits_baseline.npy, logits_stf.npy and logits_mar.npy \
+            [K,H,W] at feature resolution. Outputs the weights cannot produce (no STF, no MAR) are skipped with a \
+            message.
             """
     )
 
     @OptionGroup var model: ModelOptions
     @Option(parsing: .upToNextOption, help: "Features of T-1, T and T+1 (three npy files).")
-    var frames: [String]
+    var frames: [String] = []
+    @Option(parsing: .upToNextOption, help: "Frames T-1, T and T+1 (three PNG images), through the backbone.")
+    var images: [String] = []
     @Option(help: "Output folder (created if missing).")
     var out: String
     @Flag(help: "Print per-stage wall times to stderr.")
     var timings = false
 
     func validate() throws {
-        guard frames.count == 3 else { throw ValidationError("--frames takes exactly three files: PREV CUR NEXT") }
+        guard (frames.count == 3 && images.isEmpty) || (images.count == 3 && frames.isEmpty) else {
+            throw ValidationError("give --images or --frames, with exactly three files: PREV CUR NEXT")
+        }
     }
 
     func run() throws {
         let model = try self.model.load()
-        let outputs = try WindowForward(model: model, weightsName: self.model.weights).run(paths: frames, to: out, warn: warn)
+        let forward = WindowForward(model: model, weightsName: self.model.weights)
+        let outputs = images.isEmpty ? try forward.run(paths: frames, to: out, warn: warn) : try forward.run(images: images, to: out, warn: warn)
         if timings {
             for (stage, seconds) in outputs.timings {
                 FileHandle.standardError.write(Data(String(format: "%@: %.3f s\n", stage, seconds).utf8))
@@ -44,7 +51,7 @@ struct ForwardCommand: ParsableCommand {
 
 /// The weights and the options that shape the model, shared by forward, infer and memory build.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Weights (safetensors, the release's names).")
+    @Option(help: "Weights: safetensors or PyTorch .pth (the release's, mmseg's or segscope's names).")
     var weights: String
     @Option(help: "Attention heads (default: the weights' metadata, else 2).")
     var heads: Int?

@@ -9,7 +9,7 @@ struct Segscope: ParsableCommand {
         commandName: "segscope",
         abstract: "Inspect, evaluate and run video semantic segmentation with STF and MAR.",
         discussion: "See `man segscope` for every command, option, key and file format.",
-        subcommands: [ViewCommand.self, RenderCommand.self, EvalCommand.self, ForwardCommand.self, InferCommand.self, MemoryCommand.self, TrainCommand.self, SynthCommand.self, LabelsCommand.self, ThemesCommand.self, BookmarksCommand.self]
+        subcommands: [ViewCommand.self, RenderCommand.self, EvalCommand.self, ForwardCommand.self, InferCommand.self, MemoryCommand.self, TrainCommand.self, WeightsCommand.self, SynthCommand.self, LabelsCommand.self, ThemesCommand.self, BookmarksCommand.self]
     )
 
     /// Prints errors as one `segscope: ...` line and exits non-zero; usage
