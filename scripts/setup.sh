@@ -3,7 +3,8 @@
 #   scripts/setup.sh          system libraries and tools (Debian packages)
 #   scripts/setup.sh --refs   also the Python references the tests compare
 #                             against, in a private venv at .build/pyref
-#   scripts/setup.sh --bench  the references and chafa, a peer of `render`
+#   scripts/setup.sh --bench  the references, chafa (a peer of `render`) and
+#                             PyTorch (the backbone's peer; hundreds of MB)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,5 +42,9 @@ if [ "${1:-}" = "--refs" ] || [ "${1:-}" = "--bench" ]; then
     if ! "$venv/bin/python3" -c "import numpy, safetensors, PIL, cityscapesscripts" 2>/dev/null; then
         echo "setup: installing Python references into $venv" >&2
         "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check numpy safetensors pillow cityscapesscripts
+    fi
+    if [ "${1:-}" = "--bench" ] && ! "$venv/bin/python3" -c "import torch" 2>/dev/null; then
+        echo "setup: installing PyTorch into $venv (the backbone's peer in make bench)" >&2
+        "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check torch
     fi
 fi

@@ -8,7 +8,7 @@ public struct ResidualBlock: Sendable {
     public let convolutions: [Convolution]
     public let downsample: Convolution?
 
-    /// x [Cin, H, W] -> [Cout, H', W'].
+    /// x [H*W, Cin] -> [H'*W', Cout].
     func apply(_ x: [Float], height h: Int, width w: Int) -> (values: [Float], height: Int, width: Int) {
         var (y, yh, yw) = (x, h, w)
         for (i, convolution) in convolutions.enumerated() {
@@ -41,15 +41,16 @@ public struct PSPNetBackbone: Sendable {
     /// ImageNet statistics in RGB order (mmseg's img_norm_cfg).
     public static let mean: [Float] = [123.675, 116.28, 103.53], std: [Float] = [58.395, 57.12, 57.375]
 
-    /// RGB pixels [H*W*3] (interleaved, row-major) -> normalised [3, H, W].
+    /// RGB pixels [H*W*3] (interleaved, row-major) -> normalised [H*W, 3].
     public static func normalised(rgb: [UInt8], height h: Int, width w: Int) -> [Float] {
         var out = [Float](repeating: 0, count: 3 * h * w)
-        for i in 0..<(h * w) { for c in 0..<3 { out[c * h * w + i] = (Float(rgb[i * 3 + c]) - mean[c]) / std[c] } }
+        for i in 0..<(h * w) { for c in 0..<3 { out[i * 3 + c] = (Float(rgb[i * 3 + c]) - mean[c]) / std[c] } }
         return out
     }
 
     /// Backbone features of one frame: RGB [H*W*3] with H and W multiples of
-    /// 8 -> f[T] [C, H/8, W/8].
+    /// 8 -> f[T] channel-first [C, H/8 * W/8], as the engine reads features.
+    /// Inside, maps are position-major [H*W, C].
     public func features(rgb: [UInt8], height h: Int, width w: Int) -> [Float] {
         var (x, xh, xw) = (Self.normalised(rgb: rgb, height: h, width: w), h, w)
         for convolution in stem {
@@ -59,20 +60,20 @@ public struct PSPNetBackbone: Sendable {
         }
         (x, xh, xw) = maxPool(x, channels: stem.last!.outputs, height: xh, width: xw, kernel: 3, stride: 2, padding: 1)
         for stage in stages { for block in stage { (x, xh, xw) = block.apply(x, height: xh, width: xw) } }
-        return head(x, height: xh, width: xw)
+        return channelsFromTokens(head(x, height: xh, width: xw), channels: channels, positions: xh * xw)
     }
 
-    /// PSPHead up to its bottleneck: [x, ppm_1, ppm_2, ppm_3, ppm_6] -> 3x3 conv.
+    /// PSPHead up to its bottleneck: [x, ppm_1, ppm_2, ppm_3, ppm_6] -> 3x3
+    /// conv, the concatenation never built (the convolution gathers from the parts).
     func head(_ x: [Float], height h: Int, width w: Int) -> [Float] {
         let c = pyramid[0].inputs
-        var concatenated = x
-        concatenated.reserveCapacity(x.count + pyramid.count * pyramid[0].outputs * h * w)
+        var parts = [x]
         for (scale, convolution) in zip(Self.poolScales, pyramid) {
             let pooled = adaptiveAveragePool(x, channels: c, height: h, width: w, size: scale)
             let reduced = convolution.apply(pooled, height: scale, width: scale, relu: true)
-            concatenated += resizePlanes(reduced, planes: convolution.outputs, height: scale, width: scale, toHeight: h, width: w)
+            parts.append(resizeTokens(reduced, frames: 1, height: scale, width: scale, toHeight: h, width: w, channels: convolution.outputs))
         }
-        return bottleneck.apply(concatenated, height: h, width: w, relu: true)
+        return bottleneck.apply(parts, height: h, width: w, relu: true)
     }
 }
 
@@ -91,7 +92,7 @@ extension TensorReader {
         let mean = try tensor(bn + ".running_mean", [co]).values, variance = try tensor(bn + ".running_var", [co]).values
         markUsed(bn + ".num_batches_tracked")
         guard !w.values.isEmpty, !gamma.isEmpty, !beta.isEmpty, !mean.isEmpty, !variance.isEmpty else {
-            return Convolution(weight: [Float](repeating: 0, count: co * ci * k * k), bias: [Float](repeating: 0, count: co), inputs: ci, outputs: co, kernel: k)
+            return Convolution(torchWeight: [Float](repeating: 0, count: co * ci * k * k), bias: [Float](repeating: 0, count: co), inputs: ci, outputs: co, kernel: k)
         }
         return Convolution.foldingBatchNorm(weight: w.values, inputs: ci, outputs: co, kernel: k, stride: stride, padding: dilation * (k / 2),
                                             dilation: dilation, gamma: gamma, beta: beta, mean: mean, variance: variance)
@@ -160,5 +161,31 @@ extension PSPNetBackbone {
         }
         for (i, convolution) in pyramid.enumerated() { try check(convolution, width, "psp_modules.\(i)") }
         try check(bottleneck, width + pyramid.reduce(0) { $0 + $1.outputs }, "bottleneck")
+    }
+}
+
+extension PSPNetBackbone {
+    /// Floating-point operations (2 per multiply-add) of the convolutions for
+    /// one H x W frame: what GFLOP/s figures divide by.
+    public func flops(height h: Int, width w: Int) -> Double {
+        var total = 0.0
+        func count(_ convolution: Convolution, _ size: (Int, Int)) -> (Int, Int) {
+            let out = convolution.outputSize(height: size.0, width: size.1)
+            total += 2 * Double(out.height * out.width) * Double(convolution.outputs * convolution.inputs * convolution.kernel * convolution.kernel)
+            return out
+        }
+        var size = (h, w)
+        for convolution in stem { size = count(convolution, size) }
+        size = ((size.0 - 1) / 2 + 1, (size.1 - 1) / 2 + 1)
+        for stage in stages {
+            for block in stage {
+                let input = size
+                for convolution in block.convolutions { size = count(convolution, size) }
+                if let downsample = block.downsample { _ = count(downsample, input) }
+            }
+        }
+        for (scale, convolution) in zip(Self.poolScales, pyramid) { _ = count(convolution, (scale, scale)) }
+        _ = count(bottleneck, size)
+        return total
     }
 }

@@ -220,7 +220,63 @@ do {
     print("")
 }
 
-// 5. Synth: 30 frames at 1024x2048 with 512-d features.
+// 5. The backbone at the release's size: PSPNet-50 (ResNetV1c-50 D8, PSP head
+// 512 channels, 19 classes) on one 1024x2048 frame, random weights built as the
+// release's mmseg builds them (Tests/Tools/make_backbone_fixtures.py), against
+// the same PyTorch modules on 2 threads; then `forward --images` with STF and MAR.
+do {
+    let dir = work + "/backbone"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    let peer = run([python, "-c", """
+        import json, resource, sys, time
+        sys.path.insert(0, sys.argv[2])
+        import numpy as np, torch
+        import make_backbone_fixtures as m, stf_mar_reference as ref
+        from safetensors.numpy import save_file
+        torch.set_num_threads(2)
+        model = m.PSPNet(50, 64, 64, 512, 19)
+        m.randomise(model, torch.Generator().manual_seed(1))
+        model.eval()
+        weights = {k: v.numpy() for k, v in model.state_dict().items()}
+        heads, rng = ref.random_weights(512, 2, 16, 16, 128, 256, 256, 19, 10, 1, 3)
+        weights.update(heads)
+        save_file(weights, sys.argv[1] + "/psp50.safetensors", metadata={"heads": "2", "block_size": "16,16"})
+        image = np.random.default_rng(0).integers(0, 256, size=(1024, 2048, 3), dtype=np.uint8)
+        np.save(sys.argv[1] + "/image.npy", image)
+        from PIL import Image
+        for i in range(3): Image.fromarray(image).save(sys.argv[1] + "/frame%d.png" % i)
+        x = torch.from_numpy(((image.astype(np.float32) - m.MEAN) / m.STD).transpose(2, 0, 1)[None].copy())
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        with torch.no_grad():
+            t = time.perf_counter(); model(x); seconds = time.perf_counter() - t
+        print(json.dumps({"seconds": seconds, "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "torch": torch.__version__}))
+        """, dir, repository + "/Tests/Tools"])
+    print("Backbone, one 1024x2048 frame, PSPNet-50 (random weights, the release's architecture)")
+    if let peer, let json = try? JSONSerialization.jsonObject(with: Data(peer.utf8)) as? [String: Any],
+       let peerSeconds = json["seconds"] as? Double, let peerRSS = json["peak_rss"] as? Int,
+       let model = try? Model.load(path: dir + "/psp50.safetensors"), let backbone = model.backbone,
+       let image = try? Npy.read(path: dir + "/image.npy").uint8s() {
+        let peak = measuredSgemmGFLOPS()
+        resetPeakRSS()
+        let ours = try seconds { _ = backbone.features(rgb: image, height: 1024, width: 2048) }
+        let rss = peakRSS()
+        let flop = backbone.flops(height: 1024, width: 2048)
+        print(String(format: "  sgemm peak in this run: %.0f GFLOP/s (2048^3, all cores)", peak))
+        print(String(format: "  segscope %.2f s = %.0f GFLOP/s (%.0f%% of peak; %.2f TFLOP)   PyTorch %@ (2 threads) %.2f s   speed-up %.2fx (target >= 1.5)",
+                     ours, flop / ours / 1e9, flop / ours / 1e9 / peak * 100, flop / 1e12, json["torch"] as? String ?? "?", peerSeconds, peerSeconds / ours))
+        print(String(format: "  peak RSS segscope %.2f GB (backbone weights loaded before the reset; whole process)   PyTorch %.2f GB   ratio %.2f (target <= 0.5)",
+                     Double(rss) / 1e9, Double(peerRSS) / 1e9, Double(rss) / Double(peerRSS)))
+        let frames = (0..<3).map { "\(dir)/frame\($0).png" }
+        let whole = try seconds { _ = try WindowForward(model: model, weightsName: "psp50").run(images: frames, to: dir + "/out", warn: { _ in }) }
+        print(String(format: "  forward --images (three frames' backbones, STF, MAR, classifiers): %.1f s per window", whole))
+    } else {
+        print("  could not run (the peer needs torch, numpy, safetensors and Pillow: make setup-bench)")
+    }
+    print("")
+}
+
+// 6. Synth: 30 frames at 1024x2048 with 512-d features.
 do {
     var spec = SyntheticDataset()
     spec.sequences = 1
