@@ -17,7 +17,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // System libraries from Debian (see `make setup`).
@@ -37,7 +36,7 @@ let package = Package(
         .target(name: "CMallocTuning", path: "Sources/CMallocTuning"),
 
         .target(name: "SegFormats", dependencies: ["CPNGShim"]),
-        .target(name: "SegLabels", dependencies: ["SegFormats", "TOMLKit"]),
+        .target(name: "SegLabels", dependencies: ["SegFormats"]),
         .target(name: "SegDataset", dependencies: ["SegFormats", "SegLabels"]),
         // STF and MAR inference on OpenBLAS (the only module that links it).
         .target(name: "SegEngine", dependencies: ["SegFormats", "SegLabels", "COpenBLAS"]),

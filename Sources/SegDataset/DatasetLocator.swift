@@ -272,11 +272,20 @@ public enum DatasetLocator {
         name.hasSuffix(".png") || name.hasSuffix(".npy") ? 1 : nil
     }
 
+    /// Device and inode of a folder (symlinks followed), so that a walk
+    /// through links (`loop -> .`, `up -> ..`) visits each folder once.
+    static func identity(_ path: String) -> [UInt64]? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return [UInt64(info.st_dev), UInt64(info.st_ino)]
+    }
+
     /// Lists `folder` recursively and maps frame keys to the best-scoring file.
     static func index(folder: String, role: String, score: (String) -> Int?) throws -> [(FrameKey, String)] {
         guard isFolder(folder) else { throw DatasetError.missingFolder(path: folder, role: role) }
         var best: [FrameKey: (score: Int, path: String)] = [:]
         var pending = [folder]
+        var visited = Set([identity(folder)].compactMap { $0 })
         while let directory = pending.popLast() {
             let names: [String]
             do { names = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
@@ -284,7 +293,10 @@ public enum DatasetLocator {
             }
             for name in names.sorted() where !name.hasPrefix(".") {
                 let path = directory + "/" + name
-                if isFolder(path) { pending.append(path); continue }
+                if isFolder(path) {
+                    if let id = identity(path), visited.insert(id).inserted { pending.append(path) }
+                    continue
+                }
                 guard let s = score(name), let id = FrameKey(fileName: name) else { continue }
                 if let existing = best[id], existing.score >= s { continue }
                 best[id] = (s, path)

@@ -1,3 +1,4 @@
+import Foundation
 import SegFormats
 
 /// A MAR memory: hard keys [K*KL, C] (class-major) and class prototypes
@@ -32,27 +33,38 @@ public struct MemoryBank: Sendable, Equatable {
         return values
     }
 
-    /// Reads a release-format folder (key.npy, value.npy) or a safetensors
-    /// file holding MAR.memory_key and MAR.memory_value [1, K*KL, C] whose
-    /// values are prototypes repeated per class (KL is found from where they change).
+    /// Reads a release-format folder (key.npy, value.npy) or a weights file
+    /// (safetensors or .pth) holding MAR.memory_key and MAR.memory_value
+    /// [1, K*KL, C] whose values are prototypes repeated per class (KL is
+    /// found from where they change). NaN or infinite values are refused,
+    /// naming the file and the row.
     public static func load(path: String) throws -> MemoryBank {
-        if path.hasSuffix(".safetensors") {
-            let file = try SafetensorsFile(path: path)
-            guard let key = file.tensor("MAR.memory_key"), let value = file.tensor("MAR.memory_value"),
-                  key.shape.count == 3, key.shape == value.shape, key.shape[1] > 0 else {
-                throw ModelError.memory(path: path, problem: "needs MAR.memory_key and MAR.memory_value of equal shape [1, N, C]")
-            }
-            let rows = key.shape[1], c = key.shape[2]
-            let values = try file.floats("MAR.memory_value")
-            var perClass = 1
-            while perClass < rows && values[(perClass * c)..<((perClass + 1) * c)].elementsEqual(values[0..<c]) { perClass += 1 }
-            let bank = MemoryBank(classes: rows / perClass, perClass: perClass, channels: c, keys: try file.floats("MAR.memory_key"),
-                                  prototypes: (0..<(rows / perClass)).flatMap { values[($0 * perClass * c)..<(($0 * perClass + 1) * c)] })
-            guard rows % perClass == 0, bank.repeatedPrototypes == values else {
-                throw ModelError.memory(path: path, problem: "memory values are not prototypes repeated per class (a trained MAR's memory has no folder form)")
-            }
-            return bank
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw FormatError.notFound(path: path) }
+        if isFolder.boolValue { return try loadFolder(path) }
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        guard attributes?[.type] as? FileAttributeType == .typeRegular, (attributes?[.size] as? Int ?? 0) > 0 else {
+            throw ModelError.memory(path: path, problem: "not a memory folder (key.npy, value.npy) or a weights file")
         }
+        let file = try TensorFiles.open(path: path)
+        guard let shape = file.shape(of: "MAR.memory_key"), shape.count == 3, file.shape(of: "MAR.memory_value") == shape, shape[1] > 0 else {
+            throw ModelError.memory(path: path, problem: "needs MAR.memory_key and MAR.memory_value of equal shape [1, N, C]")
+        }
+        let rows = shape[1], c = shape[2]
+        let keys = try file.floats("MAR.memory_key"), values = try file.floats("MAR.memory_value")
+        try requireFinite(keys, columns: c, path: path, name: "MAR.memory_key")
+        try requireFinite(values, columns: c, path: path, name: "MAR.memory_value")
+        var perClass = 1
+        while perClass < rows && values[(perClass * c)..<((perClass + 1) * c)].elementsEqual(values[0..<c]) { perClass += 1 }
+        let bank = MemoryBank(classes: rows / perClass, perClass: perClass, channels: c, keys: keys,
+                              prototypes: (0..<(rows / perClass)).flatMap { values[($0 * perClass * c)..<(($0 * perClass + 1) * c)] })
+        guard rows % perClass == 0, bank.repeatedPrototypes == values else {
+            throw ModelError.memory(path: path, problem: "memory values are not prototypes repeated per class (a trained MAR's memory has no folder form)")
+        }
+        return bank
+    }
+
+    static func loadFolder(_ path: String) throws -> MemoryBank {
         let keyPath = path + "/key.npy", valuePath = path + "/value.npy"
         let key = try Npy.read(path: keyPath), value = try Npy.read(path: valuePath)
         guard value.shape.count == 2, value.shape[0] > 0, !value.elementType.isInteger else {
@@ -62,7 +74,16 @@ public struct MemoryBank: Sendable, Equatable {
         guard key.shape.count == 2, key.shape[1] == c, key.shape[0] > 0, key.shape[0] % k == 0, !key.elementType.isInteger else {
             throw ModelError.memory(path: keyPath, problem: "keys must be float [K*KL, \(c)] with K = \(k), found \(key.elementType.rawValue) \(key.shape)")
         }
-        return MemoryBank(classes: k, perClass: key.shape[0] / k, channels: c, keys: key.floats(), prototypes: value.floats())
+        let (keys, prototypes) = (key.floats(), value.floats())
+        try requireFinite(keys, columns: c, path: keyPath, name: "keys")
+        try requireFinite(prototypes, columns: c, path: valuePath, name: "prototypes")
+        return MemoryBank(classes: k, perClass: key.shape[0] / k, channels: c, keys: keys, prototypes: prototypes)
+    }
+
+    static func requireFinite(_ values: [Float], columns: Int, path: String, name: String) throws {
+        if let i = values.firstIndex(where: { !$0.isFinite }) {
+            throw ModelError.memory(path: path, problem: "\(name) row \(i / max(1, columns)) holds \(values[i]) (NaN or infinite values are not a memory)")
+        }
     }
 
     /// Writes key.npy, value.npy (release format) and memory.safetensors

@@ -7,6 +7,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case disagree(path: String, detail: String)
     case geometry(String)
     case memory(path: String, problem: String)
+    case nonFinite(path: String, name: String, index: Int, value: Float)
 
     public var description: String {
         switch self {
@@ -16,6 +17,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case .disagree(let path, let detail): return "\(path): \(detail)"
         case .geometry(let text): return text
         case .memory(let path, let problem): return "\(path): \(problem)"
+        case .nonFinite(let path, let name, let index, let value): return "\(path): tensor \(name) holds \(value) at element \(index) (weights must be finite)"
         }
     }
 }
@@ -151,7 +153,9 @@ struct TensorReader {
             throw ModelError.shape(path: path, name: name, expected: "[" + shape.map { $0 < 0 ? "*" : String($0) }.joined(separator: ", ") + "]", found: found)
         }
         used.insert(name)
-        return (try file.floats(name), found)
+        let values = try file.floats(name)
+        if let i = values.firstIndex(where: { !$0.isFinite }) { throw ModelError.nonFinite(path: path, name: name, index: i, value: values[i]) }
+        return (values, found)
     }
 
     /// Tensors read for completeness only (BatchNorm's num_batches_tracked).

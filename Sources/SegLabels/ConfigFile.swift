@@ -1,10 +1,9 @@
 import Foundation
 import SegFormats
-import TOMLKit
 
 /// Reads the human-edited files (themes, dataset manifests) into a JSONValue
 /// tree. Themes and manifests are TOML because people edit them by hand and
-/// want comments; `.json` files are accepted too. Only this file knows TOMLKit.
+/// want comments (parsed by `TOML`); `.json` files are accepted too.
 public enum ConfigFile {
     public static func load(path: String) throws -> JSONValue {
         let text: String
@@ -20,29 +19,10 @@ public enum ConfigFile {
                 throw LabelError.config(path: path, problem: "invalid JSON: \(error)")
             }
         }
-        let table: TOMLTable
         do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw LabelError.config(path: path, problem:
-                "invalid TOML at line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")
-        }
-        return try convert(table, path: path)
-    }
-
-    private static func convert(_ value: TOMLValueConvertible, path: String) throws -> JSONValue {
-        switch value.type {
-        case .table:
-            let table = value.table!
-            return .object(try table.keys.sorted().map { ($0, try convert(table[$0]!, path: path)) })
-        case .array:
-            return .array(try value.array!.map { try convert($0, path: path) })
-        case .string: return .string(value.string!)
-        case .int: return .number(Double(value.int!))
-        case .double: return .number(value.double!)
-        case .bool: return .bool(value.bool!)
-        default:
-            throw LabelError.config(path: path, problem: "dates and times are not used in segscope files")
+            return try TOML.parse(text)
+        } catch let error as TOML.ParseError {
+            throw LabelError.config(path: path, problem: "invalid TOML at \(error)")
         }
     }
 }

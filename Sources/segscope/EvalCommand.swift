@@ -34,7 +34,7 @@ struct ReportOptions: ParsableArguments {
 }
 
 func warn(_ text: String) {
-    FileHandle.standardError.write(Data("segscope: warning: \(text)\n".utf8))
+    FileHandle.standardError.write(Data("segscope: warning: \(oneLine(text))\n".utf8))
 }
 
 struct EvalRun: ParsableCommand {

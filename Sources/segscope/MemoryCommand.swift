@@ -81,7 +81,6 @@ struct MemoryInspect: ParsableCommand {
     var labelSpace: String?
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: path) else { throw InputError("\(path): no such file or folder") }
         let bank = try MemoryBank.load(path: path)
         let theme = try labelSpace.map { try Theme.resolve($0) }
             ?? [LabelSpace.cityscapes, .camvid].first { $0.count == bank.classes }.map { Theme.builtIn(for: $0) }

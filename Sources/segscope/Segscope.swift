@@ -27,8 +27,22 @@ struct Segscope: ParsableCommand {
             // argument-parser gives its own errors (usage, help, version) an
             // exit code other than 1 and every other error 1: those are ours.
             if exitCode(for: error) != .failure || error is ExitCode { exit(withError: error) }
-            FileHandle.standardError.write(Data("segscope: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("segscope: \(oneLine(String(describing: error)))\n".utf8))
             Foundation.exit(1)
         }
     }
+}
+
+/// Control characters (a newline in a file name, an escape in a header key)
+/// shown escaped, so an error or a warning stays one line that cannot drive the terminal.
+func oneLine(_ text: String) -> String {
+    var out = ""
+    for scalar in text.unicodeScalars {
+        if scalar.value < 0x20 || (0x7f..<0xa0).contains(scalar.value) {
+            out += "\\u{" + String(scalar.value, radix: 16) + "}"
+        } else {
+            out.unicodeScalars.append(scalar)
+        }
+    }
+    return out
 }

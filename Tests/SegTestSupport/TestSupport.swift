@@ -34,11 +34,20 @@ public enum TestSupport {
         public let stderr: String
     }
 
+    /// The `segscope` binary built beside the test bundle.
+    public static var segscopeBinary: String {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("segscope").path
+        return FileManager.default.fileExists(atPath: binary) ? binary : repositoryRoot + "/.build/debug/segscope"
+    }
+
     /// Runs the `segscope` binary built beside the test bundle.
     public static func segscope(_ arguments: [String], environment: [String: String]? = nil) throws -> Outcome {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("segscope").path
-        let fallback = repositoryRoot + "/.build/debug/segscope"
-        return try outcome(FileManager.default.fileExists(atPath: binary) ? binary : fallback, arguments, environment: environment)
+        try outcome(segscopeBinary, arguments, environment: environment)
+    }
+
+    /// The same, killed after `seconds` (status 124, as timeout(1) reports): for inputs that once hung.
+    public static func segscope(_ arguments: [String], timeout seconds: Int) throws -> Outcome {
+        try outcome("/usr/bin/timeout", ["-s", "KILL", String(seconds), segscopeBinary] + arguments)
     }
 
     /// Runs a program to completion with posix_spawn, reading its stdout and
