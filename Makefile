@@ -4,6 +4,8 @@ SWIFT ?= swift
 PREFIX ?= /usr/local
 PYREF := $(CURDIR)/.build/pyref/bin/python3
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)/segscope
+# Where scripts/setup.sh writes segscope-blas.pc (the BLAS the build links).
+export PKG_CONFIG_PATH := $(CURDIR)/.build/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
 
 .PHONY: setup setup-refs setup-bench build release demo test bench reproduce check-pytorch install clean
 

@@ -26,8 +26,10 @@ let package = Package(
         // that shim.h defines, and SwiftPM warns about them on every build.
         .systemLibrary(name: "CNCursesW", path: "Sources/CNCursesW",
                        providers: [.apt(["libncursesw5-dev"])]),
-        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"])]),
+        // BLIS, single-threaded; scripts/setup.sh writes segscope-blas.pc
+        // (Debian keeps this build's headers and library in their own folders).
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "segscope-blas",
+                       providers: [.apt(["libblis-serial-dev"])]),
         // The only code that calls libpng: it owns setjmp, so a libpng error is an
         // error code here and never a longjmp through Swift frames.
         .target(name: "CPNGShim", dependencies: ["CLibPNG"], path: "Sources/CPNGShim"),
@@ -38,8 +40,8 @@ let package = Package(
         .target(name: "SegFormats", dependencies: ["CPNGShim"]),
         .target(name: "SegLabels", dependencies: ["SegFormats"]),
         .target(name: "SegDataset", dependencies: ["SegFormats", "SegLabels"]),
-        // STF and MAR inference on OpenBLAS (the only module that links it).
-        .target(name: "SegEngine", dependencies: ["SegFormats", "SegLabels", "COpenBLAS"]),
+        // The backbone, STF and MAR on BLIS (the only module that links BLAS).
+        .target(name: "SegEngine", dependencies: ["SegFormats", "SegLabels", "CBLAS"]),
         // Training of the classifier, STF and MAR heads (float64, manual backward).
         .target(name: "SegTrain", dependencies: ["SegFormats", "SegEngine"]),
         .target(name: "SegEval", dependencies: ["SegFormats", "SegLabels", "SegDataset"]),

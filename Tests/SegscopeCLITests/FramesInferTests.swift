@@ -63,6 +63,28 @@ import Testing
         #expect(merged.stdout == whole.stdout)
     }
 
+    /// A Slurm array task without --shard takes its own share, as --shard would.
+    @Test func slurmArrayTasksTakeTheirShare() throws {
+        let (root, data, weights) = try Self.setUp()
+        let explicit = try TestSupport.segscope(["infer", "--weights", weights, data, "--out", root + "/explicit", "--shard", "1/3"])
+        var environment = ProcessInfo.processInfo.environment
+        (environment["SLURM_ARRAY_TASK_ID"], environment["SLURM_ARRAY_TASK_COUNT"], environment["SLURM_ARRAY_TASK_MIN"]) = ("5", "3", "4")
+        let slurm = try TestSupport.segscope(["infer", "--weights", weights, data, "--out", root + "/slurm"], environment: environment)
+        #expect(explicit.status == 0 && slurm.status == 0, "\(explicit.stderr)\(slurm.stderr)")
+        #expect(slurm.stderr.contains("shard 1/3 of the sequences"))
+        let files = try Self.files(root + "/slurm")
+        #expect(!files.isEmpty && files.keys.allSatisfy { $0.contains("synth_000001_") })
+        #expect(files == (try Self.files(root + "/explicit")))
+    }
+
+    /// memory build reads frames directly through the backbone of its weights.
+    @Test func memoryBuildFromFrames() throws {
+        let (root, data, weights) = try Self.setUp()
+        let build = try TestSupport.segscope(["memory", "build", "--weights", weights, data, "--kl", "2", "--kh", "2", "--out", root + "/memory"])
+        #expect(build.status == 0, "\(build.stderr)")
+        #expect(try Npy.read(path: root + "/memory/key.npy").shape == [19 * 2, 8])
+    }
+
     @Test func labelledOnlyWritesTheFramesWithGroundTruth() throws {
         let (root, data, weights) = try Self.setUp()
         // Keep ground truth for the middle frame of each sequence only.
