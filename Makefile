@@ -7,7 +7,7 @@ RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)/segscope
 # Where scripts/setup.sh writes segscope-blas.pc (the BLAS the build links).
 export PKG_CONFIG_PATH := $(CURDIR)/.build/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
 
-.PHONY: setup setup-refs setup-bench build release demo test bench reproduce check-pytorch install clean
+.PHONY: setup setup-refs setup-bench build release demo test bench fuzz reproduce check-pytorch install clean
 
 setup:
 	@scripts/setup.sh
@@ -35,6 +35,11 @@ bench: setup-bench release
 	$(SWIFT) build -c release --product segscope-bench
 	SEGSCOPE_PYTHON=$(PYREF) $(shell $(SWIFT) build -c release --show-bin-path)/segscope-bench
 
+# libFuzzer targets for every parser, FUZZ_SECONDS each (scripts/fuzz.sh).
+FUZZ_SECONDS ?= 60
+fuzz: setup
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
 # The paper's training schedule and ablation on synthetic data (scripts/reproduce.sh).
 reproduce: release
 	scripts/reproduce.sh
@@ -50,4 +55,4 @@ install: release
 	install -m 644 themes/*.toml $(DESTDIR)$(PREFIX)/share/segscope/themes/
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

@@ -36,7 +36,27 @@ public indirect enum PickleValue: Sendable {
 }
 
 /// Lists and dicts are references in a pickle: a memoised list that later
-/// APPENDs extend is the same object wherever it is fetched again.
+/// APPENDs extend is the same object wherever it is fetched again. A hostile
+/// pickle can so make a list that holds itself; the arena that made the
+/// containers empties them all when it goes, so such cycles never leak.
+public final class PickleArena {
+    var containers: [AnyObject] = []
+    public init() {}
+
+    func register<T: AnyObject>(_ object: T) -> T {
+        containers.append(object)
+        return object
+    }
+
+    deinit {
+        for object in containers {
+            if let list = object as? PickleList { list.items = [] }
+            if let dict = object as? PickleDict { dict.entries = [] }
+            if let call = object as? PickleCall { call.arguments = []; call.state = nil; call.dictionary.entries = [] }
+        }
+    }
+}
+
 public final class PickleList: @unchecked Sendable {
     public var items: [PickleValue] = []
 }
@@ -49,7 +69,7 @@ public final class PickleDict: @unchecked Sendable {
 
 public final class PickleCall: @unchecked Sendable {
     public let function: String
-    public let arguments: [PickleValue]
+    public internal(set) var arguments: [PickleValue]
     public var state: PickleValue?
     /// Items set on the result (an OrderedDict made by REDUCE, then SETITEMS).
     public let dictionary = PickleDict()
@@ -64,8 +84,10 @@ public enum Pickle {
     /// Limits that keep a hostile file from exhausting memory or time.
     public static let maxStack = 1 << 20, maxMemo = 1 << 22, maxNesting = 10_000
 
-    /// Parses one pickle starting at `offset`; returns its value and the offset after STOP.
-    public static func parse(_ bytes: UnsafeRawBufferPointer, offset start: Int = 0) throws -> (value: PickleValue, end: Int) {
+    /// Parses one pickle starting at `offset`; returns its value and the
+    /// offset after STOP. Its lists, dicts and calls live in `arena`: use
+    /// the value while the arena lives.
+    public static func parse(_ bytes: UnsafeRawBufferPointer, offset start: Int = 0, arena: PickleArena) throws -> (value: PickleValue, end: Int) {
         var reader = Reader(bytes: bytes, position: start)
         var stack: [PickleValue] = []
         var marks: [Int] = []
@@ -162,23 +184,23 @@ public enum Pickle {
             case 0x86: let b = try pop(), a = try pop(); try push(.tuple([a, b]))                    // TUPLE2
             case 0x87: let c = try pop(), b = try pop(), a = try pop(); try push(.tuple([a, b, c]))  // TUPLE3
             case 0x74: try push(.tuple(try popMark()))                         // TUPLE
-            case 0x5d: try push(.list(PickleList()))                           // EMPTY_LIST
+            case 0x5d: try push(.list(arena.register(PickleList())))           // EMPTY_LIST
             case 0x6c:                                                         // LIST
-                let list = PickleList()
+                let list = arena.register(PickleList())
                 list.items = try popMark()
                 try push(.list(list))
             case 0x61: let item = try pop(); try append(try stack.last.orThrow(fail("APPEND on an empty stack")), [item])  // APPEND
             case 0x65: let items = try popMark(); try append(try stack.last.orThrow(fail("APPENDS on an empty stack")), items)  // APPENDS
-            case 0x7d: try push(.dict(PickleDict()))                           // EMPTY_DICT
+            case 0x7d: try push(.dict(arena.register(PickleDict())))           // EMPTY_DICT
             case 0x64:                                                         // DICT
-                let dict = PickleDict()
+                let dict = arena.register(PickleDict())
                 try setItems(.dict(dict), try popMark())
                 try push(.dict(dict))
             case 0x73: let value = try pop(), key = try pop(); try setItems(try stack.last.orThrow(fail("SETITEM on an empty stack")), [key, value])  // SETITEM
             case 0x75: let items = try popMark(); try setItems(try stack.last.orThrow(fail("SETITEMS on an empty stack")), items)                 // SETITEMS
-            case 0x8f: try push(.list(PickleList()))                           // EMPTY_SET (kept as a list)
+            case 0x8f: try push(.list(arena.register(PickleList())))           // EMPTY_SET (kept as a list)
             case 0x90: let items = try popMark(); try append(try stack.last.orThrow(fail("ADDITEMS on an empty stack")), items)  // ADDITEMS
-            case 0x91: let list = PickleList(); list.items = try popMark(); try push(.list(list))    // FROZENSET
+            case 0x91: let list = arena.register(PickleList()); list.items = try popMark(); try push(.list(list))  // FROZENSET
             case 0x63:                                                         // GLOBAL "module\nname\n"
                 let module = try reader.line(), name = try reader.line()
                 try push(.global(module + "." + name))
@@ -188,12 +210,12 @@ public enum Pickle {
             case 0x52, 0x81:                                                   // REDUCE, NEWOBJ
                 let arguments = try pop(), function = try pop()
                 guard case .global(let name) = function else { throw fail("call of a value that is not a global") }
-                try push(.call(PickleCall(function: name, arguments: arguments.tuple ?? [arguments])))
+                try push(.call(arena.register(PickleCall(function: name, arguments: arguments.tuple ?? [arguments]))))
             case 0x92:                                                         // NEWOBJ_EX
                 _ = try pop()
                 let arguments = try pop(), function = try pop()
                 guard case .global(let name) = function else { throw fail("call of a value that is not a global") }
-                try push(.call(PickleCall(function: name, arguments: arguments.tuple ?? [arguments])))
+                try push(.call(arena.register(PickleCall(function: name, arguments: arguments.tuple ?? [arguments]))))
             case 0x62:                                                         // BUILD
                 let state = try pop()
                 guard let target = stack.last else { throw fail("BUILD on an empty stack") }

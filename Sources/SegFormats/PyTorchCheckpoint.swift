@@ -45,6 +45,8 @@ public struct PyTorchCheckpoint: TensorFile, @unchecked Sendable {
         self.path = path
         file = try MappedFile(path: path)
         func bad(_ problem: String) -> FormatError { .malformed(path: path, format: "PyTorch checkpoint", problem: problem) }
+        // Holds every pickled container until this initialiser returns (then empties them: no cycle outlives it).
+        let arena = PickleArena()
         let (object, storages, format): (PickleValue, [String: Range<Int>], String) = try file.withBytes { raw in
             do {
                 if raw.count >= 4 && raw[0] == 0x50 && raw[1] == 0x4b {
@@ -54,7 +56,7 @@ public struct PyTorchCheckpoint: TensorFile, @unchecked Sendable {
                         throw bad("no data.pkl in the archive")
                     }
                     let archive = String(pickle.name.dropLast("data.pkl".count))
-                    let (object, _) = try Pickle.parse(UnsafeRawBufferPointer(rebasing: raw[pickle.begin..<pickle.end]))
+                    let (object, _) = try Pickle.parse(UnsafeRawBufferPointer(rebasing: raw[pickle.begin..<pickle.end]), arena: arena)
                     var storages: [String: Range<Int>] = [:]
                     for entry in zip.entries where entry.name.hasPrefix(archive + "data/") {
                         storages[String(entry.name.dropFirst(archive.count + 5))] = entry.begin..<entry.end
@@ -63,14 +65,14 @@ public struct PyTorchCheckpoint: TensorFile, @unchecked Sendable {
                 }
                 // Legacy: magic, protocol, system info, object, keys, storages.
                 var at = 0
-                let (magic, afterMagic) = try Pickle.parse(raw, offset: at)
+                let (magic, afterMagic) = try Pickle.parse(raw, offset: at, arena: arena)
                 guard case .bigInt(let bytes) = magic, bytes == Self.magic else { throw bad("not a PyTorch file (no zip header, wrong legacy magic number)") }
-                let (version, afterVersion) = try Pickle.parse(raw, offset: afterMagic)
+                let (version, afterVersion) = try Pickle.parse(raw, offset: afterMagic, arena: arena)
                 guard version.int == 1001 else { throw bad("legacy protocol version \(version.int.map(String.init) ?? "?"), expected 1001") }
-                let (info, afterInfo) = try Pickle.parse(raw, offset: afterVersion)
+                let (info, afterInfo) = try Pickle.parse(raw, offset: afterVersion, arena: arena)
                 if case .dict(let d) = info, case .bool(false)? = d.value("little_endian") { throw bad("big-endian legacy checkpoints are not supported") }
-                let (object, afterObject) = try Pickle.parse(raw, offset: afterInfo)
-                let (keyList, afterKeys) = try Pickle.parse(raw, offset: afterObject)
+                let (object, afterObject) = try Pickle.parse(raw, offset: afterInfo, arena: arena)
+                let (keyList, afterKeys) = try Pickle.parse(raw, offset: afterObject, arena: arena)
                 var types: [String: ElementType] = [:]
                 Self.collectStorageTypes(object, into: &types)
                 at = afterKeys
@@ -121,19 +123,28 @@ public struct PyTorchCheckpoint: TensorFile, @unchecked Sendable {
         }
     }
 
-    /// Storage element types named by the persistent ids (legacy files need them to size the storages).
-    static func collectStorageTypes(_ value: PickleValue, into types: inout [String: ElementType]) {
-        switch value {
-        case .persistent(let id):
-            if let parts = id.tuple, parts.count >= 5, parts[0].string == "storage", case .global(let name) = parts[1],
-               let key = parts[2].string, let type = storageTypes[name] { types[key] = type }
-        case .call(let call):
-            for argument in call.arguments { collectStorageTypes(argument, into: &types) }
-            for (_, v) in call.dictionary.entries { collectStorageTypes(v, into: &types) }
-        case .dict(let d): for (_, v) in d.entries { collectStorageTypes(v, into: &types) }
-        case .list(let l): for v in l.items { collectStorageTypes(v, into: &types) }
-        case .tuple(let items): for v in items { collectStorageTypes(v, into: &types) }
-        default: break
+    /// Storage element types named by the persistent ids (legacy files need
+    /// them to size the storages). Iterative, each container once: a hostile
+    /// pickle may nest deeply or hold cycles.
+    static func collectStorageTypes(_ root: PickleValue, into types: inout [String: ElementType]) {
+        var pending = [root]
+        var seen = Set<ObjectIdentifier>()
+        while let value = pending.popLast() {
+            switch value {
+            case .persistent(let id):
+                if let parts = id.tuple, parts.count >= 5, parts[0].string == "storage", case .global(let name) = parts[1],
+                   let key = parts[2].string, let type = storageTypes[name] { types[key] = type }
+            case .call(let call):
+                if seen.insert(ObjectIdentifier(call)).inserted { pending += call.arguments + call.dictionary.entries.map(\.value) }
+            case .dict(let d):
+                if seen.insert(ObjectIdentifier(d)).inserted { pending += d.entries.map(\.value) }
+            case .list(let l):
+                if seen.insert(ObjectIdentifier(l)).inserted { pending += l.items }
+            case .tuple(let items):
+                pending += items
+            default:
+                break
+            }
         }
     }
 

@@ -39,6 +39,12 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: cwd + "/segscope-pwned-eval"))
     }
 
+    /// A legacy file whose object is a list holding itself: a clean error,
+    /// not an endless walk (the fuzzer found the cycle as a leak).
+    @Test func cyclicPicklesEndCleanly() throws {
+        #expect(throws: FormatError.self) { _ = try PyTorchCheckpoint(path: Self.folder + "/cyclic.legacy.pth") }
+    }
+
     /// Every prefix of a valid file, and bytes flipped at every position of a
     /// small one, give a FormatError or a file, never a crash or a hang.
     @Test(arguments: ["tensors.zip.pth", "tensors.legacy.pth", "mmseg.legacy.pth"])

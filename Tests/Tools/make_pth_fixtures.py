@@ -6,6 +6,9 @@ safetensors twin holding the same values contiguously:
   the twin), float64, int64, a non-contiguous view (a transpose), a tensor at a
   storage offset (a slice), an nn.Parameter, in an OrderedDict;
 - mmseg.{zip,legacy}.pth: {"meta": {...}, "state_dict": ...} as mmsegmentation saves;
+- cyclic.legacy.pth: the legacy layout around a list that holds itself (a
+  pickle can build cycles; found by the fuzzer as a leak, and a recursive
+  walk over it would never end);
 - hostile.pth: torch.save of a state dict whose entries reduce to os.system
   and builtins.eval with a command (a loader that executed them would create
   the file named in the command), beside one real tensor.
@@ -16,6 +19,7 @@ mmseg checkpoint (zip) and with the release's "pspnet." prefix (legacy).
 """
 import collections
 import os
+import pickle
 import sys
 
 import numpy as np
@@ -57,6 +61,12 @@ def main(root):
             return (eval, ("__import__('os').system('touch segscope-pwned-eval')",))
 
     torch.save(collections.OrderedDict([("f32", Hostile()), ("g", Evaluated()), ("ok", state["f32"])]), os.path.join(out, "hostile.pth"))
+
+    cycle = []
+    cycle.append(cycle)
+    with open(os.path.join(out, "cyclic.legacy.pth"), "wb") as f:
+        for obj in (0x1950A86A20F9469CFC6C, 1001, {"protocol_version": 1001, "little_endian": True}, cycle, []):
+            pickle.dump(obj, f, protocol=2)
 
     backbone = load_file(os.path.join(root, "Tests/SegEngineTests/Fixtures/pspnet_r18/weights.safetensors"))
     tensors = collections.OrderedDict((k, torch.from_numpy(v)) for k, v in backbone.items())

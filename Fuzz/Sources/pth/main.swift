@@ -1,0 +1,20 @@
+import Foundation
+import FuzzDriver
+import SegFormats
+import SegLabels
+
+/// Parsers that read files get the input through a file in /dev/shm, as a user's file would arrive.
+let path = "/dev/shm/segscope-fuzz-\(getpid()).pth"
+
+func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let bytes = UnsafeBufferPointer(start: data, count: size)
+    guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { return 0 }
+    if let file = try? PyTorchCheckpoint(path: path) {
+        for t in file.tensors where t.shape.reduce(1, *) <= 1 << 20 { _ = try? file.floats(t.name) }
+    }
+    return 0
+}
+
+var argc = CommandLine.argc
+var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+exit(LLVMFuzzerRunDriver(&argc, &argv, fuzzOne))
