@@ -7,7 +7,7 @@ RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)/segscope
 # Where scripts/setup.sh writes segscope-blas.pc (the BLAS the build links).
 export PKG_CONFIG_PATH := $(CURDIR)/.build/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
 
-.PHONY: setup setup-refs setup-bench build release demo test bench fuzz reproduce check-pytorch install clean
+.PHONY: setup setup-refs setup-bench build release demo test bench fuzz sanitize sanitize-thread reproduce check-pytorch install clean
 
 setup:
 	@scripts/setup.sh
@@ -40,6 +40,20 @@ FUZZ_SECONDS ?= 60
 fuzz: setup
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
+# Every test under the address sanitizer (Swift and C; the C shims also under
+# the undefined-behaviour sanitizer, which Swift does not offer on Linux: its
+# own checks trap on overflow and bounds in these debug builds; C undefined
+# behaviour traps, so no runtime is needed).
+sanitize: setup-refs
+	SEGSCOPE_PYTHON=$(PYREF) $(SWIFT) test --scratch-path .build-asan \
+		-Xswiftc -sanitize=address -Xcc -fsanitize=address,undefined -Xcc -fsanitize-trap=undefined
+
+# The concurrent code under the thread sanitizer: the viewer's frame cache and
+# controller, and the engine's parallel kernels, backbone and golden runs.
+sanitize-thread: setup-refs
+	SEGSCOPE_PYTHON=$(PYREF) $(SWIFT) test --scratch-path .build-tsan -Xswiftc -sanitize=thread -Xcc -fsanitize=thread \
+		--filter "Controller|Compositor|Downsample|KernelTwin|BackboneKernel|BackboneGolden|GoldenTests|WideGolden|Memory|Trainer"
+
 # The paper's training schedule and ablation on synthetic data (scripts/reproduce.sh).
 reproduce: release
 	scripts/reproduce.sh
@@ -55,4 +69,4 @@ install: release
 	install -m 644 themes/*.toml $(DESTDIR)$(PREFIX)/share/segscope/themes/
 
 clean:
-	rm -rf .build .build-fuzz
+	rm -rf .build .build-fuzz .build-asan .build-tsan
