@@ -45,7 +45,7 @@ fuzz: setup
 # own checks trap on overflow and bounds in these debug builds; C undefined
 # behaviour traps, so no runtime is needed).
 sanitize: setup-refs
-	SEGSCOPE_PYTHON=$(PYREF) $(SWIFT) test --scratch-path .build-asan \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan-suppressions.txt SEGSCOPE_PYTHON=$(PYREF) $(SWIFT) test --scratch-path .build-asan \
 		-Xswiftc -sanitize=address -Xcc -fsanitize=address,undefined -Xcc -fsanitize-trap=undefined
 
 # The concurrent code under the thread sanitizer: the viewer's frame cache and
