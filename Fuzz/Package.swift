@@ -4,7 +4,7 @@
 // -sanitize=fuzzer,address; each harness's main hands over to libFuzzer's driver.
 import PackageDescription
 
-let harnesses = ["png", "npy", "safetensors", "pth", "json", "toml", "theme", "labels"]
+let harnesses = ["png", "npy", "safetensors", "pth", "json", "toml", "theme", "manifest", "labels"]
 
 let package = Package(
     name: "segscope-fuzz",
@@ -12,6 +12,7 @@ let package = Package(
     targets: [.target(name: "FuzzDriver")] + harnesses.map { name in
         .executableTarget(name: "fuzz-\(name)", dependencies: [
             "FuzzDriver", .product(name: "SegFormats", package: "segscope"), .product(name: "SegLabels", package: "segscope"),
+            .product(name: "SegDataset", package: "segscope"),
         ], path: "Sources/\(name)")
     },
     swiftLanguageModes: [.v6]
