@@ -129,8 +129,9 @@ public enum Npy {
             count = product
         }
         let (payload, overflow) = count.multipliedReportingOverflow(by: type.size)
-        guard !overflow, payload == file.count - dataOffset else {
-            throw bad("shape \(shape) of \(descr) needs \(count * type.size) bytes but the payload has \(file.count - dataOffset)")
+        guard !overflow else { throw bad("shape \(shape) of \(descr) overflows the byte count") }
+        guard payload == file.count - dataOffset else {
+            throw bad("shape \(shape) of \(descr) needs \(payload) bytes but the payload has \(file.count - dataOffset)")
         }
         return NpyArray(path: path, shape: shape, elementType: type, fortranOrder: fortran,
                         version: version, file: file, dataOffset: dataOffset)

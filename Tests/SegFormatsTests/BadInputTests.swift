@@ -141,6 +141,13 @@ import Testing
                        .malformed, Self.readNpy, containing: "payload")
     }
 
+    /// Found by the fuzzer: a shape whose element count fits in Int but whose
+    /// byte count does not (it trapped while writing the error message).
+    @Test func npyByteCountOverflow() throws {
+        try Self.check(Self.npyHeader("{'descr': '<i8', 'fortran_order': False, 'shape': (608024407900225534, 2, 2), }"),
+                       .malformed, Self.readNpy, containing: "overflows the byte count")
+    }
+
     @Test func npyUnknownDtype() throws {
         try Self.check(Self.npyHeader("{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }", payload: 16),
                        .unsupported, Self.readNpy, containing: "<c8")
