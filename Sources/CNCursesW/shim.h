@@ -32,6 +32,23 @@ static inline WINDOW *segscope_stdscr(void) { return stdscr; }
 static inline int segscope_colors(void) { return COLORS; }
 static inline int segscope_color_pairs(void) { return COLOR_PAIRS; }
 
+// newterm on the process's own stdout and stdin (Swift 6 cannot use the C
+// globals directly).
+static inline SCREEN *segscope_newterm(const char *type) { return newterm(type, stdout, stdin); }
+
+// Home and End as terminals other than the terminfo entry's send them:
+// tmux sends ESC [ 1 ~ and ESC [ 4 ~ whatever TERM says, rxvt ESC [ 7 ~ and
+// ESC [ 8 ~, and xterm in cursor mode ESC [ H and ESC [ F. Without these,
+// curses hands over ESC, '[', '1', '~' one by one.
+static inline void segscope_define_home_end_keys(void) {
+    const char *home[] = {"\033[1~", "\033[7~", "\033[H", "\033OH"};
+    const char *end[] = {"\033[4~", "\033[8~", "\033[F", "\033OF"};
+    for (int i = 0; i < 4; i++) {
+        if (key_defined(home[i]) <= 0) define_key(home[i], KEY_HOME);
+        if (key_defined(end[i]) <= 0) define_key(end[i], KEY_END);
+    }
+}
+
 // The terminal's size from the kernel (ioctl is variadic, so Swift cannot call it).
 static inline int segscope_terminal_size(int *rows, int *columns) {
     struct winsize size;

@@ -89,12 +89,22 @@ public struct Dataset: Sendable {
         return (previous, next)
     }
 
-    /// Finds a frame by key, or by its position in the whole dataset (0-based).
-    public func locate(_ keyOrIndex: String) -> (sequence: Int, frame: Int)? {
+    /// The one way frames are named, by `view`'s `:` prompt and `--frame`
+    /// and by `render --frame`: a frame key; or `N`, the N-th frame of the
+    /// dataset (1-based, in sequence order); or `S/N`, frame N of sequence S
+    /// (both 1-based, as the viewer's status line writes them). A key wins
+    /// over a number that reads the same.
+    public func locate(_ text: String) -> (sequence: Int, frame: Int)? {
         for (s, sequence) in sequences.enumerated() {
-            if let f = sequence.frames.firstIndex(where: { $0.key == keyOrIndex }) { return (s, f) }
+            if let f = sequence.frames.firstIndex(where: { $0.key == text }) { return (s, f) }
         }
-        if var position = Int(keyOrIndex), position >= 0 {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        if parts.count == 2, let s = Int(parts[0]), let f = Int(parts[1]), sequences.indices.contains(s - 1),
+           sequences[s - 1].frames.indices.contains(f - 1) {
+            return (s - 1, f - 1)
+        }
+        if parts.count == 1, var position = Int(text), position >= 1 {
+            position -= 1
             for (s, sequence) in sequences.enumerated() {
                 if position < sequence.frames.count { return (s, position) }
                 position -= sequence.frames.count

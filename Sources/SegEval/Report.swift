@@ -99,21 +99,68 @@ public struct Report {
 
     // MARK: CSV
 
+    /// One rectangular table: `kind,name`, a column per method, then a
+    /// `delta_<method>` column per compared method (method − reference).
+    /// Kinds: `class` (IoU), `summary` (mIoU, accuracies, band mIoU),
+    /// `category` (Cityscapes category IoU), `flips` (pixel counts against
+    /// the reference, all pixels and in the band; the reference's cell is
+    /// empty) and `frame` (per-frame mIoU). Empty cells are NaN or not
+    /// applicable; ratios are fractions.
     func csv() -> String {
-        var header = ["class"] + evaluation.methods
+        var header = ["kind", "name"] + evaluation.methods
         header += others.map { "delta_\($0.name)" }
         var lines = [header.joined(separator: ",")]
         func value(_ v: Double) -> String { v.isNaN ? "" : String(format6(v)) }
+        func quoted(_ name: String) -> String { name.contains(",") || name.contains("\"") ? "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : name }
+        func row(_ kind: String, _ name: String, _ values: [Double], reference: Double?) {
+            var cells = [kind, quoted(name)] + values.map(value)
+            let base = reference ?? .nan
+            cells += others.map { result in
+                guard let i = results.firstIndex(where: { $0.name == result.name }) else { return "" }
+                return value(values[i] - base)
+            }
+            lines.append(cells.joined(separator: ","))
+        }
+        let referenceIndex = evaluation.referenceResult.flatMap { r in results.firstIndex { $0.name == r.name } }
         for (c, name) in classNames.enumerated() {
-            var row = [name.contains(",") ? "\"\(name)\"" : name]
-            row += results.map { value($0.metrics.iou[c]) }
-            row += others.map { value(delta($0, c)) }
-            lines.append(row.joined(separator: ","))
+            let values = results.map { $0.metrics.iou[c] }
+            row("class", name, values, reference: referenceIndex.map { values[$0] })
         }
         for (label, pick) in summaryRows() {
-            var row = [label] + results.map { value(pick($0.metrics, $0.bandMetrics)) }
-            row += others.map { _ in "" }
-            lines.append(row.joined(separator: ","))
+            let values = results.map { pick($0.metrics, $0.bandMetrics) }
+            row("summary", label, values, reference: referenceIndex.map { values[$0] })
+        }
+        if evaluation.space.name == "cityscapes" {
+            let perMethod = results.map { Metrics.categoryIoU($0.counts.confusion, space: evaluation.space) }
+            for (i, category) in evaluation.space.categories.enumerated() {
+                let values = perMethod.map { $0[i].iou }
+                row("category", category, values, reference: referenceIndex.map { values[$0] })
+            }
+        }
+        if evaluation.reference != nil {
+            let kinds: [(String, (FlipCounts) -> Int64)] = [("fixed", \.fixed), ("broken", \.broken), ("changed_wrong", \.changedWrong)]
+            for (band, name) in [(false, ""), (true, "band ")] {
+                for (label, pick) in kinds {
+                    var cells = ["flips", name + label]
+                    cells += results.map { result in
+                        (band ? result.counts.bandFlips : result.counts.flips).map { "\(pick($0))" } ?? ""
+                    }
+                    cells += others.map { _ in "" }
+                    lines.append(cells.joined(separator: ","))
+                }
+            }
+        }
+        var frameValues: [String: [Double]] = [:]
+        var frameOrder: [String] = []
+        for (m, result) in results.enumerated() {
+            for frame in result.counts.frames {
+                if frameValues[frame.key] == nil { frameOrder.append(frame.key); frameValues[frame.key] = Array(repeating: .nan, count: results.count) }
+                frameValues[frame.key]![m] = frame.meanIoU
+            }
+        }
+        for key in frameOrder.sorted() {
+            let values = frameValues[key]!
+            row("frame", key, values, reference: referenceIndex.map { values[$0] })
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -154,8 +201,13 @@ public struct Report {
         var best: [Set<Int>] = []
         func row(_ label: String, _ values: [Double], deltas: [Double]) {
             let valid = values.enumerated().filter { !$0.element.isNaN }
-            let top = valid.map(\.element).max()
-            best.append(values.count > 1 && top != nil ? Set(valid.filter { $0.element == top! }.map { $0.offset + 1 }) : [])
+            // A best is marked only where it means something: above zero (as
+            // shown, 0.0 is no class found) and not shared by every method.
+            let shown = valid.map { (offset: $0.offset, value: percent($0.element)) }
+            let top = valid.map(\.element).max().map(percent)
+            let winners = shown.filter { $0.value == top }
+            let meaningful = values.count > 1 && top != nil && top != "0.0" && winners.count < values.count
+            best.append(meaningful ? Set(winners.map { $0.offset + 1 }) : [])
             rows.append([label] + values.map(percent) + deltas.map(signedPercent))
         }
         for (c, name) in classNames.enumerated() {

@@ -11,6 +11,12 @@ public enum ThemeRole: String, CaseIterable, Sendable {
     case fixed, broken, changedWrong = "changed_wrong"
     /// Pixels with no class (ignore / void).
     case ignore
+    /// Likely annotation errors (the annotation inspector).
+    case suspect
+    /// Pixels of the confusion chosen in the confusion panel.
+    case highlight
+    /// The confusion panel's colour scales: correct (diagonal) and confused cells.
+    case confusionDiagonal = "confusion_diagonal", confusionOff = "confusion_off"
 }
 
 /// A theme file (TOML), field by field:
@@ -43,7 +49,8 @@ public struct Theme: Sendable, Equatable {
         .warning: RGB(255, 175, 0), .bookmark: RGB(255, 215, 0),
         .confidenceUp: RGB(0, 215, 95), .confidenceDown: RGB(255, 0, 175),
         .fixed: RGB(0, 200, 0), .broken: RGB(230, 0, 0), .changedWrong: RGB(255, 170, 0),
-        .ignore: RGB(0, 0, 0),
+        .ignore: RGB(0, 0, 0), .suspect: RGB(0, 255, 255), .highlight: RGB(255, 255, 0),
+        .confusionDiagonal: RGB(0, 175, 95), .confusionOff: RGB(215, 95, 0),
     ]
 
     /// The theme a label space gets when no theme file is found: the label

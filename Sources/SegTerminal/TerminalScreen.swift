@@ -6,15 +6,15 @@ import SegView
 
 /// The only type that talks to the terminal. It paints `CellGrid`s through
 /// ncurses, sending only the cells that changed since the last paint, and
-/// maps RGB to what the terminal can show: direct colour when terminfo
-/// offers it, else the nearest xterm-256 or ANSI-8 colour, else monochrome
-/// shading.
+/// maps RGB to what the terminal can show: direct colour when the terminal
+/// announces it (through a terminfo entry made for the purpose), else
+/// xterm-256 (classes on distinct entries) or ANSI-8, else monochrome shading.
 public final class TerminalScreen {
     public let depth: ColorDepth
+    private let colors: ColorMapping
     private var previous: CellGrid?
     private var pairs: [UInt64: Int32] = [:]
     private var nextPair: Int32 = 1
-    private var colors: [UInt32: Int32] = [:]
     private let background: RGB
     private var open = true
 
@@ -22,15 +22,17 @@ public final class TerminalScreen {
     public private(set) var height: Int
 
     /// Starts curses. `requested` is the environment's colour depth; it is
-    /// lowered to what the terminal reports.
-    public init(requested: ColorDepth, background: RGB) {
+    /// lowered to what the terminal offers. `classColors` get distinct
+    /// entries at 256 colours.
+    public init(requested: ColorDepth, classColors: [RGB], background: RGB) {
         self.background = background
         setlocale(LC_ALL, "")
-        initscr()
+        TerminalScreen.start(directColor: requested == .trueColor)
         cbreak()
         noecho()
         nonl()
         keypad(segscope_stdscr(), true)
+        segscope_define_home_end_keys()
         curs_set(0)
         set_escdelay(25)
         wtimeout(segscope_stdscr(), 40)
@@ -46,10 +48,26 @@ public final class TerminalScreen {
             depth = .monochrome
         }
         self.depth = depth
+        colors = ColorMapping(depth: depth, classColors: classColors)
         width = Int(getmaxx(segscope_stdscr()))
         height = Int(getmaxy(segscope_stdscr()))
         TerminalScreen.active = true
         atexit { if TerminalScreen.active { endwin() } }
+    }
+
+    /// newterm on TERM, or on TERM plus direct colour when asked and the
+    /// entry can be made; initscr (which explains a bad TERM and exits) last.
+    private static func start(directColor: Bool) {
+        let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
+        if directColor, !term.hasSuffix("-direct"), let folder = DirectColorTerminfo.compile(base: term) {
+            let saved = getenv("TERMINFO").map { String(cString: $0) }
+            setenv("TERMINFO", folder, 1)
+            let screen = segscope_newterm(DirectColorTerminfo.name)
+            if let saved { setenv("TERMINFO", saved, 1) } else { unsetenv("TERMINFO") }
+            try? FileManager.default.removeItem(atPath: folder)
+            if screen != nil { return }
+        }
+        initscr()
     }
 
     /// Set while curses owns the terminal, so an exit path restores it.
@@ -96,13 +114,15 @@ public final class TerminalScreen {
         doupdate()
     }
 
+    private var xtermEntries: [UInt32: Int32] = [:]
+
     private func colorNumber(_ c: RGB) -> Int32 {
         switch depth {
         case .trueColor: return Int32(c.packed)
         case .xterm256:
-            if let known = colors[c.packed] { return known }
-            let n = Int32(TerminalPalette.nearestXterm256(c))
-            colors[c.packed] = n
+            if let known = xtermEntries[c.packed] { return known }
+            let n = Int32(colors.xterm256(c))
+            xtermEntries[c.packed] = n
             return n
         case .ansi8: return Int32(TerminalPalette.nearestAnsi8(c))
         case .monochrome: return -1

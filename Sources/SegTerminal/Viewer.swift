@@ -29,7 +29,7 @@ public enum Viewer {
             source.resume()
             sources.append(source)
         }
-        let screen = TerminalScreen(requested: depth, background: controller.theme.color(.background))
+        let screen = TerminalScreen(requested: depth, classColors: controller.theme.classColors, background: controller.theme.color(.background))
         defer {
             screen.close()
             sources.forEach { $0.cancel() }

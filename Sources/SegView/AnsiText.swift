@@ -4,7 +4,8 @@ import SegLabels
 
 /// A `CellGrid` as text with ANSI SGR colour escapes, for `segscope render --ansi`.
 public enum AnsiText {
-    public static func render(_ grid: CellGrid, depth: ColorDepth) -> String {
+    public static func render(_ grid: CellGrid, colors: ColorMapping) -> String {
+        let depth = colors.depth
         var out = ""
         for y in 0..<grid.height {
             var current = ""
@@ -14,8 +15,8 @@ public enum AnsiText {
                     out.append(cell.isPixel ? shade(cell) : cell.glyph)
                     continue
                 }
-                let sgr = (cell.bold ? "1;" : "22;") + TerminalPalette.sgr(cell.foreground, background: false, depth: depth)
-                    + ";" + TerminalPalette.sgr(cell.background, background: true, depth: depth)
+                let sgr = (cell.bold ? "1;" : "22;") + colors.sgr(cell.foreground, background: false)
+                    + ";" + colors.sgr(cell.background, background: true)
                 if sgr != current {
                     out += "\u{1b}[\(sgr)m"
                     current = sgr
@@ -50,10 +51,10 @@ public struct AnsiStyling: TextStyling {
     public func bold(_ text: String) -> String { "\u{1b}[1m\(text)\u{1b}[0m" }
     public func foreground(_ text: String, _ color: RGB, bold: Bool) -> String {
         guard colored else { return bold ? self.bold(text) : text }
-        return "\u{1b}[\(bold ? "1;" : "")\(TerminalPalette.sgr(color, background: false, depth: depth))m\(text)\u{1b}[0m"
+        return "\u{1b}[\(bold ? "1;" : "")\(ColorMapping(depth: depth).sgr(color, background: false))m\(text)\u{1b}[0m"
     }
     public func background(_ text: String, _ color: RGB) -> String {
         guard colored else { return text }
-        return "\u{1b}[\(TerminalPalette.sgr(color, background: true, depth: depth))m\(text)\u{1b}[0m"
+        return "\u{1b}[\(ColorMapping(depth: depth).sgr(color, background: true))m\(text)\u{1b}[0m"
     }
 }

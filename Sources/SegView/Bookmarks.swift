@@ -55,6 +55,15 @@ public struct Bookmarks: Sendable, Equatable {
         try save()
     }
 
+    /// Removes the bookmark of `key` (if any) and saves at once; true if there was one.
+    @discardableResult
+    public mutating func remove(_ key: String) throws -> Bool {
+        guard let i = entries.firstIndex(where: { $0.key == key }) else { return false }
+        entries.remove(at: i)
+        try save()
+        return true
+    }
+
     public func save() throws {
         let json = JSONValue.object([("bookmarks", .array(entries.map {
             .object([("key", .string($0.key)), ("note", .string($0.note)), ("created", .string($0.created))])

@@ -29,37 +29,54 @@ public struct Compositor: Sendable {
     /// Where things go on the screen.
     public struct Layout: Sendable {
         public var panes: [(pane: Pane, x: Int, y: Int, width: Int, height: Int)]
-        public var iouPanel: (x: Int, width: Int)?
+        /// The side panel (IoU or confusion): its left column and width.
+        public var panel: (x: Int, width: Int)?
         public var sparkRows: Int
         public var statusRow: Int
+        public var legendRow: Int?
         public var inspectorRow: Int?
+        /// Rows above the bottom strips (panes and panel).
+        public var areaHeight: Int
     }
 
     public func layout() -> Layout {
         let panes = model.panes
+        let statusRow = height - 1
+        let legendRow = legend().isEmpty ? nil : statusRow - 1
+        var bottom = statusRow - (legendRow == nil ? 0 : 1)
+        let inspectorRow = state.inspect ? bottom - 1 : nil
+        if inspectorRow != nil { bottom -= 1 }
         let sparkMethods = model.hasGroundTruth ? min(4, model.methods.count) : 0
         let sparkRows = height >= 24 ? sparkMethods : 0
-        let inspectorRow = state.inspect ? height - 2 - sparkRows : nil
-        let bottom = 1 + sparkRows + (inspectorRow == nil ? 0 : 1)
-        let areaHeight = height - bottom
-        let iouWidth = state.showIoU ? min(width / 2, 16 + 7 * (model.methods.count + (model.reference != nil && model.methods.count > 1 ? 1 : 0))) : 0
-        let areaWidth = width - iouWidth
+        let areaHeight = bottom - sparkRows
+        let panelWidth: Int
+        switch state.panel {
+        case .none: panelWidth = 0
+        case .iou: panelWidth = min(width - 24, iouPanelWidth())
+        case .confusion: panelWidth = min(width - 24, confusionPanelWidth())
+        }
+        let areaWidth = width - panelWidth
         var rects: [(Pane, Int, Int, Int, Int)] = []
         let shown: [Pane]
         switch state.layout {
         case .single: shown = panes.isEmpty ? [] : [panes[min(state.singlePane, panes.count - 1)]]
         case .grid, .row: shown = panes
         }
-        let n = max(1, shown.count)
-        let columns = state.layout == .grid ? Int((Double(n)).squareRoot().rounded(.up)) : n
-        let rows = (n + columns - 1) / columns
+        let (columns, rows) = Self.arrangement(count: shown.count, layout: state.layout)
         let cellWidth = areaWidth / columns, cellHeight = areaHeight / rows
         for (i, pane) in shown.enumerated() {
             rects.append((pane, (i % columns) * cellWidth, (i / columns) * cellHeight, cellWidth, cellHeight))
         }
         return Layout(panes: rects.map { (pane: $0.0, x: $0.1, y: $0.2, width: $0.3, height: $0.4) },
-                      iouPanel: state.showIoU ? (areaWidth, iouWidth) : nil, sparkRows: sparkRows,
-                      statusRow: height - 1, inspectorRow: inspectorRow)
+                      panel: panelWidth > 0 ? (areaWidth, panelWidth) : nil, sparkRows: sparkRows,
+                      statusRow: statusRow, legendRow: legendRow, inspectorRow: inspectorRow, areaHeight: areaHeight)
+    }
+
+    /// Columns and rows of `count` panes: a square-ish grid, one row, or one pane.
+    static func arrangement(count: Int, layout: ViewState.Layout) -> (columns: Int, rows: Int) {
+        let n = max(1, count)
+        let columns = layout == .grid ? Int(Double(n).squareRoot().rounded(.up)) : layout == .row ? n : 1
+        return (columns, (n + columns - 1) / columns)
     }
 
     public func compose() -> CellGrid {
@@ -72,30 +89,38 @@ public struct Compositor: Sendable {
             return grid
         }
         let layout = layout()
-        var confidenceCounts: (up: Int, down: Int)?
-        var flipCounts: FlipCounts?
+        var counts = PaneCounts()
         // Panes are independent: draw each into its own grid on all cores, then copy in.
         let drawn = Mutex<[(CellGrid, PaneCounts)?]>(Array(repeating: nil, count: layout.panes.count))
         let background = grid
         parallelFor(layout.panes.count) { i in
             let rect = layout.panes[i]
             var paneGrid = background
-            let counts = drawPane(rect.pane, x: rect.x, y: rect.y, width: rect.width, height: rect.height, into: &paneGrid)
-            drawn.withLock { $0[i] = (paneGrid, counts) }
+            let paneCounts = drawPane(rect.pane, x: rect.x, y: rect.y, width: rect.width, height: rect.height, into: &paneGrid)
+            drawn.withLock { $0[i] = (paneGrid, paneCounts) }
         }
         for (i, result) in drawn.withLock({ $0 }).enumerated() {
-            guard let (paneGrid, counts) = result else { continue }
+            guard let (paneGrid, paneCounts) = result else { continue }
             let rect = layout.panes[i]
             for y in rect.y..<min(height, rect.y + rect.height) {
                 for x in rect.x..<min(width, rect.x + rect.width) { grid[x, y] = paneGrid[x, y] }
             }
-            if case .confidenceChange = rect.pane { confidenceCounts = counts.confidence }
-            if case .flips = rect.pane { flipCounts = counts.flips }
+            counts.confidence = counts.confidence ?? paneCounts.confidence
+            counts.flips = counts.flips ?? paneCounts.flips
+            counts.suspects = counts.suspects ?? paneCounts.suspects
         }
-        if let panel = layout.iouPanel { drawIoUPanel(x: panel.x, width: panel.width, height: height - 1 - layout.sparkRows - (layout.inspectorRow == nil ? 0 : 1), into: &grid) }
-        if layout.sparkRows > 0 { drawSparklines(row: layout.statusRow - layout.sparkRows, rows: layout.sparkRows, into: &grid) }
+        if let panel = layout.panel {
+            switch state.panel {
+            case .iou: drawIoUPanel(x: panel.x, width: panel.width, height: layout.areaHeight, into: &grid)
+            case .confusion: drawConfusionPanel(x: panel.x, width: panel.width, height: layout.areaHeight, into: &grid)
+            case .none: break
+            }
+        }
+        if layout.sparkRows > 0 { drawSparklines(row: layout.areaHeight, rows: layout.sparkRows, into: &grid) }
         if let row = layout.inspectorRow { drawInspector(row: row, into: &grid) }
-        drawStatus(row: layout.statusRow, confidence: confidenceCounts, flips: flipCounts, into: &grid)
+        if let row = layout.legendRow { drawLegend(row: row, into: &grid) }
+        drawStatus(row: layout.statusRow, counts: counts, into: &grid)
+        if let list = state.frameList { drawFrameList(list, into: &grid) }
         if state.showHelp { drawHelp(into: &grid) }
         return grid
     }
@@ -122,16 +147,29 @@ public struct Compositor: Sendable {
     struct PaneCounts {
         var confidence: (up: Int, down: Int)?
         var flips: FlipCounts?
+        var suspects: Int?
+    }
+
+    /// mIoU of a method on the current frame, as its caption shows it.
+    func frameMeanIoU(_ method: String) -> Double? {
+        guard let matrix = model.frame?.confusion[method] else { return nil }
+        let miou = Metrics(matrix).meanIoU
+        return miou.isNaN ? nil : miou
     }
 
     func drawPane(_ pane: Pane, x: Int, y: Int, width: Int, height: Int, into grid: inout CellGrid) -> PaneCounts {
         var counts = PaneCounts()
         let single = state.layout == .single
+        // The number is never cut: the title gives way first, then the word "mIoU".
         let title = single ? "\(pane.title)  [Tab: next of \(model.panes.count)]" : pane.title
-        var caption = " " + title
-        if case .method(let name) = pane, let matrix = model.frame?.confusion[name] {
-            let miou = Metrics(matrix).meanIoU
-            if !miou.isNaN { caption += "  mIoU \(Self.percent(miou))" }
+        var caption = " " + Self.shorten(title, to: width - 2)
+        if case .method(let name) = pane, let miou = frameMeanIoU(name) {
+            let value = Self.percent(miou)
+            if width - 2 - ("  mIoU " + value).count >= min(title.count, 4) {
+                caption = " " + Self.shorten(title, to: width - 2 - ("  mIoU " + value).count) + "  mIoU " + value
+            } else if width - 2 - (" " + value).count >= min(title.count, 2) {
+                caption = " " + Self.shorten(title, to: width - 2 - (" " + value).count) + " " + value
+            }
         }
         grid.text(caption, x: x, y: y, foreground: role(.title), background: role(.background), bold: true, maxWidth: width - 1)
         let columns = width - 1, rows = height - 1
@@ -140,7 +178,7 @@ public struct Compositor: Sendable {
             grid.text(model.loading ? "loading…" : "", x: x + 1, y: y + 1 + rows / 2, foreground: role(.dim), background: role(.background))
             return counts
         }
-        if let error = frame.error {
+        if let error = pane.sources(methods: model.methods).lazy.compactMap({ frame.errors[$0] }).first {
             for (i, line) in wrap(error, width: columns - 2).prefix(rows).enumerated() {
                 grid.text(line, x: x + 1, y: y + 1 + i, foreground: role(.warning), background: role(.background))
             }
@@ -157,12 +195,13 @@ public struct Compositor: Sendable {
             pixels = result.pixels
             counts = result.counts
         }
+        let shownPixels = highlighted(pixels, frame: frame, viewport: v, size: size)
         let left = x + (columns - size.width) / 2
         let top = y + 1 + (rows - (size.height + 1) / 2) / 2
         for cy in 0..<((size.height + 1) / 2) {
             for cx in 0..<size.width {
-                let upper = pixels[(2 * cy) * size.width + cx]
-                let lower = 2 * cy + 1 < size.height ? pixels[(2 * cy + 1) * size.width + cx] : role(.background)
+                let upper = shownPixels[(2 * cy) * size.width + cx]
+                let lower = 2 * cy + 1 < size.height ? shownPixels[(2 * cy + 1) * size.width + cx] : role(.background)
                 grid[left + cx, top + cy] = Cell(Cell.upperHalf, foreground: upper, background: lower, isPixel: true)
             }
         }
@@ -186,6 +225,13 @@ public struct Compositor: Sendable {
         var counts = PaneCounts()
         let w = frame.width, h = frame.height
         var pixels: [RGB]
+        // Maps are brought to the ground truth's size when loaded; without a
+        // readable ground truth they may differ, and are not drawn together.
+        let sizes = [frame.image.map { ($0.width, $0.height) }, frame.groundTruth.map { ($0.width, $0.height) }]
+            + frame.predictions.values.map { ($0.width, $0.height) } + frame.confidences.values.map { ($0.width, $0.height) }
+        if sizes.contains(where: { $0 != nil && ($0!.0 != w || $0!.1 != h) }) {
+            return .failure(Unavailable(text: "this frame's files differ in size (\(w)x\(h) and others) and no ground truth sets the size"))
+        }
         switch pane {
         case .image:
             guard let image = frame.image else { return .failure(Unavailable(text: "no RGB frame for this key")) }
@@ -243,8 +289,35 @@ public struct Compositor: Sendable {
             for i in pixels.indices where shown[i] != 0 {
                 pixels[i] = shown[i] == 1 ? role(.fixed) : shown[i] == 2 ? role(.broken) : role(.changedWrong)
             }
+        case .suspects:
+            guard let gt = frame.groundTruth else { return .failure(Unavailable(text: "annotation suspects need ground truth")) }
+            let methods = model.methods.filter { frame.predictions[$0] != nil }
+            guard methods.count == model.methods.count, !methods.isEmpty else {
+                return .failure(Unavailable(text: "annotation suspects need every method's prediction of this frame"))
+            }
+            let marks = Suspects.mask(groundTruth: gt, predictions: methods.map { frame.predictions[$0]! },
+                                      confidences: methods.map { frame.confidences[$0] }, tau: state.suspectTau, classes: theme.space.count)
+            counts.suspects = marks.reduce(0) { $0 + Int($1) }
+            pixels = labelPixels(gt.ids, w, h, v, size).map { Self.blend($0, role(.background), 0.75) }
+            let shown = Downsample.anyMark(marks, width: w, height: h, viewport: v, outWidth: size.width, outHeight: size.height)
+            for i in pixels.indices where shown[i] != 0 { pixels[i] = role(.suspect) }
         }
         return .success((pixels, counts))
+    }
+
+    /// The pixels of the highlighted confusion in the highlight colour, the
+    /// rest dimmed; `pixels` unchanged without a highlight.
+    func highlighted(_ pixels: [RGB], frame: FrameData, viewport v: Viewport, size: (width: Int, height: Int)) -> [RGB] {
+        guard let h = state.highlight, let gt = frame.groundTruth, let prediction = frame.predictions[h.method],
+              prediction.ids.count == gt.ids.count else { return pixels }
+        let k = theme.space.count
+        var marks = [UInt8](repeating: 0, count: gt.ids.count)
+        for i in marks.indices where Int(gt.ids[i]) == h.groundTruth {
+            let p = Int(prediction.ids[i])
+            if p == h.predicted || (h.predicted == k && p >= k) { marks[i] = 1 }
+        }
+        let shown = Downsample.anyMark(marks, width: gt.width, height: gt.height, viewport: v, outWidth: size.width, outHeight: size.height)
+        return pixels.indices.map { shown[$0] != 0 ? role(.highlight) : Self.blend(pixels[$0], role(.background), 0.6) }
     }
 
     /// Image cell position of screen cell (column, row) inside a pane, for mouse clicks.
@@ -286,100 +359,21 @@ public struct Compositor: Sendable {
         return RGB(mix(a.r, b.r), mix(a.g, b.g), mix(a.b, b.b))
     }
 
-    static func percent(_ v: Double) -> String {
-        guard !v.isNaN else { return "-" }
-        let tenths = Int((v * 1000).rounded())
-        return "\(tenths / 10).\(abs(tenths % 10))"
+    /// `text` in at most `n` characters, ending in "…" when shortened.
+    static func shorten(_ text: String, to n: Int) -> String {
+        guard text.count > n else { return text }
+        return n <= 1 ? String(text.prefix(n)) : String(text.prefix(n - 1)) + "…"
     }
 
-    func wrap(_ text: String, width: Int) -> [String] {
-        var lines: [String] = [], line = ""
-        for word in text.split(separator: " ") {
-            if line.count + word.count + 1 > width && !line.isEmpty { lines.append(line); line = "" }
-            line += (line.isEmpty ? "" : " ") + word
+    /// A count with thousands separators (12,345).
+    static func grouped<N: BinaryInteger>(_ n: N) -> String {
+        let digits = String(n.magnitude)
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(c)
         }
-        if !line.isEmpty { lines.append(line) }
-        return lines
-    }
-
-    // MARK: IoU panel
-
-    /// Rows of the IoU panel in display order: class index and per-method IoU.
-    public func iouRows() -> (scope: String, methods: [String], rows: [(classIndex: Int, iou: [Double], delta: Double)], mean: [Double])? {
-        let methods = model.methods
-        let matrices: [String: ConfusionMatrix]?
-        let scope: String
-        switch state.iouScope {
-        case .frame:
-            matrices = model.frame?.confusion
-            scope = "this frame"
-        case .sequence, .range:
-            matrices = model.cumulative
-            scope = state.iouScope == .sequence ? "sequence" : "marked range"
-        }
-        guard let matrices, !matrices.isEmpty else { return nil }
-        let metrics = methods.map { matrices[$0].map(Metrics.init) }
-        let reference = model.reference.flatMap { methods.firstIndex(of: $0) }
-        let compared = model.comparedMethod.flatMap { methods.firstIndex(of: $0) }
-        var rows: [(Int, [Double], Double)] = []
-        for c in 0..<theme.space.count {
-            let values = metrics.map { $0?.iou[c] ?? .nan }
-            let delta = reference != nil && compared != nil ? values[compared!] - values[reference!] : .nan
-            rows.append((c, values, delta))
-        }
-        if state.iouSort == .byDelta {
-            rows.sort { a, b in
-                if a.2.isNaN != b.2.isNaN { return !a.2.isNaN }
-                return a.2 == b.2 ? a.0 < b.0 : a.2 > b.2
-            }
-        }
-        return (scope, methods, rows.map { (classIndex: $0.0, iou: $0.1, delta: $0.2) }, metrics.map { $0?.meanIoU ?? .nan })
-    }
-
-    func drawIoUPanel(x: Int, width: Int, height: Int, into grid: inout CellGrid) {
-        let border = role(.border), bg = role(.background)
-        for y in 0..<height { grid[x, y] = Cell("│", foreground: border, background: bg) }
-        let left = x + 2
-        guard let table = iouRows() else {
-            let reason = !model.hasGroundTruth ? "IoU needs ground truth" : model.methods.isEmpty ? "IoU needs predictions (--pred NAME=DIR)"
-                : state.iouScope == .frame ? "this frame has no ground truth" : "computing…"
-            grid.text("IoU %", x: left, y: 0, foreground: role(.title), background: bg, bold: true)
-            for (i, line) in wrap(reason, width: width - 3).enumerated() { grid.text(line, x: left, y: 2 + i, foreground: role(.dim), background: bg) }
-            return
-        }
-        grid.text("IoU % · \(table.scope) · sort \(state.iouSort.rawValue)", x: left, y: 0, foreground: role(.title), background: bg, bold: true, maxWidth: width - 3)
-        let showDelta = model.reference != nil && model.methods.count > 1
-        var header = "class".padding(toLength: 13, withPad: " ", startingAt: 0)
-        for method in table.methods { header += String(method.prefix(6)).leftPadded(7) }
-        if showDelta { header += "Δ".leftPadded(7) }
-        grid.text(header, x: left, y: 1, foreground: role(.text), background: bg, bold: true, maxWidth: width - 3)
-        let visible = height - 3
-        let first = max(0, min(state.selectedRow - visible / 2, table.rows.count - visible))
-        for (offset, row) in table.rows.enumerated().dropFirst(first).prefix(max(0, visible)) {
-            let y = 2 + offset - first
-            let name = theme.space.classNames[row.classIndex]
-            let selected = offset == state.selectedRow
-            let focused = state.focusedClass == row.classIndex
-            let fg = selected ? role(.statusText) : state.focusedClass != nil && !focused ? role(.dim) : role(.text)
-            let rowBg = selected ? role(.selection) : bg
-            grid.fill(x: left - 1, y: y, width: width - 2, height: 1, with: Cell(" ", foreground: fg, background: rowBg))
-            grid[left - 1, y] = Cell("█", foreground: theme.color(ofClass: UInt8(row.classIndex)), background: rowBg)
-            var line = ((focused ? "▸" : "") + name).padding(toLength: 13, withPad: " ", startingAt: 0)
-            for value in row.iou { line += Self.percent(value).leftPadded(7) }
-            if showDelta { line += Self.signed(row.delta).leftPadded(7) }
-            grid.text(String(line.prefix(width - 3)), x: left, y: y, foreground: fg, background: rowBg)
-            if showDelta, !row.delta.isNaN, abs(row.delta) >= 0.0005 {
-                let deltaX = left + 13 + 7 * table.methods.count
-                grid.text(Self.signed(row.delta).leftPadded(7), x: deltaX, y: y,
-                          foreground: row.delta > 0 ? role(.fixed) : role(.broken), background: rowBg, maxWidth: max(0, x + width - deltaX))
-            }
-        }
-        let meanRow = 2 + min(visible, table.rows.count)
-        if meanRow < height {
-            var line = "mIoU".padding(toLength: 13, withPad: " ", startingAt: 0)
-            for value in table.mean { line += Self.percent(value).leftPadded(7) }
-            grid.text(line, x: left, y: meanRow, foreground: role(.title), background: bg, bold: true, maxWidth: width - 3)
-        }
+        return (n < 0 ? "-" : "") + out
     }
 
     static func signed(_ v: Double) -> String {
@@ -388,131 +382,31 @@ public struct Compositor: Sendable {
         return (tenths > 0 ? "+" : tenths < 0 ? "-" : " ") + "\(abs(tenths) / 10).\(abs(tenths) % 10)"
     }
 
-    // MARK: sparklines, inspector, status, help
-
-    func drawSparklines(row: Int, rows: Int, into grid: inout CellGrid) {
-        let bars: [Character] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
-        let labelWidth = 12
-        let span = width - labelWidth - 16
-        guard span > 4 else { return }
-        for (i, method) in model.methods.prefix(rows).enumerated() {
-            let y = row + i
-            grid.text(String(method.prefix(labelWidth - 1)), x: 0, y: y, foreground: role(.text), background: role(.background))
-            let values = model.sparkline[method] ?? []
-            guard !values.isEmpty else {
-                grid.text("per-frame mIoU: computing…", x: labelWidth, y: y, foreground: role(.dim), background: role(.background))
-                continue
-            }
-            let known = values.compactMap { $0 }.filter { !$0.isNaN }
-            let low = known.min() ?? 0, high = known.max() ?? 1
-            let n = values.count
-            let cells = min(span, n)
-            for cx in 0..<cells {
-                let range = (cx * n / cells)..<max(cx * n / cells + 1, (cx + 1) * n / cells)
-                let bucket = values[range].compactMap { $0 }.filter { !$0.isNaN }
-                let isCurrent = range.contains(state.frame)
-                let fg = isCurrent ? role(.cursor) : role(.text)
-                let bg = isCurrent ? role(.selection) : role(.background)
-                guard let v = bucket.min() else { grid[labelWidth + cx, y] = Cell(isCurrent ? "·" : " ", foreground: fg, background: bg); continue }
-                let level = high > low ? Int(((v - low) / (high - low) * 7).rounded()) : 7
-                grid[labelWidth + cx, y] = Cell(bars[max(0, min(7, level))], foreground: fg, background: bg)
-            }
-            let summary = known.isEmpty ? "no GT" : "\(Self.percent(low))–\(Self.percent(high))"
-            grid.text(summary, x: labelWidth + cells + 2, y: y, foreground: role(.dim), background: role(.background))
-        }
+    static func percent(_ v: Double) -> String {
+        guard !v.isNaN else { return "-" }
+        let tenths = Int((v * 1000).rounded())
+        return "\(tenths / 10).\(abs(tenths % 10))"
     }
 
-    func drawInspector(row: Int, into grid: inout CellGrid) {
-        let bg = role(.statusBar)
-        grid.fill(x: 0, y: row, width: width, height: 1, with: Cell(" ", foreground: role(.statusText), background: bg))
-        guard let cursor = state.cursor, let frame = model.frame, frame.width > 0 else {
-            grid.text(" inspect: arrows move the cursor, or click a pane; I leaves", x: 0, y: row, foreground: role(.statusText), background: bg)
-            return
-        }
-        let i = cursor.y * frame.width + cursor.x
-        var text = " (\(cursor.x),\(cursor.y))"
-        func name(_ id: UInt8) -> String { Int(id) < theme.space.count ? theme.space.classNames[Int(id)] : "ignore" }
-        if let gt = frame.groundTruth { text += "  GT \(name(gt.ids[i]))" }
-        for method in model.methods {
-            guard let p = frame.predictions[method] else { continue }
-            text += "  \(method) \(name(p.ids[i]))"
-            if let c = frame.confidences[method] { text += " \(Self.fixed2(c.values[i]))" }
-        }
-        if let pair = model.confidencePair, let c0 = frame.confidences[pair.before], let c1 = frame.confidences[pair.after] {
-            let d = c1.values[i] - c0.values[i]
-            text += "  Δconf \(d >= 0 ? "+" : "")\(Self.fixed2(d))"
-        }
-        if let distance = frame.boundaryDistance { text += "  boundary \(distance[i] >= 255 ? "≥255" : "\(distance[i])")px" }
-        grid.text(text, x: 0, y: row, foreground: role(.statusText), background: bg, maxWidth: width)
-    }
+    func wrap(_ text: String, width: Int) -> [String] { Self.wrapText(text, width: width) }
 
-    static func fixed2(_ v: Float) -> String {
-        let hundredths = Int((abs(v) * 100).rounded())
-        return (v < 0 && hundredths > 0 ? "-" : "") + "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
-    }
-
-    func drawStatus(row: Int, confidence: (up: Int, down: Int)?, flips: FlipCounts?, into grid: inout CellGrid) {
-        let bg = role(.statusBar), fg = role(.statusText)
-        grid.fill(x: 0, y: row, width: width, height: 1, with: Cell(" ", foreground: fg, background: bg))
-        if let prompt = state.prompt {
-            let label = prompt.kind == .jump ? "jump to frame (key or index): " : "bookmark note (Enter saves, Esc cancels): "
-            grid.text(" " + label + prompt.text + "▏", x: 0, y: row, foreground: fg, background: bg, bold: true)
-            return
-        }
-        let sequenceCount = model.sequenceNames.count
-        let key = state.frame < model.frameKeys.count ? model.frameKeys[state.frame] : "-"
-        var left = " seq \(state.sequence + 1)/\(sequenceCount) · frame \(state.frame + 1)/\(model.frameKeys.count) \(key)"
-        if model.bookmarkedFrames.contains(key) { left += " ★" }
-        left += " · \(state.layout.rawValue)"
-        switch state.mode {
-        case .classes: break
-        case .confidence:
-            if let confidence {
-                left += " · Δconf≥\(Self.fixed2(state.tau)) r\(state.radius): ↑\(confidence.up) ↓\(confidence.down)"
-            } else {
-                left += " · Δconf: no confidences"
+    /// Words onto lines of at most `width`; a word longer than a line (a
+    /// file path) is split across lines rather than cut, so it stays readable.
+    static func wrapText(_ text: String, width: Int) -> [String] {
+        let width = max(1, width)
+        var lines: [String] = [], line = ""
+        for word in text.split(separator: " ") {
+            if line.count + word.count + 1 > width && !line.isEmpty { lines.append(line); line = "" }
+            var rest = Substring(word)
+            while line.count + (line.isEmpty ? 0 : 1) + rest.count > width {
+                if !line.isEmpty { lines.append(line); line = ""; continue }
+                lines.append(String(rest.prefix(width)))
+                rest = rest.dropFirst(width)
             }
-        case .flips:
-            if let flips {
-                left += " · fixed \(flips.fixed) broken \(flips.broken) changed \(flips.changedWrong)\(state.flipsInBandOnly ? " (band r\(state.radius))" : "")"
-            } else {
-                left += " · flips: need GT and two methods"
-            }
+            if !rest.isEmpty { line += (line.isEmpty ? "" : " ") + rest }
         }
-        if state.overlay { left += " · overlay \(Int((state.opacity * 100).rounded()))%" }
-        if state.zoom > 1 { left += " · zoom \(Self.fixed2(state.zoom))x" }
-        if state.playing { left += " · ▶ \(Int(state.fps))fps" }
-        if model.loading { left += " · loading" }
-        let right = "? help  q quit "
-        if let message = state.message { left += " · " + message }
-        grid.text(left, x: 0, y: row, foreground: fg, background: bg, maxWidth: width - right.count - 1)
-        grid.text(right, x: width - right.count, y: row, foreground: fg, background: bg, bold: true)
-    }
-
-    public static var helpLines: [(String, String)] { KeyBindings.rows.map { ($0.keys, $0.meaning) } }
-
-    func drawHelp(into grid: inout CellGrid) {
-        let boxWidth = min(width - 4, 64), boxHeight = min(height - 2, Compositor.helpLines.count + 4)
-        let x0 = (width - boxWidth) / 2, y0 = (height - boxHeight) / 2
-        let bg = role(.statusBar), border = role(.border)
-        grid.fill(x: x0, y: y0, width: boxWidth, height: boxHeight, with: Cell(" ", foreground: role(.text), background: bg))
-        for x in x0..<(x0 + boxWidth) {
-            grid[x, y0] = Cell("─", foreground: border, background: bg)
-            grid[x, y0 + boxHeight - 1] = Cell("─", foreground: border, background: bg)
-        }
-        for y in y0..<(y0 + boxHeight) {
-            grid[x0, y] = Cell("│", foreground: border, background: bg)
-            grid[x0 + boxWidth - 1, y] = Cell("│", foreground: border, background: bg)
-        }
-        grid[x0, y0] = Cell("┌", foreground: border, background: bg)
-        grid[x0 + boxWidth - 1, y0] = Cell("┐", foreground: border, background: bg)
-        grid[x0, y0 + boxHeight - 1] = Cell("└", foreground: border, background: bg)
-        grid[x0 + boxWidth - 1, y0 + boxHeight - 1] = Cell("┘", foreground: border, background: bg)
-        grid.text(" segscope keys (any key closes) ", x: x0 + 2, y: y0, foreground: role(.title), background: bg, bold: true)
-        for (i, (keys, meaning)) in Compositor.helpLines.prefix(boxHeight - 4).enumerated() {
-            grid.text(keys, x: x0 + 2, y: y0 + 2 + i, foreground: role(.title), background: bg, bold: true)
-            grid.text(meaning, x: x0 + 19, y: y0 + 2 + i, foreground: role(.text), background: bg, maxWidth: boxWidth - 21)
-        }
+        if !line.isEmpty { lines.append(line) }
+        return lines
     }
 }
 

@@ -11,37 +11,63 @@ public enum Figure {
         try PNG.write(PNGImage(width: image.width, height: image.height, colorType: .rgb, bitDepth: 8, samples: .eight(image.rgb)), to: path)
     }
 
+    /// The panes of the model's layout (grid, row, or the single pane) with
+    /// their captions (each method's frame mIoU), the frame key on top and
+    /// the legend of the view's colours below.
     public static func render(model: ViewModel) throws -> (width: Int, height: Int, rgb: [UInt8]) {
         guard let frame = model.frame, frame.width > 0 else {
-            throw FormatError.unsupported(path: model.frameKeys.first ?? "frame", problem: "nothing to draw: \(model.frame?.error ?? "frame not loaded")")
+            throw FormatError.unsupported(path: model.frameKeys.first ?? "frame", problem: "nothing to draw: \(model.frame.map { $0.errors.values.sorted().joined(separator: "; ") } ?? "frame not loaded")")
         }
         let compositor = Compositor(model: model, width: 200, height: 60)
         let w = frame.width, h = frame.height
         let full = Viewport(x0: 0, y0: 0, x1: Float(w), y1: Float(h))
         var panes: [(title: String, pixels: [RGB])] = []
-        for pane in model.panes {
+        let shown = model.state.layout == .single ? model.panes.isEmpty ? [] : [model.panes[min(model.state.singlePane, model.panes.count - 1)]] : model.panes
+        for pane in shown {
             if case .success(let result) = compositor.panePixels(pane, frame: frame, viewport: full, size: (w, h)) {
-                panes.append((pane.title, result.pixels))
+                var title = pane.title
+                if case .method(let name) = pane, let miou = compositor.frameMeanIoU(name) { title += "  mIoU \(Compositor.percent(miou))" }
+                panes.append((title, compositor.highlighted(result.pixels, frame: frame, viewport: full, size: (w, h))))
             }
         }
         guard !panes.isEmpty else {
             throw FormatError.unsupported(path: frame.key, problem: "no pane can be drawn for this frame")
         }
-        let columns = min(Figure.columns, panes.count), rows = (panes.count + columns - 1) / columns
+        let legend = compositor.legend()
+        let (columns, rows) = Compositor.arrangement(count: panes.count, layout: model.state.layout)
+        let lineHeight = BitmapFont.height * scale + 8
+        let legendPerRow = max(1, (columns * (w + gap)) / 360)
+        let legendRows = (legend.count + legendPerRow - 1) / legendPerRow
         let width = columns * w + (columns + 1) * gap
-        let height = rows * (h + captionHeight) + (rows + 1) * gap
+        let top = gap + lineHeight
+        let height = top + rows * (h + captionHeight) + rows * gap + legendRows * lineHeight + gap
         var rgb = [UInt8](repeating: 255, count: width * height * 3)
+        let sequence = model.state.sequence < model.sequenceNames.count ? model.sequenceNames[model.state.sequence] : "-"
+        drawText("\(frame.key)  (sequence \(sequence), frame \(model.state.frame + 1) of \(model.frameKeys.count))",
+                 x: gap, y: gap, into: &rgb, width: width, height: height)
         for (i, pane) in panes.enumerated() {
             let left = gap + (i % columns) * (w + gap)
-            let top = gap + (i / columns) * (h + captionHeight + gap)
-            drawText(pane.title, x: left, y: top + 4, into: &rgb, width: width, height: height)
+            let paneTop = top + (i / columns) * (h + captionHeight + gap)
+            drawText(pane.title, x: left, y: paneTop + 4, into: &rgb, width: width, height: height)
             for y in 0..<h {
                 for x in 0..<w {
                     let c = pane.pixels[y * w + x]
-                    let o = ((top + captionHeight + y) * width + left + x) * 3
+                    let o = ((paneTop + captionHeight + y) * width + left + x) * 3
                     rgb[o] = c.r; rgb[o + 1] = c.g; rgb[o + 2] = c.b
                 }
             }
+        }
+        let legendTop = top + rows * (h + captionHeight + gap)
+        for (i, entry) in legend.enumerated() {
+            let x = gap + (i % legendPerRow) * 360, y = legendTop + (i / legendPerRow) * lineHeight
+            let swatch = BitmapFont.height * scale
+            for yy in y..<min(height, y + swatch) {
+                for xx in x..<min(width, x + swatch) {
+                    let o = (yy * width + xx) * 3
+                    rgb[o] = entry.color.r; rgb[o + 1] = entry.color.g; rgb[o + 2] = entry.color.b
+                }
+            }
+            drawText(entry.text, x: x + swatch + 6, y: y, into: &rgb, width: width, height: height)
         }
         return (width, height, rgb)
     }
@@ -53,6 +79,8 @@ public enum Figure {
         "→": [0, 0, 0, 4, 2, 63, 2, 4, 0, 0, 0],
         "↑": [0, 0, 12, 30, 45, 12, 12, 12, 12, 0, 0],
         "↓": [0, 0, 12, 12, 12, 12, 45, 30, 12, 0, 0],
+        "−": [0, 0, 0, 0, 0, 63, 0, 0, 0, 0, 0],
+        "≥": [0, 48, 12, 3, 12, 48, 0, 63, 0, 0, 0],
     ]
 
     static func drawText(_ text: String, x: Int, y: Int, into rgb: inout [UInt8], width: Int, height: Int) {

@@ -2,6 +2,7 @@ import Dispatch
 import SegDataset
 import SegEval
 import SegFormats
+import SegLabels
 import Synchronization
 
 /// Decoded frames, loaded off the UI thread and kept within a memory budget
@@ -113,6 +114,17 @@ public final class SequenceStatistics: Sendable {
         return nil
     }
 
+    /// Per frame of every sequence, once all are computed (nil until then;
+    /// asking starts the missing ones). `blocking` computes them here.
+    public func allSequences(blocking: Bool) -> [[[String: ConfusionMatrix]?]]? {
+        if blocking { return dataset.sequences.indices.map { compute(sequence: $0) } }
+        let parts = dataset.sequences.indices.map { matrices(sequence: $0) }
+        return parts.contains { $0 == nil } ? nil : parts.map { $0! }
+    }
+
+    /// How many sequences are computed, of all.
+    public var progress: (done: Int, of: Int) { (results.withLock { $0.count }, dataset.sequences.count) }
+
     /// Blocking variant for headless use.
     public func compute(sequence s: Int) -> [[String: ConfusionMatrix]?] {
         if let done = results.withLock({ $0[s] }) { return done }
@@ -135,6 +147,62 @@ public final class SequenceStatistics: Sendable {
                 perMethod[method] = m
             }
             out.withLock { $0[f] = perMethod }
+        }
+        return out.withLock { $0 }
+    }
+}
+
+/// Per-frame counts of annotation suspects over the whole dataset at one
+/// threshold, computed in the background (ground truth, predictions and
+/// confidences only).
+public final class SuspectStatistics: Sendable {
+    private let results = Mutex<(tau: Float, counts: [Int?])?>(nil)
+    private let running = Mutex<Float?>(nil)
+    private let dataset: Dataset
+
+    public init(dataset: Dataset) { self.dataset = dataset }
+
+    /// Suspect pixels per frame (dataset order; nil: no GT or no prediction)
+    /// at `tau`; nil while computing (asking starts it).
+    public func counts(tau: Float, blocking: Bool) -> [Int?]? {
+        if let done = results.withLock({ $0 }), done.tau == tau { return done.counts }
+        if blocking {
+            let counts = SuspectStatistics.compute(dataset: dataset, tau: tau)
+            results.withLock { $0 = (tau, counts) }
+            return counts
+        }
+        let begin = running.withLock { r -> Bool in
+            guard r != tau else { return false }
+            r = tau
+            return true
+        }
+        if begin {
+            let dataset = dataset
+            DispatchQueue.global(qos: .utility).async { [self] in
+                let counts = SuspectStatistics.compute(dataset: dataset, tau: tau)
+                results.withLock { $0 = (tau, counts) }
+            }
+        }
+        return nil
+    }
+
+    static func compute(dataset: Dataset, tau: Float) -> [Int?] {
+        let loader = FrameLoader(dataset: dataset)
+        let frames = dataset.frames
+        let out = Mutex([Int?](repeating: nil, count: frames.count))
+        parallelFor(frames.count) { f in
+            guard let gt = try? loader.groundTruth(frames[f])?.map else { return }
+            let size = (gt.width, gt.height)
+            var predictions: [LabelMap] = [], confidences: [ConfidenceMap?] = []
+            for method in dataset.methods {
+                guard let p = try? loader.prediction(frames[f], method: method, size: size)?.map else { return }
+                predictions.append(p)
+                confidences.append((try? loader.confidence(frames[f], method: method, size: size)) ?? nil)
+            }
+            guard !predictions.isEmpty else { return }
+            let mask = Suspects.mask(groundTruth: gt, predictions: predictions, confidences: confidences, tau: tau, classes: dataset.space.count)
+            let count = mask.reduce(0) { $0 + Int($1) }
+            out.withLock { $0[f] = count }
         }
         return out.withLock { $0 }
     }

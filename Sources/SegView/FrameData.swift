@@ -17,8 +17,15 @@ public struct FrameData: Sendable {
     /// (or of the first prediction when there is none), capped at 255.
     public var boundaryDistance: [UInt16]?
     public var notes: [String] = []
-    /// A load error, shown instead of the frame.
-    public var error: String?
+    /// Files that could not be read, by what they hold; only that part's
+    /// pane shows the error, everything else is drawn.
+    public var errors: [Part: String] = [:]
+
+    /// What a frame's files hold.
+    public enum Part: Hashable, Sendable {
+        case image, groundTruth
+        case prediction(String), confidence(String)
+    }
 
     public var width: Int { groundTruth?.width ?? image?.width ?? predictions.values.first?.width ?? 0 }
     public var height: Int { groundTruth?.height ?? image?.height ?? predictions.values.first?.height ?? 0 }
@@ -32,63 +39,59 @@ public struct FrameData: Sendable {
     }
 
     /// Loads everything the viewer shows of `frame`, decoding its files in
-    /// parallel. Errors are kept in the result (the viewer shows them)
-    /// rather than thrown.
+    /// parallel. A file that cannot be read is kept as that part's error
+    /// (the viewer shows it in its pane) rather than thrown.
     public static func load(_ frame: FrameRecord, loader: FrameLoader, methods: [String], classes: Int) -> FrameData {
         var data = FrameData(key: frame.key)
-        do {
-            // The size every map is brought to: the GT's, else the frame's.
-            let size: (Int, Int)?
-            if let path = frame.groundTruth ?? frame.image {
-                let info = try PNG.readInfo(path: path)
-                size = (info.width, info.height)
-            } else {
-                size = nil
-            }
-            enum Part { case image(RGBImage?), labels(String?, FrameLoader.Labels?), confidence(String, ConfidenceMap?) }
-            let jobs: [@Sendable () throws -> Part] = [
-                { .image(try loader.image(frame)) },
-                { .labels(nil, try loader.groundTruth(frame)) },
-            ] + methods.map { method -> @Sendable () throws -> Part in { .labels(method, try loader.prediction(frame, method: method, size: size)) } }
-              + methods.map { method -> @Sendable () throws -> Part in { .confidence(method, try loader.confidence(frame, method: method, size: size)) } }
-            let results = Mutex<[Result<Part, Error>?]>(Array(repeating: nil, count: jobs.count))
-            parallelFor(jobs.count) { i in
-                let result = Result { try jobs[i]() }
-                results.withLock { $0[i] = result }
-            }
-            for result in results.withLock({ $0 }) {
-                switch try result!.get() {
-                case .image(let image): data.image = image
-                case .labels(nil, let labels):
-                    data.groundTruth = labels?.map
-                    data.notes += labels?.notes ?? []
-                case .labels(let method?, let labels):
-                    if let labels {
-                        data.predictions[method] = labels.map
-                        data.notes += labels.notes
-                    }
-                case .confidence(let method, let map): data.confidences[method] = map
-                }
-            }
-            let gt = data.groundTruth
-            let reference = gt ?? methods.lazy.compactMap({ data.predictions[$0] }).first
-            let predictions = data.predictions
-            let derived = Mutex<(distance: [UInt16]?, confusion: [String: ConfusionMatrix])>((nil, [:]))
-            let names = Array(predictions.keys)
-            parallelFor(names.count + 1) { i in
-                if i == names.count {
-                    let distance = reference.map { BoundaryBand.distance($0, cap: 255) }
-                    derived.withLock { $0.distance = distance }
-                } else if let gt {
-                    var matrix = ConfusionMatrix(classes: classes)
-                    matrix.add(groundTruth: gt, prediction: predictions[names[i]]!)
-                    derived.withLock { $0.confusion[names[i]] = matrix }
-                }
-            }
-            (data.boundaryDistance, data.confusion) = derived.withLock { ($0.distance, $0.confusion) }
-        } catch {
-            data.error = "\(error)"
+        // The size every map is brought to: the GT's, else the frame's.
+        let size: (Int, Int)? = [frame.groundTruth, frame.image].lazy.compactMap { path in
+            path.flatMap { try? PNG.readInfo(path: $0) }.map { ($0.width, $0.height) }
+        }.first
+        let parts: [Part] = [.image, .groundTruth] + methods.map { .prediction($0) } + methods.map { .confidence($0) }
+        let results = Mutex<[Result<Loaded, Error>?]>(Array(repeating: nil, count: parts.count))
+        parallelFor(parts.count) { i in
+            let result = Result { try read(parts[i], of: frame, loader: loader, size: size) }
+            results.withLock { $0[i] = result }
         }
+        for (i, result) in results.withLock({ $0 }).enumerated() {
+            let part = parts[i]
+            switch result! {
+            case .failure(let error): data.errors[part] = "\(error)"
+            case .success(.image(let image)): data.image = image
+            case .success(.labels(let labels)):
+                data.notes += labels?.notes ?? []
+                if case .prediction(let method) = part { data.predictions[method] = labels?.map } else { data.groundTruth = labels?.map }
+            case .success(.confidence(let map)):
+                if case .confidence(let method) = part { data.confidences[method] = map }
+            }
+        }
+        let gt = data.groundTruth
+        let reference = gt ?? methods.lazy.compactMap({ data.predictions[$0] }).first
+        let predictions = data.predictions
+        let derived = Mutex<(distance: [UInt16]?, confusion: [String: ConfusionMatrix])>((nil, [:]))
+        let names = Array(predictions.keys)
+        parallelFor(names.count + 1) { i in
+            if i == names.count {
+                let distance = reference.map { BoundaryBand.distance($0, cap: 255) }
+                derived.withLock { $0.distance = distance }
+            } else if let gt, predictions[names[i]]!.width == gt.width, predictions[names[i]]!.height == gt.height {
+                var matrix = ConfusionMatrix(classes: classes)
+                matrix.add(groundTruth: gt, prediction: predictions[names[i]]!)
+                derived.withLock { $0.confusion[names[i]] = matrix }
+            }
+        }
+        (data.boundaryDistance, data.confusion) = derived.withLock { ($0.distance, $0.confusion) }
         return data
+    }
+
+    enum Loaded { case image(RGBImage?), labels(FrameLoader.Labels?), confidence(ConfidenceMap?) }
+
+    static func read(_ part: Part, of frame: FrameRecord, loader: FrameLoader, size: (Int, Int)?) throws -> Loaded {
+        switch part {
+        case .image: return .image(try loader.image(frame))
+        case .groundTruth: return .labels(try loader.groundTruth(frame))
+        case .prediction(let method): return .labels(try loader.prediction(frame, method: method, size: size))
+        case .confidence(let method): return .confidence(try loader.confidence(frame, method: method, size: size))
+        }
     }
 }

@@ -63,12 +63,50 @@ public enum TerminalPalette {
         return best
     }
 
-    /// SGR parameters selecting `c` as background (or foreground) at `depth`.
-    public static func sgr(_ c: RGB, background: Bool, depth: ColorDepth) -> String {
+    /// Distinct xterm-256 entries for distinct colours (a label space's
+    /// classes): nearest first, but an entry already taken goes to nobody
+    /// else. Greedy by closeness: the colour with the closest free entry is
+    /// placed first, so contested entries go to the colour they fit best.
+    public static func distinctXterm256(_ colors: [RGB]) -> [UInt32: Int] {
+        var unplaced = Dictionary(colors.map { ($0.packed, $0) }, uniquingKeysWith: { a, _ in a }).sorted { $0.key < $1.key }.map(\.value)
+        var taken = Set<Int>(), placed: [UInt32: Int] = [:]
+        while !unplaced.isEmpty {
+            var best = (colour: 0, entry: 16, distance: Int.max)
+            for (i, c) in unplaced.enumerated() {
+                for entry in 16...255 where !taken.contains(entry) {
+                    let d = distance(c, rgb(ofXterm: entry))
+                    if d < best.distance { best = (i, entry, d) }
+                }
+            }
+            placed[unplaced[best.colour].packed] = best.entry
+            taken.insert(best.entry)
+            unplaced.remove(at: best.colour)
+        }
+        return placed
+    }
+}
+
+/// How RGB becomes SGR parameters at a colour depth. At 256 colours the
+/// label space's classes get distinct entries (bus and train, both nearest
+/// to colour 23, stay apart); every other colour goes to its nearest entry.
+public struct ColorMapping: Sendable {
+    public let depth: ColorDepth
+    private let classEntries: [UInt32: Int]
+
+    public init(depth: ColorDepth, classColors: [RGB] = []) {
+        self.depth = depth
+        classEntries = depth == .xterm256 ? TerminalPalette.distinctXterm256(classColors) : [:]
+    }
+
+    /// The xterm-256 entry of `c`.
+    public func xterm256(_ c: RGB) -> Int { classEntries[c.packed] ?? TerminalPalette.nearestXterm256(c) }
+
+    /// SGR parameters selecting `c` as background (or foreground).
+    public func sgr(_ c: RGB, background: Bool) -> String {
         switch depth {
         case .trueColor: return "\(background ? 48 : 38);2;\(c.r);\(c.g);\(c.b)"
-        case .xterm256: return "\(background ? 48 : 38);5;\(nearestXterm256(c))"
-        case .ansi8: return "\((background ? 40 : 30) + nearestAnsi8(c))"
+        case .xterm256: return "\(background ? 48 : 38);5;\(xterm256(c))"
+        case .ansi8: return "\((background ? 40 : 30) + TerminalPalette.nearestAnsi8(c))"
         case .monochrome: return ""
         }
     }

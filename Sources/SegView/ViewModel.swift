@@ -11,6 +11,20 @@ public enum Pane: Equatable, Sendable {
     case confidenceChange(before: String, after: String)
     /// Fixed / broken / changed-but-wrong pixels of `method` against `reference`.
     case flips(reference: String, method: String)
+    /// Pixels where every method confidently agrees against the ground truth.
+    case suspects
+
+    /// The frame's parts this pane draws from (their load errors are its own).
+    public func sources(methods: [String]) -> [FrameData.Part] {
+        switch self {
+        case .suspects: return [.groundTruth] + methods.map { .prediction($0) } + methods.map { .confidence($0) }
+        case .image: return [.image]
+        case .groundTruth: return [.groundTruth]
+        case .method(let name): return [.prediction(name)]
+        case .confidenceChange(let before, let after): return [.confidence(before), .confidence(after), .prediction(after)]
+        case .flips(let reference, let method): return [.groundTruth, .prediction(reference), .prediction(method)]
+        }
+    }
 
     public var title: String {
         switch self {
@@ -19,6 +33,7 @@ public enum Pane: Equatable, Sendable {
         case .method(let name): return name
         case .confidenceChange(let before, let after): return "Δconf \(before)→\(after)"
         case .flips(let reference, let method): return "flips \(reference)→\(method)"
+        case .suspects: return "annotation suspects"
         }
     }
 }
@@ -31,14 +46,13 @@ public struct ViewModel: Sendable {
     public var sequenceNames: [String]
     public var frameKeys: [String]
     public var methods: [String]
-    public var reference: String?
     public var hasGroundTruth: Bool
     public var hasImages: Bool
     /// The current frame, or nil while it loads.
     public var frame: FrameData?
     /// Per-frame mIoU of each method along the current sequence (nil: no GT or not yet known).
     public var sparkline: [String: [Double?]] = [:]
-    /// Confusion summed over the sequence or the marked range, per method (nil until computed).
+    /// Confusion summed over the scope (sequence, marked range or dataset), per method (nil until computed).
     public var cumulative: [String: ConfusionMatrix]?
     public var bookmarkedFrames: Set<String> = []
     public var loading = false
@@ -50,17 +64,26 @@ public struct ViewModel: Sendable {
         self.sequenceNames = sequenceNames
         self.frameKeys = frameKeys
         self.methods = methods
-        self.reference = reference
         self.hasGroundTruth = hasGroundTruth
         self.hasImages = hasImages
+        if self.state.reference == nil { self.state.reference = reference }
+    }
+
+    /// The method the others are compared with (flips, Δ, confidence change).
+    public var reference: String? {
+        if let r = state.reference, methods.contains(r) { return r }
+        return methods.first
     }
 
     /// The two methods whose confidences the confidence-change mode compares:
-    /// methods named stf and mar if present, else the last two with confidences.
+    /// once the user picked methods (m, M), the reference and the compared
+    /// one; before, the memory refinement step (methods named stf and mar),
+    /// else the last two methods with confidences.
     public var confidencePair: (before: String, after: String)? {
+        let withConfidence = methods.filter { frame?.confidences[$0] != nil || frame?.errors[.confidence($0)] != nil }
+        if state.methodsChosen, let r = reference, let c = comparedMethod { return (r, c) }
         let lower = methods.map { $0.lowercased() }
         if let s = lower.firstIndex(of: "stf"), let m = lower.firstIndex(of: "mar") { return (methods[s], methods[m]) }
-        let withConfidence = methods.filter { frame?.confidences[$0] != nil }
         guard withConfidence.count >= 2 else { return nil }
         return (withConfidence[withConfidence.count - 2], withConfidence[withConfidence.count - 1])
     }
@@ -79,11 +102,24 @@ public struct ViewModel: Sendable {
             if let pair = confidencePair { panes.append(.confidenceChange(before: pair.before, after: pair.after)) }
         case .flips:
             if let reference, let method = comparedMethod { panes.append(.flips(reference: reference, method: method)) }
+        case .suspects:
+            if hasGroundTruth && !methods.isEmpty { panes.append(.suspects) }
         }
         if hasImages { panes.append(.image) }
         if hasGroundTruth { panes.append(.groundTruth) }
         panes += methods.map { Pane.method($0) }
         return panes
     }
-}
 
+    /// One-line errors of the files the panes draw from (file name first).
+    public var paneErrors: [String] {
+        guard let frame else { return [] }
+        var seen = Set<FrameData.Part>(), errors: [String] = []
+        for pane in panes {
+            for part in pane.sources(methods: methods) where seen.insert(part).inserted {
+                if let error = frame.errors[part] { errors.append(error) }
+            }
+        }
+        return errors
+    }
+}

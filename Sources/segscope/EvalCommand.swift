@@ -56,10 +56,15 @@ struct EvalRun: ParsableCommand {
     var saveConfusion: String?
     @Flag(help: "Fail if any method lacks a prediction for a frame with ground truth.")
     var strict = false
+    @Option(help: "Also list likely annotation errors (every method agrees, confidence >= --suspect-tau, GT differs) per frame and class in this CSV file.")
+    var suspects: String?
+    @Option(name: .customLong("suspect-tau"), help: "Confidence every method must reach for --suspects.")
+    var suspectTau: Float = 0.9
     @OptionGroup var sharding: ShardArguments
 
     func validate() throws {
         guard band >= 0 else { throw ValidationError("--band must be >= 0") }
+        guard suspectTau >= 0 && suspectTau <= 1 else { throw ValidationError("--suspect-tau must be in [0, 1]") }
     }
 
     func run() throws {
@@ -76,6 +81,16 @@ struct EvalRun: ParsableCommand {
             warn("method '\(method)' has no prediction for \(keys.count) frame(s) with ground truth, e.g. \(keys.prefix(3).joined(separator: ", ")); they are left out of its scores")
         }
         if let saveConfusion { try Shards.write(evaluation, to: saveConfusion) }
+        if let suspects {
+            guard !data.methods.isEmpty else { throw InputError("--suspects needs predictions (--pred NAME=DIR)") }
+            if !data.frames.contains(where: { !$0.confidences.isEmpty }) {
+                warn("no method has confidence maps (--conf NAME=DIR): suspects are pixels where every method agrees against the GT, at any confidence")
+            }
+            let work = LongWork(label: "suspects")
+            let found = try Suspects.scan(data, tau: suspectTau, progress: work.observer.progress, cancelled: work.observer.cancelled)
+            work.finish()
+            try AtomicFile.write(Suspects.csv(found, space: data.space), to: suspects)
+        }
         report.print(evaluation)
     }
 }

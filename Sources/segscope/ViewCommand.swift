@@ -36,6 +36,10 @@ struct ViewCommand: ParsableCommand {
 
     @OptionGroup var dataset: DatasetArguments
     @OptionGroup var viewer: ViewerOptions
+    @Option(help: "Open at this frame: its key, N (1-based over the dataset) or S/N (sequence S, frame N).")
+    var frame: String?
+    @Option(help: "Layout to open with: grid, row or single.")
+    var layout: ViewState.Layout = .grid
 
     func run() throws {
         guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
@@ -44,6 +48,8 @@ struct ViewCommand: ParsableCommand {
         let data = try dataset.open()
         for note in data.notes { warn(note) }
         let controller = try viewer.controller(data)
+        if let frame, !controller.open(frame: frame) { throw InputError("no frame '\(frame)' in \(data.root) (a key, N or S/N)") }
+        controller.setLayout(layout)
         Viewer.run(controller, depth: ColorDepth.detect())
     }
 }
@@ -57,48 +63,57 @@ struct RenderCommand: ParsableCommand {
 
     @OptionGroup var dataset: DatasetArguments
     @OptionGroup var viewer: ViewerOptions
-    @Option(help: "Frame key, or 0-based index over the whole dataset.")
-    var frame = "0"
+    @Option(help: "Frame: its key, N (1-based over the dataset) or S/N (sequence S, frame N, both 1-based).")
+    var frame = "1"
     @Option(help: "Columns of the virtual terminal.")
     var cols = 160
     @Option(help: "Rows of the virtual terminal.")
     var rows = 48
-    @Option(help: "Layout: grid, row or single.")
+    @Option(help: "Layout: grid, row or single (also of the --png figure).")
     var layout: ViewState.Layout = .grid
-    @Option(help: "Viewer keys to apply first, separated by spaces (e.g. \"c\" or \"i s\").")
+    @Option(help: "Viewer keys to apply first, separated by spaces (e.g. \"c\" or \"i s\"); names: Tab Enter Esc Up Down Left Right Home End PgUp PgDn Space Backspace.")
     var keys = ""
     @Flag(help: "Print the view with ANSI colour escapes (colour depth from the environment; truecolor with COLORTERM=truecolor).")
     var ansi = false
-    @Option(help: "Write a full-resolution figure of the panes side by side with captions.")
+    @Option(help: "Write a full-resolution figure of the panes with captions, frame key and legend.")
     var png: String?
 
     func validate() throws {
-        guard cols >= 20, rows >= 8 else { throw ValidationError("--cols must be >= 20 and --rows >= 8") }
+        guard cols >= Compositor.minimumWidth, rows >= Compositor.minimumHeight else {
+            throw ValidationError("--cols \(cols) --rows \(rows) is too small: the viewer needs at least \(Compositor.minimumWidth)x\(Compositor.minimumHeight)")
+        }
         guard ansi || png != nil else { throw ValidationError("give --ansi, --png FILE, or both") }
+        for token in keys.split(separator: " ") where Key(name: String(token)) == nil && token.count > 1 && token.first!.isUppercase && token.allSatisfy(\.isLetter) {
+            throw ValidationError("--keys: '\(token)' is not a key name (Tab Enter Esc Up Down Left Right Home End PgUp PgDn Space Backspace)")
+        }
     }
 
     func run() throws {
         let data = try dataset.open()
-        guard let (s, f) = data.locate(frame) else { throw InputError("no frame '\(frame)' in \(data.root)") }
         let controller = try viewer.controller(data)
-        controller.go(sequence: s, frame: f)
+        guard controller.open(frame: frame) else { throw InputError("no frame '\(frame)' in \(data.root) (a key, N or S/N)") }
         controller.screenSize = (cols, rows)
-        // Keys such as I act on the decoded frame: decode it first.
-        _ = controller.model(blocking: true)
-        while controller.state.layout != layout { _ = controller.handle(.character("v")) }
+        // Headless: what the viewer computes in the background is computed
+        // at once, and keys such as I act on the decoded frame.
+        controller.blocking = true
+        _ = controller.model()
+        controller.setLayout(layout)
         for token in keys.split(separator: " ") {
-            switch token {
-            case "Tab": _ = controller.handle(.tab)
-            case "Enter": _ = controller.handle(.enter)
-            case "Up": _ = controller.handle(.up)
-            case "Down": _ = controller.handle(.down)
-            default: for c in token { _ = controller.handle(.character(c)) }
+            for key in Key(name: String(token)).map({ [$0] }) ?? token.map({ Key.character($0) }) {
+                guard controller.accepts(key) else {
+                    throw InputError("--keys: '\(KeyBindings.name(key))' does nothing in the viewer here (see man segscope, KEYS)")
+                }
+                _ = controller.handle(key)
             }
         }
-        let model = controller.model(blocking: true)
+        let model = controller.model()
+        if let failure = model.paneErrors.first {
+            throw InputError(failure)
+        }
         if ansi {
             let depth = ColorDepth.detect()
-            print(AnsiText.render(Compositor(model: model, width: cols, height: rows).compose(), depth: depth == .monochrome ? .monochrome : depth), terminator: "")
+            let colors = ColorMapping(depth: depth, classColors: controller.theme.classColors)
+            print(AnsiText.render(Compositor(model: model, width: cols, height: rows).compose(), colors: colors), terminator: "")
         }
         if let png {
             try Figure.write(model: model, to: png)
