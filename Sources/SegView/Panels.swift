@@ -255,7 +255,7 @@ extension Compositor {
     }
 
     /// Help lines at a screen width: keys, then the meaning wrapped beside them.
-    static func helpLayout(width: Int) -> (boxWidth: Int, keyWidth: Int, lines: [(keys: String, text: String)]) {
+    public static func helpLayout(width: Int) -> (boxWidth: Int, keyWidth: Int, lines: [(keys: String, text: String)]) {
         let boxWidth = min(width - 4, 76)
         let keyWidth = (KeyBindings.rows.map(\.keys.count).max() ?? 10) + 2
         var lines: [(String, String)] = []

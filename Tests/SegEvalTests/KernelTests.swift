@@ -1,3 +1,4 @@
+import SegDataset
 import SegEval
 import SegLabels
 import Testing
@@ -76,5 +77,29 @@ import Testing
         #expect(FlipCounts.classify(gt: 1, reference: 2, method: 3) == .changedWrong)
         #expect(FlipCounts.classify(gt: 1, reference: 3, method: 3) == .unchanged)
         #expect(FlipCounts.classify(gt: 255, reference: 1, method: 2) == .unchanged)
+    }
+}
+
+/// Suspects against a plain restatement of the rule.
+@Suite struct SuspectTests {
+    @Test func maskEqualsThePlainRule() {
+        var rng = SystemRandomNumberGenerator()
+        let w = 37, h = 23, n = w * h, classes = 5
+        for _ in 0..<20 {
+            let gt = LabelMap(width: w, height: h, ids: (0..<n).map { _ in [0, 1, 2, 3, 4, 255].randomElement(using: &rng)! })
+            let predictions = (0..<3).map { _ in LabelMap(width: w, height: h, ids: (0..<n).map { _ in UInt8.random(in: 0...5, using: &rng) }) }
+            let confidences: [ConfidenceMap?] = [ConfidenceMap(width: w, height: h, values: (0..<n).map { _ in Float.random(in: 0...1, using: &rng) }), nil,
+                                                 ConfidenceMap(width: w, height: h, values: (0..<n).map { _ in Float.random(in: 0...1, using: &rng) })]
+            let mask = Suspects.mask(groundTruth: gt, predictions: predictions, confidences: confidences, tau: 0.5, classes: classes)
+            for i in 0..<n {
+                let p = predictions.map { Int($0.ids[i]) }
+                let agree = Set(p).count == 1
+                let confident = confidences.allSatisfy { $0 == nil || $0!.values[i] >= 0.5 }
+                let expected = Int(gt.ids[i]) < classes && p[0] < classes && p[0] != Int(gt.ids[i]) && agree && confident
+                #expect((mask[i] == 1) == expected)
+            }
+            let regions = Suspects.regions(mask: mask, groundTruth: gt, agreed: predictions[0])
+            #expect(regions.reduce(0) { $0 + $1.pixels } == mask.reduce(0) { $0 + Int($1) })
+        }
     }
 }

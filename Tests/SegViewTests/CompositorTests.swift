@@ -92,7 +92,7 @@ import Testing
 
     @Test func iouPanelListsClassesAndDeltas() {
         var state = ViewState()
-        state.showIoU = true
+        state.panel = .iou
         state.iouSort = .byDelta
         let compositor = Compositor(model: Self.model(state), width: 140, height: 40)
         let table = compositor.iouRows()!

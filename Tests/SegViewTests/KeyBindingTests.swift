@@ -12,7 +12,12 @@ import Testing
     }
 
     @Test func helpScreenIsTheTable() {
-        #expect(Compositor.helpLines.map(\.0) == KeyBindings.rows.map(\.keys))
+        for width in [200, 80, 60] {
+            let lines = Compositor.helpLayout(width: width).lines
+            #expect(lines.map(\.keys).filter { !$0.isEmpty } == KeyBindings.rows.map(\.keys))
+            #expect(lines.map(\.text).joined(separator: " ").split(separator: " ") == KeyBindings.rows.map(\.meaning).joined(separator: " ").split(separator: " "),
+                    "wrapping keeps every word at \(width) columns")
+        }
     }
 
     @Test func manPageListsEveryKey() throws {

@@ -35,3 +35,25 @@ import Testing
         #expect(ColorDepth.detect(environment: ["TERM": "dumb"]) == .monochrome)
     }
 }
+
+@Suite struct DistinctPaletteTests {
+    /// At 256 colours every class of the shipped label spaces has its own
+    /// palette entry (bus and train are both nearest to 23).
+    @Test(arguments: [LabelSpace.cityscapes, LabelSpace.camvid])
+    func everyClassHasItsOwnEntry(space: LabelSpace) {
+        let colors = space.classes.map(\.color)
+        let mapping = ColorMapping(depth: .xterm256, classColors: colors)
+        let entries = colors.map(mapping.xterm256)
+        #expect(Set(entries).count == Set(colors).count, "\(space.name): \(entries)")
+        #expect(entries.allSatisfy { (16...255).contains($0) })
+        if space.name == "cityscapes" {
+            #expect(TerminalPalette.nearestXterm256(RGB(0, 60, 100)) == TerminalPalette.nearestXterm256(RGB(0, 80, 100)), "the collision this prevents")
+        }
+        // A colour that is no class still goes to its nearest entry.
+        #expect(mapping.xterm256(RGB(255, 255, 175)) == 229)
+    }
+
+    @Test func trueColourIsExact() {
+        #expect(ColorMapping(depth: .trueColor).sgr(RGB(0, 60, 100), background: false) == "38;2;0;60;100")
+    }
+}

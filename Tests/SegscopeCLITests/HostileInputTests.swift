@@ -67,8 +67,9 @@ import Testing
         }
         // A dataset whose ground truth is a FIFO: the frame's pane shows the error (no wait for a writer).
         try FileManager.default.createSymbolicLink(atPath: root + "/x_000000_000000_gtFine_labelTrainIds.png", withDestinationPath: fifo)
-        let render = try TestSupport.segscope(["render", "--gt", root, "--frames", root, "--frame", "0", "--ansi", "--cols", "80", "--rows", "24"], timeout: 20)
+        let render = try TestSupport.segscope(["render", "--gt", root, "--frames", root, "--frame", "1", "--ansi", "--cols", "80", "--rows", "24"], timeout: 20)
         #expect(render.status != 124, "render waited on the FIFO")
+        #expect(Self.oneLineError(render, contains: fifo + ": "), "the pane's failure is render's error: \(render.status) \(render.stderr)")
     }
 
     /// Discovery through symlink loops (`loop -> .`, `up -> ..`) ends, visiting each folder once.

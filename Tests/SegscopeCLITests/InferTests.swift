@@ -41,7 +41,7 @@ import Testing
         let view = try TestSupport.segscope(["render", run, "--frame", "synth_000000_000001", "--keys", "c", "--ansi", "--cols", "160", "--rows", "48"],
                                             environment: ["NO_COLOR": "", "TERM": "xterm-256color"])
         #expect(view.status == 0, "\(view.stderr)")
-        #expect(view.stdout.contains("Δconf stf→mar") && view.stdout.range(of: #"↑\d+ ↓\d+"#, options: .regularExpression) != nil)
+        #expect(view.stdout.contains("Δconf stf→mar") && view.stdout.range(of: #"↑[\d,]+ ↓[\d,]+"#, options: .regularExpression) != nil)
     }
 
     @Test func writtenFramesAreSkippedOnTheNextRun() throws {

@@ -43,7 +43,7 @@ import Testing
         try TestSupport.segscope(["render", root, "--pred", "baseline=\(root)/pred/baseline", "--pred", "stf=\(root)/pred/stf",
                                   "--pred", "mar=\(root)/pred/mar", "--conf", "baseline=\(root)/conf/baseline",
                                   "--conf", "stf=\(root)/conf/stf", "--conf", "mar=\(root)/conf/mar", "--gt-encoding", "labelIds",
-                                  "--frame", "1", "--cols", "200", "--rows", "60", "--layout", layout, "--keys", keys, "--ansi"],
+                                  "--frame", "2", "--cols", "200", "--rows", "60", "--layout", layout, "--keys", keys, "--ansi"],
                                  environment: ["NO_COLOR": "", "TERM": "xterm-256color"])
     }
 
@@ -55,13 +55,13 @@ import Testing
         #expect(classes.stdout.contains("mIoU"))
 
         let confidence = try Self.render(root, keys: "c")
-        let up = try #require(confidence.stdout.range(of: #"↑(\d+) ↓(\d+)"#, options: .regularExpression))
+        let up = try #require(confidence.stdout.range(of: #"↑([\d,]+) ↓([\d,]+)"#, options: .regularExpression))
         #expect(confidence.stdout.contains("Δconf stf→mar"))
         #expect(!confidence.stdout[up].hasPrefix("↑0 "), "mar is more confident than stf near boundaries")
 
         let flips = try Self.render(root, keys: "f")
         #expect(flips.stdout.contains("flips baseline→mar"))
-        #expect(flips.stdout.range(of: #"fixed [1-9]\d* broken \d+"#, options: .regularExpression) != nil)
+        #expect(flips.stdout.range(of: #"fixed [1-9][\d,]* broken [\d,]+"#, options: .regularExpression) != nil)
 
         let iou = try Self.render(root, keys: "i s", layout: "single")
         #expect(iou.stdout.contains("IoU % · this frame · sort delta"))
@@ -76,10 +76,14 @@ import Testing
         let root = try Self.make()
         let out = root + "/figure.png"
         let result = try TestSupport.segscope(["render", root, "--pred", "baseline=\(root)/pred/baseline", "--pred", "stf=\(root)/pred/stf",
-                                               "--pred", "mar=\(root)/pred/mar", "--frame", "0", "--png", out])
+                                               "--pred", "mar=\(root)/pred/mar", "--frame", "1", "--png", out])
         #expect(result.status == 0, "\(result.stderr)")
         let size = try TestSupport.python("from PIL import Image; import sys; im = Image.open(sys.argv[1]); print(im.size[0], im.size[1])", [out])
-        // 5 panes of 512x256 in 3 columns: 2 rows.
-        #expect(size.trimmingCharacters(in: .whitespacesAndNewlines) == "\(3 * 512 + 4 * 8) \(2 * (256 + 30) + 3 * 8)")
+        // 5 panes of 512x256 in 3 columns: 2 rows, under a line with the frame
+        // key (30 px) and over the legend (30 px a row of 4 entries).
+        let wh = size.split(separator: " ").map { Int($0.trimmingCharacters(in: .whitespacesAndNewlines))! }
+        #expect(wh[0] == 3 * 512 + 4 * 8)
+        let panes = 8 + 30 + 2 * (256 + 30 + 8)
+        #expect(wh[1] > panes + 8 && (wh[1] - panes - 8) % 30 == 0, "\(wh)")
     }
 }

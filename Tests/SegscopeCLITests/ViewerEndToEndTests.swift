@@ -125,4 +125,85 @@ import Testing
         #expect(session.exitStatus(within: 2) == "0")
         #expect(!session.alternateScreen, "terminal restored")
     }
+
+    @Test func trueColourTerminalsGetExactClassColours() throws {
+        let session = try Session(arguments: ["view", TestSupport.repositoryRoot + "/samples"],
+                                  environment: "env -u NO_COLOR TERM=xterm-256color COLORTERM=truecolor")
+        #expect(try session.waitFor("frame 1/12"))
+        #expect(try session.waitFor("▀"))
+        let colored = try session.screen(colors: true)
+        // Cityscapes road, sidewalk, building, sky, exactly.
+        for rgb in ["128;64;128", "244;35;232", "70;70;70", "70;130;180"] {
+            #expect(colored.contains("38;2;" + rgb) || colored.contains("48;2;" + rgb), "exact \(rgb)")
+        }
+        #expect(!colored.contains("38;5;") && !colored.contains("48;5;"), "no 256-colour approximations")
+        try session.keys("q")
+        #expect(session.exitStatus(within: 2) == "0")
+        #expect(!session.alternateScreen, "terminal restored")
+    }
+
+    /// tmux sends Home and End as ESC [ 1 ~ and ESC [ 4 ~ whatever TERM says.
+    @Test func homeAndEndInsideTmux() throws {
+        let session = try Session(arguments: ["view", TestSupport.repositoryRoot + "/samples"])
+        #expect(try session.waitFor("frame 1/12"))
+        try session.keys("End")
+        #expect(try session.waitFor("frame 12/12"), "\((try? session.screen()) ?? "")")
+        try session.keys("Home")
+        #expect(try session.waitFor("frame 1/12"))
+        #expect(try session.screen().contains("seq 1/2"), "not read as Esc + [ (previous sequence)")
+        try session.keys("q")
+        #expect(session.exitStatus(within: 2) == "0")
+    }
+
+    @Test func confusionPanelAndSuspectsAreDriven() throws {
+        let session = try Session(arguments: ["view", TestSupport.repositoryRoot + "/samples"])
+        #expect(try session.waitFor("frame 1/12"))
+        try session.keys("C")
+        #expect(try session.waitFor("confusion · mar · this frame"))
+        #expect(try session.waitFor("GT road → mar road:"))
+        try session.keys("Down")
+        #expect(try session.waitFor("GT sidewalk → mar road:"))
+        try session.keys("Enter")
+        #expect(try session.waitFor("frames by pixels"), "\((try? session.screen()) ?? "")")
+        try session.keys("Enter")
+        #expect(try session.waitFor("(Esc clears)"))
+        let colored = try session.screen(colors: true)
+        #expect(colored.contains("38;5;226") || colored.contains("48;5;226"), "highlighted pixels (yellow)")
+        try session.keys("Escape", "C", "a")
+        #expect(try session.waitFor("annotation suspects"))
+        #expect(try session.screen().range(of: #"suspects [\d,]+ px"#, options: .regularExpression) != nil)
+        // The counts come from a background pass over the dataset: A until it is done.
+        var found = false
+        for _ in 0..<20 where !found {
+            try session.keys("A")
+            found = try session.waitFor("most suspects: 1 of", seconds: 1)
+        }
+        #expect(found, "\((try? session.screen()) ?? "")")
+        try session.keys("q")
+        #expect(session.exitStatus(within: 2) == "0")
+    }
+
+    /// At 80x24 the IoU panel shows every number whole.
+    @Test func smallScreenShowsNumbersWhole() throws {
+        let session = try Session(arguments: ["view", TestSupport.repositoryRoot + "/samples"], width: 80, height: 24)
+        #expect(try session.waitFor("frame 1/12"))
+        try session.keys("i")
+        #expect(try session.waitFor("mIoU"))
+        #expect(try session.waitFor("▼"))
+        let screen = try session.screen()
+        var checked = 0
+        for line in screen.split(separator: "\n") {
+            guard let bar = line.firstIndex(of: "│") else { continue }
+            let panel = line[line.index(after: bar)...]
+            guard let first = panel.split(separator: " ").first, first.hasPrefix("█") || first == "mIoU" else { continue }
+            let numbers = panel.split(separator: " ").dropFirst().filter { $0.contains(where: \.isNumber) }
+            for token in numbers {
+                #expect(token.range(of: #"^[+-]?\d+\.\d$"#, options: .regularExpression) != nil, "cut number '\(token)' in: \(line)")
+                checked += 1
+            }
+        }
+        #expect(checked > 20)
+        try session.keys("q")
+        #expect(session.exitStatus(within: 2) == "0")
+    }
 }

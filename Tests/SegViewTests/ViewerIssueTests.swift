@@ -1,0 +1,262 @@
+import Foundation
+import SegDataset
+import SegEval
+import SegFormats
+import SegLabels
+import SegSynth
+import SegTestSupport
+@testable import SegView
+import Testing
+
+/// The viewer's wrongs and additions of issue 13, each pinned by a test.
+@Suite struct ViewerIssueTests {
+    static let theme = CompositorTests.theme
+
+    // MARK: keys and state
+
+    @Test func tauKeysRaiseAndLowerByHundredths() throws {
+        let (c, _) = try ControllerTests.controller()
+        #expect(c.state.tau == 0.10)
+        _ = c.handle(.character("T"))
+        #expect(c.state.tau == 0.11, "T raises τ")
+        _ = c.handle(.character("t"))
+        _ = c.handle(.character("t"))
+        #expect(c.state.tau == 0.09)
+        for _ in 0..<200 { _ = c.handle(.character("T")) }
+        #expect(c.state.tau == 1)
+        _ = c.handle(.character("a"))
+        let before = c.state.suspectTau
+        _ = c.handle(.character("t"))
+        #expect(c.state.suspectTau == before - 0.01 && c.state.tau == 1, "in suspect mode t/T change the suspect threshold")
+    }
+
+    @Test func framesAreNamedOneWayEverywhere() throws {
+        let (c, _) = try ControllerTests.controller()
+        let d = c.dataset
+        #expect(d.locate("1")! == (0, 0))
+        #expect(d.locate("4")! == (1, 0), "N counts over the dataset, 1-based")
+        #expect(d.locate("2/3")! == (1, 2), "S/N as the status line writes them")
+        #expect(d.locate("synth_000001_000001")! == (1, 1))
+        #expect(d.locate("0") == nil && d.locate("7") == nil && d.locate("3/1") == nil && d.locate("1/0") == nil)
+        _ = c.handle(.character(":"))
+        for ch in "2/2" { _ = c.handle(.character(ch)) }
+        _ = c.handle(.enter)
+        #expect(c.state.sequence == 1 && c.state.frame == 1)
+        _ = c.handle(.character(":"))
+        _ = c.handle(.character("2"))
+        _ = c.handle(.enter)
+        #expect(c.state.sequence == 0 && c.state.frame == 1)
+    }
+
+    /// Two methods whose per-frame scores differ: "good" is the GT, "bad" the
+    /// GT with a growing band of frame f painted as class 5.
+    static func rankedController() throws -> ViewerController {
+        let root = try TestSupport.scratchDirectory()
+        var spec = SynthTestData.spec()
+        spec.sequences = 2
+        spec.frames = 3
+        try spec.write(to: root + "/d", force: false)
+        let gtFolder = root + "/d/gtFine"
+        let bad = root + "/bad"
+        var options = DatasetOptions()
+        options.path = root + "/d"
+        try options.addMethods(predictions: ["good=\(gtFolder)"], confidences: [])
+        let plain = try DatasetLocator.open(options)
+        try FileManager.default.createDirectory(atPath: bad, withIntermediateDirectories: true)
+        let loader = FrameLoader(dataset: plain)
+        // Damage grows with a frame-specific amount; frame (1, 1) is the worst.
+        let damage = [[2, 8, 4], [6, 30, 1]]
+        for (s, sequence) in plain.sequences.enumerated() {
+            for (f, frame) in sequence.frames.enumerated() {
+                var map = try loader.groundTruth(frame)!.map
+                for y in 0..<damage[s][f] { for x in 0..<map.width { map.ids[y * map.width + x] = 5 } }
+                try PNG.write(PNGImage(width: map.width, height: map.height, colorType: .gray, bitDepth: 8, samples: .eight(map.ids)),
+                              to: bad + "/\(frame.key)_gtFine_labelTrainIds.png")
+            }
+        }
+        options = DatasetOptions()
+        options.path = root + "/d"
+        try options.addMethods(predictions: ["good=\(gtFolder)", "bad=\(bad)"], confidences: [])
+        let c = try ViewerController(dataset: try DatasetLocator.open(options), theme: theme, bookmarksPath: root + "/marks.json")
+        c.blocking = true
+        return c
+    }
+
+    @Test func worstFrameSpansTheDatasetAndAgainGoesOn() throws {
+        let c = try Self.rankedController()
+        #expect(c.state.compared == "bad")
+        _ = c.handle(.character("w"))
+        #expect(c.state.sequence == 1 && c.state.frame == 1, "worst over both sequences")
+        _ = c.handle(.character("w"))
+        #expect(c.state.sequence == 0 && c.state.frame == 1, "w again: the next worst")
+        _ = c.handle(.character("W"))
+        #expect(c.state.sequence == 1 && c.state.frame == 1, "W: largest loss of bad against good")
+        #expect(c.state.message?.contains("Δ mIoU -") == true, "\(c.state.message ?? "")")
+    }
+
+    @Test func methodsArePickedInTheViewer() throws {
+        let c = try Self.rankedController()
+        #expect(c.state.reference == "good" && c.state.compared == "bad")
+        _ = c.handle(.character("M"))
+        #expect(c.state.reference == "bad" || c.state.message?.contains("reference") == true)
+        // With two methods the reference cannot become the compared one: M skips it.
+        #expect(c.state.reference != c.state.compared)
+        let model = c.model()
+        #expect(model.reference == c.state.reference && model.comparedMethod == c.state.compared)
+    }
+
+    @Test func bookmarksCanBeDeleted() throws {
+        let (c, root) = try ControllerTests.controller()
+        _ = c.handle(.character("B"))
+        for ch in "x" { _ = c.handle(.character(ch)) }
+        _ = c.handle(.enter)
+        #expect(try Bookmarks.load(path: root + "/marks.json").entries.count == 1)
+        _ = c.handle(.character("D"))
+        #expect(try Bookmarks.load(path: root + "/marks.json").entries.isEmpty)
+        #expect(c.state.message?.contains("deleted") == true)
+    }
+
+    @Test func confusionCellListsItsFramesAndHighlights() throws {
+        let c = try Self.rankedController()
+        c.screenSize = (200, 60)
+        _ = c.handle(.character("C"))
+        #expect(c.state.panel == .confusion)
+        // Row: the GT class under the damage (first row of the frames: class of pixel 0); column 5.
+        let frame = c.cache.load(c.frameIndex)
+        let g = Int(frame.groundTruth!.ids[0])
+        for _ in 0..<g { _ = c.handle(.down) }
+        for _ in 0..<5 { _ = c.handle(.right) }
+        _ = c.handle(.character("u")); _ = c.handle(.character("u")); _ = c.handle(.character("u"))
+        #expect(c.state.scope == .dataset)
+        let grid = Compositor(model: c.model(), width: 200, height: 60).compose().plainText
+        #expect(grid.contains("GT \(Self.theme.space.classNames[g]) → bad \(Self.theme.space.classNames[5]):"), "the status line names the cell")
+        _ = c.handle(.enter)
+        let list = try #require(c.state.frameList)
+        let values = list.entries.map { Int($0.value)! }
+        #expect(values == values.sorted(by: >) && !values.isEmpty)
+        #expect(list.entries.first?.key == "synth_000001_000001")
+        _ = c.handle(.enter)
+        #expect(c.state.sequence == 1 && c.state.frame == 1)
+        #expect(c.state.highlight == ViewState.Highlight(groundTruth: g, predicted: 5, method: "bad"))
+        let highlighted = Compositor(model: c.model(), width: 200, height: 60).compose()
+        #expect(highlighted.cells.contains { $0.isPixel && ($0.foreground == Self.theme.color(.highlight) || $0.background == Self.theme.color(.highlight)) })
+        #expect(highlighted.plainText.contains("(Esc clears)"), "the highlight has its legend")
+        _ = c.handle(.escape)
+        #expect(c.state.highlight == nil)
+    }
+
+    @Test func helpScrollsAndQuitStaysReachable() throws {
+        let (c, _) = try ControllerTests.controller()
+        for (w, h) in [(80, 24), (60, 16)] {
+            c.screenSize = (w, h)
+            _ = c.handle(.character("?"))
+            var seen = ""
+            for _ in 0..<60 {
+                let text = Compositor(model: c.model(blocking: true), width: w, height: h).compose().plainText
+                #expect(text.contains("q quits"), "the footer says how to quit at \(w)x\(h)")
+                seen += text
+                _ = c.handle(.down)
+            }
+            #expect(seen.contains("q  Ctrl-C") && seen.contains("←/→  h/l"), "scrolling shows the first and the last line at \(w)x\(h)")
+            #expect(c.state.showHelp)
+            #expect(c.handle(.character("q")) == .quit)
+            _ = c.handle(.escape)
+        }
+    }
+
+    // MARK: compositor
+
+    @Test func anUnreadableFileBlanksOnlyItsOwnPane() {
+        var model = CompositorTests.model()
+        let path = "/data/run/pred/before/k_000000_000000_very_long_name_for_the_prediction.png"
+        model.frame!.predictions["before"] = nil
+        model.frame!.confusion["before"] = nil
+        model.frame!.errors[.prediction("before")] = "\(path): not a PNG file (bad signature)"
+        var state = ViewState()
+        state.panel = .iou
+        model.state = state
+        let grid = Compositor(model: model, width: 160, height: 40)
+        let text = grid.compose().plainText
+        let lines = Compositor.wrapText(model.frame!.errors[.prediction("before")]!, width: 20)
+        #expect(lines.joined().replacingOccurrences(of: " ", with: "") == model.frame!.errors[.prediction("before")]!.replacingOccurrences(of: " ", with: ""), "wrapping loses no character")
+        #expect(lines.allSatisfy { $0.count <= 20 })
+        let paneLines = text.split(separator: "\n").map(String.init).filter { $0.contains("very_long") || $0.contains("he_prediction") }
+        #expect(paneLines.count == 2, "the long file name is split over two lines of its pane, not cut")
+        #expect(text.contains("ground truth") && text.contains("after  mIoU 100.0"), "the other panes are drawn")
+        #expect(!text.contains("this frame has no ground truth"))
+        #expect(grid.compose().cells.filter(\.isPixel).count > 200)
+        #expect(model.paneErrors == ["\(path): not a PNG file (bad signature)"])
+    }
+
+    /// Every number the screen shows is whole: the expected strings, computed
+    /// here from the frame, appear complete at 200x60 and 80x24.
+    @Test(arguments: [(200, 60), (80, 24)])
+    func noNumberIsCut(width: Int, height: Int) {
+        let base = CompositorTests.model()
+        let frame = base.frame!
+        let metrics = ["before": Metrics(frame.confusion["before"]!), "after": Metrics(frame.confusion["after"]!)]
+        var state = ViewState()
+        state.panel = .iou
+        var model = base
+        model.state = state
+        let text = Compositor(model: model, width: width, height: height).compose().plainText
+        for method in ["before", "after"] {
+            #expect(text.contains(Compositor.percent(metrics[method]!.meanIoU)), "\(method)'s mIoU whole at \(width)x\(height)")
+        }
+        let delta = metrics["after"]!.meanIoU - metrics["before"]!.meanIoU
+        #expect(text.contains(Compositor.signed(delta)), "the mIoU row's Δ at \(width)x\(height)")
+        for c in [0, 13] {
+            let d = metrics["after"]!.iou[c] - metrics["before"]!.iou[c]
+            #expect(text.contains(Compositor.signed(d)), "class \(c) Δ at \(width)x\(height)")
+        }
+        #expect(text.contains("Δ = after − before"), "the Δ column names its pair")
+        // Captions: each number in the caption row is a whole mIoU, never a prefix of one.
+        let captions = String(text.split(separator: "\n").first!)
+        let expected = Set(metrics.values.map { Compositor.percent($0.meanIoU) })
+        let numbers = captions.matches(of: /\d+(\.\d+)?/).map { String($0.output.0) }
+        #expect(numbers.allSatisfy(expected.contains), "captions \(captions)")
+        state.mode = .confidence
+        state.panel = .none
+        model.state = state
+        let confidence = Compositor(model: model, width: width, height: height).compose().plainText
+        let status = String(confidence.split(separator: "\n").last!)
+        #expect(status.range(of: #"↑\d+ ↓\d+"#, options: .regularExpression) != nil, "status counts whole: \(status)")
+    }
+
+    @Test func everyColourCodedModeHasALegend() {
+        for mode in [ViewState.Mode.confidence, .flips, .suspects] {
+            var state = ViewState()
+            state.mode = mode
+            state.classLegend = false
+            let compositor = Compositor(model: CompositorTests.model(state), width: 160, height: 40)
+            let legend = compositor.legend()
+            #expect(!legend.isEmpty, "\(mode)")
+            let text = compositor.compose().plainText
+            for entry in legend.prefix(2) { #expect(text.contains(entry.text), "\(mode): \(entry.text)") }
+        }
+        var state = ViewState()
+        state.classLegend = true
+        let legend = Compositor(model: CompositorTests.model(state), width: 160, height: 40).legend()
+        #expect(legend.map(\.text) == ["road", "car"], "the classes of the frame, by colour")
+        #expect(legend.map(\.color) == [Self.theme.color(ofClass: 0), Self.theme.color(ofClass: 13)])
+    }
+
+    @Test func statusNamesFocusAndOverlaySource() {
+        var state = ViewState()
+        state.focusedClass = 13
+        state.overlay = true
+        let text = Compositor(model: CompositorTests.model(state), width: 200, height: 40).compose().plainText
+        #expect(text.contains("focus car") && text.contains("overlay GT 50%"))
+    }
+}
+
+/// Synthetic data for viewer tests.
+enum SynthTestData {
+    static func spec() -> SyntheticDataset {
+        var spec = SyntheticDataset()
+        spec.height = 64
+        spec.width = 128
+        spec.writeFeatures = false
+        return spec
+    }
+}

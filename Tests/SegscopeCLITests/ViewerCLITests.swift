@@ -1,0 +1,105 @@
+import Foundation
+import SegTestSupport
+import Testing
+
+/// render and eval as the viewer issue asks: failures are errors, figures
+/// follow the layout, tables say what the man page says, suspects are found.
+@Suite struct ViewerCLITests {
+    /// A 64x128 frame: road on the left, sky on the right; three methods all
+    /// predict that, confidently (0.97). The GT says car in the box
+    /// x 30...49, y 10...19 of the road: a deliberate annotation error.
+    static func suspectDataset() throws -> String {
+        let root = try TestSupport.scratchDirectory()
+        _ = try TestSupport.python("""
+            import os, sys
+            import numpy as np
+            from PIL import Image
+            root = sys.argv[1]
+            truth = np.zeros((64, 128), np.uint8); truth[:, 64:] = 10
+            gt = truth.copy(); gt[10:20, 30:50] = 13
+            os.makedirs(root + "/gt"); os.makedirs(root + "/frames")
+            Image.fromarray(gt).save(root + "/gt/x_000000_000000_gtFine_labelTrainIds.png")
+            Image.fromarray(np.zeros((64, 128, 3), np.uint8)).save(root + "/frames/x_000000_000000_leftImg8bit.png")
+            for m in ("a", "b", "c"):
+                os.makedirs(root + "/pred/" + m); os.makedirs(root + "/conf/" + m)
+                Image.fromarray(truth).save(root + "/pred/%s/x_000000_000000.png" % m)
+                Image.fromarray(np.full((64, 128), int(0.97 * 65535), np.uint16)).save(root + "/conf/%s/x_000000_000000.png" % m)
+            """, [root])
+        return root
+    }
+
+    static func datasetArguments(_ root: String) -> [String] {
+        ["--gt", root + "/gt", "--frames", root + "/frames"] + ["a", "b", "c"].flatMap { ["--pred", "\($0)=\(root)/pred/\($0)", "--conf", "\($0)=\(root)/conf/\($0)"] }
+    }
+
+    @Test func suspectsAreTheWrongRegionAndNothingElse() throws {
+        let root = try Self.suspectDataset()
+        let csv = root + "/suspects.csv"
+        let run = try TestSupport.segscope(["eval"] + Self.datasetArguments(root) + ["--suspects", csv])
+        #expect(run.status == 0, "\(run.stderr)")
+        let text = try String(contentsOfFile: csv, encoding: .utf8)
+        #expect(text == "frame,gt_class,predicted_class,pixels,x0,y0,x1,y1\nx_000000_000000,car,road,200,30,10,49,19\n")
+        let strict = try TestSupport.segscope(["eval"] + Self.datasetArguments(root) + ["--suspects", csv, "--suspect-tau", "0.98"])
+        #expect(strict.status == 0)
+        #expect(try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").count == 1, "confidence 0.97 < τ 0.98: no suspect")
+        let view = try TestSupport.segscope(["render"] + Self.datasetArguments(root) + ["--keys", "a", "--ansi", "--cols", "160", "--rows", "40"],
+                                            environment: ["NO_COLOR": "1", "TERM": "xterm-256color"])
+        #expect(view.status == 0, "\(view.stderr)")
+        #expect(view.stdout.contains("suspects 200 px τ0.90") && view.stdout.contains("annotation suspects"))
+    }
+
+    @Test func renderFailuresAreErrors() throws {
+        let root = try Self.suspectDataset()
+        let args = Self.datasetArguments(root)
+        let small = try TestSupport.segscope(["render"] + args + ["--ansi", "--cols", "80", "--rows", "10"])
+        #expect(small.status != 0 && small.stderr.contains("too small"), "\(small.status) \(small.stderr)")
+        let unknown = try TestSupport.segscope(["render"] + args + ["--ansi", "--keys", "i Q"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("'Q'"), "\(unknown.status) \(unknown.stderr)")
+        let bad = root + "/pred/b/x_000000_000000.png"
+        try Data("not a png".utf8).write(to: URL(fileURLWithPath: bad))
+        let broken = try TestSupport.segscope(["render"] + args + ["--ansi"])
+        #expect(broken.status == 1 && broken.stderr.hasPrefix("segscope: ") && broken.stderr.contains(bad), "\(broken.status) \(broken.stderr)")
+        #expect(broken.stdout.isEmpty)
+    }
+
+    static func pngWidth(_ path: String) throws -> Int {
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        return bytes[16..<20].reduce(0) { $0 << 8 | Int($1) }
+    }
+
+    @Test func pngFigureFollowsTheLayout() throws {
+        let root = try Self.suspectDataset()
+        var widths: [String: Int] = [:]
+        for layout in ["single", "row", "grid"] {
+            let out = root + "/\(layout).png"
+            let run = try TestSupport.segscope(["render"] + Self.datasetArguments(root) + ["--png", out, "--layout", layout])
+            #expect(run.status == 0, "\(run.stderr)")
+            widths[layout] = try Self.pngWidth(out)
+        }
+        // Five panes (frame, GT, a, b, c) of 128 px with 8 px gaps.
+        #expect(widths["single"] == 128 + 2 * 8)
+        #expect(widths["row"] == 5 * 128 + 6 * 8)
+        #expect(widths["grid"] == 3 * 128 + 4 * 8)
+    }
+
+    @Test func evalTablesHoldWhatTheManPageSays() throws {
+        let root = try Self.suspectDataset()
+        let text = try TestSupport.segscope(["eval"] + Self.datasetArguments(root), environment: ["NO_COLOR": "1"])
+        #expect(text.status == 0)
+        #expect(!text.stdout.contains("0.0*"), "a 0.0 is never the best:\n\(text.stdout)")
+        let csv = try TestSupport.segscope(["eval"] + Self.datasetArguments(root) + ["--format", "csv"])
+        let lines = csv.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "kind,name,a,b,c,delta_b,delta_c")
+        #expect(lines.contains { $0.hasPrefix("summary,mIoU,") && !$0.hasSuffix(",,") }, "the mIoU row has its deltas")
+        #expect(lines.contains("flips,fixed,,0,0,,"))
+        #expect(lines.contains { $0.hasPrefix("category,flat,") })
+        #expect(lines.contains { $0.hasPrefix("frame,x_000000_000000,") })
+        let man = try String(contentsOfFile: TestSupport.repositoryRoot + "/man/segscope.1", encoding: .utf8)
+        #expect(!man.contains("not part of segscope") && man.contains("kind, name"))
+    }
+
+    @Test func viewOpensAtAFrameAndLayout() throws {
+        let unknown = try TestSupport.segscope(["view", TestSupport.repositoryRoot + "/samples", "--layout", "diagonal"])
+        #expect(unknown.status == 64)
+    }
+}
