@@ -36,7 +36,9 @@ public enum Figure {
         let legend = compositor.legend()
         let (columns, rows) = Compositor.arrangement(count: panes.count, layout: model.state.layout)
         let lineHeight = BitmapFont.height * scale + 8
-        let legendPerRow = max(1, (columns * (w + gap)) / 360)
+        // Legend entries in columns as wide as the longest entry.
+        let entryWidth = BitmapFont.height * scale + 6 + (legend.map(\.text.count).max() ?? 0) * BitmapFont.width * scale + 16
+        let legendPerRow = max(1, (columns * (w + gap)) / entryWidth)
         let legendRows = (legend.count + legendPerRow - 1) / legendPerRow
         let width = columns * w + (columns + 1) * gap
         let top = gap + lineHeight
@@ -59,7 +61,7 @@ public enum Figure {
         }
         let legendTop = top + rows * (h + captionHeight + gap)
         for (i, entry) in legend.enumerated() {
-            let x = gap + (i % legendPerRow) * 360, y = legendTop + (i / legendPerRow) * lineHeight
+            let x = gap + (i % legendPerRow) * entryWidth, y = legendTop + (i / legendPerRow) * lineHeight
             let swatch = BitmapFont.height * scale
             for yy in y..<min(height, y + swatch) {
                 for xx in x..<min(width, x + swatch) {
