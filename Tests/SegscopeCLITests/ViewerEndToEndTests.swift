@@ -206,4 +206,12 @@ import Testing
         try session.keys("q")
         #expect(session.exitStatus(within: 2) == "0")
     }
+
+    @Test func viewOpensAtTheFrameAndLayoutGiven() throws {
+        let session = try Session(arguments: ["view", TestSupport.repositoryRoot + "/samples", "--frame", "2/3", "--layout", "row"])
+        #expect(try session.waitFor("seq 2/2 · frame 3/12"), "\((try? session.screen()) ?? "")")
+        #expect(try session.screen().contains("· row"))
+        try session.keys("q")
+        #expect(session.exitStatus(within: 2) == "0")
+    }
 }
