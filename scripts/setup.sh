@@ -3,13 +3,18 @@
 #   scripts/setup.sh          system libraries and tools (Debian packages)
 #   scripts/setup.sh --refs   also the Python references the tests compare
 #                             against, in a private venv at .build/pyref
-#   scripts/setup.sh --bench  the references, chafa (a peer of `render`) and
-#                             PyTorch (the backbone's peer; hundreds of MB)
+#   scripts/setup.sh --bench  the references and the bench's peers: chafa (of
+#                             `render`), every Debian BLAS (the BLAS table),
+#                             PyTorch, onnxruntime (hundreds of MB)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(libncursesw5-dev libblis-serial-dev libpng-dev pkg-config tmux python3 python3-numpy python3-venv)
-[ "${1:-}" = "--bench" ] && packages+=(chafa)
+# The BLAS segscope links is BLIS (libblis-serial-dev): on the engine's GEMM
+# shapes it is the fastest BLAS Debian ships for this kind of machine (make
+# bench prints the table). --bench installs the others to measure them.
+[ "${1:-}" = "--bench" ] && packages+=(chafa libopenblas0-serial libopenblas0-pthread libopenblas0-openmp
+                                       libblis4-pthread libblis4-openmp libatlas3-base libblas3)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -59,8 +64,8 @@ if [ "${1:-}" = "--refs" ] || [ "${1:-}" = "--bench" ]; then
         echo "setup: installing Python references into $venv" >&2
         "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check numpy safetensors pillow cityscapesscripts
     fi
-    if [ "${1:-}" = "--bench" ] && ! "$venv/bin/python3" -c "import torch" 2>/dev/null; then
-        echo "setup: installing PyTorch into $venv (the backbone's peer in make bench)" >&2
-        "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check torch
+    if [ "${1:-}" = "--bench" ] && ! "$venv/bin/python3" -c "import torch, onnx, onnxruntime, threadpoolctl" 2>/dev/null; then
+        echo "setup: installing PyTorch, onnxruntime and threadpoolctl into $venv (peers in make bench)" >&2
+        "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check torch onnx onnxruntime threadpoolctl
     fi
 fi

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import SegDataset
 import SegFormats
@@ -73,7 +74,29 @@ public struct EvaluationOptions: Sendable {
     /// Boundary band half-width in full-resolution pixels (0: no band metrics).
     public var band = 3
     public var strict = false
+    /// When set, collects where the time goes (the bench's breakdown).
+    public var timing: EvaluationTiming?
     public init() {}
+}
+
+/// Seconds spent per stage of evaluation, summed over frames and threads.
+public final class EvaluationTiming: Sendable {
+    public enum Stage: String, CaseIterable, Sendable {
+        case decodeGroundTruth = "decode GT", band, decodePredictions = "decode predictions", confusion, flips
+    }
+    private let seconds = Mutex<[Stage: Double]>([:])
+    public init() {}
+
+    public var totals: [Stage: Double] { seconds.withLock { $0 } }
+
+    func measure<T>(_ stage: Stage, _ body: () throws -> T) rethrows -> T {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer {
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            seconds.withLock { $0[stage, default: 0] += elapsed }
+        }
+        return try body()
+    }
 }
 
 public enum EvaluationError: Error, CustomStringConvertible, Equatable {
@@ -126,7 +149,7 @@ public enum Evaluator {
             if cancelled() || shared.withLock({ $0.error != nil }) { return }
             do {
                 let (result, notes) = try evaluate(frame: frames[index], loader: loader, methods: dataset.methods,
-                                                   reference: reference, classes: k, band: options.band)
+                                                   reference: reference, classes: k, band: options.band, timing: options.timing)
                 let done = shared.withLock { state -> Int in
                     state.perFrame[index] = result
                     state.notes += notes
@@ -152,23 +175,31 @@ public enum Evaluator {
     }
 
     static func evaluate(frame: FrameRecord, loader: FrameLoader, methods: [String], reference: String?,
-                         classes k: Int, band: Int) throws -> ([String: MethodCounts], [String]) {
-        guard let gt = try loader.groundTruth(frame) else { return ([:], []) }
+                         classes k: Int, band: Int, timing: EvaluationTiming? = nil) throws -> ([String: MethodCounts], [String]) {
+        func measure<T>(_ stage: EvaluationTiming.Stage, _ body: () throws -> T) rethrows -> T {
+            try timing.map { try $0.measure(stage, body) } ?? body()
+        }
+        guard let gt = try measure(.decodeGroundTruth, { try loader.groundTruth(frame) }) else { return ([:], []) }
         var notes = gt.notes
-        let mask = band > 0 ? BoundaryBand.band(gt.map, width: band) : nil
+        let mask = band > 0 ? measure(.band) { BoundaryBand.band(gt.map, width: band) } : nil
         var predictions: [String: LabelMap] = [:]
         for method in methods {
-            guard let labels = try loader.prediction(frame, method: method, size: (gt.map.width, gt.map.height)) else { continue }
+            guard let labels = try measure(.decodePredictions, { try loader.prediction(frame, method: method, size: (gt.map.width, gt.map.height)) })
+            else { continue }
             predictions[method] = labels.map
             notes += labels.notes
         }
         var result: [String: MethodCounts] = [:]
         for (method, prediction) in predictions {
             var c = MethodCounts(classes: k, withFlips: reference != nil && method != reference)
-            ConfusionMatrix.add(groundTruth: gt.map, prediction: prediction, all: &c.confusion, band: &c.bandConfusion, mask: mask)
+            measure(.confusion) {
+                ConfusionMatrix.add(groundTruth: gt.map, prediction: prediction, all: &c.confusion, band: &c.bandConfusion, mask: mask)
+            }
             if let reference, method != reference, let ref = predictions[reference] {
-                c.flips!.add(groundTruth: gt.map, reference: ref, method: prediction)
-                if let mask { c.bandFlips!.add(groundTruth: gt.map, reference: ref, method: prediction, mask: mask) }
+                measure(.flips) {
+                    c.flips!.add(groundTruth: gt.map, reference: ref, method: prediction)
+                    if let mask { c.bandFlips!.add(groundTruth: gt.map, reference: ref, method: prediction, mask: mask) }
+                }
             }
             c.frames = [FrameScore(key: frame.key, meanIoU: Metrics(c.confusion).meanIoU)]
             result[method] = c

@@ -6,7 +6,8 @@ compares with `segscope forward`'s outputs.
     check_pytorch.py W.safetensors PREV.npy CUR.npy NEXT.npy FORWARD_OUT_DIR
 
 Prints the largest differences and exits 1 if any exceeds 1e-4 (relative to
-max(1, |value|)). Used by `make check-pytorch`.
+max(1, |value|)). Used by `make check-pytorch`; its modules and functions are
+the PyTorch peer of `make bench` (Tests/Tools/export_onnx.py).
 """
 import sys
 
@@ -180,4 +181,5 @@ def main():
     sys.exit(0 if worst < 1e-4 else 1)
 
 
-main()
+if __name__ == "__main__":
+    main()
