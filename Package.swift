@@ -22,6 +22,8 @@ let package = Package(
         // System libraries from Debian (see `make setup`).
         .systemLibrary(name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CLibJPEG", path: "Sources/CLibJPEG", pkgConfig: "libjpeg",
+                       providers: [.apt(["libjpeg62-turbo-dev"])]),
         // No pkgConfig for ncursesw: its cflags only repeat the feature macros
         // that shim.h defines, and SwiftPM warns about them on every build.
         .systemLibrary(name: "CNCursesW", path: "Sources/CNCursesW",
@@ -33,11 +35,13 @@ let package = Package(
         // The only code that calls libpng: it owns setjmp, so a libpng error is an
         // error code here and never a longjmp through Swift frames.
         .target(name: "CPNGShim", dependencies: ["CLibPNG"], path: "Sources/CPNGShim"),
+        // The same for libjpeg(-turbo).
+        .target(name: "CJPEGShim", dependencies: ["CLibJPEG"], path: "Sources/CJPEGShim"),
 
         // glibc's mallopt, which Swift's Glibc module does not export.
         .target(name: "CMallocTuning", path: "Sources/CMallocTuning"),
 
-        .target(name: "SegFormats", dependencies: ["CPNGShim"]),
+        .target(name: "SegFormats", dependencies: ["CPNGShim", "CJPEGShim"]),
         .target(name: "SegLabels", dependencies: ["SegFormats"]),
         .target(name: "SegDataset", dependencies: ["SegFormats", "SegLabels"]),
         // The backbone, STF and MAR on BLIS (the only module that links BLAS).

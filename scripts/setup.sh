@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libncursesw5-dev libblis-serial-dev libpng-dev pkg-config tmux python3 python3-numpy python3-venv)
+packages=(libncursesw5-dev libblis-serial-dev libpng-dev libjpeg62-turbo-dev pkg-config tmux python3 python3-numpy python3-venv)
 # The BLAS segscope links is BLIS (libblis-serial-dev): on the engine's GEMM
 # shapes it is the fastest BLAS Debian ships for this kind of machine (make
 # bench prints the table). --bench installs the others to measure them.
@@ -53,16 +53,17 @@ else
 fi
 
 if [ "${1:-}" = "--refs" ] || [ "${1:-}" = "--bench" ]; then
-    # numpy (npy interop), safetensors (fixture cross-check), pillow (PNG
-    # cross-check and bench peer), cityscapesscripts (eval reference).
+    # numpy (npy interop), safetensors (fixture cross-check), pillow (PNG and
+    # JPEG cross-check, bench peer), cityscapesscripts (eval reference),
+    # opencv-python-headless (the erosion of boundary-iou-api's mask_to_boundary).
     venv=.build/pyref
     if [ ! -x "$venv/bin/python3" ]; then
         mkdir -p .build
         python3 -m venv --system-site-packages "$venv"
     fi
-    if ! "$venv/bin/python3" -c "import numpy, safetensors, PIL, cityscapesscripts" 2>/dev/null; then
+    if ! "$venv/bin/python3" -c "import numpy, safetensors, PIL, cityscapesscripts, cv2" 2>/dev/null; then
         echo "setup: installing Python references into $venv" >&2
-        "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check numpy safetensors pillow cityscapesscripts
+        "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check numpy safetensors pillow cityscapesscripts opencv-python-headless
     fi
     if [ "${1:-}" = "--bench" ] && ! "$venv/bin/python3" -c "import torch, onnx, onnxruntime, threadpoolctl" 2>/dev/null; then
         echo "setup: installing PyTorch, onnxruntime and threadpoolctl into $venv (peers in make bench)" >&2

@@ -40,7 +40,7 @@ public struct MethodSource: Sendable, Equatable {
 /// A discovered dataset: sequences of frames with their files, the label
 /// space, and the methods whose predictions it holds.
 public struct Dataset: Sendable {
-    public enum Layout: String, Sendable { case cityscapes, camvid, manifest, folders }
+    public enum Layout: String, Sendable { case cityscapes, camvid, vspw, manifest, folders }
 
     public let root: String
     public let layout: Layout

@@ -67,9 +67,13 @@ public enum DatasetLocator {
             if ["train", "val", "test"].contains(where: { fm.fileExists(atPath: path + "/\($0)annot") }) {
                 return try openCamVid(root: path, options: options)
             }
+            if isFolder(path + "/data") && (["train.txt", "val.txt", "test.txt"].contains { fm.fileExists(atPath: path + "/" + $0) }
+                                            || isVSPWVideo(path + "/data")) {
+                return try openVSPW(root: path, options: options)
+            }
             if options.frames == nil && options.groundTruth == nil && options.methods.isEmpty {
                 throw DatasetError.notADataset(path: path, reason:
-                    "no \(manifestName), no leftImg8bit_sequence/ or gtFine/ (Cityscapes), no trainannot/ (CamVid); or give --frames/--gt/--pred")
+                    "no \(manifestName), no leftImg8bit_sequence/ or gtFine/ (Cityscapes), no trainannot/ (CamVid), no data/<video>/origin/ (VSPW); or give --frames/--gt/--pred")
             }
         }
         guard options.frames != nil || options.groundTruth != nil || !options.methods.isEmpty else {
@@ -112,6 +116,71 @@ public enum DatasetLocator {
                             frames: options.frames ?? (isFolder(frames) ? frames : nil),
                             groundTruth: options.groundTruth ?? gt, features: options.features,
                             methods: options.methods, options: options, notes: [])
+    }
+
+    /// Whether `data` holds VSPW videos (a folder with origin/ or mask/).
+    static func isVSPWVideo(_ data: String) -> Bool {
+        let videos = (try? FileManager.default.contentsOfDirectory(atPath: data)) ?? []
+        return videos.sorted().prefix(8).contains { isFolder(data + "/\($0)/origin") || isFolder(data + "/\($0)/mask") }
+    }
+
+    /// The VSPW layout: `data/<video>/origin/<frame>.jpg` frames,
+    /// `data/<video>/mask/<frame>.png` ground truth (mask values are the
+    /// classes, 255 void), split lists `train.txt`/`val.txt`/`test.txt` with a
+    /// video name a line (the split given, else val, else every video), and
+    /// predictions `<dir>/<video>/<frame>.png` (confidences the same, or .npy).
+    /// Frame keys are `<video>/<frame>`; a video is a sequence.
+    static func openVSPW(root: String, options: DatasetOptions) throws -> Dataset {
+        let fm = FileManager.default
+        let split = options.split ?? (fm.fileExists(atPath: root + "/val.txt") ? "val" : nil)
+        var videos: [String]
+        if let split {
+            let list = root + "/\(split).txt"
+            guard fm.fileExists(atPath: list) else { throw DatasetError.missingFolder(path: list, role: "split list") }
+            let text = try MappedFile(path: list).withBytes { String(decoding: $0, as: UTF8.self) }
+            videos = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        } else {
+            videos = ((try? fm.contentsOfDirectory(atPath: root + "/data")) ?? []).filter { isFolder(root + "/data/" + $0) }.sorted()
+        }
+        var options = options
+        if options.groundTruthEncoding == nil { options.groundTruthEncoding = .labelIds }
+        var records: [FrameRecord] = []
+        var notes: [String] = []
+        for video in videos {
+            let folder = root + "/data/" + video
+            guard isFolder(folder) else { notes.append("VSPW video '\(video)' is listed but has no folder \(folder)"); continue }
+            var byStem: [String: FrameRecord] = [:]
+            func files(_ sub: String, _ extensions: [String]) -> [(stem: String, path: String)] {
+                let names = (try? fm.contentsOfDirectory(atPath: folder + "/" + sub)) ?? []
+                return names.sorted().compactMap { name in
+                    guard let dot = name.lastIndex(of: "."), extensions.contains(name[name.index(after: dot)...].lowercased()),
+                          !name.hasPrefix(".") else { return nil }
+                    return (String(name[..<dot]), folder + "/" + sub + "/" + name)
+                }
+            }
+            func record(_ stem: String) -> FrameRecord {
+                byStem[stem] ?? FrameRecord(id: FrameKey(key: video + "/" + stem, sequence: video,
+                                                         index: Int(stem.filter(\.isNumber)) ?? 0))
+            }
+            for (stem, path) in files("origin", ["jpg", "jpeg", "png"]) { var r = record(stem); r.image = path; byStem[stem] = r }
+            for (stem, path) in files("mask", ["png"]) { var r = record(stem); r.groundTruth = path; byStem[stem] = r }
+            for method in options.methods {
+                for stem in Array(byStem.keys) {
+                    if let folder = method.predictions, fm.fileExists(atPath: "\(folder)/\(video)/\(stem).png") {
+                        byStem[stem]!.predictions[method.name] = "\(folder)/\(video)/\(stem).png"
+                    }
+                    if let folder = method.confidences {
+                        for ext in ["png", "npy"] where fm.fileExists(atPath: "\(folder)/\(video)/\(stem).\(ext)") {
+                            byStem[stem]!.confidences[method.name] = "\(folder)/\(video)/\(stem).\(ext)"
+                        }
+                    }
+                }
+            }
+            records += byStem.values
+        }
+        if records.isEmpty { throw DatasetError.noFrames(path: root + "/data") }
+        return try dataset(root: root, layout: .vspw, space: options.space ?? .vspw, records: records, options: options,
+                           notes: notes, frames: root + "/data", groundTruth: root + "/data", features: options.features)
     }
 
     /// A manifest (TOML or JSON), field by field; paths are relative to the
@@ -202,9 +271,7 @@ public enum DatasetLocator {
                 var r = record(id); r.features = path; records[id] = r
             }
         }
-        var predictionEncodings: [String: LabelEncoding] = [:]
         for method in methods {
-            if let encoding = method.encoding ?? options.predictionEncoding { predictionEncodings[method.name] = encoding }
             if let folder = method.predictions {
                 let preference = method.encoding ?? options.predictionEncoding
                 let found = try index(folder: folder, role: "method '\(method.name)' predictions", score: { labelScore($0, preference) })
@@ -225,18 +292,27 @@ public enum DatasetLocator {
             }
         }
         if records.isEmpty { throw DatasetError.noFrames(path: frames ?? groundTruth ?? root) }
+        return try dataset(root: root, layout: layout, space: space, records: Array(records.values), options: options,
+                           notes: notes, frames: frames, groundTruth: groundTruth, features: features)
+    }
+
+    /// Frames grouped into sequences and ordered, with the methods and where bookmarks go.
+    static func dataset(root: String, layout: Dataset.Layout, space: LabelSpace, records: [FrameRecord], options: DatasetOptions,
+                        notes: [String], frames: String?, groundTruth: String?, features: String?) throws -> Dataset {
         var bySequence: [String: [FrameRecord]] = [:]
-        for r in records.values { bySequence[r.id.sequence, default: []].append(r) }
+        for r in records { bySequence[r.id.sequence, default: []].append(r) }
         let sequences = bySequence.keys.sorted().map { SequenceRecord(name: $0.isEmpty ? "frames" : $0, frames: bySequence[$0]!.sorted { $0.id < $1.id }) }
-        let names = methods.map(\.name)
+        let names = options.methods.map(\.name)
         if let reference = options.reference, !names.contains(reference) {
             throw DatasetError.badOption("reference method '\(reference)' is not among the methods (\(names.joined(separator: ", ")))")
         }
-        let bookmarks = options.bookmarks ?? (layout == .manifest || layout == .cityscapes || layout == .camvid
+        let bookmarks = options.bookmarks ?? (layout == .manifest || layout == .cityscapes || layout == .camvid || layout == .vspw
             ? root + "/bookmarks.json" : (frames ?? groundTruth ?? root) + "/bookmarks.json")
+        var encodings: [String: LabelEncoding] = [:]
+        for method in options.methods { if let e = method.encoding ?? options.predictionEncoding { encodings[method.name] = e } }
         var dataset = Dataset(root: root, layout: layout, space: space, sequences: sequences, methods: names,
                               reference: options.reference ?? names.first, groundTruthEncoding: options.groundTruthEncoding,
-                              predictionEncodings: predictionEncodings, bookmarksPath: bookmarks, notes: notes)
+                              predictionEncodings: encodings, bookmarksPath: bookmarks, notes: notes)
         dataset.framesFolder = frames
         dataset.groundTruthFolder = groundTruth
         dataset.featuresFolder = features
@@ -249,7 +325,7 @@ public enum DatasetLocator {
     }
 
     static func imageScore(_ name: String) -> Int? {
-        guard name.hasSuffix(".png") else { return nil }
+        guard name.hasSuffix(".png") || ImageFile.isJPEG(name) else { return nil }
         return name.contains("_leftImg8bit") ? 2 : 1
     }
 

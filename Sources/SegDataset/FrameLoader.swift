@@ -109,6 +109,10 @@ public struct FrameLoader: Sendable {
 
     public func image(_ frame: FrameRecord) throws -> RGBImage? {
         guard let path = frame.image else { return nil }
+        if ImageFile.isJPEG(path) {
+            let jpeg = try JPEG.read(path: path, maxSide: maxSide)
+            return RGBImage(width: jpeg.width, height: jpeg.height, rgb: jpeg.rgb)
+        }
         return RGBImage(try PNG.read(path: path, maxSide: maxSide))
     }
 

@@ -15,12 +15,19 @@ public struct MethodCounts: Sendable, Equatable {
     public var bandFlips: FlipCounts?
     /// (frame key, mIoU of that frame alone), in dataset order.
     public var frames: [FrameScore] = []
+    /// Boundary IoU (Cheng et al.): per class, summed intersections and unions of boundaries.
+    public var boundaryIntersections: [Int64]
+    public var boundaryUnions: [Int64]
+    /// Flicker and video consistency.
+    public var temporal = TemporalCounts()
 
     public init(classes: Int, withFlips: Bool) {
         confusion = ConfusionMatrix(classes: classes)
         bandConfusion = ConfusionMatrix(classes: classes)
         flips = withFlips ? FlipCounts() : nil
         bandFlips = withFlips ? FlipCounts() : nil
+        boundaryIntersections = Array(repeating: 0, count: classes)
+        boundaryUnions = Array(repeating: 0, count: classes)
     }
 
     public mutating func merge(_ other: MethodCounts) {
@@ -29,6 +36,16 @@ public struct MethodCounts: Sendable, Equatable {
         if let f = other.flips { flips?.merge(f) }
         if let f = other.bandFlips { bandFlips?.merge(f) }
         frames += other.frames
+        for c in boundaryIntersections.indices {
+            boundaryIntersections[c] += other.boundaryIntersections[c]
+            boundaryUnions[c] += other.boundaryUnions[c]
+        }
+        temporal.merge(other.temporal)
+    }
+
+    /// Boundary IoU per class (NaN where no image had a boundary of the class).
+    public var boundaryIoU: [Double] {
+        zip(boundaryIntersections, boundaryUnions).map { $1 == 0 ? .nan : Double($0) / Double($1) }
     }
 }
 
@@ -59,6 +76,12 @@ public struct Evaluation: Sendable {
     public var results: [MethodResult]
     public let reference: String?
     public let band: Int
+    /// Boundary IoU's dilation ratio (nil: not computed).
+    public var boundaryRatio: Double?
+    /// Window lengths of video consistency.
+    public var vcLengths: [Int] = []
+    /// Which classes mIoU averages over.
+    public var evaluationProtocol = EvaluationProtocol.labelSpace
     /// Ground-truth files evaluated, in dataset order.
     public var files: [String]
     public var notes: [String]
@@ -76,6 +99,13 @@ public struct EvaluationOptions: Sendable {
     public var strict = false
     /// When set, collects where the time goes (the bench's breakdown).
     public var timing: EvaluationTiming?
+    /// Boundary IoU's dilation ratio (nil: not computed).
+    public var boundaryRatio: Double? = BoundaryIoU.defaultDilationRatio
+    /// Video consistency window lengths (VSPW reports 8 and 16).
+    public var vcLengths = [8, 16]
+    /// Flicker and video consistency (a second pass over every predicted frame).
+    public var temporal = true
+    public var evaluationProtocol = EvaluationProtocol.labelSpace
     public init() {}
 }
 
@@ -83,6 +113,7 @@ public struct EvaluationOptions: Sendable {
 public final class EvaluationTiming: Sendable {
     public enum Stage: String, CaseIterable, Sendable {
         case decodeGroundTruth = "decode GT", band, decodePredictions = "decode predictions", confusion, flips
+        case boundaryIoU = "Boundary IoU"
     }
     private let seconds = Mutex<[Stage: Double]>([:])
     public init() {}
@@ -148,8 +179,8 @@ public enum Evaluator {
         parallelFor(frames.count) { index in
             if cancelled() || shared.withLock({ $0.error != nil }) { return }
             do {
-                let (result, notes) = try evaluate(frame: frames[index], loader: loader, methods: dataset.methods,
-                                                   reference: reference, classes: k, band: options.band, timing: options.timing)
+                let (result, notes) = try evaluate(frame: frames[index], loader: loader, methods: dataset.methods, reference: reference,
+                                                   classes: k, band: options.band, boundaryRatio: options.boundaryRatio, timing: options.timing)
                 let done = shared.withLock { state -> Int in
                     state.perFrame[index] = result
                     state.notes += notes
@@ -165,17 +196,23 @@ public enum Evaluator {
         let state = shared.withLock { $0 }
         if let error = state.error { throw error }
         // Merge in dataset order so per-frame lists and sums do not depend on scheduling.
+        let temporal = options.temporal ? try Temporal.evaluate(dataset, vcLengths: options.vcLengths, cancelled: cancelled) : [:]
         let results = dataset.methods.map { method in
             var counts = MethodCounts(classes: k, withFlips: reference != nil && method != reference)
             for frame in state.perFrame { if let c = frame?[method] { counts.merge(c) } }
+            counts.temporal = temporal[method] ?? TemporalCounts()
             return MethodResult(name: method, counts: counts, missing: missing[method] ?? [])
         }
-        return Evaluation(space: dataset.space, results: results, reference: reference, band: options.band,
-                          files: frames.compactMap(\.groundTruth), notes: Array(Set(state.notes)).sorted() + dataset.notes)
+        var evaluation = Evaluation(space: dataset.space, results: results, reference: reference, band: options.band,
+                                    files: frames.compactMap(\.groundTruth), notes: Array(Set(state.notes)).sorted() + dataset.notes)
+        evaluation.boundaryRatio = options.boundaryRatio
+        evaluation.vcLengths = options.temporal ? options.vcLengths : []
+        evaluation.evaluationProtocol = options.evaluationProtocol
+        return evaluation
     }
 
     static func evaluate(frame: FrameRecord, loader: FrameLoader, methods: [String], reference: String?,
-                         classes k: Int, band: Int, timing: EvaluationTiming? = nil) throws -> ([String: MethodCounts], [String]) {
+                         classes k: Int, band: Int, boundaryRatio: Double?, timing: EvaluationTiming? = nil) throws -> ([String: MethodCounts], [String]) {
         func measure<T>(_ stage: EvaluationTiming.Stage, _ body: () throws -> T) rethrows -> T {
             try timing.map { try $0.measure(stage, body) } ?? body()
         }
@@ -194,6 +231,12 @@ public enum Evaluator {
             var c = MethodCounts(classes: k, withFlips: reference != nil && method != reference)
             measure(.confusion) {
                 ConfusionMatrix.add(groundTruth: gt.map, prediction: prediction, all: &c.confusion, band: &c.bandConfusion, mask: mask)
+            }
+            if let boundaryRatio {
+                measure(.boundaryIoU) {
+                    BoundaryIoU.add(groundTruth: gt.map, prediction: prediction, classes: k, ratio: boundaryRatio,
+                                    intersections: &c.boundaryIntersections, unions: &c.boundaryUnions)
+                }
             }
             if let reference, method != reference, let ref = predictions[reference] {
                 measure(.flips) {

@@ -36,6 +36,17 @@ public struct Metrics: Sendable, Equatable {
         frequencyWeightedIoU = counted > 0 ? weighted : .nan
     }
 
+    /// mIoU as `protocol` defines it: the label space's own rule (every class
+    /// with GT or predicted pixels, as cityscapesScripts), or VSPW's (only
+    /// classes with GT pixels, as VSPW_code's Evaluator).
+    public static func meanIoU(_ m: ConfusionMatrix, protocol rule: EvaluationProtocol) -> Double {
+        let metrics = Metrics(m)
+        switch rule {
+        case .labelSpace: return metrics.meanIoU
+        case .vspw: return mean((0..<m.classes).map { m.rowTotal($0) > 0 ? metrics.iou[$0] : .nan })
+        }
+    }
+
     /// Mean over the values that are not NaN; NaN if there are none.
     public static func mean(_ values: [Double]) -> Double {
         let valid = values.filter { !$0.isNaN }
@@ -59,5 +70,19 @@ public struct Metrics: Sendable, Equatable {
             let denominator = tp + fp + fn
             return (category, denominator > 0 ? Double(tp) / Double(denominator) : .nan)
         }
+    }
+}
+
+/// Which classes an mIoU averages over.
+public enum EvaluationProtocol: String, CaseIterable, Sendable {
+    /// Every class with ground-truth or predicted pixels (cityscapesScripts).
+    case labelSpace = "default"
+    /// Only classes with ground-truth pixels (VSPW_code's Evaluator).
+    case vspw
+
+    /// The aggregation rule in one line, printed under every table.
+    public func rule(band: Int) -> String {
+        let classes = self == .vspw ? "classes with ground-truth pixels (VSPW protocol)" : "classes with ground-truth or predicted pixels (NaN classes left out)"
+        return "mIoU: mean IoU over \(classes), from one confusion matrix pooled over the dataset (not a mean of per-frame mIoU)"
     }
 }

@@ -18,6 +18,25 @@ public struct Report {
 
     public static let meanIoUNote = "mIoU is the mean of per-class IoU over the dataset-wide confusion matrix (not a mean of per-frame mIoU)"
 
+    /// How each figure is aggregated, one line each, for every table.
+    var rules: [String] {
+        var lines = [evaluation.evaluationProtocol.rule(band: evaluation.band)]
+        if evaluation.band > 0 { lines.append("band mIoU: the same, on pixels within \(evaluation.band) px (Chebyshev) of a ground-truth class boundary") }
+        if let r = evaluation.boundaryRatio {
+            lines.append("Boundary IoU (Cheng et al. 2021): boundaries of width max(1, round(\(r) x image diagonal)), intersections and unions summed over the dataset per class, then averaged over classes")
+        }
+        if hasFlicker { lines.append("flicker: pixels whose predicted class changes between adjacent frames of a sequence / all pixels of those pairs (pooled)") }
+        if !vcLengths.isEmpty {
+            lines.append("mVC n: VSPW's VC_perclip, mean over all windows of all videos (videos of <= n frames skipped); strict: the prediction must also equal the GT, void left out")
+        }
+        return lines
+    }
+
+    var hasFlicker: Bool { results.contains { $0.counts.temporal.pixels > 0 } }
+    /// Window lengths some method has VC windows for.
+    var vcLengths: [Int] { evaluation.vcLengths.filter { n in results.contains { !($0.counts.temporal.windows[n] ?? []).isEmpty } } }
+    func meanIoU(_ result: MethodResult) -> Double { Metrics.meanIoU(result.counts.confusion, protocol: evaluation.evaluationProtocol) }
+
     var classNames: [String] { evaluation.space.classNames }
     var results: [MethodResult] { evaluation.results }
     var others: [MethodResult] { evaluation.others }
@@ -41,15 +60,14 @@ public struct Report {
     /// mIoU and pixel accuracy, as a markdown table.
     func ablationTable() -> String {
         var out = "| method | mIoU (%) | Δ mIoU | band mIoU (%) | pixel acc (%) |\n| --- | ---: | ---: | ---: | ---: |\n"
-        let referenceIoU = evaluation.referenceResult?.metrics.meanIoU ?? .nan
+        let referenceIoU = evaluation.referenceResult.map(meanIoU) ?? .nan
         for result in results {
             let m = result.metrics
-            let delta = result.name == evaluation.reference ? "" : signedPercent(m.meanIoU - referenceIoU)
+            let delta = result.name == evaluation.reference ? "" : signedPercent(meanIoU(result) - referenceIoU)
             let band = evaluation.band > 0 ? percent(result.bandMetrics.meanIoU) : "-"
-            out += "| \(result.name) | \(percent(m.meanIoU)) | \(delta) | \(band) | \(percent(m.pixelAccuracy)) |\n"
+            out += "| \(result.name) | \(percent(meanIoU(result))) | \(delta) | \(band) | \(percent(m.pixelAccuracy)) |\n"
         }
-        return out + "\nIoU on \(evaluation.files.count) frames; band: pixels within \(evaluation.band) px of a ground-truth boundary. "
-            + Report.meanIoUNote + ".\n"
+        return out + "\nIoU on \(evaluation.files.count) frames.\n" + rules.map { "- " + $0 + "\n" }.joined()
     }
 
     // MARK: JSON (schema documented in man segscope, EVAL JSON)
@@ -61,11 +79,32 @@ public struct Report {
         for result in results {
             let (m, b, counts) = (result.metrics, result.bandMetrics, result.counts)
             var entry: [(String, JSONValue)] = [
-                ("miou", number(m.meanIoU)), ("pixel_acc", number(m.pixelAccuracy)), ("mean_acc", number(m.meanAccuracy)),
-                ("fwiou", number(m.frequencyWeightedIoU)), ("iou", perClass(m.iou)), ("boundary_iou", perClass(b.iou)),
-                ("boundary_miou", number(b.meanIoU)), ("frames", .number(Double(counts.frames.count))),
+                ("miou", number(meanIoU(result))), ("pixel_acc", number(m.pixelAccuracy)), ("mean_acc", number(m.meanAccuracy)),
+                ("fwiou", number(m.frequencyWeightedIoU)), ("iou", perClass(m.iou)), ("band_iou", perClass(b.iou)),
+                ("band_miou", number(b.meanIoU)), ("frames", .number(Double(counts.frames.count))),
                 ("per_frame_miou", .object(counts.frames.map { ($0.key, number($0.meanIoU)) })),
             ]
+            if evaluation.boundaryRatio != nil {
+                entry.append(("boundary_iou", perClass(counts.boundaryIoU)))
+                entry.append(("boundary_miou", number(Metrics.mean(counts.boundaryIoU))))
+            }
+            let t = counts.temporal
+            if t.pixels > 0 {
+                entry.append(("flicker", .object([("overall", number(t.flicker)), ("pairs", .number(Double(t.pairs.count))),
+                                                  ("per_pair", .object(t.pairs.map { ($0.key, number($0.meanIoU)) }))])))
+            }
+            if !vcLengths.isEmpty {
+                entry.append(("vc", .object(vcLengths.map { n in
+                    let windows = t.windows[n] ?? []
+                    var videos: [(String, JSONValue)] = []
+                    for video in Array(Set(windows.map(\.video))).sorted() {
+                        let mine = windows.filter { $0.video == video }
+                        videos.append((video, .object([("vspw", number(Metrics.mean(mine.map(\.vspw)))), ("strict", number(Metrics.mean(mine.map(\.strict))))])))
+                    }
+                    return ("\(n)", .object([("vspw", number(t.meanVC(n, strict: false))), ("strict", number(t.meanVC(n, strict: true))),
+                                              ("windows", .number(Double(windows.count))), ("videos", .object(videos))]))
+                })))
+            }
             if evaluation.space.name == "cityscapes" {
                 entry.append(("category_iou", .object(Metrics.categoryIoU(counts.confusion, space: evaluation.space).map { ($0.category, number($0.iou)) })))
             }
@@ -75,7 +114,7 @@ public struct Report {
         var flips: [(String, JSONValue)] = []
         for result in others {
             var d: [(String, JSONValue)] = classNames.indices.map { (classNames[$0], number(delta(result, $0))) }
-            d.append(("miou", number(result.metrics.meanIoU - (evaluation.referenceResult?.metrics.meanIoU ?? .nan))))
+            d.append(("miou", number(meanIoU(result) - (evaluation.referenceResult.map(meanIoU) ?? .nan))))
             deltas.append((result.name, .object(d)))
             if let f = result.counts.flips, let b = result.counts.bandFlips {
                 func counts(_ f: FlipCounts) -> JSONValue {
@@ -92,7 +131,10 @@ public struct Report {
             ("deltas", .object(deltas)),
             ("flips", .object(flips)),
             ("band", .number(Double(evaluation.band))),
+            ("boundary_ratio", evaluation.boundaryRatio.map { .number($0) } ?? .null),
+            ("protocol", .string(evaluation.evaluationProtocol.rawValue)),
             ("missing", .object(results.filter { !$0.missing.isEmpty }.map { ($0.name, .number(Double($0.missing.count))) })),
+            ("aggregation", .array(rules.map { .string($0) })),
             ("note", .string(Report.meanIoUNote)),
         ])
     }
@@ -127,8 +169,14 @@ public struct Report {
             row("class", name, values, reference: referenceIndex.map { values[$0] })
         }
         for (label, pick) in summaryRows() {
-            let values = results.map { pick($0.metrics, $0.bandMetrics) }
+            let values = results.map(pick)
             row("summary", label, values, reference: referenceIndex.map { values[$0] })
+        }
+        if evaluation.boundaryRatio != nil {
+            for (c, name) in classNames.enumerated() {
+                let values = results.map { $0.counts.boundaryIoU[c] }
+                row("boundary", name, values, reference: referenceIndex.map { values[$0] })
+            }
         }
         if evaluation.space.name == "cityscapes" {
             let perMethod = results.map { Metrics.categoryIoU($0.counts.confusion, space: evaluation.space) }
@@ -170,12 +218,19 @@ public struct Report {
         return "\(scaled)"
     }
 
-    func summaryRows() -> [(String, (Metrics, Metrics) -> Double)] {
-        var rows: [(String, (Metrics, Metrics) -> Double)] = [
-            ("mIoU", { m, _ in m.meanIoU }), ("pixel acc", { m, _ in m.pixelAccuracy }),
-            ("mean acc", { m, _ in m.meanAccuracy }), ("fwIoU", { m, _ in m.frequencyWeightedIoU }),
+    /// Rows under the per-class table: a label and each method's value.
+    func summaryRows() -> [(String, (MethodResult) -> Double)] {
+        var rows: [(String, (MethodResult) -> Double)] = [
+            ("mIoU", meanIoU), ("pixel acc", { $0.metrics.pixelAccuracy }),
+            ("mean acc", { $0.metrics.meanAccuracy }), ("fwIoU", { $0.metrics.frequencyWeightedIoU }),
         ]
-        if evaluation.band > 0 { rows.append(("band mIoU (\(evaluation.band)px)", { _, b in b.meanIoU })) }
+        if evaluation.band > 0 { rows.append(("band mIoU (\(evaluation.band)px)", { $0.bandMetrics.meanIoU })) }
+        if evaluation.boundaryRatio != nil { rows.append(("Boundary mIoU", { Metrics.mean($0.counts.boundaryIoU) })) }
+        if hasFlicker { rows.append(("flicker", { $0.counts.temporal.flicker })) }
+        for n in vcLengths {
+            rows.append(("mVC\(n)", { $0.counts.temporal.meanVC(n, strict: false) }))
+            rows.append(("mVC\(n) strict", { $0.counts.temporal.meanVC(n, strict: true) }))
+        }
         return rows
     }
 
@@ -200,6 +255,8 @@ public struct Report {
         var rows: [[String]] = []
         var best: [Set<Int>] = []
         func row(_ label: String, _ values: [Double], deltas: [Double]) {
+            // Flicker is the one figure where less is better.
+            let values = label == "flicker" ? values.map { -$0 } : values
             let valid = values.enumerated().filter { !$0.element.isNaN }
             // A best is marked only where it means something: above zero (as
             // shown, 0.0 is no class found) and not shared by every method.
@@ -208,16 +265,16 @@ public struct Report {
             let winners = shown.filter { $0.value == top }
             let meaningful = values.count > 1 && top != nil && top != "0.0" && winners.count < values.count
             best.append(meaningful ? Set(winners.map { $0.offset + 1 }) : [])
-            rows.append([label] + values.map(percent) + deltas.map(signedPercent))
+            rows.append([label] + values.map { percent(label == "flicker" ? -$0 : $0) } + deltas.map(signedPercent))
         }
         for (c, name) in classNames.enumerated() {
             row(name, results.map { $0.metrics.iou[c] }, deltas: others.map { delta($0, c) })
         }
         let separatorIndex = rows.count
         for (label, pick) in summaryRows() {
-            let values = results.map { pick($0.metrics, $0.bandMetrics) }
-            let referenceValue = evaluation.referenceResult.map { pick($0.metrics, $0.bandMetrics) } ?? .nan
-            let deltas = others.map { pick($0.metrics, $0.bandMetrics) - referenceValue }
+            let values = results.map(pick)
+            let referenceValue = evaluation.referenceResult.map(pick) ?? .nan
+            let deltas = others.map { pick($0) - referenceValue }
             row(label, values, deltas: deltas)
         }
         var out = ""
@@ -276,7 +333,7 @@ public struct Report {
                 out += "\n"
             }
         }
-        out += (markdown ? "\n" : "\n") + Report.meanIoUNote + ".\n"
+        out += "\n" + rules.map { (markdown ? "- " : "") + $0 + "\n" }.joined()
         return out
     }
 

@@ -7,11 +7,16 @@ import SegLabels
 /// - tensors `confusion.<method>` and `band.<method>`: I64 [K, K+1] (rows GT
 ///   class, columns predicted class, column K = no evaluated class);
 ///   `flips.<method>`: I64 [2, 3] (all pixels / band; fixed, broken, changed-wrong)
-///   for methods other than the reference;
+///   for methods other than the reference; `boundary.<method>`: I64 [2, K]
+///   (Boundary IoU intersections, unions); `flicker.<method>`: I64 [2]
+///   (changed pixels, pixels of adjacent-frame pairs);
 /// - metadata: `segscope_shard` = "1", `label_space`, `classes` (JSON list),
 ///   `methods` (JSON list, in order), `reference`, `band`, `files` (JSON list
 ///   of ground-truth files), `frames` (JSON object: method -> [[key, mIoU], ...]),
-///   `missing` (JSON object: method -> [keys]).
+///   `missing` (JSON object: method -> [keys]), `boundary_ratio` (empty: none),
+///   `vc_lengths` (JSON list), `protocol`, `temporal` (JSON object: method ->
+///   {"pairs": [[key, fraction]...], "vc": {"n": [[video, vspw, strict]...]}};
+///   NaN written as -1).
 public enum Shards {
     public static func write(_ evaluation: Evaluation, to path: String) throws {
         var writer = SafetensorsWriter()
@@ -23,7 +28,19 @@ public enum Shards {
             if let f = c.flips, let b = c.bandFlips {
                 writer.add("flips.\(method)", [f.fixed, f.broken, f.changedWrong, b.fixed, b.broken, b.changedWrong], shape: [2, 3])
             }
+            writer.add("boundary.\(method)", c.boundaryIntersections + c.boundaryUnions, shape: [2, k])
+            writer.add("flicker.\(method)", [c.temporal.changed, c.temporal.pixels], shape: [2])
         }
+        func number(_ v: Double) -> JSONValue { .number(v.isNaN ? -1 : v) }
+        let temporal = JSONValue.object(evaluation.results.map { result in
+            let t = result.counts.temporal
+            return (result.name, .object([
+                ("pairs", .array(t.pairs.map { .array([.string($0.key), number($0.meanIoU)]) })),
+                ("vc", .object(t.windows.keys.sorted().map { n in
+                    ("\(n)", .array(t.windows[n]!.map { .array([.string($0.video), number($0.vspw), number($0.strict)]) }))
+                })),
+            ]))
+        })
         let frames = JSONValue.object(evaluation.results.map { result in
             (result.name, .array(result.counts.frames.map { .array([.string($0.key), .number($0.meanIoU.isNaN ? -1 : $0.meanIoU)]) }))
         })
@@ -37,6 +54,10 @@ public enum Shards {
             "files": JSONValue.array(evaluation.files.map { .string($0) }).serialized,
             "frames": frames.serialized,
             "missing": JSONValue.object(evaluation.results.filter { !$0.missing.isEmpty }.map { ($0.name, .array($0.missing.map { .string($0) })) }).serialized,
+            "boundary_ratio": evaluation.boundaryRatio.map { "\($0)" } ?? "",
+            "vc_lengths": JSONValue.array(evaluation.vcLengths.map { .number(Double($0)) }).serialized,
+            "protocol": evaluation.evaluationProtocol.rawValue,
+            "temporal": temporal.serialized,
         ]
         try writer.write(to: path)
     }
@@ -61,6 +82,7 @@ public enum Shards {
         for (method, keys) in (try? JSON.parse(meta["missing"] ?? "{}"))?.object ?? [] { missing[method] = keys.array?.compactMap(\.string) ?? [] }
         var results: [MethodResult] = []
         let frameTable = (try? JSON.parse(meta["frames"] ?? "{}")) ?? .object([])
+        let temporalTable = (try? JSON.parse(meta["temporal"] ?? "{}")) ?? .object([])
         for method in methods {
             var c = MethodCounts(classes: k, withFlips: file.tensor("flips.\(method)") != nil)
             for (name, shape) in [("confusion.\(method)", [k, k + 1]), ("band.\(method)", [k, k + 1])] {
@@ -78,10 +100,37 @@ public enum Shards {
                 guard let items = pair.array, items.count == 2, let key = items[0].string, let v = items[1].number else { return nil }
                 return FrameScore(key: key, meanIoU: v < 0 ? .nan : v)
             }
+            if file.tensor("boundary.\(method)") != nil {
+                let b = try file.int64s("boundary.\(method)")
+                guard b.count == 2 * k else { throw bad("tensor boundary.\(method) is not [2, \(k)]") }
+                c.boundaryIntersections = Array(b[0..<k])
+                c.boundaryUnions = Array(b[k...])
+            }
+            if file.tensor("flicker.\(method)") != nil {
+                let f = try file.int64s("flicker.\(method)")
+                guard f.count == 2 else { throw bad("tensor flicker.\(method) is not [2]") }
+                (c.temporal.changed, c.temporal.pixels) = (f[0], f[1])
+            }
+            let methodTemporal = temporalTable[method]
+            c.temporal.pairs = (methodTemporal?["pairs"]?.array ?? []).compactMap { pair in
+                guard let items = pair.array, items.count == 2, let key = items[0].string, let v = items[1].number else { return nil }
+                return FrameScore(key: key, meanIoU: v < 0 ? .nan : v)
+            }
+            for (n, list) in methodTemporal?["vc"]?.object ?? [] {
+                guard let length = Int(n) else { throw bad("temporal vc key '\(n)' is not a window length") }
+                c.temporal.windows[length] = (list.array ?? []).compactMap { entry in
+                    guard let items = entry.array, items.count == 3, let video = items[0].string, let a = items[1].number, let b = items[2].number else { return nil }
+                    return VCWindow(video: video, vspw: a < 0 ? .nan : a, strict: b < 0 ? .nan : b)
+                }
+            }
             results.append(MethodResult(name: method, counts: c, missing: missing[method] ?? []))
         }
-        return Evaluation(space: resolved, results: results, reference: referenceText.isEmpty ? nil : referenceText,
-                          band: Int(meta["band"] ?? "") ?? 0, files: try list("files"), notes: [])
+        var evaluation = Evaluation(space: resolved, results: results, reference: referenceText.isEmpty ? nil : referenceText,
+                                    band: Int(meta["band"] ?? "") ?? 0, files: try list("files"), notes: [])
+        evaluation.boundaryRatio = (meta["boundary_ratio"]).flatMap { Double($0) }
+        evaluation.vcLengths = ((try? JSON.parse(meta["vc_lengths"] ?? "[]"))?.array ?? []).compactMap { $0.number.map { Int($0) } }
+        evaluation.evaluationProtocol = EvaluationProtocol(rawValue: meta["protocol"] ?? "") ?? .labelSpace
+        return evaluation
     }
 
     /// Merges shards made with the same label space, methods and band over disjoint frames.
@@ -90,8 +139,9 @@ public enum Shards {
         var seen = Set(merged.files)
         for (path, shard) in shards.dropFirst() {
             guard shard.space.name == merged.space.name, shard.methods == merged.methods,
-                  shard.reference == merged.reference, shard.band == merged.band else {
-                throw EvaluationError.shard(path: path, problem: "label space, methods, reference or band differ from \(shards[0].path)")
+                  shard.reference == merged.reference, shard.band == merged.band, shard.boundaryRatio == merged.boundaryRatio,
+                  shard.vcLengths == merged.vcLengths, shard.evaluationProtocol == merged.evaluationProtocol else {
+                throw EvaluationError.shard(path: path, problem: "label space, methods, reference, band, Boundary IoU ratio, VC lengths or protocol differ from \(shards[0].path)")
             }
             if let repeated = shard.files.first(where: { seen.contains($0) }) {
                 throw EvaluationError.shard(path: path, problem: "frame \(repeated) is already in another shard")

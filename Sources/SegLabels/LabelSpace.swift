@@ -86,7 +86,7 @@ public struct LabelSpace: Sendable, Equatable {
 
     public func index(ofClass name: String) -> Int? { classes.firstIndex { $0.name == name } }
 
-    public static let builtIn: [String: LabelSpace] = ["cityscapes": .cityscapes, "camvid": .camvid]
+    public static let builtIn: [String: LabelSpace] = ["cityscapes": .cityscapes, "camvid": .camvid, "vspw": .vspw]
 
     public static func named(_ name: String) -> LabelSpace? { builtIn[name.lowercased()] }
 }

@@ -16,6 +16,8 @@ public struct FrameData: Sendable {
     /// Chebyshev distance to the nearest class boundary of the ground truth
     /// (or of the first prediction when there is none), capped at 255.
     public var boundaryDistance: [UInt16]?
+    /// Class ids that occur in the ground truth or a prediction (the class legend's entries).
+    public var presentClasses: [UInt8] = []
     public var notes: [String] = []
     /// Files that could not be read, by what they hold; only that part's
     /// pane shows the error, everything else is drawn.
@@ -45,7 +47,7 @@ public struct FrameData: Sendable {
         var data = FrameData(key: frame.key)
         // The size every map is brought to: the GT's, else the frame's.
         let size: (Int, Int)? = [frame.groundTruth, frame.image].lazy.compactMap { path in
-            path.flatMap { try? PNG.readInfo(path: $0) }.map { ($0.width, $0.height) }
+            path.flatMap { try? ImageFile.size(path: $0) }
         }.first
         let parts: [Part] = [.image, .groundTruth] + methods.map { .prediction($0) } + methods.map { .confidence($0) }
         let results = Mutex<[Result<Loaded, Error>?]>(Array(repeating: nil, count: parts.count))
@@ -81,6 +83,11 @@ public struct FrameData: Sendable {
             }
         }
         (data.boundaryDistance, data.confusion) = derived.withLock { ($0.distance, $0.confusion) }
+        var seen = [Bool](repeating: false, count: 256)
+        for map in [gt].compactMap({ $0 }) + Array(predictions.values) {
+            map.ids.withUnsafeBufferPointer { ids in for v in ids { seen[Int(v)] = true } }
+        }
+        data.presentClasses = (0..<256).filter { seen[$0] }.map(UInt8.init)
         return data
     }
 

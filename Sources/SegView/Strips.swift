@@ -125,9 +125,7 @@ extension Compositor {
             entries.append((role(.highlight), "GT \(names[h.groundTruth]) → \(h.method) \(predicted) (Esc clears)"))
         }
         if state.classLegend, let frame = model.frame {
-            var present = Set<UInt8>()
-            for map in [frame.groundTruth].compactMap({ $0 }) + Array(frame.predictions.values) { present.formUnion(map.ids) }
-            for c in present.sorted() where Int(c) < theme.space.count {
+            for c in frame.presentClasses where Int(c) < theme.space.count {
                 entries.append((theme.color(ofClass: c), theme.space.classNames[Int(c)]))
             }
         }

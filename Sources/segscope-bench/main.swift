@@ -197,13 +197,19 @@ do {
     options.predictionEncoding = .labelIds
     try options.addMethods(predictions: ["p=\(predDir)"], confidences: [])
     let dataset = try DatasetLocator.open(options)
+    // Like for like with the peers: what cityscapesScripts' pixel-level
+    // evaluation computes (class IoU; the band is segscope's own and stays).
     var evaluation: Evaluation?
-    let ours = median(try (0..<3).map { _ in try seconds { evaluation = try Evaluator.run(dataset) } })
-    // Where the time goes (a separate run: timing adds clock reads).
+    var peerOptions = EvaluationOptions()
+    peerOptions.boundaryRatio = nil
+    peerOptions.temporal = false
+    let ours = median(try (0..<3).map { _ in try seconds { evaluation = try Evaluator.run(dataset, options: peerOptions) } })
+    // Where the time goes (a separate run: timing adds clock reads), with Boundary IoU.
     var timedOptions = EvaluationOptions()
     let timing = EvaluationTiming()
     timedOptions.timing = timing
-    _ = try Evaluator.run(dataset, options: timedOptions)
+    timedOptions.temporal = false
+    let withBoundary = try seconds { _ = try Evaluator.run(dataset, options: timedOptions) }
     let peerOutput = run([python, "-c", """
         import glob, json, sys, time
         from cityscapesscripts.evaluation import evalPixelLevelSemanticLabeling as ev
@@ -269,6 +275,7 @@ do {
     }
     let totals = timing.totals
     let cpu = totals.values.reduce(0, +)
+    print(String(format: "  with Boundary IoU (Cheng, dilation 0.02) as well: %.2f s", withBoundary))
     print("  segscope per pair, summed over threads (\(ProcessInfo.processInfo.activeProcessorCount) cores): "
           + EvaluationTiming.Stage.allCases.compactMap { stage in totals[stage].map { String(format: "%@ %.1f ms", stage.rawValue, $0 / 20 * 1000) } }
             .joined(separator: ", ") + String(format: "; total %.1f ms of CPU per pair", cpu / 20 * 1000))

@@ -7,6 +7,7 @@ import SegLabels
 import SegView
 
 extension Report.Format: ExpressibleByArgument {}
+extension EvaluationProtocol: ExpressibleByArgument {}
 
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -56,6 +57,16 @@ struct EvalRun: ParsableCommand {
     var saveConfusion: String?
     @Flag(help: "Fail if any method lacks a prediction for a frame with ground truth.")
     var strict = false
+    @Option(name: .customLong("protocol"), help: "Which classes mIoU averages over: default (the label space's rule; Cityscapes: every class with GT or predicted pixels) or vspw (classes with GT pixels, as VSPW_code).")
+    var evaluationProtocol: EvaluationProtocol = .labelSpace
+    @Option(name: .customLong("vc"), help: "Video consistency window length (repeat for several; default 8 and 16).")
+    var vcLengths: [Int] = []
+    @Option(name: .customLong("boundary-dilation"), help: "Boundary IoU's dilation ratio (of the image diagonal).")
+    var boundaryDilation = BoundaryIoU.defaultDilationRatio
+    @Flag(name: .customLong("no-boundary-iou"), help: "Skip Boundary IoU (Cheng et al.).")
+    var noBoundaryIoU = false
+    @Flag(name: .customLong("no-temporal"), help: "Skip flicker and video consistency (their second pass over every predicted frame).")
+    var noTemporal = false
     @Option(help: "Also list likely annotation errors (every method agrees, confidence >= --suspect-tau, GT differs) per frame and class in this CSV file.")
     var suspects: String?
     @Option(name: .customLong("suspect-tau"), help: "Confidence every method must reach for --suspects.")
@@ -65,6 +76,8 @@ struct EvalRun: ParsableCommand {
     func validate() throws {
         guard band >= 0 else { throw ValidationError("--band must be >= 0") }
         guard suspectTau >= 0 && suspectTau <= 1 else { throw ValidationError("--suspect-tau must be in [0, 1]") }
+        guard vcLengths.allSatisfy({ $0 >= 2 }) else { throw ValidationError("--vc must be at least 2 frames") }
+        guard boundaryDilation > 0 && boundaryDilation < 1 else { throw ValidationError("--boundary-dilation must be in (0, 1)") }
     }
 
     func run() throws {
@@ -72,6 +85,10 @@ struct EvalRun: ParsableCommand {
         var options = EvaluationOptions()
         options.band = band
         options.strict = strict
+        options.evaluationProtocol = evaluationProtocol
+        if !vcLengths.isEmpty { options.vcLengths = Array(Set(vcLengths)).sorted() }
+        options.boundaryRatio = noBoundaryIoU ? nil : boundaryDilation
+        options.temporal = !noTemporal
         let work = LongWork(label: "eval")
         let evaluation = try Evaluator.run(data, options: options, progress: work.observer.progress, cancelled: work.observer.cancelled)
         work.finish()

@@ -23,6 +23,7 @@ import Testing
         data.confidences["before"] = ConfidenceMap(width: w, height: h, values: [Float](repeating: 0.5, count: w * h))
         data.confidences["after"] = ConfidenceMap(width: w, height: h, values: (0..<(w * h)).map { $0 / w < 16 ? 0.8 : 0.3 })
         data.boundaryDistance = BoundaryBand.distance(gt, cap: 255)
+        data.presentClasses = [0, 13]
         for (method, p) in data.predictions {
             var m = ConfusionMatrix(classes: 19)
             m.add(groundTruth: gt, prediction: p)

@@ -1,0 +1,71 @@
+import CJPEGShim
+
+/// JPEG frames (VSPW, most video datasets, anything ffmpeg extracts) through
+/// libjpeg-turbo, decoded to 8-bit RGB: baseline and progressive; gray is
+/// replicated; CMYK and YCCK are refused. The same size limit and one-line
+/// errors as PNG; a truncated stream is an error, not a frame padded with gray.
+public enum JPEG {
+    /// Whether `bytes` start like a JPEG (SOI marker).
+    public static func sniff(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.count >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF
+    }
+
+    /// The frame as RGB samples (width * height * 3).
+    public static func read(path: String, maxSide: Int = PNG.defaultMaxSide) throws -> (width: Int, height: Int, rgb: [UInt8]) {
+        let file = try MappedFile(path: path)
+        return try file.withBytes { try decode($0, path: path, maxSide: maxSide) }
+    }
+
+    /// Width and height from the header.
+    public static func readInfo(path: String, maxSide: Int = PNG.defaultMaxSide) throws -> (width: Int, height: Int) {
+        let file = try MappedFile(path: path)
+        return try file.withBytes { bytes in
+            var info = jpegs_info()
+            try call(path: path) { err in
+                jpegs_decode(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, UInt32(maxSide), &info, nil, 0, err)
+            }
+            return (Int(info.width), Int(info.height))
+        }
+    }
+
+    public static func decode(_ bytes: UnsafeRawBufferPointer, path: String, maxSide: Int = PNG.defaultMaxSide) throws -> (width: Int, height: Int, rgb: [UInt8]) {
+        var info = jpegs_info()
+        let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        try call(path: path) { err in jpegs_decode(data, bytes.count, UInt32(maxSide), &info, nil, 0, err) }
+        let count = Int(info.width) * Int(info.height) * 3
+        let rgb = try [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
+            try call(path: path) { err in jpegs_decode(data, bytes.count, UInt32(maxSide), &info, out.baseAddress, count, err) }
+            initialized = count
+        }
+        return (Int(info.width), Int(info.height), rgb)
+    }
+
+    private static func call(path: String, _ body: (UnsafeMutablePointer<CChar>) -> Int32) throws {
+        var buffer = [CChar](repeating: 0, count: Int(JPEGS_ERR_LEN))
+        let code = buffer.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+        guard code != JPEGS_OK else { return }
+        let message = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        switch Int(code) {
+        case JPEGS_E_NOT_JPEG: throw FormatError.malformed(path: path, format: "JPEG", problem: message)
+        case JPEGS_E_TOO_LARGE: throw FormatError.tooLarge(path: path, problem: "\(message) (limit can be raised)")
+        case JPEGS_E_MEMORY: throw FormatError.unreadable(path: path, reason: "out of memory")
+        case JPEGS_E_UNSUPPORTED: throw FormatError.unsupported(path: path, problem: message)
+        default: throw FormatError.malformed(path: path, format: "JPEG", problem: message.isEmpty ? "corrupt data" : message)
+        }
+    }
+}
+
+/// Frames as files: PNG or JPEG, told apart by the name's extension.
+public enum ImageFile {
+    public static func isJPEG(_ path: String) -> Bool {
+        let lower = path.lowercased()
+        return lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg")
+    }
+
+    /// Width and height from the file's header.
+    public static func size(path: String, maxSide: Int = PNG.defaultMaxSide) throws -> (width: Int, height: Int) {
+        if isJPEG(path) { return try JPEG.readInfo(path: path, maxSide: maxSide) }
+        let info = try PNG.readInfo(path: path, maxSide: maxSide)
+        return (info.width, info.height)
+    }
+}
