@@ -58,7 +58,9 @@ def load(weights):
     heads = int(metadata.get("heads", 2))
     hb, wb = (int(v) for v in metadata.get("block_size", "16,16").split(","))
     model = release.Model(tensors, heads).eval()
-    model.load_state_dict({k: v.reshape(model.state_dict()[k].shape) if k in model.state_dict() else v for k, v in tensors.items()},
+    # The backbone (pspnet.*) is not part of STF and MAR; every other tensor must load.
+    heads_only = {k: v for k, v in tensors.items() if not k.startswith("pspnet.")}
+    model.load_state_dict({k: v.reshape(model.state_dict()[k].shape) if k in model.state_dict() else v for k, v in heads_only.items()},
                           strict=True)
     return model, hb, wb
 
