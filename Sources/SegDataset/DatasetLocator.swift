@@ -179,7 +179,7 @@ public enum DatasetLocator {
             records += byStem.values
         }
         if records.isEmpty { throw DatasetError.noFrames(path: root + "/data") }
-        return try dataset(root: root, layout: .vspw, space: options.space ?? .vspw, records: records, options: options,
+        return try dataset(root: root, layout: .vspw, space: options.space ?? .vspw, records: records, methods: options.methods, options: options,
                            notes: notes, frames: root + "/data", groundTruth: root + "/data", features: options.features)
     }
 
@@ -292,24 +292,24 @@ public enum DatasetLocator {
             }
         }
         if records.isEmpty { throw DatasetError.noFrames(path: frames ?? groundTruth ?? root) }
-        return try dataset(root: root, layout: layout, space: space, records: Array(records.values), options: options,
+        return try dataset(root: root, layout: layout, space: space, records: Array(records.values), methods: methods, options: options,
                            notes: notes, frames: frames, groundTruth: groundTruth, features: features)
     }
 
     /// Frames grouped into sequences and ordered, with the methods and where bookmarks go.
-    static func dataset(root: String, layout: Dataset.Layout, space: LabelSpace, records: [FrameRecord], options: DatasetOptions,
-                        notes: [String], frames: String?, groundTruth: String?, features: String?) throws -> Dataset {
+    static func dataset(root: String, layout: Dataset.Layout, space: LabelSpace, records: [FrameRecord], methods: [MethodSource],
+                        options: DatasetOptions, notes: [String], frames: String?, groundTruth: String?, features: String?) throws -> Dataset {
         var bySequence: [String: [FrameRecord]] = [:]
         for r in records { bySequence[r.id.sequence, default: []].append(r) }
         let sequences = bySequence.keys.sorted().map { SequenceRecord(name: $0.isEmpty ? "frames" : $0, frames: bySequence[$0]!.sorted { $0.id < $1.id }) }
-        let names = options.methods.map(\.name)
+        let names = methods.map(\.name)
         if let reference = options.reference, !names.contains(reference) {
             throw DatasetError.badOption("reference method '\(reference)' is not among the methods (\(names.joined(separator: ", ")))")
         }
         let bookmarks = options.bookmarks ?? (layout == .manifest || layout == .cityscapes || layout == .camvid || layout == .vspw
             ? root + "/bookmarks.json" : (frames ?? groundTruth ?? root) + "/bookmarks.json")
         var encodings: [String: LabelEncoding] = [:]
-        for method in options.methods { if let e = method.encoding ?? options.predictionEncoding { encodings[method.name] = e } }
+        for method in methods { if let e = method.encoding ?? options.predictionEncoding { encodings[method.name] = e } }
         var dataset = Dataset(root: root, layout: layout, space: space, sequences: sequences, methods: names,
                               reference: options.reference ?? names.first, groundTruthEncoding: options.groundTruthEncoding,
                               predictionEncodings: encodings, bookmarksPath: bookmarks, notes: notes)
