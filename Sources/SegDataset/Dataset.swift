@@ -6,6 +6,8 @@ public struct FrameRecord: Sendable, Equatable {
     public let id: FrameKey
     public var image: String?
     public var groundTruth: String?
+    /// Cityscapes `*_gtFine_instanceIds.png` (instance-level scores).
+    public var instances: String?
     public var features: String?
     /// Method name -> prediction file.
     public var predictions: [String: String] = [:]

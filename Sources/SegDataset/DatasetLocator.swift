@@ -265,6 +265,10 @@ public enum DatasetLocator {
             for (id, path) in try index(folder: groundTruth, role: "ground truth", score: { labelScore($0, preference) }) {
                 var r = record(id); r.groundTruth = path; records[id] = r
             }
+            for (id, path) in try index(folder: groundTruth, role: "ground truth", score: { $0.hasSuffix("_instanceIds.png") ? 1 : nil })
+            where records[id]?.groundTruth != nil {
+                records[id]!.instances = path
+            }
         }
         if let features {
             for (id, path) in try index(folder: features, role: "features", score: { $0.hasSuffix(".npy") ? 1 : nil }) {

@@ -116,6 +116,17 @@ public struct FrameLoader: Sendable {
         return RGBImage(try PNG.read(path: path, maxSide: maxSide))
     }
 
+    /// The instance ids of a frame's ground truth (16-bit gray, labelId * 1000
+    /// + instance number for objects, plain labelId elsewhere), if it has them.
+    public func instances(_ frame: FrameRecord) throws -> [UInt16]? {
+        guard let path = frame.instances else { return nil }
+        let png = try PNG.read(path: path, maxSide: maxSide)
+        guard png.colorType == .gray, let words = png.words ?? png.bytes?.map(UInt16.init) else {
+            throw FormatError.unsupported(path: path, problem: "instance ids must be a 16-bit gray PNG, found \(png.colorType) \(png.bitDepth)-bit")
+        }
+        return words
+    }
+
     public func groundTruth(_ frame: FrameRecord) throws -> Labels? {
         guard let path = frame.groundTruth else { return nil }
         return try labels(path: path, encoding: dataset.groundTruthEncoding)

@@ -20,8 +20,11 @@ public struct MethodCounts: Sendable, Equatable {
     public var boundaryUnions: [Int64]
     /// Flicker and video consistency.
     public var temporal = TemporalCounts()
+    /// Cityscapes' instance-level counts (iIoU), when the GT has instance ids.
+    public var instances: InstanceCounts
 
-    public init(classes: Int, withFlips: Bool) {
+    public init(classes: Int, withFlips: Bool, categories: Int = 0) {
+        instances = InstanceCounts(classes: classes, categories: categories)
         confusion = ConfusionMatrix(classes: classes)
         bandConfusion = ConfusionMatrix(classes: classes)
         flips = withFlips ? FlipCounts() : nil
@@ -41,6 +44,7 @@ public struct MethodCounts: Sendable, Equatable {
             boundaryUnions[c] += other.boundaryUnions[c]
         }
         temporal.merge(other.temporal)
+        instances.merge(other.instances)
     }
 
     /// Boundary IoU per class (NaN where no image had a boundary of the class).
@@ -180,7 +184,7 @@ public enum Evaluator {
             if cancelled() || shared.withLock({ $0.error != nil }) { return }
             do {
                 let (result, notes) = try evaluate(frame: frames[index], loader: loader, methods: dataset.methods, reference: reference,
-                                                   classes: k, band: options.band, boundaryRatio: options.boundaryRatio, timing: options.timing)
+                                                   space: dataset.space, band: options.band, boundaryRatio: options.boundaryRatio, timing: options.timing)
                 let done = shared.withLock { state -> Int in
                     state.perFrame[index] = result
                     state.notes += notes
@@ -198,7 +202,7 @@ public enum Evaluator {
         // Merge in dataset order so per-frame lists and sums do not depend on scheduling.
         let temporal = options.temporal ? try Temporal.evaluate(dataset, vcLengths: options.vcLengths, cancelled: cancelled) : [:]
         let results = dataset.methods.map { method in
-            var counts = MethodCounts(classes: k, withFlips: reference != nil && method != reference)
+            var counts = MethodCounts(classes: k, withFlips: reference != nil && method != reference, categories: dataset.space.categories.count)
             for frame in state.perFrame { if let c = frame?[method] { counts.merge(c) } }
             counts.temporal = temporal[method] ?? TemporalCounts()
             return MethodResult(name: method, counts: counts, missing: missing[method] ?? [])
@@ -212,12 +216,17 @@ public enum Evaluator {
     }
 
     static func evaluate(frame: FrameRecord, loader: FrameLoader, methods: [String], reference: String?,
-                         classes k: Int, band: Int, boundaryRatio: Double?, timing: EvaluationTiming? = nil) throws -> ([String: MethodCounts], [String]) {
+                         space: LabelSpace, band: Int, boundaryRatio: Double?, timing: EvaluationTiming? = nil) throws -> ([String: MethodCounts], [String]) {
+        let k = space.count
         func measure<T>(_ stage: EvaluationTiming.Stage, _ body: () throws -> T) rethrows -> T {
             try timing.map { try $0.measure(stage, body) } ?? body()
         }
         guard let gt = try measure(.decodeGroundTruth, { try loader.groundTruth(frame) }) else { return ([:], []) }
         var notes = gt.notes
+        let instances = try loader.instances(frame)
+        if let instances, instances.count != gt.map.ids.count {
+            throw FormatError.unsupported(path: frame.instances!, problem: "instance ids are not the size of \(frame.groundTruth!)")
+        }
         let mask = band > 0 ? measure(.band) { BoundaryBand.band(gt.map, width: band) } : nil
         var predictions: [String: LabelMap] = [:]
         for method in methods {
@@ -228,7 +237,8 @@ public enum Evaluator {
         }
         var result: [String: MethodCounts] = [:]
         for (method, prediction) in predictions {
-            var c = MethodCounts(classes: k, withFlips: reference != nil && method != reference)
+            var c = MethodCounts(classes: k, withFlips: reference != nil && method != reference, categories: space.categories.count)
+            if let instances { InstanceIoU.add(instances: instances, prediction: prediction, space: space, into: &c.instances) }
             measure(.confusion) {
                 ConfusionMatrix.add(groundTruth: gt.map, prediction: prediction, all: &c.confusion, band: &c.bandConfusion, mask: mask)
             }

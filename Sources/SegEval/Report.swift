@@ -25,6 +25,9 @@ public struct Report {
         if let r = evaluation.boundaryRatio {
             lines.append("Boundary IoU (Cheng et al. 2021): boundaries of width max(1, round(\(r) x image diagonal)), intersections and unions summed over the dataset per class, then averaged over classes")
         }
+        if results.contains(where: { $0.counts.instances.present }) {
+            lines.append("iIoU: cityscapesScripts' instance-level IoU, each GT instance weighted by its class's average size over its own, counts summed over the dataset")
+        }
         if hasFlicker { lines.append("flicker: pixels whose predicted class changes between adjacent frames of a sequence / all pixels of those pairs (pooled)") }
         if !vcLengths.isEmpty {
             lines.append("mVC n: VSPW's VC_perclip, mean over all windows of all videos (videos of <= n frames skipped); strict: the prediction must also equal the GT, void left out")
@@ -104,6 +107,14 @@ public struct Report {
                     return ("\(n)", .object([("vspw", number(t.meanVC(n, strict: false))), ("strict", number(t.meanVC(n, strict: true))),
                                               ("windows", .number(Double(windows.count))), ("videos", .object(videos))]))
                 })))
+            }
+            if counts.instances.present {
+                let perClass = InstanceIoU.perClass(counts.instances, confusion: counts.confusion, space: evaluation.space)
+                let instanceClasses = evaluation.space.classes.indices.filter { !perClass[$0].isNaN || evaluation.space.classes[$0].hasInstances }
+                entry.append(("iiou", number(Metrics.mean(perClass))))
+                entry.append(("class_iiou", .object(instanceClasses.map { (classNames[$0], number(perClass[$0])) })))
+                let perCategory = InstanceIoU.perCategory(counts.instances, confusion: counts.confusion, space: evaluation.space)
+                entry.append(("category_iiou", .object(InstanceIoU.categories(evaluation.space).map { (evaluation.space.categories[$0], number(perCategory[$0])) })))
             }
             if evaluation.space.name == "cityscapes" {
                 entry.append(("category_iou", .object(Metrics.categoryIoU(counts.confusion, space: evaluation.space).map { ($0.category, number($0.iou)) })))
@@ -225,6 +236,9 @@ public struct Report {
             ("mean acc", { $0.metrics.meanAccuracy }), ("fwIoU", { $0.metrics.frequencyWeightedIoU }),
         ]
         if evaluation.band > 0 { rows.append(("band mIoU (\(evaluation.band)px)", { $0.bandMetrics.meanIoU })) }
+        if results.contains(where: { $0.counts.instances.present }) {
+            rows.append(("iIoU", { Metrics.mean(InstanceIoU.perClass($0.counts.instances, confusion: $0.counts.confusion, space: self.evaluation.space)) }))
+        }
         if evaluation.boundaryRatio != nil { rows.append(("Boundary mIoU", { Metrics.mean($0.counts.boundaryIoU) })) }
         if hasFlicker { rows.append(("flicker", { $0.counts.temporal.flicker })) }
         for n in vcLengths {

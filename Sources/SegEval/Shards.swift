@@ -15,8 +15,9 @@ import SegLabels
 ///   of ground-truth files), `frames` (JSON object: method -> [[key, mIoU], ...]),
 ///   `missing` (JSON object: method -> [keys]), `boundary_ratio` (empty: none),
 ///   `vc_lengths` (JSON list), `protocol`, `temporal` (JSON object: method ->
-///   {"pairs": [[key, fraction]...], "vc": {"n": [[video, vspw, strict]...]}};
-///   NaN written as -1).
+///   {"pairs": [[key, fraction]...], "vc": {"n": [[video, vspw, strict, first key]...]}};
+///   NaN written as -1), `instances` (JSON object: method -> weighted true
+///   positives per class, false negatives per class, then the same per category).
 public enum Shards {
     public static func write(_ evaluation: Evaluation, to path: String) throws {
         var writer = SafetensorsWriter()
@@ -37,7 +38,7 @@ public enum Shards {
             return (result.name, .object([
                 ("pairs", .array(t.pairs.map { .array([.string($0.key), number($0.meanIoU)]) })),
                 ("vc", .object(t.windows.keys.sorted().map { n in
-                    ("\(n)", .array(t.windows[n]!.map { .array([.string($0.video), number($0.vspw), number($0.strict)]) }))
+                    ("\(n)", .array(t.windows[n]!.map { .array([.string($0.video), number($0.vspw), number($0.strict), .string($0.start)]) }))
                 })),
             ]))
         })
@@ -58,6 +59,10 @@ public enum Shards {
             "vc_lengths": JSONValue.array(evaluation.vcLengths.map { .number(Double($0)) }).serialized,
             "protocol": evaluation.evaluationProtocol.rawValue,
             "temporal": temporal.serialized,
+            "instances": JSONValue.object(evaluation.results.filter { $0.counts.instances.present }.map { result in
+                let i = result.counts.instances
+                return (result.name, .array((i.truePositives + i.falseNegatives + i.categoryTruePositives + i.categoryFalseNegatives).map { .number($0) }))
+            }).serialized,
         ]
         try writer.write(to: path)
     }
@@ -83,8 +88,9 @@ public enum Shards {
         var results: [MethodResult] = []
         let frameTable = (try? JSON.parse(meta["frames"] ?? "{}")) ?? .object([])
         let temporalTable = (try? JSON.parse(meta["temporal"] ?? "{}")) ?? .object([])
+        let instanceTable = (try? JSON.parse(meta["instances"] ?? "{}")) ?? .object([])
         for method in methods {
-            var c = MethodCounts(classes: k, withFlips: file.tensor("flips.\(method)") != nil)
+            var c = MethodCounts(classes: k, withFlips: file.tensor("flips.\(method)") != nil, categories: resolved.categories.count)
             for (name, shape) in [("confusion.\(method)", [k, k + 1]), ("band.\(method)", [k, k + 1])] {
                 guard let t = file.tensor(name), t.shape == shape else { throw bad("tensor \(name) missing or not [\(k), \(k + 1)]") }
             }
@@ -111,6 +117,16 @@ public enum Shards {
                 guard f.count == 2 else { throw bad("tensor flicker.\(method) is not [2]") }
                 (c.temporal.changed, c.temporal.pixels) = (f[0], f[1])
             }
+            if let values = instanceTable[method]?.array?.compactMap(\.number) {
+                let categories = resolved.categories.count
+                guard values.count == 2 * k + 2 * categories else { throw bad("instances of \(method) do not hold \(2 * k + 2 * categories) numbers") }
+                c.instances = InstanceCounts(classes: k, categories: categories)
+                c.instances.truePositives = Array(values[0..<k])
+                c.instances.falseNegatives = Array(values[k..<(2 * k)])
+                c.instances.categoryTruePositives = Array(values[(2 * k)..<(2 * k + categories)])
+                c.instances.categoryFalseNegatives = Array(values[(2 * k + categories)...])
+                c.instances.present = true
+            }
             let methodTemporal = temporalTable[method]
             c.temporal.pairs = (methodTemporal?["pairs"]?.array ?? []).compactMap { pair in
                 guard let items = pair.array, items.count == 2, let key = items[0].string, let v = items[1].number else { return nil }
@@ -119,8 +135,9 @@ public enum Shards {
             for (n, list) in methodTemporal?["vc"]?.object ?? [] {
                 guard let length = Int(n) else { throw bad("temporal vc key '\(n)' is not a window length") }
                 c.temporal.windows[length] = (list.array ?? []).compactMap { entry in
-                    guard let items = entry.array, items.count == 3, let video = items[0].string, let a = items[1].number, let b = items[2].number else { return nil }
-                    return VCWindow(video: video, vspw: a < 0 ? .nan : a, strict: b < 0 ? .nan : b)
+                    guard let items = entry.array, items.count == 4, let video = items[0].string, let a = items[1].number, let b = items[2].number,
+                          let start = items[3].string else { return nil }
+                    return VCWindow(video: video, start: start, vspw: a < 0 ? .nan : a, strict: b < 0 ? .nan : b)
                 }
             }
             results.append(MethodResult(name: method, counts: c, missing: missing[method] ?? []))

@@ -35,10 +35,16 @@ public struct TemporalCounts: Sendable, Equatable {
 /// One VC window: the video and the window's two values.
 public struct VCWindow: Sendable, Equatable {
     public var video: String
+    /// The key of the window's first frame.
+    public var start: String
     /// |stable GT ∧ stable prediction| / |stable GT| (VSPW's VC_perclip).
     public var vspw: Double
     /// The same where the prediction also equals the GT and the GT is not void.
     public var strict: Double
+
+    public init(video: String, start: String, vspw: Double, strict: Double) {
+        (self.video, self.start, self.vspw, self.strict) = (video, start, vspw, strict)
+    }
 }
 
 /// Flicker and video consistency (VSPW_code's VC_perclip, quirks included):
@@ -71,7 +77,8 @@ public enum Temporal {
         return total
     }
 
-    static func sequence(_ sequence: SequenceRecord, loader: FrameLoader, methods: [String], classes k: Int,
+    /// Flicker and VC windows of one sequence, per method.
+    public static func sequence(_ sequence: SequenceRecord, loader: FrameLoader, methods: [String], classes k: Int,
                          vcLengths: [Int]) throws -> [String: TemporalCounts] {
         var result: [String: TemporalCounts] = [:]
         let withGT = sequence.frames.filter { $0.groundTruth != nil }
@@ -101,7 +108,7 @@ public enum Temporal {
                     try loader.prediction(frame, method: method, size: (gt.width, gt.height))!.map
                 }
                 for n in vcLengths where withGT.count > n {
-                    counts.windows[n] = windows(truths: truths, predictions: predictions, n: n, video: sequence.name, classes: k)
+                    counts.windows[n] = windows(truths: truths, predictions: predictions, n: n, video: sequence.name, keys: withGT.map(\.key), classes: k)
                 }
             }
             result[method] = counts
@@ -112,7 +119,7 @@ public enum Temporal {
     /// VC windows of one video. A pixel's GT is stable over window i when its
     /// run of equal values starting at frame i is at least n frames long, so
     /// one backward pass of run lengths serves every window (and every n).
-    static func windows(truths: [LabelMap], predictions: [LabelMap], n: Int, video: String, classes k: Int) -> [VCWindow] {
+    static func windows(truths: [LabelMap], predictions: [LabelMap], n: Int, video: String, keys: [String], classes k: Int) -> [VCWindow] {
         let f = truths.count, pixels = truths[0].ids.count
         var runG = [Int32](repeating: 1, count: pixels), runP = [Int32](repeating: 1, count: pixels)
         var out = [VCWindow?](repeating: nil, count: max(0, f - n))
@@ -137,7 +144,7 @@ public enum Temporal {
                     if predictionStable && p[i] == g[i] { strictBoth += 1 }
                 }
             }
-            out[t] = VCWindow(video: video, vspw: stable == 0 ? .nan : Double(both) / Double(stable),
+            out[t] = VCWindow(video: video, start: keys[t], vspw: stable == 0 ? .nan : Double(both) / Double(stable),
                               strict: strictStable == 0 ? .nan : Double(strictBoth) / Double(strictStable))
         }
         return out.compactMap { $0 }

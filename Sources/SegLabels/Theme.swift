@@ -15,6 +15,8 @@ public enum ThemeRole: String, CaseIterable, Sendable {
     case suspect
     /// Pixels of the confusion chosen in the confusion panel.
     case highlight
+    /// Pixels whose prediction changes in the next frame (the flicker mode).
+    case flicker
     /// The confusion panel's colour scales: correct (diagonal) and confused cells.
     case confusionDiagonal = "confusion_diagonal", confusionOff = "confusion_off"
 }
@@ -49,7 +51,7 @@ public struct Theme: Sendable, Equatable {
         .warning: RGB(255, 175, 0), .bookmark: RGB(255, 215, 0),
         .confidenceUp: RGB(0, 215, 95), .confidenceDown: RGB(255, 0, 175),
         .fixed: RGB(0, 200, 0), .broken: RGB(230, 0, 0), .changedWrong: RGB(255, 170, 0),
-        .ignore: RGB(0, 0, 0), .suspect: RGB(0, 255, 255), .highlight: RGB(255, 255, 0),
+        .ignore: RGB(0, 0, 0), .suspect: RGB(0, 255, 255), .highlight: RGB(255, 255, 0), .flicker: RGB(255, 95, 0),
         .confusionDiagonal: RGB(0, 175, 95), .confusionOff: RGB(215, 95, 0),
     ]
 

@@ -46,7 +46,7 @@ public struct Compositor: Sendable {
         var bottom = statusRow - (legendRow == nil ? 0 : 1)
         let inspectorRow = state.inspect ? bottom - 1 : nil
         if inspectorRow != nil { bottom -= 1 }
-        let sparkMethods = model.hasGroundTruth ? min(4, model.methods.count) : 0
+        let sparkMethods = model.hasGroundTruth || state.sparkMetric != .meanIoU ? min(4, model.methods.count) : 0
         let sparkRows = height >= 24 ? sparkMethods : 0
         let areaHeight = bottom - sparkRows
         let panelWidth: Int
@@ -108,6 +108,7 @@ public struct Compositor: Sendable {
             counts.confidence = counts.confidence ?? paneCounts.confidence
             counts.flips = counts.flips ?? paneCounts.flips
             counts.suspects = counts.suspects ?? paneCounts.suspects
+            counts.flicker = counts.flicker ?? paneCounts.flicker
         }
         if let panel = layout.panel {
             switch state.panel {
@@ -148,6 +149,7 @@ public struct Compositor: Sendable {
         var confidence: (up: Int, down: Int)?
         var flips: FlipCounts?
         var suspects: Int?
+        var flicker: (changed: Int, total: Int)?
     }
 
     /// mIoU of a method on the current frame, as its caption shows it.
@@ -301,6 +303,20 @@ public struct Compositor: Sendable {
             pixels = labelPixels(gt.ids, w, h, v, size).map { Self.blend($0, role(.background), 0.75) }
             let shown = Downsample.anyMark(marks, width: w, height: h, viewport: v, outWidth: size.width, outHeight: size.height)
             for i in pixels.indices where shown[i] != 0 { pixels[i] = role(.suspect) }
+        case .flicker(let method):
+            guard let current = frame.predictions[method] else { return .failure(Unavailable(text: "no \(method) prediction for this frame")) }
+            guard state.frame + 1 < model.frameKeys.count else { return .failure(Unavailable(text: "the last frame of the sequence has no next frame")) }
+            guard let next = model.nextFrame?.predictions[method] else {
+                return .failure(Unavailable(text: model.nextFrame == nil ? "loading the next frame…" : "no \(method) prediction for the next frame"))
+            }
+            guard next.ids.count == current.ids.count else { return .failure(Unavailable(text: "the next frame's prediction has another size")) }
+            var marks = [UInt8](repeating: 0, count: w * h)
+            var changed = 0
+            for i in marks.indices where current.ids[i] != next.ids[i] { marks[i] = 1; changed += 1 }
+            counts.flicker = (changed, marks.count)
+            pixels = labelPixels(current.ids, w, h, v, size).map { Self.blend($0, role(.background), 0.7) }
+            let shown = Downsample.anyMark(marks, width: w, height: h, viewport: v, outWidth: size.width, outHeight: size.height)
+            for i in pixels.indices where shown[i] != 0 { pixels[i] = role(.flicker) }
         }
         return .success((pixels, counts))
     }

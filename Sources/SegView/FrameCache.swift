@@ -207,3 +207,68 @@ public final class SuspectStatistics: Sendable {
         return out.withLock { $0 }
     }
 }
+
+/// Flicker and video consistency of each sequence, per method, computed in
+/// the background (predictions of every frame, GT for VC) for the sparklines.
+public final class TemporalStatistics: Sendable {
+    private let results = Mutex<[Int: [String: TemporalCounts]]>([:])
+    private let started = Mutex<Set<Int>>([])
+    private let dataset: Dataset
+
+    public init(dataset: Dataset) { self.dataset = dataset }
+
+    public func counts(sequence s: Int) -> [String: TemporalCounts]? {
+        if let done = results.withLock({ $0[s] }) { return done }
+        if started.withLock({ $0.insert(s).inserted }) {
+            DispatchQueue.global(qos: .utility).async { [self] in _ = compute(sequence: s) }
+        }
+        return nil
+    }
+
+    public func compute(sequence s: Int) -> [String: TemporalCounts] {
+        if let done = results.withLock({ $0[s] }) { return done }
+        let value = (try? Temporal.sequence(dataset.sequences[s], loader: FrameLoader(dataset: dataset), methods: dataset.methods,
+                                            classes: dataset.space.count, vcLengths: [8])) ?? [:]
+        results.withLock { $0[s] = value }
+        return value
+    }
+}
+
+/// Boundary IoU of one frame per method, computed off the UI thread once asked for.
+public final class BoundaryStatistics: Sendable {
+    public struct Counts: Sendable {
+        public var intersections: [Int64], unions: [Int64]
+        public var iou: [Double] { zip(intersections, unions).map { $1 == 0 ? .nan : Double($0) / Double($1) } }
+    }
+    private let results = Mutex<[Int: [String: Counts]]>([:])
+    private let started = Mutex<Set<Int>>([])
+
+    public init() {}
+
+    public func counts(frame index: Int, data: FrameData, classes k: Int, blocking: Bool) -> [String: Counts]? {
+        if let done = results.withLock({ $0[index] }) { return done }
+        let compute: @Sendable () -> [String: Counts] = {
+            guard let gt = data.groundTruth else { return [:] }
+            var out: [String: Counts] = [:]
+            for (method, prediction) in data.predictions where prediction.ids.count == gt.ids.count {
+                var c = Counts(intersections: Array(repeating: 0, count: k), unions: Array(repeating: 0, count: k))
+                BoundaryIoU.add(groundTruth: gt, prediction: prediction, classes: k, ratio: BoundaryIoU.defaultDilationRatio,
+                                intersections: &c.intersections, unions: &c.unions)
+                out[method] = c
+            }
+            return out
+        }
+        if blocking {
+            let value = compute()
+            results.withLock { $0[index] = value }
+            return value
+        }
+        if started.withLock({ $0.insert(index).inserted }) {
+            DispatchQueue.global(qos: .utility).async { [self] in
+                let value = compute()
+                results.withLock { $0[index] = value }
+            }
+        }
+        return nil
+    }
+}

@@ -16,6 +16,8 @@ public struct FrameData: Sendable {
     /// Chebyshev distance to the nearest class boundary of the ground truth
     /// (or of the first prediction when there is none), capped at 255.
     public var boundaryDistance: [UInt16]?
+    /// Cityscapes instance-level counts of this frame per method (when the GT has instance ids).
+    public var instances: [String: InstanceCounts] = [:]
     /// Class ids that occur in the ground truth or a prediction (the class legend's entries).
     public var presentClasses: [UInt8] = []
     public var notes: [String] = []
@@ -83,6 +85,20 @@ public struct FrameData: Sendable {
             }
         }
         (data.boundaryDistance, data.confusion) = derived.withLock { ($0.distance, $0.confusion) }
+        if let gt, frame.instances != nil {
+            do {
+                if let ids = try loader.instances(frame), ids.count == gt.ids.count {
+                    let space = loader.dataset.space
+                    for (method, prediction) in predictions where prediction.ids.count == ids.count {
+                        var counts = InstanceCounts(classes: classes, categories: space.categories.count)
+                        InstanceIoU.add(instances: ids, prediction: prediction, space: space, into: &counts)
+                        data.instances[method] = counts
+                    }
+                }
+            } catch {
+                data.notes.append("\(error)")
+            }
+        }
         var seen = [Bool](repeating: false, count: 256)
         for map in [gt].compactMap({ $0 }) + Array(predictions.values) {
             map.ids.withUnsafeBufferPointer { ids in for v in ids { seen[Int(v)] = true } }

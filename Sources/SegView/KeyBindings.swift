@@ -10,6 +10,7 @@ public enum ViewerAction: Sendable, Equatable {
     case confusionPanel
     case worstFrame, worstDelta, toggleInspector
     case suspectMode, mostSuspects
+    case flickerMode, nextPanelMetric, nextSparkMetric
     case zoomIn, zoomOut, resetZoom, panLeft, panRight, panUp, panDown
     case bookmark, nextBookmark, previousBookmark, deleteBookmark
 }
@@ -49,6 +50,9 @@ public enum KeyBindings {
                    bindings: [(.character("m"), .nextComparedMethod), (.character("M"), .nextReferenceMethod)]),
         KeyHelpRow(keys: "i", meaning: "IoU panel;  s sort;  u frame/sequence/range/dataset",
                    bindings: [(.character("i"), .toggleIoUPanel), (.character("s"), .toggleSort), (.character("u"), .nextScope)]),
+        KeyHelpRow(keys: "y", meaning: "IoU panel shows IoU / Boundary IoU / iIoU", bindings: [(.character("y"), .nextPanelMetric)]),
+        KeyHelpRow(keys: "F  Y", meaning: "pixels that change in the next frame;  sparklines: mIoU / flicker / VC8",
+                   bindings: [(.character("F"), .flickerMode), (.character("Y"), .nextSparkMetric)]),
         KeyHelpRow(keys: "C", meaning: "confusion matrix: arrows move, Enter lists its frames",
                    bindings: [(.character("C"), .confusionPanel)]),
         KeyHelpRow(keys: "↑/↓  Enter  Esc", meaning: "select class; focus it; clear focus and highlight",

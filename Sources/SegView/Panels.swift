@@ -33,13 +33,26 @@ extension Compositor {
     public func iouRows() -> (scope: String, methods: [String], rows: [(classIndex: Int, iou: [Double], delta: Double)], mean: [Double], meanDelta: Double)? {
         let methods = model.methods
         guard let matrices = scopeMatrices, !matrices.isEmpty else { return nil }
-        let metrics = methods.map { matrices[$0].map(Metrics.init) }
+        // Per method, the values of the panel's metric per class (nil: not available).
+        let perClass: [[Double]?]
+        switch state.panelMetric {
+        case .iou: perClass = methods.map { matrices[$0].map { Metrics($0).iou } }
+        case .boundaryIoU:
+            guard state.scope == .frame, let counts = model.frameBoundary else { return nil }
+            perClass = methods.map { counts[$0]?.iou }
+        case .instanceIoU:
+            guard state.scope == .frame, let frame = model.frame, !frame.instances.isEmpty else { return nil }
+            perClass = methods.map { method in
+                frame.instances[method].flatMap { c in matrices[method].map { InstanceIoU.perClass(c, confusion: $0, space: theme.space) } }
+            }
+        }
+
         let reference = model.reference.flatMap { methods.firstIndex(of: $0) }
         let compared = model.comparedMethod.flatMap { methods.firstIndex(of: $0) }
         func delta(_ values: [Double]) -> Double { reference != nil && compared != nil ? values[compared!] - values[reference!] : .nan }
         var rows: [(Int, [Double], Double)] = []
         for c in 0..<theme.space.count {
-            let values = metrics.map { $0?.iou[c] ?? .nan }
+            let values = perClass.map { $0?[c] ?? .nan }
             rows.append((c, values, delta(values)))
         }
         if state.iouSort == .byDelta {
@@ -48,7 +61,7 @@ extension Compositor {
                 return a.2 == b.2 ? a.0 < b.0 : a.2 > b.2
             }
         }
-        let mean = metrics.map { $0?.meanIoU ?? .nan }
+        let mean = perClass.map { $0.map(Metrics.mean) ?? .nan }
         return (scopeName, methods, rows.map { (classIndex: $0.0, iou: $0.1, delta: $0.2) }, mean, delta(mean))
     }
 
@@ -58,10 +71,12 @@ extension Compositor {
         let left = x + 2, inner = width - 3
         guard let table = iouRows() else {
             let reason = !model.hasGroundTruth ? "IoU needs ground truth" : model.methods.isEmpty ? "IoU needs predictions (--pred NAME=DIR)"
-                : state.scope != .frame ? "computing…"
+                : state.panelMetric != .iou && state.scope != .frame ? "\(state.panelMetric.rawValue) is shown for this frame (u); segscope eval gives the dataset's"
+                : state.panelMetric == .instanceIoU && model.frame != nil && model.frame!.instances.isEmpty ? "iIoU needs *_gtFine_instanceIds.png beside the ground truth"
+                : state.scope != .frame || state.panelMetric == .boundaryIoU ? "computing…"
                 : model.frame?.errors[.groundTruth] != nil ? "this frame's ground truth cannot be read (its pane says why)"
                 : model.frame?.groundTruth == nil ? "this frame has no ground truth" : "no prediction of this frame can be read"
-            grid.text("IoU %", x: left, y: 0, foreground: role(.title), background: bg, bold: true)
+            grid.text("\(state.panelMetric.rawValue) %", x: left, y: 0, foreground: role(.title), background: bg, bold: true)
             for (i, line) in wrap(reason, width: inner).enumerated() { grid.text(line, x: left, y: 2 + i, foreground: role(.dim), background: bg) }
             return
         }
@@ -71,7 +86,7 @@ extension Compositor {
         let methodColumns = Array(table.methods.indices.prefix(fitting))
         let nameWidth = inner - Self.valueWidth * (methodColumns.count + deltaColumns)
         let hidden = table.methods.count - methodColumns.count
-        var title = "IoU % · \(table.scope) · sort \(state.iouSort.rawValue)"
+        var title = "\(state.panelMetric.rawValue) % · \(table.scope) · sort \(state.iouSort.rawValue)"
         if hidden > 0 { title += " · \(hidden) methods hidden" }
         grid.text(Self.shorten(title, to: inner), x: left, y: 0, foreground: role(.title), background: bg, bold: true)
         if showDelta, let c = model.comparedMethod, let r = model.reference {
@@ -104,7 +119,7 @@ extension Compositor {
             grid.text(deltaText, x: deltaX, y: y, foreground: deltaColor(row.delta, fg), background: rowBg)
         }
         let meanRow = 3 + min(visible, table.rows.count)
-        let (meanText, meanDelta) = line("mIoU", table.mean, table.meanDelta)
+        let (meanText, meanDelta) = line(state.panelMetric == .iou ? "mIoU" : "mean", table.mean, table.meanDelta)
         grid.text(meanText, x: left, y: meanRow, foreground: role(.title), background: bg, bold: true)
         grid.text(meanDelta, x: deltaX, y: meanRow, foreground: deltaColor(table.meanDelta, role(.title)), background: bg, bold: true)
         let above = first, below = max(0, table.rows.count - first - visible)

@@ -35,9 +35,9 @@ extension Compositor {
         for (i, method) in model.methods.prefix(rows).enumerated() {
             let y = row + i
             grid.text(Self.shorten(method, to: labelWidth - 1), x: 0, y: y, foreground: role(.text), background: role(.background))
-            let values = model.sparkline[method] ?? []
+            let values = sparkValues(method)
             guard !values.isEmpty else {
-                grid.text("per-frame mIoU: computing…", x: labelWidth, y: y, foreground: role(.dim), background: role(.background))
+                grid.text("per-frame \(state.sparkMetric.rawValue): computing…", x: labelWidth, y: y, foreground: role(.dim), background: role(.background))
                 continue
             }
             let known = values.compactMap { $0 }.filter { !$0.isNaN }
@@ -54,8 +54,25 @@ extension Compositor {
                 let level = high > low ? Int(((v - low) / (high - low) * 7).rounded()) : 7
                 grid[labelWidth + cx, y] = Cell(bars[max(0, min(7, level))], foreground: fg, background: bg)
             }
-            let summary = known.isEmpty ? "no GT" : "\(Self.percent(low))–\(Self.percent(high))"
+            let summary = known.isEmpty ? (state.sparkMetric == .meanIoU ? "no GT" : "none") : "\(Self.percent(low))–\(Self.percent(high))"
             grid.text(summary, x: labelWidth + cells + 2, y: y, foreground: role(.dim), background: role(.background))
+        }
+    }
+
+    /// The sparkline's values per frame of the sequence: mIoU, flicker (the
+    /// fraction changing from the frame before) or VC8 (of the window starting there).
+    func sparkValues(_ method: String) -> [Double?] {
+        switch state.sparkMetric {
+        case .meanIoU: return model.sparkline[method] ?? []
+        case .flicker, .vc8:
+            guard let counts = model.temporal?[method] else { return [] }
+            var byKey: [String: Double] = [:]
+            if state.sparkMetric == .flicker {
+                for pair in counts.pairs { byKey[pair.key] = pair.meanIoU }
+            } else {
+                for window in counts.windows[8] ?? [] { byKey[window.start] = window.vspw }
+            }
+            return model.frameKeys.map { byKey[$0] }
         }
     }
 
@@ -113,6 +130,11 @@ extension Compositor {
             if let reference = model.reference, let method = model.comparedMethod {
                 entries += [(role(.fixed), "fixed: \(reference) wrong, \(method) right"), (role(.broken), "broken: the reverse"),
                             (role(.changedWrong), "changed, both wrong")]
+            }
+        case .flicker:
+            if let method = model.comparedMethod {
+                entries.append((role(.flicker), "\(method)'s class changes in the next frame"))
+                entries.append((Self.blend(role(.text), role(.background), 0.7), "dimmed: \(method)'s classes"))
             }
         case .suspects:
             let confident = model.frame.map { f in model.methods.filter { f.confidences[$0] != nil }.count } ?? 0
@@ -184,9 +206,13 @@ extension Compositor {
             } else {
                 segments.append(("flips: need GT and two methods", 9))
             }
+        case .flicker:
+            segments.append((counts.flicker.map { "flicker \(Self.percentOne(Double($0.changed) / Double(max(1, $0.total))))% (\(Self.grouped($0.changed)) px) → next" }
+                ?? "flicker: needs the next frame", 9))
         case .suspects:
             segments.append((counts.suspects.map { "suspects \(Self.grouped($0)) px τ\(Self.fixed2(state.suspectTau))" } ?? "suspects: need GT and predictions", 9))
         }
+        if state.sparkMetric != .meanIoU && model.hasGroundTruth { segments.append(("sparklines: \(state.sparkMetric.rawValue)", 3)) }
         if let focus = state.focusedClass, focus < theme.space.count { segments.append(("focus \(theme.space.classNames[focus])", 6)) }
         if state.overlay {
             let source = model.frame?.groundTruth != nil ? "GT" : model.methods.first { model.frame?.predictions[$0] != nil } ?? "none"

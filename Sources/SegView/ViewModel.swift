@@ -13,11 +13,14 @@ public enum Pane: Equatable, Sendable {
     case flips(reference: String, method: String)
     /// Pixels where every method confidently agrees against the ground truth.
     case suspects
+    /// Pixels whose predicted class changes in the next frame.
+    case flicker(String)
 
     /// The frame's parts this pane draws from (their load errors are its own).
     public func sources(methods: [String]) -> [FrameData.Part] {
         switch self {
         case .suspects: return [.groundTruth] + methods.map { .prediction($0) } + methods.map { .confidence($0) }
+        case .flicker(let method): return [.prediction(method)]
         case .image: return [.image]
         case .groundTruth: return [.groundTruth]
         case .method(let name): return [.prediction(name)]
@@ -34,6 +37,7 @@ public enum Pane: Equatable, Sendable {
         case .confidenceChange(let before, let after): return "Δconf \(before)→\(after)"
         case .flips(let reference, let method): return "flips \(reference)→\(method)"
         case .suspects: return "annotation suspects"
+        case .flicker(let method): return "flicker \(method) → next frame"
         }
     }
 }
@@ -56,6 +60,12 @@ public struct ViewModel: Sendable {
     public var cumulative: [String: ConfusionMatrix]?
     public var bookmarkedFrames: Set<String> = []
     public var loading = false
+    /// The next frame of the sequence (the flicker mode compares with it), once loaded.
+    public var nextFrame: FrameData?
+    /// Flicker and VC of the current sequence per method (nil until computed).
+    public var temporal: [String: TemporalCounts]?
+    /// Boundary IoU counts of the current frame per method (nil until computed).
+    public var frameBoundary: [String: BoundaryStatistics.Counts]?
 
     public init(state: ViewState, theme: Theme, sequenceNames: [String], frameKeys: [String], methods: [String],
                 reference: String?, hasGroundTruth: Bool, hasImages: Bool) {
@@ -104,6 +114,8 @@ public struct ViewModel: Sendable {
             if let reference, let method = comparedMethod { panes.append(.flips(reference: reference, method: method)) }
         case .suspects:
             if hasGroundTruth && !methods.isEmpty { panes.append(.suspects) }
+        case .flicker:
+            if let method = comparedMethod { panes.append(.flicker(method)) }
         }
         if hasImages { panes.append(.image) }
         if hasGroundTruth { panes.append(.groundTruth) }

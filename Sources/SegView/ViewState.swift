@@ -3,7 +3,11 @@
 public struct ViewState: Equatable, Sendable {
     public enum Layout: String, CaseIterable, Sendable { case grid, row, single }
     /// What the first pane shows besides the class maps.
-    public enum Mode: String, Sendable { case classes, confidence, flips, suspects }
+    public enum Mode: String, Sendable { case classes, confidence, flips, suspects, flicker }
+    /// What the IoU panel's columns hold.
+    public enum PanelMetric: String, CaseIterable, Sendable { case iou = "IoU", boundaryIoU = "Boundary IoU", instanceIoU = "iIoU" }
+    /// What the sparklines plot per frame.
+    public enum SparkMetric: String, CaseIterable, Sendable { case meanIoU = "mIoU", flicker, vc8 = "VC8" }
     /// The side panel: per-class IoU or the confusion matrix.
     public enum Panel: String, Sendable { case none, iou, confusion }
     public enum Scope: String, CaseIterable, Sendable { case frame, sequence, range, dataset }
@@ -63,6 +67,8 @@ public struct ViewState: Equatable, Sendable {
     public var panel = Panel.none
     public var scope = Scope.frame
     public var iouSort = IoUSort.byClass
+    public var panelMetric = PanelMetric.iou
+    public var sparkMetric = SparkMetric.meanIoU
     public var selectedRow = 0
     /// Confusion panel cursor: ground-truth row and predicted column (column K = no evaluated class).
     public var confusionRow = 0
@@ -94,7 +100,7 @@ public struct ViewState: Equatable, Sendable {
             && a.mode == b.mode && a.overlay == b.overlay && a.opacity == b.opacity && a.tau == b.tau
             && a.radius == b.radius && a.suspectTau == b.suspectTau && a.reference == b.reference
             && a.compared == b.compared && a.methodsChosen == b.methodsChosen && a.flipsInBandOnly == b.flipsInBandOnly
-            && a.panel == b.panel && a.scope == b.scope && a.iouSort == b.iouSort && a.selectedRow == b.selectedRow
+            && a.panel == b.panel && a.scope == b.scope && a.iouSort == b.iouSort && a.panelMetric == b.panelMetric && a.sparkMetric == b.sparkMetric && a.selectedRow == b.selectedRow
             && a.confusionRow == b.confusionRow && a.confusionColumn == b.confusionColumn && a.frameList == b.frameList
             && a.highlight == b.highlight && a.focusedClass == b.focusedClass && a.rangeStart == b.rangeStart
             && a.rangeEnd == b.rangeEnd && a.inspect == b.inspect && a.cursor == b.cursor && a.zoom == b.zoom

@@ -20,6 +20,8 @@ public final class ViewerController {
     public let cache: FrameCache
     public let statistics: SequenceStatistics
     public let suspectStatistics: SuspectStatistics
+    public let temporalStatistics: TemporalStatistics
+    public let boundaryStatistics = BoundaryStatistics()
     public private(set) var state = ViewState()
     public private(set) var bookmarks: Bookmarks
     public var screenSize = (width: 200, height: 60)
@@ -33,6 +35,7 @@ public final class ViewerController {
         cache = FrameCache(dataset: dataset, budgetBytes: cacheBytes)
         statistics = SequenceStatistics(dataset: dataset)
         suspectStatistics = SuspectStatistics(dataset: dataset)
+        temporalStatistics = TemporalStatistics(dataset: dataset)
         bookmarks = try Bookmarks.load(path: bookmarksPath ?? dataset.bookmarksPath)
         state.reference = dataset.reference ?? dataset.methods.first
         state.compared = dataset.methods.last { $0 != state.reference }
@@ -82,6 +85,15 @@ public final class ViewerController {
         model.frame = frame
         model.loading = frame == nil
         model.bookmarkedFrames = bookmarks.keys
+        if state.mode == .flicker, state.frame + 1 < sequence.frames.count {
+            model.nextFrame = blocking ? cache.load(frameIndex + 1) : cache.frame(frameIndex + 1)
+        }
+        if state.sparkMetric != .meanIoU {
+            model.temporal = blocking ? temporalStatistics.compute(sequence: state.sequence) : temporalStatistics.counts(sequence: state.sequence)
+        }
+        if state.panel == .iou, state.panelMetric == .boundaryIoU, state.scope == .frame, let frame {
+            model.frameBoundary = boundaryStatistics.counts(frame: frameIndex, data: frame, classes: theme.space.count, blocking: blocking)
+        }
         let needsSequence = model.hasGroundTruth && !dataset.methods.isEmpty
         if needsSequence, let matrices = blocking ? statistics.compute(sequence: state.sequence) : statistics.matrices(sequence: state.sequence) {
             for method in dataset.methods {
@@ -226,6 +238,16 @@ public final class ViewerController {
             state.singlePane = 0
             if state.mode == .suspects && !model().hasGroundTruth { state.message = "annotation suspects need ground truth" }
         case .mostSuspects: jumpToRanked(.mostSuspects)
+        case .flickerMode:
+            state.mode = state.mode == .flicker ? .classes : .flicker
+            state.singlePane = 0
+        case .nextPanelMetric:
+            let all = ViewState.PanelMetric.allCases
+            state.panelMetric = all[(all.firstIndex(of: state.panelMetric)! + 1) % all.count]
+            if state.panel != .iou { state.panel = .iou }
+        case .nextSparkMetric:
+            let all = ViewState.SparkMetric.allCases
+            state.sparkMetric = all[(all.firstIndex(of: state.sparkMetric)! + 1) % all.count]
         case .toggleInspector:
             state.inspect.toggle()
             if state.inspect && state.cursor == nil, let frame = cache.frame(frameIndex), frame.width > 0 {

@@ -103,3 +103,30 @@ import Testing
         }
     }
 }
+
+/// Boundary IoU's one-pass kernel against its per-class twin.
+@Suite struct BoundaryIoUKernelTests {
+    @Test(arguments: [(37, 23, 0.02), (64, 40, 0.1), (9, 50, 0.3), (120, 7, 0.05)])
+    func allClassesAtOnceEqualsClassByClass(width: Int, height: Int, ratio: Double) {
+        var rng = SystemRandomNumberGenerator()
+        let k = 6
+        // Blocky maps (boundaries to find) with some salt, ignore and out-of-range values.
+        func map() -> LabelMap {
+            let blocks = (0..<(width * height / 16 + 1)).map { _ in UInt8.random(in: 0..<UInt8(k), using: &rng) }
+            return LabelMap(width: width, height: height, ids: (0..<(width * height)).map { i in
+                let r = Int.random(in: 0..<40, using: &rng)
+                let x = i % width, y = i / width
+                return r == 0 ? 255 : r == 1 ? UInt8(k) : blocks[((y / 4) * (width / 4 + 1) + x / 4) % blocks.count]
+            })
+        }
+        for _ in 0..<5 {
+            let gt = map(), prediction = map()
+            var fast = ([Int64](repeating: 0, count: k), [Int64](repeating: 0, count: k))
+            var plain = fast
+            BoundaryIoU.add(groundTruth: gt, prediction: prediction, classes: k, ratio: ratio, intersections: &fast.0, unions: &fast.1)
+            BoundaryIoU.addPerClass(groundTruth: gt, prediction: prediction, classes: k, ratio: ratio, intersections: &plain.0, unions: &plain.1)
+            #expect(fast.0 == plain.0 && fast.1 == plain.1, "\(width)x\(height) ratio \(ratio)")
+            #expect(plain.1.reduce(0, +) > 0)
+        }
+    }
+}

@@ -260,3 +260,86 @@ enum SynthTestData {
         return spec
     }
 }
+
+/// The viewer's share of issue 14: flicker, Boundary IoU and iIoU in the panel, temporal sparklines.
+@Suite struct TemporalViewTests {
+    static let theme = CompositorTests.theme
+
+    @Test func flickerModeMarksWhatChangesInTheNextFrame() {
+        var state = ViewState()
+        state.mode = .flicker
+        state.layout = .single
+        var model = CompositorTests.model(state)
+        model.frameKeys = ["k_000000_000000", "k_000000_000001"]
+        var next = CompositorTests.frame()
+        var changed = next.predictions["after"]!
+        for i in 0..<50 { changed.ids[i] = 5 }   // 50 pixels of "after" become pole
+        next.predictions["after"] = changed
+        model.nextFrame = next
+        #expect(model.panes.first == .flicker("after"))
+        let compositor = Compositor(model: model, width: 120, height: 40)
+        let text = compositor.compose().plainText
+        #expect(text.contains("flicker after → next frame") && text.contains("(50 px) → next"), "\(text.split(separator: "\n").last!)")
+        #expect(compositor.legend().first?.color == Self.theme.color(.flicker))
+        #expect(compositor.compose().cells.contains { $0.isPixel && ($0.foreground == Self.theme.color(.flicker) || $0.background == Self.theme.color(.flicker)) })
+        model.nextFrame = nil
+        #expect(Compositor(model: model, width: 120, height: 40).compose().plainText.contains("loading the next frame"))
+    }
+
+    @Test func panelShowsBoundaryIoUAndIIoUOfTheFrame() {
+        var state = ViewState()
+        state.panel = .iou
+        state.panelMetric = .boundaryIoU
+        var model = CompositorTests.model(state)
+        #expect(Compositor(model: model, width: 160, height: 40).compose().plainText.contains("computing…"))
+        var intersections = [Int64](repeating: 0, count: 19), unions = [Int64](repeating: 0, count: 19)
+        intersections[0] = 3; unions[0] = 4; intersections[13] = 1; unions[13] = 2
+        model.frameBoundary = ["before": .init(intersections: intersections, unions: unions), "after": .init(intersections: unions, unions: unions)]
+        let text = Compositor(model: model, width: 160, height: 40).compose().plainText
+        #expect(text.contains("Boundary IoU % · this frame"))
+        #expect(text.contains("75.0") && text.contains("50.0") && text.contains("62.5"), "road 3/4, car 1/2, mean 62.5")
+        state.scope = .sequence
+        model.state = state
+        let elsewhere = Compositor(model: model, width: 160, height: 40).compose().plainText
+        #expect(elsewhere.contains("shown") && elsewhere.contains("eval gives"), "the other scopes say where to get it")
+        state.scope = .frame
+        state.panelMetric = .instanceIoU
+        model.state = state
+        #expect(Compositor(model: model, width: 160, height: 40).compose().plainText.contains("iIoU needs"))
+        var counts = InstanceCounts(classes: 19, categories: LabelSpace.cityscapes.categories.count)
+        counts.truePositives[13] = 100
+        counts.falseNegatives[13] = 100
+        counts.present = true
+        model.frame!.instances = ["before": counts, "after": counts]
+        let iiou = Compositor(model: model, width: 160, height: 40).compose().plainText
+        // car: tpW / (tpW + fp + fnW) = 100 / (100 + 32 + 100) for "before" (32 road pixels predicted car), 100 / 200 for "after".
+        #expect(iiou.contains("iIoU % · this frame") && iiou.contains("43.1") && iiou.contains("50.0"), "\(iiou)")
+    }
+
+    @Test func sparklinesPlotFlickerAndVC() throws {
+        var state = ViewState()
+        state.sparkMetric = .flicker
+        var model = CompositorTests.model(state)
+        model.frameKeys = ["a", "b", "c"]
+        var counts = TemporalCounts()
+        counts.pairs = [FrameScore(key: "b", meanIoU: 0.25), FrameScore(key: "c", meanIoU: 0.5)]
+        counts.windows[8] = [VCWindow(video: "v", start: "a", vspw: 0.9, strict: 0.8)]
+        model.temporal = ["before": counts]
+        let compositor = Compositor(model: model, width: 120, height: 40)
+        #expect(compositor.sparkValues("before") == [nil, 0.25, 0.5])
+        #expect(compositor.compose().plainText.contains("25.0–50.0"))
+        state.sparkMetric = .vc8
+        model.state = state
+        #expect(Compositor(model: model, width: 120, height: 40).sparkValues("before") == [0.9, nil, nil])
+        let (c, _) = try ControllerTests.controller()
+        c.blocking = true
+        _ = c.handle(.character("Y"))
+        #expect(c.state.sparkMetric == .flicker)
+        #expect(c.model().temporal?["gtcopy"] != nil)
+        _ = c.handle(.character("F"))
+        #expect(c.state.mode == .flicker && c.model().nextFrame != nil)
+        _ = c.handle(.character("y"))
+        #expect(c.state.panel == .iou && c.state.panelMetric == .boundaryIoU)
+        #expect(c.model().frameBoundary?["gtcopy"] != nil)
+    }
+}
