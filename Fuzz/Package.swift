@@ -4,7 +4,7 @@
 // -sanitize=fuzzer,address; each harness's main hands over to libFuzzer's driver.
 import PackageDescription
 
-let harnesses = ["png", "npy", "safetensors", "pth", "json", "toml", "theme", "manifest", "labels"]
+let harnesses = ["png", "jpeg", "npy", "safetensors", "pth", "json", "toml", "theme", "manifest", "labels"]
 
 let package = Package(
     name: "segscope-fuzz",

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
-targets=(png npy safetensors pth json toml theme manifest labels)
+targets=(png jpeg npy safetensors pth json toml theme manifest labels)
 scratch=.build-fuzz
 swift build -c release --package-path Fuzz --scratch-path "$scratch" \
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld -Xcc -fsanitize=fuzzer-no-link,address >&2
