@@ -189,6 +189,19 @@ public struct Report {
                 row("boundary", name, values, reference: referenceIndex.map { values[$0] })
             }
         }
+        if results.contains(where: { $0.counts.instances.present }) {
+            let space = evaluation.space
+            let perClass = results.map { InstanceIoU.perClass($0.counts.instances, confusion: $0.counts.confusion, space: space) }
+            for (c, name) in classNames.enumerated() where space.classes[c].hasInstances {
+                let values = perClass.map { $0[c] }
+                row("iiou", name, values, reference: referenceIndex.map { values[$0] })
+            }
+            let perCategory = results.map { InstanceIoU.perCategory($0.counts.instances, confusion: $0.counts.confusion, space: space) }
+            for i in InstanceIoU.categories(space) {
+                let values = perCategory.map { $0[i] }
+                row("category_iiou", space.categories[i], values, reference: referenceIndex.map { values[$0] })
+            }
+        }
         if evaluation.space.name == "cityscapes" {
             let perMethod = results.map { Metrics.categoryIoU($0.counts.confusion, space: evaluation.space) }
             for (i, category) in evaluation.space.categories.enumerated() {

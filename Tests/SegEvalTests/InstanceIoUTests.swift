@@ -92,6 +92,8 @@ import Testing
             let i = space.categories.firstIndex(of: category)!
             #expect(abs(perCategory[i] - (categories[category] as! Double)) < 1e-9, "category \(category)")
         }
+        let csv = Report(evaluation).render(.csv)
+        #expect(csv.contains("\niiou,car,") && csv.contains("\ncategory_iiou,vehicle,") && csv.contains("\nsummary,iIoU,"))
         let json = Report(evaluation).json()
         #expect(json["methods"]?["p"]?["iiou"]?.number != nil && json["methods"]?["p"]?["category_iiou"]?["vehicle"]?.number != nil)
     }
