@@ -44,7 +44,8 @@ public enum Viewer {
             let model = controller.model()
             // Repaint when something visible may have changed: the state, the
             // frame arriving, or background statistics arriving.
-            let signature = "\(model.state.frame)|\(model.state.sequence)|\(model.frame != nil)|\(model.sparkline.count)|\(model.cumulative != nil)|\(screen.width)x\(screen.height)|\(model.loading)"
+            let arrived = [model.frame != nil, model.cumulative != nil, model.temporal != nil, model.frameBoundary != nil, model.nextFrame != nil]
+            let signature = "\(model.state.frame)|\(model.state.sequence)|\(arrived)|\(model.sparkline.count)|\(screen.width)x\(screen.height)|\(model.loading)"
             if signature != lastModelSignature || controller.stateChanged {
                 screen.paint(Compositor(model: model, width: screen.width, height: screen.height).compose())
                 lastModelSignature = signature

@@ -214,4 +214,23 @@ import Testing
         try session.keys("q")
         #expect(session.exitStatus(within: 2) == "0")
     }
+
+    /// Figures computed in the background (flicker sparklines, the frame's
+    /// Boundary IoU) reach the screen without a key press.
+    @Test func temporalViewsAppearWhenComputed() throws {
+        let session = try Session(arguments: ["view", TestSupport.repositoryRoot + "/samples"], width: 160, height: 45)
+        #expect(try session.waitFor("frame 1/12"))
+        try session.keys("F")
+        #expect(try session.waitFor("px) → next"), "\((try? session.screen()) ?? "")")
+        #expect(try session.screen().range(of: #"flicker \d+\.\d% \([\d,]+ px\)"#, options: .regularExpression) != nil)
+        try session.keys("Y")
+        #expect(try session.waitFor("sparklines: flicker"))
+        #expect(try session.waitForAbsence("per-frame flicker: computing", seconds: 20), "the sparklines fill in by themselves")
+        try session.keys("y")
+        #expect(try session.waitFor("Boundary IoU % · this frame"))
+        #expect(try session.waitForAbsence("computing…", seconds: 20), "\((try? session.screen()) ?? "")")
+        #expect(try session.screen().range(of: #"mean +\d+\.\d"#, options: .regularExpression) != nil)
+        try session.keys("q")
+        #expect(session.exitStatus(within: 2) == "0")
+    }
 }
