@@ -132,7 +132,7 @@ extension Compositor {
                             (role(.changedWrong), "changed, both wrong")]
             }
         case .flicker:
-            if let method = model.comparedMethod {
+            if let method = model.flickerMethod {
                 entries.append((role(.flicker), "\(method)'s class changes in the next frame"))
                 entries.append((Self.blend(role(.text), role(.background), 0.7), "dimmed: \(method)'s classes"))
             }

@@ -104,6 +104,9 @@ public struct ViewModel: Sendable {
         return methods.last { $0 != reference }
     }
 
+    /// Whose flicker the flicker mode shows: the compared method, or the only one.
+    public var flickerMethod: String? { comparedMethod ?? methods.first }
+
     public var panes: [Pane] {
         var panes: [Pane] = []
         switch state.mode {
@@ -115,7 +118,7 @@ public struct ViewModel: Sendable {
         case .suspects:
             if hasGroundTruth && !methods.isEmpty { panes.append(.suspects) }
         case .flicker:
-            if let method = comparedMethod { panes.append(.flicker(method)) }
+            if let method = flickerMethod { panes.append(.flicker(method)) }
         }
         if hasImages { panes.append(.image) }
         if hasGroundTruth { panes.append(.groundTruth) }

@@ -284,6 +284,10 @@ enum SynthTestData {
         #expect(compositor.compose().cells.contains { $0.isPixel && ($0.foreground == Self.theme.color(.flicker) || $0.background == Self.theme.color(.flicker)) })
         model.nextFrame = nil
         #expect(Compositor(model: model, width: 120, height: 40).compose().plainText.contains("loading the next frame"))
+        // With one method (its own reference, nothing compared) the mode shows that method's flicker.
+        model.methods = ["after"]
+        model.state.reference = "after"
+        #expect(model.panes.first == .flicker("after"))
     }
 
     @Test func panelShowsBoundaryIoUAndIIoUOfTheFrame() {
