@@ -81,7 +81,7 @@ public enum EvaluationProtocol: String, CaseIterable, Sendable {
     case vspw
 
     /// The aggregation rule in one line, printed under every table.
-    public func rule(band: Int) -> String {
+    public var rule: String {
         let classes = self == .vspw ? "classes with ground-truth pixels (VSPW protocol)" : "classes with ground-truth or predicted pixels (NaN classes left out)"
         return "mIoU: mean IoU over \(classes), from one confusion matrix pooled over the dataset (not a mean of per-frame mIoU)"
     }

@@ -20,7 +20,7 @@ public struct Report {
 
     /// How each figure is aggregated, one line each, for every table.
     var rules: [String] {
-        var lines = [evaluation.evaluationProtocol.rule(band: evaluation.band)]
+        var lines = [evaluation.evaluationProtocol.rule]
         if evaluation.band > 0 { lines.append("band mIoU: the same, on pixels within \(evaluation.band) px (Chebyshev) of a ground-truth class boundary") }
         if let r = evaluation.boundaryRatio {
             lines.append("Boundary IoU (Cheng et al. 2021): boundaries of width max(1, round(\(r) x image diagonal)), intersections and unions summed over the dataset per class, then averaged over classes")
@@ -94,7 +94,7 @@ public struct Report {
             let t = counts.temporal
             if t.pixels > 0 {
                 entry.append(("flicker", .object([("overall", number(t.flicker)), ("pairs", .number(Double(t.pairs.count))),
-                                                  ("per_pair", .object(t.pairs.map { ($0.key, number($0.meanIoU)) }))])))
+                                                  ("per_pair", .object(t.pairs.map { ($0.key, number($0.fraction)) }))])))
             }
             if !vcLengths.isEmpty {
                 entry.append(("vc", .object(vcLengths.map { n in
@@ -110,7 +110,7 @@ public struct Report {
             }
             if counts.instances.present {
                 let perClass = InstanceIoU.perClass(counts.instances, confusion: counts.confusion, space: evaluation.space)
-                let instanceClasses = evaluation.space.classes.indices.filter { !perClass[$0].isNaN || evaluation.space.classes[$0].hasInstances }
+                let instanceClasses = evaluation.space.classes.indices.filter { evaluation.space.classes[$0].hasInstances }
                 entry.append(("iiou", number(Metrics.mean(perClass))))
                 entry.append(("class_iiou", .object(instanceClasses.map { (classNames[$0], number(perClass[$0])) })))
                 let perCategory = InstanceIoU.perCategory(counts.instances, confusion: counts.confusion, space: evaluation.space)

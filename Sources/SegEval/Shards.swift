@@ -36,7 +36,7 @@ public enum Shards {
         let temporal = JSONValue.object(evaluation.results.map { result in
             let t = result.counts.temporal
             return (result.name, .object([
-                ("pairs", .array(t.pairs.map { .array([.string($0.key), number($0.meanIoU)]) })),
+                ("pairs", .array(t.pairs.map { .array([.string($0.key), number($0.fraction)]) })),
                 ("vc", .object(t.windows.keys.sorted().map { n in
                     ("\(n)", .array(t.windows[n]!.map { .array([.string($0.video), number($0.vspw), number($0.strict), .string($0.start)]) }))
                 })),
@@ -130,7 +130,7 @@ public enum Shards {
             let methodTemporal = temporalTable[method]
             c.temporal.pairs = (methodTemporal?["pairs"]?.array ?? []).compactMap { pair in
                 guard let items = pair.array, items.count == 2, let key = items[0].string, let v = items[1].number else { return nil }
-                return FrameScore(key: key, meanIoU: v < 0 ? .nan : v)
+                return FlickerPair(key: key, fraction: v < 0 ? .nan : v)
             }
             for (n, list) in methodTemporal?["vc"]?.object ?? [] {
                 guard let length = Int(n) else { throw bad("temporal vc key '\(n)' is not a window length") }

@@ -9,8 +9,8 @@ public struct TemporalCounts: Sendable, Equatable {
     /// adjacent frames of a sequence, and all pixels of those pairs.
     public var changed: Int64 = 0
     public var pixels: Int64 = 0
-    /// (key of the later frame, fraction changed), per pair in dataset order.
-    public var pairs: [FrameScore] = []
+    /// Per pair in dataset order.
+    public var pairs: [FlickerPair] = []
     /// Video consistency per window length n: one entry per window.
     public var windows: [Int: [VCWindow]] = [:]
 
@@ -30,6 +30,13 @@ public struct TemporalCounts: Sendable, Equatable {
         let values = (windows[n] ?? []).map { strict ? $0.strict : $0.vspw }.filter { !$0.isNaN }
         return values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
     }
+}
+
+/// The flicker of one pair of adjacent frames: the later frame's key and the fraction of pixels that changed.
+public struct FlickerPair: Sendable, Equatable {
+    public var key: String
+    public var fraction: Double
+    public init(key: String, fraction: Double) { (self.key, self.fraction) = (key, fraction) }
 }
 
 /// One VC window: the video and the window's two values.
@@ -98,7 +105,7 @@ public enum Temporal {
                     for i in current.ids.indices where current.ids[i] != previous.ids[i] { changed += 1 }
                     counts.changed += changed
                     counts.pixels += Int64(current.ids.count)
-                    counts.pairs.append(FrameScore(key: frame.key, meanIoU: Double(changed) / Double(current.ids.count)))
+                    counts.pairs.append(FlickerPair(key: frame.key, fraction: Double(changed) / Double(current.ids.count)))
                 }
                 previous = current
             }

@@ -255,12 +255,12 @@ extension Compositor {
         let (x0, y0) = box(width: boxWidth, height: boxHeight, title: list.title, footer: "↑/↓ choose · Enter jumps · other keys close", into: &grid)
         let visible = boxHeight - 4
         let first = max(0, min(list.selected - visible / 2, list.entries.count - visible))
-        let valueWidth = list.entries.map { Self.grouped(Int($0.value) ?? 0).count }.max() ?? 1
+        let valueWidth = list.entries.map { Self.grouped($0.pixels).count }.max() ?? 1
         for (offset, entry) in list.entries.enumerated().dropFirst(first).prefix(visible) {
             let y = y0 + 2 + offset - first
             let selected = offset == list.selected
             let bg = selected ? role(.selection) : role(.statusBar)
-            let value = (Int(entry.value).map { Self.grouped($0) } ?? entry.value).leftPadded(valueWidth) + " px"
+            let value = Self.grouped(entry.pixels).leftPadded(valueWidth) + " px"
             let rank = "\(offset + 1).".leftPadded(5)
             let keyWidth = boxWidth - 4 - rank.count - 1 - value.count - 1
             let line = rank + " " + Self.shorten(entry.key, to: keyWidth).padding(toLength: keyWidth, withPad: " ", startingAt: 0) + " " + value

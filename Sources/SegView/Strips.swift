@@ -68,7 +68,7 @@ extension Compositor {
             guard let counts = model.temporal?[method] else { return [] }
             var byKey: [String: Double] = [:]
             if state.sparkMetric == .flicker {
-                for pair in counts.pairs { byKey[pair.key] = pair.meanIoU }
+                for pair in counts.pairs { byKey[pair.key] = pair.fraction }
             } else {
                 for window in counts.windows[8] ?? [] { byKey[window.start] = window.vspw }
             }

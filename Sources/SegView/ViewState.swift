@@ -36,7 +36,8 @@ public struct ViewState: Equatable, Sendable {
         public struct Entry: Equatable, Sendable {
             public var sequence: Int, frame: Int
             public var key: String
-            public var value: String
+            /// Pixels of the listed confusion in that frame.
+            public var pixels: Int64
         }
         public var title: String
         public var entries: [Entry]

@@ -323,7 +323,7 @@ public final class ViewerController {
         func add(_ s: Int, _ frames: [[String: ConfusionMatrix]?], range: ClosedRange<Int>? = nil) {
             for (f, perMethod) in frames.enumerated() where range?.contains(f) ?? true {
                 guard let m = perMethod?[method], m[g, p] > 0 else { continue }
-                entries.append(.init(sequence: s, frame: f, key: dataset.sequences[s].frames[f].key, value: "\(m[g, p])"))
+                entries.append(.init(sequence: s, frame: f, key: dataset.sequences[s].frames[f].key, pixels: m[g, p]))
             }
         }
         switch state.scope {
@@ -341,7 +341,7 @@ public final class ViewerController {
             }
             for (s, frames) in all.enumerated() { add(s, frames) }
         }
-        entries.sort { Int($0.value)! > Int($1.value)! }
+        entries.sort { $0.pixels > $1.pixels }
         let names = theme.space.classNames
         let predicted = p < names.count ? names[p] : "no class"
         guard !entries.isEmpty else { state.message = "no frame has GT \(names[g]) predicted as \(predicted) by \(method)"; return }

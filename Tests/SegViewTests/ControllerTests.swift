@@ -41,13 +41,9 @@ import Testing
 
     @Test func jumpPromptFindsKeysAndNumbers() throws {
         let (c, _) = try Self.controller()
-        _ = c.handle(.character(":"))
-        for ch in "synth_000001_000002" { _ = c.handle(.character(ch)) }
-        _ = c.handle(.enter)
+        c.jump(to: "synth_000001_000002")
         #expect(c.state.sequence == 1 && c.state.frame == 2)
-        _ = c.handle(.character(":"))
-        _ = c.handle(.character("2"))
-        _ = c.handle(.enter)
+        c.jump(to: "2")
         #expect(c.state.frame == 1)
         _ = c.handle(.character(":"))
         _ = c.handle(.character("x"))
@@ -98,5 +94,14 @@ import Testing
         #expect(v.x1 <= 128 && v.x0 >= 0 && v.x1 - v.x0 >= 1)
         _ = c.handle(.character("0"))
         #expect(c.state.zoom == 1)
+    }
+}
+
+extension ViewerController {
+    /// Types `text` at the `:` prompt and presses Enter, as a user jumps.
+    func jump(to text: String) {
+        _ = handle(.character(":"))
+        for ch in text { _ = handle(.character(ch)) }
+        _ = handle(.enter)
     }
 }

@@ -38,13 +38,9 @@ import Testing
         #expect(d.locate("2/3")! == (1, 2), "S/N as the status line writes them")
         #expect(d.locate("synth_000001_000001")! == (1, 1))
         #expect(d.locate("0") == nil && d.locate("7") == nil && d.locate("3/1") == nil && d.locate("1/0") == nil)
-        _ = c.handle(.character(":"))
-        for ch in "2/2" { _ = c.handle(.character(ch)) }
-        _ = c.handle(.enter)
+        c.jump(to: "2/2")
         #expect(c.state.sequence == 1 && c.state.frame == 1)
-        _ = c.handle(.character(":"))
-        _ = c.handle(.character("2"))
-        _ = c.handle(.enter)
+        c.jump(to: "2")
         #expect(c.state.sequence == 0 && c.state.frame == 1)
     }
 
@@ -132,7 +128,7 @@ import Testing
         #expect(grid.contains("GT \(Self.theme.space.classNames[g]) → bad \(Self.theme.space.classNames[5]):"), "the status line names the cell")
         _ = c.handle(.enter)
         let list = try #require(c.state.frameList)
-        let values = list.entries.map { Int($0.value)! }
+        let values = list.entries.map(\.pixels)
         #expect(values == values.sorted(by: >) && !values.isEmpty)
         #expect(list.entries.first?.key == "synth_000001_000001")
         _ = c.handle(.enter)
@@ -326,7 +322,7 @@ enum SynthTestData {
         var model = CompositorTests.model(state)
         model.frameKeys = ["a", "b", "c"]
         var counts = TemporalCounts()
-        counts.pairs = [FrameScore(key: "b", meanIoU: 0.25), FrameScore(key: "c", meanIoU: 0.5)]
+        counts.pairs = [FlickerPair(key: "b", fraction: 0.25), FlickerPair(key: "c", fraction: 0.5)]
         counts.windows[8] = [VCWindow(video: "v", start: "a", vspw: 0.9, strict: 0.8)]
         model.temporal = ["before": counts]
         let compositor = Compositor(model: model, width: 120, height: 40)
