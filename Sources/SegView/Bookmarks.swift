@@ -18,8 +18,22 @@ public struct Bookmarks: Sendable, Equatable {
 
     public let path: String
     public private(set) var entries: [Entry] = []
+    /// Why the file could not be read; then it is never written over.
+    public private(set) var unreadable: String?
 
     public init(path: String) { self.path = path }
+
+    /// Reads the file; a malformed one gives an empty list that refuses to
+    /// save (the viewer still starts and says why, the file stays as it is).
+    public static func loadKeepingMalformed(path: String) -> Bookmarks {
+        do {
+            return try load(path: path)
+        } catch {
+            var bookmarks = Bookmarks(path: path)
+            bookmarks.unreadable = "\(error)"
+            return bookmarks
+        }
+    }
 
     /// Reads the file; a missing file is an empty list.
     public static func load(path: String) throws -> Bookmarks {
@@ -65,6 +79,9 @@ public struct Bookmarks: Sendable, Equatable {
     }
 
     public func save() throws {
+        if let unreadable {
+            throw FormatError.malformed(path: path, format: "bookmarks JSON", problem: "not overwritten, it could not be read (\(unreadable))")
+        }
         let json = JSONValue.object([("bookmarks", .array(entries.map {
             .object([("key", .string($0.key)), ("note", .string($0.note)), ("created", .string($0.created))])
         }))])

@@ -24,9 +24,10 @@ public struct Viewport: Equatable, Sendable {
 public enum Downsample {
     /// Majority label within each output pixel's footprint, so every output
     /// pixel is a label that occurs there (never a blend). Ties go to the
-    /// smaller id.
+    /// smaller id. `keeping` (a focused class) wins wherever it occurs, so a
+    /// class of a few pixels still shows at any zoom.
     public static func majority(_ ids: [UInt8], width: Int, height: Int, viewport v: Viewport,
-                                outWidth: Int, outHeight: Int) -> [UInt8] {
+                                outWidth: Int, outHeight: Int, keeping: UInt8? = nil) -> [UInt8] {
         var out = [UInt8](repeating: 255, count: outWidth * outHeight)
         var counts = [UInt32](repeating: 0, count: 256)
         var touched: [UInt8] = []
@@ -55,6 +56,7 @@ public enum Downsample {
                         if c > bestCount || (c == bestCount && id < best) { best = id; bestCount = c }
                         counts[Int(id)] = 0
                     }
+                    if let keeping, touched.contains(keeping) { best = keeping }
                     touched.removeAll(keepingCapacity: true)
                     out[oy * outWidth + ox] = best
                 }

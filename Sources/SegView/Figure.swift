@@ -22,19 +22,21 @@ public enum Figure {
         let w = frame.width, h = frame.height
         let full = Viewport(x0: 0, y0: 0, x1: Float(w), y1: Float(h))
         var panes: [(title: String, pixels: [RGB])] = []
-        let shown = model.state.layout == .single ? model.panes.isEmpty ? [] : [model.panes[min(model.state.singlePane, model.panes.count - 1)]] : model.panes
+        let options = model.state.panes
+        let shown = options.layout == .single ? model.panes.isEmpty ? [] : [model.panes[min(options.singlePane, model.panes.count - 1)]] : model.panes
         for pane in shown {
             if case .success(let result) = compositor.panePixels(pane, frame: frame, viewport: full, size: (w, h)) {
                 var title = pane.title
                 if case .method(let name) = pane, let miou = compositor.frameMeanIoU(name) { title += "  mIoU \(Compositor.percent(miou))" }
-                panes.append((title, compositor.highlighted(result.pixels, frame: frame, viewport: full, size: (w, h))))
+                if case .marks = pane, let settings = modeSettings(model) { title += "  (\(settings))" }
+                panes.append((title, result.pixels))
             }
         }
         guard !panes.isEmpty else {
             throw FormatError.unsupported(path: frame.key, problem: "no pane can be drawn for this frame")
         }
         let legend = compositor.legend()
-        let (columns, rows) = Compositor.arrangement(count: panes.count, layout: model.state.layout)
+        let (columns, rows) = Compositor.arrangement(count: panes.count, layout: model.state.panes.layout)
         let lineHeight = BitmapFont.height * scale + 8
         // Legend entries in columns as wide as the longest entry.
         let entryWidth = BitmapFont.height * scale + 6 + (legend.map(\.text.count).max() ?? 0) * BitmapFont.width * scale + 16
@@ -74,6 +76,19 @@ public enum Figure {
         return (width, height, rgb)
     }
 
+    /// The full setting of the mark mode, so a figure says what it shows:
+    /// band radius and τ of Δconf, the band of flips, τ of suspects.
+    static func modeSettings(_ model: ViewModel) -> String? {
+        let state = model.state
+        switch state.mode {
+        case .confidence: return "τ \(Compositor.fixed2(state.confidence.tau)), band r \(state.confidence.radius) px"
+        case .flips: return state.flips.bandOnly ? "band r \(state.confidence.radius) px" : "all pixels"
+        case .suspects: return "τ \(Compositor.fixed2(state.suspects.tau))"
+        case .flicker: return "t → t+1"
+        default: return nil
+        }
+    }
+
     /// Hand-drawn glyphs, in BitmapFont's layout, for the non-ASCII symbols
     /// that captions use (Pillow's built-in font is ASCII only).
     static let symbolGlyphs: [Unicode.Scalar: [UInt8]] = [
@@ -83,6 +98,7 @@ public enum Figure {
         "↓": [0, 0, 12, 12, 12, 12, 45, 30, 12, 0, 0],
         "−": [0, 0, 0, 0, 0, 63, 0, 0, 0, 0, 0],
         "≥": [0, 48, 12, 3, 12, 48, 0, 63, 0, 0, 0],
+        "τ": [0, 0, 0, 63, 12, 12, 12, 12, 6, 0, 0],
     ]
 
     static func drawText(_ text: String, x: Int, y: Int, into rgb: inout [UInt8], width: Int, height: Int) {

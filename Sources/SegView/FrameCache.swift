@@ -90,18 +90,30 @@ public final class FrameCache: Sendable {
     public var isLoading: Bool { state.withLock { !$0.pending.isEmpty } }
 }
 
+/// What one frame contributes to the figures of wider scopes: each method's
+/// confusion where both the ground truth and that method's prediction could
+/// be read, and why the others could not.
+public struct FrameScore: Sendable, Equatable {
+    /// Per method: the frame's confusion.
+    public var matrices: [String: ConfusionMatrix] = [:]
+    /// The frame has a ground-truth file (frames without are not scored and not a problem).
+    public var labelled = false
+    /// Unreadable or missing files of a labelled frame, one line each ("file: reason").
+    public var problems: [String] = []
+}
+
 /// Per-frame confusion matrices of a whole sequence, computed in the
 /// background (ground truth and predictions only, no images) for the
-/// sparklines and the cumulative IoU panel.
+/// sparklines and the figures of the sequence, range and dataset scopes.
 public final class SequenceStatistics: Sendable {
-    private let results = Mutex<[Int: [[String: ConfusionMatrix]?]]>([:])
+    private let results = Mutex<[Int: [FrameScore]]>([:])
     private let started = Mutex<Set<Int>>([])
     private let dataset: Dataset
 
     public init(dataset: Dataset) { self.dataset = dataset }
 
-    /// Per frame of sequence `s`: each method's confusion (nil: no ground truth). Nil until computed.
-    public func matrices(sequence s: Int) -> [[String: ConfusionMatrix]?]? {
+    /// Per frame of sequence `s`, its score. Nil until computed (asking starts it).
+    public func scores(sequence s: Int) -> [FrameScore]? {
         if let done = results.withLock({ $0[s] }) { return done }
         let begin = started.withLock { $0.insert(s).inserted }
         if begin {
@@ -116,9 +128,9 @@ public final class SequenceStatistics: Sendable {
 
     /// Per frame of every sequence, once all are computed (nil until then;
     /// asking starts the missing ones). `blocking` computes them here.
-    public func allSequences(blocking: Bool) -> [[[String: ConfusionMatrix]?]]? {
+    public func allSequences(blocking: Bool) -> [[FrameScore]]? {
         if blocking { return dataset.sequences.indices.map { compute(sequence: $0) } }
-        let parts = dataset.sequences.indices.map { matrices(sequence: $0) }
+        let parts = dataset.sequences.indices.map { scores(sequence: $0) }
         return parts.contains { $0 == nil } ? nil : parts.map { $0! }
     }
 
@@ -126,29 +138,51 @@ public final class SequenceStatistics: Sendable {
     public var progress: (done: Int, of: Int) { (results.withLock { $0.count }, dataset.sequences.count) }
 
     /// Blocking variant for headless use.
-    public func compute(sequence s: Int) -> [[String: ConfusionMatrix]?] {
+    @discardableResult
+    public func compute(sequence s: Int) -> [FrameScore] {
         if let done = results.withLock({ $0[s] }) { return done }
         let value = SequenceStatistics.compute(dataset: dataset, sequence: s)
         results.withLock { $0[s] = value }
         return value
     }
 
-    static func compute(dataset: Dataset, sequence s: Int) -> [[String: ConfusionMatrix]?] {
+    static func compute(dataset: Dataset, sequence s: Int) -> [FrameScore] {
         let loader = FrameLoader(dataset: dataset)
         let frames = dataset.sequences[s].frames
-        let out = Mutex([[String: ConfusionMatrix]?](repeating: nil, count: frames.count))
+        let out = Mutex([FrameScore](repeating: FrameScore(), count: frames.count))
         parallelFor(frames.count) { f in
-            guard let gt = try? loader.groundTruth(frames[f]) else { return }
-            var perMethod: [String: ConfusionMatrix] = [:]
-            for method in dataset.methods {
-                guard let p = try? loader.prediction(frames[f], method: method, size: (gt.map.width, gt.map.height)) else { continue }
-                var m = ConfusionMatrix(classes: dataset.space.count)
-                m.add(groundTruth: gt.map, prediction: p.map)
-                perMethod[method] = m
-            }
-            out.withLock { $0[f] = perMethod }
+            out.withLock { $0[f] = score(frames[f], loader: loader, dataset: dataset) }
         }
         return out.withLock { $0 }
+    }
+
+    static func score(_ frame: FrameRecord, loader: FrameLoader, dataset: Dataset) -> FrameScore {
+        var score = FrameScore()
+        guard frame.groundTruth != nil else { return score }
+        score.labelled = true
+        let gt: LabelMap
+        do {
+            guard let labels = try loader.groundTruth(frame) else { return score }
+            gt = labels.map
+        } catch {
+            score.problems.append("ground truth: \(error)")
+            return score
+        }
+        for method in dataset.methods {
+            guard frame.predictions[method] != nil else {
+                score.problems.append("\(method): no prediction for \(frame.key)")
+                continue
+            }
+            do {
+                guard let p = try loader.prediction(frame, method: method, size: (gt.width, gt.height)) else { continue }
+                var m = ConfusionMatrix(classes: dataset.space.count)
+                m.add(groundTruth: gt, prediction: p.map)
+                score.matrices[method] = m
+            } catch {
+                score.problems.append("\(method): \(error)")
+            }
+        }
+        return score
     }
 }
 

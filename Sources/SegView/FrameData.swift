@@ -36,6 +36,16 @@ public struct FrameData: Sendable {
 
     public init(key: String) { self.key = key }
 
+    /// Why the maps cannot be drawn together: they are brought to the ground
+    /// truth's size when loaded; without a readable ground truth they may differ.
+    public var sizeProblem: String? {
+        let w = width, h = height
+        let sizes = [image.map { ($0.width, $0.height) }, groundTruth.map { ($0.width, $0.height) }]
+            + predictions.values.map { ($0.width, $0.height) } + confidences.values.map { ($0.width, $0.height) }
+        guard sizes.contains(where: { $0 != nil && ($0!.0 != w || $0!.1 != h) }) else { return nil }
+        return "this frame's files differ in size (\(w)x\(h) and others) and no ground truth sets the size"
+    }
+
     /// Approximate memory held, for the cache's budget.
     public var bytes: Int {
         (image?.rgb.count ?? 0) + (groundTruth?.ids.count ?? 0) + predictions.values.reduce(0) { $0 + $1.ids.count }

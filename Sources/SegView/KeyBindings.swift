@@ -1,18 +1,80 @@
-/// What a key does in the viewer.
-public enum ViewerAction: Sendable, Equatable {
-    case quit, help
-    case nextFrame, previousFrame, nextSequence, previousSequence, firstFrame, lastFrame
-    case playPause, faster, slower, jumpPrompt
-    case nextLayout, nextPane, toggleOverlay, lessOpacity, moreOpacity, toggleClassLegend
-    case confidenceMode, lowerTau, raiseTau, smallerRadius, largerRadius
-    case flipMode, nextComparedMethod, nextReferenceMethod, toggleBandOnly
-    case toggleIoUPanel, toggleSort, nextScope, selectUp, selectDown, focusClass, clearFocus, markRange
-    case confusionPanel
-    case worstFrame, worstDelta, toggleInspector
-    case suspectMode, mostSuspects
-    case flickerMode, nextPanelMetric, nextSparkMetric
-    case zoomIn, zoomOut, resetZoom, panLeft, panRight, panUp, panDown
-    case bookmark, nextBookmark, previousBookmark, deleteBookmark
+/// A key press, independent of the terminal library.
+public enum Key: Equatable, Sendable {
+    case character(Character)
+    case left, right, up, down, pageUp, pageDown, home, end
+    case enter, escape, backspace, tab
+    case click(column: Int, row: Int)
+    /// Ctrl-C: cancels a prompt or popup, otherwise quits.
+    case interrupt
+}
+
+/// What the viewer does after an action (as htop's Action table): paint
+/// again, nothing visible changed, or leave.
+public enum Reaction: Sendable, Equatable { case redraw, unchanged, quit }
+
+/// What a key does: a name (for tests and logs) and the function run.
+public struct Action: Sendable, CustomStringConvertible {
+    public let description: String
+    let run: @Sendable (ViewerController, Key) -> Reaction
+
+    init(_ name: String, _ run: @escaping @Sendable (ViewerController, Key) -> Reaction) {
+        description = name
+        self.run = run
+    }
+
+    /// An action that changes the state and always repaints.
+    static func redraw(_ name: String, _ change: @escaping @Sendable (ViewerController) -> Void) -> Action {
+        Action(name) { c, _ in change(c); return .redraw }
+    }
+}
+
+/// When a binding applies. A popup context takes every key while it is
+/// open (its unbound keys go to its `.otherKey` binding); an overlay's
+/// bindings come before the normal ones while it is on.
+public enum KeyContext: String, Sendable, CaseIterable {
+    case prompt, help, frameList, inspector, confusion, normal
+
+    var isPopup: Bool { self == .prompt || self == .help || self == .frameList }
+
+    func isActive(_ state: ViewState) -> Bool {
+        switch self {
+        case .prompt: return state.prompt != nil
+        case .help: return state.help.shown
+        case .frameList: return state.frameList != nil
+        case .inspector: return state.inspector.on
+        case .confusion: return state.panel.kind == .confusion
+        case .normal: return true
+        }
+    }
+}
+
+/// What a binding reacts to.
+public enum Trigger: Equatable, Sendable {
+    case key(Key)
+    /// Any printable character (text typed at a prompt).
+    case anyCharacter
+    /// Any mouse click.
+    case anyClick
+    /// Any key the context binds otherwise (a popup's "other keys close").
+    case otherKey
+
+    func matches(_ key: Key) -> Bool {
+        switch (self, key) {
+        case (.key(let bound), _): return bound == key
+        case (.anyCharacter, .character): return true
+        case (.anyClick, .click): return true
+        case (.otherKey, _): return true
+        default: return false
+        }
+    }
+}
+
+public struct KeyBinding: Sendable {
+    public let trigger: Trigger
+    public let context: KeyContext
+    public let action: Action
+    /// The key of a `.key` trigger.
+    public var key: Key? { if case .key(let k) = trigger { return k } else { return nil } }
 }
 
 /// One line of the help screen and the bindings it describes.
@@ -20,62 +82,56 @@ public struct KeyHelpRow: Sendable {
     /// The keys as the help screen and the man page write them.
     public let keys: String
     public let meaning: String
-    public let bindings: [(key: Key, action: ViewerAction)]
+    public let bindings: [KeyBinding]
+
+    init(_ keys: String, _ meaning: String, context: KeyContext = .normal, _ bindings: [(Trigger, Action)]) {
+        self.keys = keys
+        self.meaning = meaning
+        self.bindings = bindings.map { KeyBinding(trigger: $0.0, context: context, action: $0.1) }
+    }
+
+    init(_ keys: String, _ meaning: String, bindings: [KeyBinding]) {
+        self.keys = keys
+        self.meaning = meaning
+        self.bindings = bindings
+    }
+
+    init(_ keys: String, _ meaning: String, context: KeyContext = .normal, _ bindings: [(Key, Action)]) {
+        self.init(keys, meaning, context: context, bindings.map { (Trigger.key($0.0), $0.1) })
+    }
+}
+
+/// A part of the viewer (a mode, a panel, a popup): its rows of the key table.
+protocol ViewerUnit: Sendable {
+    static var keys: [KeyHelpRow] { get }
 }
 
 /// The viewer's key bindings: the one table that drives the controller,
-/// the help screen, and the test that the man page lists every key.
+/// the help screen, and the test that the man page lists every key. Each
+/// unit brings its rows; the order here is the order of the help screen.
 public enum KeyBindings {
-    public static let rows: [KeyHelpRow] = [
-        KeyHelpRow(keys: "←/→  h/l", meaning: "previous / next frame",
-                   bindings: [(.left, .previousFrame), (.character("h"), .previousFrame), (.right, .nextFrame), (.character("l"), .nextFrame)]),
-        KeyHelpRow(keys: "PgUp/PgDn  [ ]", meaning: "previous / next sequence",
-                   bindings: [(.pageUp, .previousSequence), (.character("["), .previousSequence), (.pageDown, .nextSequence), (.character("]"), .nextSequence)]),
-        KeyHelpRow(keys: "Home/End  g/G", meaning: "first / last frame",
-                   bindings: [(.home, .firstFrame), (.character("g"), .firstFrame), (.end, .lastFrame), (.character("G"), .lastFrame)]),
-        KeyHelpRow(keys: "space", meaning: "play / pause;  + -  change fps",
-                   bindings: [(.character(" "), .playPause), (.character("+"), .faster), (.character("-"), .slower)]),
-        KeyHelpRow(keys: ":", meaning: "jump to a frame: key, N (dataset) or S/N", bindings: [(.character(":"), .jumpPrompt)]),
-        KeyHelpRow(keys: "v", meaning: "layout: grid / row / single;  Tab  next pane",
-                   bindings: [(.character("v"), .nextLayout), (.tab, .nextPane)]),
-        KeyHelpRow(keys: "o", meaning: "overlay classes on the frame;  { }  opacity",
-                   bindings: [(.character("o"), .toggleOverlay), (.character("{"), .lessOpacity), (.character("}"), .moreOpacity)]),
-        KeyHelpRow(keys: "k", meaning: "class colour legend on / off", bindings: [(.character("k"), .toggleClassLegend)]),
-        KeyHelpRow(keys: "c", meaning: "confidence change after memory refinement", bindings: [(.character("c"), .confidenceMode)]),
-        KeyHelpRow(keys: "t/T  r/R", meaning: "threshold τ -/+ (Δconf, or suspects);  boundary radius -/+",
-                   bindings: [(.character("t"), .lowerTau), (.character("T"), .raiseTau), (.character("r"), .smallerRadius), (.character("R"), .largerRadius)]),
-        KeyHelpRow(keys: "f", meaning: "flip map;  b  flips in the boundary band only",
-                   bindings: [(.character("f"), .flipMode), (.character("b"), .toggleBandOnly)]),
-        KeyHelpRow(keys: "m/M", meaning: "compared / reference method (flips, Δ, Δconf)",
-                   bindings: [(.character("m"), .nextComparedMethod), (.character("M"), .nextReferenceMethod)]),
-        KeyHelpRow(keys: "i", meaning: "IoU panel;  s sort;  u frame/sequence/range/dataset",
-                   bindings: [(.character("i"), .toggleIoUPanel), (.character("s"), .toggleSort), (.character("u"), .nextScope)]),
-        KeyHelpRow(keys: "y", meaning: "IoU panel shows IoU / Boundary IoU / iIoU", bindings: [(.character("y"), .nextPanelMetric)]),
-        KeyHelpRow(keys: "F  Y", meaning: "pixels that change in the next frame;  sparklines: mIoU / flicker / VC8",
-                   bindings: [(.character("F"), .flickerMode), (.character("Y"), .nextSparkMetric)]),
-        KeyHelpRow(keys: "C", meaning: "confusion matrix: arrows move, Enter lists its frames",
-                   bindings: [(.character("C"), .confusionPanel)]),
-        KeyHelpRow(keys: "↑/↓  Enter  Esc", meaning: "select class; focus it; clear focus and highlight",
-                   bindings: [(.up, .selectUp), (.down, .selectDown), (.enter, .focusClass), (.escape, .clearFocus)]),
-        KeyHelpRow(keys: "x", meaning: "mark range start / end (scope)", bindings: [(.character("x"), .markRange)]),
-        KeyHelpRow(keys: "w/W", meaning: "worst frame / worst Δ of the dataset; again: the next",
-                   bindings: [(.character("w"), .worstFrame), (.character("W"), .worstDelta)]),
-        KeyHelpRow(keys: "a/A", meaning: "annotation suspects; frame with the most, again: next",
-                   bindings: [(.character("a"), .suspectMode), (.character("A"), .mostSuspects)]),
-        KeyHelpRow(keys: "I", meaning: "inspect: arrows move the cursor; click too", bindings: [(.character("I"), .toggleInspector)]),
-        KeyHelpRow(keys: "z/Z  0", meaning: "zoom in / out; reset;  H J K L  pan",
-                   bindings: [(.character("z"), .zoomIn), (.character("Z"), .zoomOut), (.character("0"), .resetZoom), (.character("H"), .panLeft),
-                              (.character("J"), .panDown), (.character("K"), .panUp), (.character("L"), .panRight)]),
-        KeyHelpRow(keys: "B  n/N  D", meaning: "bookmark with a note; next / previous; delete",
-                   bindings: [(.character("B"), .bookmark), (.character("n"), .nextBookmark), (.character("N"), .previousBookmark),
-                              (.character("D"), .deleteBookmark)]),
-        KeyHelpRow(keys: "?", meaning: "this help (↑/↓ scroll)", bindings: [(.character("?"), .help)]),
-        // Ctrl-C arrives as a signal, not a key.
-        KeyHelpRow(keys: "q  Ctrl-C", meaning: "quit", bindings: [(.character("q"), .quit)]),
+    static let units: [any ViewerUnit.Type] = [
+        Navigation.self, PaneUnit.self, ConfidenceMode.self, FlipsMode.self, MethodUnit.self, IoUPanel.self,
+        ScopeUnit.self, FlickerMode.self, Sparklines.self, ConfusionPanel.self, Rankings.self, SuspectsMode.self,
+        CoverageUnit.self, Inspector.self, ZoomUnit.self, BookmarkUnit.self, FrameListUnit.self, PromptUnit.self,
+        HelpUnit.self,
     ]
 
-    public static func action(for key: Key) -> ViewerAction? {
-        for row in rows { if let binding = row.bindings.first(where: { $0.key == key }) { return binding.action } }
+    public static let rows: [KeyHelpRow] = units.flatMap { $0.keys }
+
+    /// Bindings by context, in table order.
+    static let byContext: [KeyContext: [KeyBinding]] = Dictionary(grouping: rows.flatMap(\.bindings), by: \.context)
+
+    /// The binding `key` triggers in `state`: the open popup's, else an
+    /// active overlay's, else the normal one.
+    static func binding(for key: Key, in state: ViewState) -> KeyBinding? {
+        for context in KeyContext.allCases where context.isActive(state) {
+            let bindings = byContext[context] ?? []
+            // Exact keys before the catch-alls of the same context.
+            if let exact = bindings.first(where: { $0.key == key }) { return exact }
+            if let general = bindings.first(where: { $0.key == nil && $0.trigger.matches(key) }) { return general }
+            if context.isPopup { return nil }
+        }
         return nil
     }
 
@@ -97,6 +153,7 @@ public enum KeyBindings {
         case .backspace: return "Backspace"
         case .tab: return "Tab"
         case .click: return "click"
+        case .interrupt: return "Ctrl-C"
         }
     }
 }
@@ -106,7 +163,7 @@ extension Key {
     public init?(name: String) {
         let named: [String: Key] = ["Tab": .tab, "Enter": .enter, "Esc": .escape, "Up": .up, "Down": .down, "Left": .left,
                                     "Right": .right, "Home": .home, "End": .end, "PgUp": .pageUp, "PgDn": .pageDown,
-                                    "Space": .character(" "), "Backspace": .backspace]
+                                    "Space": .character(" "), "Backspace": .backspace, "Ctrl-C": .interrupt]
         guard let key = named[name] else { return nil }
         self = key
     }

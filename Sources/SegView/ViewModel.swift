@@ -1,4 +1,5 @@
 import SegDataset
+import SegFormats
 import SegEval
 import SegLabels
 
@@ -7,25 +8,16 @@ public enum Pane: Equatable, Sendable {
     case image
     case groundTruth
     case method(String)
-    /// Boundary pixels whose confidence changed from `before` to `after` by at least τ.
-    case confidenceChange(before: String, after: String)
-    /// Fixed / broken / changed-but-wrong pixels of `method` against `reference`.
-    case flips(reference: String, method: String)
-    /// Pixels where every method confidently agrees against the ground truth.
-    case suspects
-    /// Pixels whose predicted class changes in the next frame.
-    case flicker(String)
+    /// The current mark mode's pane (Δconf, flips, suspects, flicker).
+    case marks(MarkPane)
 
     /// The frame's parts this pane draws from (their load errors are its own).
     public func sources(methods: [String]) -> [FrameData.Part] {
         switch self {
-        case .suspects: return [.groundTruth] + methods.map { .prediction($0) } + methods.map { .confidence($0) }
-        case .flicker(let method): return [.prediction(method)]
         case .image: return [.image]
         case .groundTruth: return [.groundTruth]
         case .method(let name): return [.prediction(name)]
-        case .confidenceChange(let before, let after): return [.confidence(before), .confidence(after), .prediction(after)]
-        case .flips(let reference, let method): return [.groundTruth, .prediction(reference), .prediction(method)]
+        case .marks(let pane): return pane.sources
         }
     }
 
@@ -34,16 +26,59 @@ public enum Pane: Equatable, Sendable {
         case .image: return "frame"
         case .groundTruth: return "ground truth"
         case .method(let name): return name
-        case .confidenceChange(let before, let after): return "Δconf \(before)→\(after)"
-        case .flips(let reference, let method): return "flips \(reference)→\(method)"
-        case .suspects: return "annotation suspects"
-        case .flicker(let method): return "flicker \(method) → next frame"
+        case .marks(let pane): return pane.title
         }
     }
 }
 
+/// The pane a mark mode adds in front of the others.
+public struct MarkPane: Equatable, Hashable, Sendable {
+    public let mode: ViewState.Mode
+    public let title: String
+    public let sources: [FrameData.Part]
+    /// The methods the marks are computed from, in the mode's order.
+    public let methods: [String]
+}
+
+/// One kind of mark: its colour role, the glyph that stands for it where
+/// colours are not shown, and what the legend says of it.
+public struct MarkKind: Equatable, Sendable {
+    public let role: ThemeRole
+    public let glyph: Character
+    public let legend: String
+}
+
+/// What a mark mode computed for a frame: which pixels carry which kind
+/// of mark (0: none, i: `kinds[i - 1]`), drawn over the dimmed classes of
+/// `base`, and the counts for the status line.
+public struct MarkLayer: Sendable {
+    public var width: Int, height: Int
+    public var marks: [UInt8]
+    public var kinds: [MarkKind]
+    public var base: LabelMap?
+    /// How far the classes beneath are blended towards the background.
+    public var dim: Float
+    /// What the dimmed classes are, for the legend.
+    public var baseLegend: String?
+    public var status: String
+}
+
+/// Why a pane or an analysis cannot be shown, in a sentence.
+public struct Unavailable: Error, Sendable, Equatable {
+    public let text: String
+    public init(_ text: String) { self.text = text }
+}
+
+/// One entry of the legend strip: a colour (and, without colours, a glyph) and what it means.
+public struct LegendEntry: Equatable, Sendable {
+    public let color: RGB
+    public let text: String
+    public var glyph: Character?
+}
+
 /// Everything the compositor draws from: the state, what the dataset holds,
-/// and what has been loaded so far. Built by the app on the UI thread.
+/// and what has been loaded or computed so far. Built by the controller on
+/// the UI thread; the compositor only draws it.
 public struct ViewModel: Sendable {
     public var state: ViewState
     public var theme: Theme
@@ -56,8 +91,13 @@ public struct ViewModel: Sendable {
     public var frame: FrameData?
     /// Per-frame mIoU of each method along the current sequence (nil: no GT or not yet known).
     public var sparkline: [String: [Double?]] = [:]
-    /// Confusion summed over the scope (sequence, marked range or dataset), per method (nil until computed).
-    public var cumulative: [String: ConfusionMatrix]?
+    /// Figures of the IoU panel's scope beyond the frame (nil until computed).
+    public var scope: ScopeFigures?
+    /// The scope's per-method confusion (SegTerminal's repaint check reads
+    /// it until it uses `ViewerController.paintIfChanged`).
+    public var cumulative: [String: ConfusionMatrix]? { scope?.matrices }
+    /// "3/10 sequences" while the scope's figures compute.
+    public var scopeProgress: String?
     public var bookmarkedFrames: Set<String> = []
     public var loading = false
     /// The next frame of the sequence (the flicker mode compares with it), once loaded.
@@ -66,6 +106,12 @@ public struct ViewModel: Sendable {
     public var temporal: [String: TemporalCounts]?
     /// Boundary IoU counts of the current frame per method (nil until computed).
     public var frameBoundary: [String: BoundaryStatistics.Counts]?
+    /// The current mode's marks, once analysed (nil: no mode pane or no frame yet).
+    public var markLayer: Result<MarkLayer, Unavailable>?
+    /// Pixels of the highlighted confusion (1) in the current frame.
+    public var highlightMarks: [UInt8]?
+    /// Marks are drawn as glyphs (NO_COLOR).
+    public var markGlyphs = false
 
     public init(state: ViewState, theme: Theme, sequenceNames: [String], frameKeys: [String], methods: [String],
                 reference: String?, hasGroundTruth: Bool, hasImages: Bool) {
@@ -76,54 +122,53 @@ public struct ViewModel: Sendable {
         self.methods = methods
         self.hasGroundTruth = hasGroundTruth
         self.hasImages = hasImages
-        if self.state.reference == nil { self.state.reference = reference }
+        if self.state.methods.reference == nil { self.state.methods.reference = reference }
     }
 
     /// The method the others are compared with (flips, Δ, confidence change).
     public var reference: String? {
-        if let r = state.reference, methods.contains(r) { return r }
+        if let r = state.methods.reference, methods.contains(r) { return r }
         return methods.first
-    }
-
-    /// The two methods whose confidences the confidence-change mode compares:
-    /// once the user picked methods (m, M), the reference and the compared
-    /// one; before, the memory refinement step (methods named stf and mar),
-    /// else the last two methods with confidences.
-    public var confidencePair: (before: String, after: String)? {
-        let withConfidence = methods.filter { frame?.confidences[$0] != nil || frame?.errors[.confidence($0)] != nil }
-        if state.methodsChosen, let r = reference, let c = comparedMethod { return (r, c) }
-        let lower = methods.map { $0.lowercased() }
-        if let s = lower.firstIndex(of: "stf"), let m = lower.firstIndex(of: "mar") { return (methods[s], methods[m]) }
-        guard withConfidence.count >= 2 else { return nil }
-        return (withConfidence[withConfidence.count - 2], withConfidence[withConfidence.count - 1])
     }
 
     /// The method compared with the reference (flips, Δ column).
     public var comparedMethod: String? {
-        if let c = state.compared, methods.contains(c), c != reference { return c }
+        if let c = state.methods.compared, methods.contains(c), c != reference { return c }
         return methods.last { $0 != reference }
     }
 
-    /// Whose flicker the flicker mode shows: the compared method, or the only one.
-    public var flickerMethod: String? { comparedMethod ?? methods.first }
+    /// The mark mode's pane, when the mode can form one.
+    public var modePane: MarkPane? { MarkModes.unit(for: state.mode)?.pane(self) }
 
     public var panes: [Pane] {
         var panes: [Pane] = []
-        switch state.mode {
-        case .classes: break
-        case .confidence:
-            if let pair = confidencePair { panes.append(.confidenceChange(before: pair.before, after: pair.after)) }
-        case .flips:
-            if let reference, let method = comparedMethod { panes.append(.flips(reference: reference, method: method)) }
-        case .suspects:
-            if hasGroundTruth && !methods.isEmpty { panes.append(.suspects) }
-        case .flicker:
-            if let method = flickerMethod { panes.append(.flicker(method)) }
-        }
+        if let pane = modePane { panes.append(.marks(pane)) }
         if hasImages { panes.append(.image) }
         if hasGroundTruth { panes.append(.groundTruth) }
         panes += methods.map { Pane.method($0) }
         return panes
+    }
+
+    /// Runs the current mode's analysis on `frame` (the controller does,
+    /// caching it; tests that build a model by hand call it themselves).
+    public mutating func analyze(frame: FrameData) {
+        guard let unit = MarkModes.unit(for: state.mode), modePane != nil else { markLayer = nil; return }
+        if let problem = frame.sizeProblem { markLayer = .failure(Unavailable(problem)); return }
+        markLayer = unit.analyze(self, frame: frame)
+    }
+
+    /// The model with its analyses run on its own frame, as the controller
+    /// runs them (for models built by hand; the frame counts as labelled
+    /// when it has a ground truth or could not read one).
+    public func analyzed() -> ViewModel {
+        var model = self
+        guard let frame else { return model }
+        model.analyze(frame: frame)
+        model.analyzeHighlight(frame: frame)
+        if state.panel.scope == .frame && hasGroundTruth && !methods.isEmpty {
+            model.scope = ScopeUnit.frameFigures(model, frame: frame, labelled: frame.groundTruth != nil || frame.errors[.groundTruth] != nil)
+        }
+        return model
     }
 
     /// One-line errors of the files the panes draw from (file name first).

@@ -36,13 +36,13 @@ import Testing
         var model = ViewModel(state: state, theme: theme, sequenceNames: ["k_000000"], frameKeys: ["k_000000_000000"],
                               methods: ["before", "after"], reference: "before", hasGroundTruth: true, hasImages: false)
         model.frame = frame()
-        return model
+        return model.analyzed()
     }
 
     @Test func labelPanesShowTruePaletteColours() {
         var state = ViewState()
-        state.layout = .single
-        state.singlePane = 0 // ground truth
+        state.panes.layout = .single
+        state.panes.singlePane = 0 // ground truth
         let grid = Compositor(model: Self.model(state), width: 80, height: 24).compose()
         let palette = Set([Self.theme.color(ofClass: 0), Self.theme.color(ofClass: 13), Self.theme.color(.background)])
         let pixels = grid.cells.filter(\.isPixel)
@@ -54,25 +54,25 @@ import Testing
     @Test func confidenceChangeHighlightsBoundaryPixelsOnly() {
         var state = ViewState()
         state.mode = .confidence
-        state.layout = .single
-        state.tau = 0.1
-        state.radius = 2
+        state.panes.layout = .single
+        state.confidence.tau = 0.1
+        state.confidence.radius = 2
         let model = Self.model(state)
-        #expect(model.panes.first == .confidenceChange(before: "before", after: "after"))
-        let grid = Compositor(model: model, width: 140, height: 24).compose()
+        #expect(model.panes.first?.title == "Δconf before→after")
+        let grid = Compositor(model: model.analyzed(), width: 140, height: 24).compose()
         // Band of radius 2 around the boundary between columns 31 and 32: 6 columns x 16 rows each way.
         #expect(grid.plainText.contains("↑96 ↓96"))
         let up = Self.theme.color(.confidenceUp), down = Self.theme.color(.confidenceDown)
         let pixels = grid.cells.filter(\.isPixel)
         #expect(pixels.contains { $0.foreground == up } && pixels.contains { $0.background == down })
-        state.tau = 0.6
+        state.confidence.tau = 0.6
         #expect(Compositor(model: Self.model(state), width: 140, height: 24).compose().plainText.contains("↑0 ↓0"))
     }
 
     @Test func flipMapCountsFixedPixels() {
         var state = ViewState()
         state.mode = .flips
-        state.layout = .single
+        state.panes.layout = .single
         let grid = Compositor(model: Self.model(state), width: 140, height: 24).compose()
         #expect(grid.plainText.contains("fixed 32 broken 0 changed 0"))
         #expect(grid.cells.contains { $0.isPixel && ($0.foreground == Self.theme.color(.fixed) || $0.background == Self.theme.color(.fixed)) })
@@ -81,32 +81,34 @@ import Testing
     @Test func gridLayoutTilesFourPanes() {
         var model = Self.model()
         model.methods = ["before", "after", "third"]
-        let layout = Compositor(model: model, width: 120, height: 40).layout()
+        let layout = Compositor(model: model.analyzed(), width: 120, height: 40).layout()
         #expect(layout.panes.count == 4)
         #expect(Set(layout.panes.map(\.x)).count == 2 && Set(layout.panes.map(\.y)).count == 2)
         var row = model.state
-        row.layout = .row
+        row.panes.layout = .row
         model.state = row
-        let rowLayout = Compositor(model: model, width: 120, height: 40).layout()
+        let rowLayout = Compositor(model: model.analyzed(), width: 120, height: 40).layout()
         #expect(Set(rowLayout.panes.map(\.y)) == [0] && rowLayout.panes.count == 4)
     }
 
     @Test func iouPanelListsClassesAndDeltas() {
         var state = ViewState()
-        state.panel = .iou
-        state.iouSort = .byDelta
+        state.panel.kind = .iou
+        state.iou.sort = .byDelta
+        state.iou.descending = true
         let compositor = Compositor(model: Self.model(state), width: 140, height: 40)
-        let table = compositor.iouRows()!
+        let table = IoUPanel.table(compositor.model)!
         #expect(table.rows.first!.delta > 0, "sorted by Δ: the improved class first")
+        #expect(table.rows.first!.delta >= table.rows[1].delta)
         let text = compositor.compose().plainText
-        #expect(text.contains("IoU % · this frame · sort delta"))
+        #expect(text.contains("IoU % · this frame · sort Δ ↓"))
         #expect(text.contains("road") && text.contains("car"))
     }
 
     @Test func focusDimsOtherClasses() {
         var state = ViewState()
-        state.layout = .single
-        state.focusedClass = 13
+        state.panes.layout = .single
+        state.iou.focusedClass = 13
         let grid = Compositor(model: Self.model(state), width: 80, height: 24).compose()
         #expect(!grid.cells.contains { $0.isPixel && $0.foreground == Self.theme.color(ofClass: 0) })
         #expect(grid.cells.contains { $0.isPixel && $0.foreground == Self.theme.color(ofClass: 13) })
@@ -120,7 +122,7 @@ import Testing
         state.mode = .confidence
         model.state = state
         // No pair can be formed without confidences unless named stf/mar; then the pane explains.
-        let text = Compositor(model: model, width: 120, height: 30).compose().plainText
+        let text = Compositor(model: model.analyzed(), width: 120, height: 30).compose().plainText
         #expect(text.contains("Δconf needs confidence maps of stf and mar"))
     }
 
@@ -131,16 +133,17 @@ import Testing
 
     @Test func mouseClickMapsToImagePixel() {
         var state = ViewState()
-        state.layout = .single
+        state.panes.layout = .single
         let compositor = Compositor(model: Self.model(state), width: 80, height: 24)
         let pane = compositor.layout().panes[0]
-        let size = compositor.pixelSize(viewport: compositor.viewport(imageWidth: 64, imageHeight: 32), columns: pane.width - 1, rows: pane.height - 1)
+        let size = Compositor.pixelSize(viewport: compositor.viewport(imageWidth: 64, imageHeight: 32), columns: pane.width - 1, rows: pane.height - 1)
         let left = pane.x + (pane.width - 1 - size.width) / 2
         let top = pane.y + 1 + (pane.height - 1 - (size.height + 1) / 2) / 2
         let scale = Float(64) / Float(size.width)
         let expected = ViewState.Point(x: Int((10.5) * scale), y: Int((6.5) * Float(32) / Float(size.height)))
-        #expect(compositor.imagePoint(column: left + 10, row: top + 3) == expected)
-        #expect(compositor.imagePoint(column: 0, row: 0) == nil, "the caption row is no pixel")
+        let layout = compositor.layout()
+        #expect(layout.imagePoint(column: left + 10, row: top + 3, model: compositor.model) == expected)
+        #expect(layout.imagePoint(column: 0, row: 0, model: compositor.model) == nil, "the caption row is no pixel")
     }
 }
 

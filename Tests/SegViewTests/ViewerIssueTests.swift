@@ -16,18 +16,18 @@ import Testing
 
     @Test func tauKeysRaiseAndLowerByHundredths() throws {
         let (c, _) = try ControllerTests.controller()
-        #expect(c.state.tau == 0.10)
+        #expect(c.state.confidence.tau == 0.10)
         _ = c.handle(.character("T"))
-        #expect(c.state.tau == 0.11, "T raises τ")
+        #expect(c.state.confidence.tau == 0.11, "T raises τ")
         _ = c.handle(.character("t"))
         _ = c.handle(.character("t"))
-        #expect(c.state.tau == 0.09)
+        #expect(c.state.confidence.tau == 0.09)
         for _ in 0..<200 { _ = c.handle(.character("T")) }
-        #expect(c.state.tau == 1)
+        #expect(c.state.confidence.tau == 1)
         _ = c.handle(.character("a"))
-        let before = c.state.suspectTau
+        let before = c.state.suspects.tau
         _ = c.handle(.character("t"))
-        #expect(c.state.suspectTau == before - 0.01 && c.state.tau == 1, "in suspect mode t/T change the suspect threshold")
+        #expect(c.state.suspects.tau == before - 0.01 && c.state.confidence.tau == 1, "in suspect mode t/T change the suspect threshold")
     }
 
     @Test func framesAreNamedOneWayEverywhere() throws {
@@ -80,7 +80,7 @@ import Testing
 
     @Test func worstFrameSpansTheDatasetAndAgainGoesOn() throws {
         let c = try Self.rankedController()
-        #expect(c.state.compared == "bad")
+        #expect(c.state.methods.compared == "bad")
         _ = c.handle(.character("w"))
         #expect(c.state.sequence == 1 && c.state.frame == 1, "worst over both sequences")
         _ = c.handle(.character("w"))
@@ -92,13 +92,13 @@ import Testing
 
     @Test func methodsArePickedInTheViewer() throws {
         let c = try Self.rankedController()
-        #expect(c.state.reference == "good" && c.state.compared == "bad")
+        #expect(c.state.methods.reference == "good" && c.state.methods.compared == "bad")
         _ = c.handle(.character("M"))
-        #expect(c.state.reference == "bad" || c.state.message?.contains("reference") == true)
+        #expect(c.state.methods.reference == "bad" || c.state.message?.contains("reference") == true)
         // With two methods the reference cannot become the compared one: M skips it.
-        #expect(c.state.reference != c.state.compared)
+        #expect(c.state.methods.reference != c.state.methods.compared)
         let model = c.model()
-        #expect(model.reference == c.state.reference && model.comparedMethod == c.state.compared)
+        #expect(model.reference == c.state.methods.reference && model.comparedMethod == c.state.methods.compared)
     }
 
     @Test func bookmarksCanBeDeleted() throws {
@@ -116,19 +116,19 @@ import Testing
         let c = try Self.rankedController()
         c.screenSize = (200, 60)
         _ = c.handle(.character("C"))
-        #expect(c.state.panel == .confusion)
+        #expect(c.state.panel.kind == .confusion)
         // Row: the GT class under the damage (first row of the frames: class of pixel 0); column 5.
         let frame = c.cache.load(c.frameIndex)
         let g = Int(frame.groundTruth!.ids[0])
         for _ in 0..<g { _ = c.handle(.down) }
         for _ in 0..<5 { _ = c.handle(.right) }
         _ = c.handle(.character("u")); _ = c.handle(.character("u")); _ = c.handle(.character("u"))
-        #expect(c.state.scope == .dataset)
+        #expect(c.state.panel.scope == .dataset)
         let grid = Compositor(model: c.model(), width: 200, height: 60).compose().plainText
         #expect(grid.contains("GT \(Self.theme.space.classNames[g]) → bad \(Self.theme.space.classNames[5]):"), "the status line names the cell")
         _ = c.handle(.enter)
         let list = try #require(c.state.frameList)
-        let values = list.entries.map(\.pixels)
+        let values = list.entries.compactMap(\.pixels)
         #expect(values == values.sorted(by: >) && !values.isEmpty)
         #expect(list.entries.first?.key == "synth_000001_000001")
         _ = c.handle(.enter)
@@ -154,7 +154,7 @@ import Testing
                 _ = c.handle(.down)
             }
             #expect(seen.contains("q  Ctrl-C") && seen.contains("←/→  h/l"), "scrolling shows the first and the last line at \(w)x\(h)")
-            #expect(c.state.showHelp)
+            #expect(c.state.help.shown)
             #expect(c.handle(.character("q")) == .quit)
             _ = c.handle(.escape)
         }
@@ -169,9 +169,9 @@ import Testing
         model.frame!.confusion["before"] = nil
         model.frame!.errors[.prediction("before")] = "\(path): not a PNG file (bad signature)"
         var state = ViewState()
-        state.panel = .iou
+        state.panel.kind = .iou
         model.state = state
-        let grid = Compositor(model: model, width: 160, height: 40)
+        let grid = Compositor(model: model.analyzed(), width: 160, height: 40)
         let text = grid.compose().plainText
         let lines = Compositor.wrapText(model.frame!.errors[.prediction("before")]!, width: 20)
         #expect(lines.joined().replacingOccurrences(of: " ", with: "") == model.frame!.errors[.prediction("before")]!.replacingOccurrences(of: " ", with: ""), "wrapping loses no character")
@@ -192,10 +192,10 @@ import Testing
         let frame = base.frame!
         let metrics = ["before": Metrics(frame.confusion["before"]!), "after": Metrics(frame.confusion["after"]!)]
         var state = ViewState()
-        state.panel = .iou
+        state.panel.kind = .iou
         var model = base
         model.state = state
-        let text = Compositor(model: model, width: width, height: height).compose().plainText
+        let text = Compositor(model: model.analyzed(), width: width, height: height).compose().plainText
         for method in ["before", "after"] {
             #expect(text.contains(Compositor.percent(metrics[method]!.meanIoU)), "\(method)'s mIoU whole at \(width)x\(height)")
         }
@@ -212,9 +212,9 @@ import Testing
         let numbers = captions.matches(of: /\d+(\.\d+)?/).map { String($0.output.0) }
         #expect(numbers.allSatisfy(expected.contains), "captions \(captions)")
         state.mode = .confidence
-        state.panel = .none
+        state.panel.kind = .none
         model.state = state
-        let confidence = Compositor(model: model, width: width, height: height).compose().plainText
+        let confidence = Compositor(model: model.analyzed(), width: width, height: height).compose().plainText
         let status = String(confidence.split(separator: "\n").last!)
         #expect(status.range(of: #"↑\d+ ↓\d+"#, options: .regularExpression) != nil, "status counts whole: \(status)")
     }
@@ -223,7 +223,7 @@ import Testing
         for mode in [ViewState.Mode.confidence, .flips, .suspects] {
             var state = ViewState()
             state.mode = mode
-            state.classLegend = false
+            state.panes.classLegend = false
             let compositor = Compositor(model: CompositorTests.model(state), width: 160, height: 40)
             let legend = compositor.legend()
             #expect(!legend.isEmpty, "\(mode)")
@@ -231,7 +231,7 @@ import Testing
             for entry in legend.prefix(2) { #expect(text.contains(entry.text), "\(mode): \(entry.text)") }
         }
         var state = ViewState()
-        state.classLegend = true
+        state.panes.classLegend = true
         let legend = Compositor(model: CompositorTests.model(state), width: 160, height: 40).legend()
         #expect(legend.map(\.text) == ["road", "car"], "the classes of the frame, by colour")
         #expect(legend.map(\.color) == [Self.theme.color(ofClass: 0), Self.theme.color(ofClass: 13)])
@@ -239,8 +239,8 @@ import Testing
 
     @Test func statusNamesFocusAndOverlaySource() {
         var state = ViewState()
-        state.focusedClass = 13
-        state.overlay = true
+        state.iou.focusedClass = 13
+        state.panes.overlay = true
         let text = Compositor(model: CompositorTests.model(state), width: 200, height: 40).compose().plainText
         #expect(text.contains("focus car") && text.contains("overlay GT 50%"))
     }
@@ -264,7 +264,7 @@ enum SynthTestData {
     @Test func flickerModeMarksWhatChangesInTheNextFrame() {
         var state = ViewState()
         state.mode = .flicker
-        state.layout = .single
+        state.panes.layout = .single
         var model = CompositorTests.model(state)
         model.frameKeys = ["k_000000_000000", "k_000000_000001"]
         var next = CompositorTests.frame()
@@ -272,46 +272,46 @@ enum SynthTestData {
         for i in 0..<50 { changed.ids[i] = 5 }   // 50 pixels of "after" become pole
         next.predictions["after"] = changed
         model.nextFrame = next
-        #expect(model.panes.first == .flicker("after"))
-        let compositor = Compositor(model: model, width: 120, height: 40)
+        #expect(model.panes.first?.title == "flicker after → next frame")
+        let compositor = Compositor(model: model.analyzed(), width: 120, height: 40)
         let text = compositor.compose().plainText
         #expect(text.contains("flicker after → next frame") && text.contains("(50 px) → next"), "\(text.split(separator: "\n").last!)")
         #expect(compositor.legend().first?.color == Self.theme.color(.flicker))
         #expect(compositor.compose().cells.contains { $0.isPixel && ($0.foreground == Self.theme.color(.flicker) || $0.background == Self.theme.color(.flicker)) })
         model.nextFrame = nil
-        #expect(Compositor(model: model, width: 120, height: 40).compose().plainText.contains("loading the next frame"))
+        #expect(Compositor(model: model.analyzed(), width: 120, height: 40).compose().plainText.contains("loading the next frame"))
         // With one method (its own reference, nothing compared) the mode shows that method's flicker.
         model.methods = ["after"]
-        model.state.reference = "after"
-        #expect(model.panes.first == .flicker("after"))
+        model.state.methods.reference = "after"
+        #expect(model.panes.first?.title == "flicker after → next frame")
     }
 
     @Test func panelShowsBoundaryIoUAndIIoUOfTheFrame() {
         var state = ViewState()
-        state.panel = .iou
-        state.panelMetric = .boundaryIoU
+        state.panel.kind = .iou
+        state.iou.metric = .boundaryIoU
         var model = CompositorTests.model(state)
-        #expect(Compositor(model: model, width: 160, height: 40).compose().plainText.contains("computing…"))
+        #expect(Compositor(model: model.analyzed(), width: 160, height: 40).compose().plainText.contains("computing…"))
         var intersections = [Int64](repeating: 0, count: 19), unions = [Int64](repeating: 0, count: 19)
         intersections[0] = 3; unions[0] = 4; intersections[13] = 1; unions[13] = 2
         model.frameBoundary = ["before": .init(intersections: intersections, unions: unions), "after": .init(intersections: unions, unions: unions)]
-        let text = Compositor(model: model, width: 160, height: 40).compose().plainText
+        let text = Compositor(model: model.analyzed(), width: 160, height: 40).compose().plainText
         #expect(text.contains("Boundary IoU % · this frame"))
         #expect(text.contains("75.0") && text.contains("50.0") && text.contains("62.5"), "road 3/4, car 1/2, mean 62.5")
-        state.scope = .sequence
+        state.panel.scope = .sequence
         model.state = state
-        let elsewhere = Compositor(model: model, width: 160, height: 40).compose().plainText
+        let elsewhere = Compositor(model: model.analyzed(), width: 160, height: 40).compose().plainText
         #expect(elsewhere.contains("shown") && elsewhere.contains("eval gives"), "the other scopes say where to get it")
-        state.scope = .frame
-        state.panelMetric = .instanceIoU
+        state.panel.scope = .frame
+        state.iou.metric = .instanceIoU
         model.state = state
-        #expect(Compositor(model: model, width: 160, height: 40).compose().plainText.contains("iIoU needs"))
+        #expect(Compositor(model: model.analyzed(), width: 160, height: 40).compose().plainText.contains("iIoU needs"))
         var counts = InstanceCounts(classes: 19, categories: LabelSpace.cityscapes.categories.count)
         counts.truePositives[13] = 100
         counts.falseNegatives[13] = 100
         counts.present = true
         model.frame!.instances = ["before": counts, "after": counts]
-        let iiou = Compositor(model: model, width: 160, height: 40).compose().plainText
+        let iiou = Compositor(model: model.analyzed(), width: 160, height: 40).compose().plainText
         // car: tpW / (tpW + fp + fnW) = 100 / (100 + 32 + 100) for "before" (32 road pixels predicted car), 100 / 200 for "after".
         #expect(iiou.contains("iIoU % · this frame") && iiou.contains("43.1") && iiou.contains("50.0"), "\(iiou)")
     }
@@ -325,12 +325,13 @@ enum SynthTestData {
         counts.pairs = [FlickerPair(key: "b", fraction: 0.25), FlickerPair(key: "c", fraction: 0.5)]
         counts.windows[8] = [VCWindow(video: "v", start: "a", vspw: 0.9, strict: 0.8)]
         model.temporal = ["before": counts]
-        let compositor = Compositor(model: model, width: 120, height: 40)
-        #expect(compositor.sparkValues("before") == [nil, 0.25, 0.5])
+        let compositor = Compositor(model: model.analyzed(), width: 120, height: 40)
+        // A pair is keyed by its later frame; frame t shows t→t+1, as the flicker mode does.
+        #expect(Sparklines.values(compositor.model, "before") == [0.25, 0.5, nil])
         #expect(compositor.compose().plainText.contains("25.0–50.0"))
         state.sparkMetric = .vc8
         model.state = state
-        #expect(Compositor(model: model, width: 120, height: 40).sparkValues("before") == [0.9, nil, nil])
+        #expect(Sparklines.values(model, "before") == [0.9, nil, nil])
         let (c, _) = try ControllerTests.controller()
         c.blocking = true
         _ = c.handle(.character("Y"))
@@ -339,7 +340,7 @@ enum SynthTestData {
         _ = c.handle(.character("F"))
         #expect(c.state.mode == .flicker && c.model().nextFrame != nil)
         _ = c.handle(.character("y"))
-        #expect(c.state.panel == .iou && c.state.panelMetric == .boundaryIoU)
+        #expect(c.state.panel.kind == .iou && c.state.iou.metric == .boundaryIoU)
         #expect(c.model().frameBoundary?["gtcopy"] != nil)
     }
 }
