@@ -93,7 +93,7 @@ public final class FrameCache: Sendable {
 /// What one frame contributes to the figures of wider scopes: each method's
 /// confusion where both the ground truth and that method's prediction could
 /// be read, and why the others could not.
-public struct FrameScore: Sendable, Equatable {
+public struct ScoredFrame: Sendable, Equatable {
     /// Per method: the frame's confusion.
     public var matrices: [String: ConfusionMatrix] = [:]
     /// The frame has a ground-truth file (frames without are not scored and not a problem).
@@ -106,14 +106,14 @@ public struct FrameScore: Sendable, Equatable {
 /// background (ground truth and predictions only, no images) for the
 /// sparklines and the figures of the sequence, range and dataset scopes.
 public final class SequenceStatistics: Sendable {
-    private let results = Mutex<[Int: [FrameScore]]>([:])
+    private let results = Mutex<[Int: [ScoredFrame]]>([:])
     private let started = Mutex<Set<Int>>([])
     private let dataset: Dataset
 
     public init(dataset: Dataset) { self.dataset = dataset }
 
     /// Per frame of sequence `s`, its score. Nil until computed (asking starts it).
-    public func scores(sequence s: Int) -> [FrameScore]? {
+    public func scores(sequence s: Int) -> [ScoredFrame]? {
         if let done = results.withLock({ $0[s] }) { return done }
         let begin = started.withLock { $0.insert(s).inserted }
         if begin {
@@ -128,7 +128,7 @@ public final class SequenceStatistics: Sendable {
 
     /// Per frame of every sequence, once all are computed (nil until then;
     /// asking starts the missing ones). `blocking` computes them here.
-    public func allSequences(blocking: Bool) -> [[FrameScore]]? {
+    public func allSequences(blocking: Bool) -> [[ScoredFrame]]? {
         if blocking { return dataset.sequences.indices.map { compute(sequence: $0) } }
         let parts = dataset.sequences.indices.map { scores(sequence: $0) }
         return parts.contains { $0 == nil } ? nil : parts.map { $0! }
@@ -139,25 +139,25 @@ public final class SequenceStatistics: Sendable {
 
     /// Blocking variant for headless use.
     @discardableResult
-    public func compute(sequence s: Int) -> [FrameScore] {
+    public func compute(sequence s: Int) -> [ScoredFrame] {
         if let done = results.withLock({ $0[s] }) { return done }
         let value = SequenceStatistics.compute(dataset: dataset, sequence: s)
         results.withLock { $0[s] = value }
         return value
     }
 
-    static func compute(dataset: Dataset, sequence s: Int) -> [FrameScore] {
+    static func compute(dataset: Dataset, sequence s: Int) -> [ScoredFrame] {
         let loader = FrameLoader(dataset: dataset)
         let frames = dataset.sequences[s].frames
-        let out = Mutex([FrameScore](repeating: FrameScore(), count: frames.count))
+        let out = Mutex([ScoredFrame](repeating: ScoredFrame(), count: frames.count))
         parallelFor(frames.count) { f in
             out.withLock { $0[f] = score(frames[f], loader: loader, dataset: dataset) }
         }
         return out.withLock { $0 }
     }
 
-    static func score(_ frame: FrameRecord, loader: FrameLoader, dataset: Dataset) -> FrameScore {
-        var score = FrameScore()
+    static func score(_ frame: FrameRecord, loader: FrameLoader, dataset: Dataset) -> ScoredFrame {
+        var score = ScoredFrame()
         guard frame.groundTruth != nil else { return score }
         score.labelled = true
         let gt: LabelMap

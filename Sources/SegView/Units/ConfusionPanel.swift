@@ -62,7 +62,7 @@ enum ConfusionPanel: ViewerUnit {
         guard let method = c.model().comparedMethod else { c.state.message = "the confusion matrix needs predictions"; return }
         let g = c.state.confusion.row, p = c.state.confusion.column
         var entries: [ViewState.FrameList.Entry] = []
-        func add(_ s: Int, _ scores: [FrameScore], _ indices: ClosedRange<Int>?) {
+        func add(_ s: Int, _ scores: [ScoredFrame], _ indices: ClosedRange<Int>?) {
             for (f, score) in scores.enumerated() where indices?.contains(f) ?? true {
                 guard let m = score.matrices[method], m[g, p] > 0 else { continue }
                 entries.append(.init(sequence: s, frame: f, key: c.dataset.sequences[s].frames[f].key, pixels: m[g, p]))

@@ -217,7 +217,7 @@ enum IoUPanel: ViewerUnit {
         if hidden > 0 { title += " · +\(hidden) methods hidden" }
         grid.text(Compositor.shorten(title, to: inner), x: left, y: 0, foreground: role(.title), background: bg, bold: true)
         if delta, let c = model.comparedMethod, let r = model.reference {
-            let over = table.deltaFrames.map { state.panel.scope == .frame ? "" : " over the \($0) frames both have" } ?? ""
+            let over = table.deltaFrames.map { state.panel.scope == .frame ? "" : " · \($0) frames both have" } ?? ""
             grid.text(Compositor.shorten("Δ = \(c) − \(r)\(over)", to: inner), x: left, y: 1, foreground: role(.dim), background: bg)
         }
         var header = Compositor.shorten("class", to: nameWidth).padding(toLength: nameWidth, withPad: " ", startingAt: 0)

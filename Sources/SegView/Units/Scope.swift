@@ -65,7 +65,7 @@ public struct ScopeFigures: Sendable {
     public func coverage(_ method: String) -> String { "\(scored[method] ?? 0)/\(labelled)" }
 
     /// Sums per-frame scores, as eval does.
-    static func sum(name: String, frames: [(ViewState.FramePosition, String, FrameScore)], reference: String?,
+    static func sum(name: String, frames: [(ViewState.FramePosition, String, ScoredFrame)], reference: String?,
                     compared: String?, classes: Int) -> ScopeFigures {
         var figures = ScopeFigures(name: name, frames: frames.count, labelled: 0)
         var pair: PairFigures?
@@ -151,7 +151,7 @@ enum ScopeUnit: ViewerUnit {
 
     /// The figures of one frame, from its loaded data.
     static func frameFigures(_ model: ViewModel, frame: FrameData, labelled: Bool) -> ScopeFigures {
-        var score = FrameScore()
+        var score = ScoredFrame()
         score.labelled = labelled
         score.matrices = frame.confusion
         if labelled {
@@ -178,8 +178,8 @@ enum ScopeUnit: ViewerUnit {
                            range: state.panel.scope == .range ? state.panel.range : nil,
                            reference: model.reference, compared: model.comparedMethod)
         if let cached = c.scopeCache, cached.key == key { model.scope = cached.figures; return }
-        var frames: [(ViewState.FramePosition, String, FrameScore)] = []
-        func add(_ s: Int, _ scores: [FrameScore], _ indices: ClosedRange<Int>?) {
+        var frames: [(ViewState.FramePosition, String, ScoredFrame)] = []
+        func add(_ s: Int, _ scores: [ScoredFrame], _ indices: ClosedRange<Int>?) {
             let keys = c.dataset.sequences[s].frames
             for (f, score) in scores.enumerated() where indices?.contains(f) ?? true {
                 frames.append((ViewState.FramePosition(sequence: s, frame: f), keys[f].key, score))

@@ -91,9 +91,13 @@ enum Sparklines: ViewerUnit {
             }
             // Over how many frames: the coverage of this line.
             let noData = state.sparkMetric == .meanIoU ? "no GT" : "none"
-            var summary = known.isEmpty ? noData : "\(Compositor.percent(low))–\(Compositor.percent(high)) · \(known.count)/\(n) fr"
-            if i == rows - 1 && hidden > 0 { summary += " · +\(hidden) more" }
+            let summary = known.isEmpty ? noData : "\(Compositor.percent(low))–\(Compositor.percent(high)) · \(known.count)/\(n) fr"
             grid.text(summary, x: labelWidth + cells + 2, y: y, foreground: compositor.role(.dim), background: bg)
+        }
+        // Methods without a row are counted, never dropped silently.
+        if hidden > 0 {
+            let more = "+\(hidden) more"
+            grid.text(more, x: width - more.count - 1, y: row + rows - 1, foreground: compositor.role(.dim), background: bg)
         }
     }
 }
