@@ -15,6 +15,7 @@ public final class ViewerController {
     public let suspectStatistics: SuspectStatistics
     public let temporalStatistics: TemporalStatistics
     public let boundaryStatistics = BoundaryStatistics()
+    public let scopeMetricStatistics: ScopeMetricStatistics
     public internal(set) var state = ViewState()
     public internal(set) var bookmarks: Bookmarks
     public var screenSize = (width: 200, height: 60)
@@ -37,6 +38,7 @@ public final class ViewerController {
     /// Analyses cached by what they were computed from (mark layers, scope figures).
     var markCache: (key: MarkKey, layer: Result<MarkLayer, Unavailable>)?
     var scopeCache: (key: ScopeKey, figures: ScopeFigures)?
+    var scopeMetricsCache: (key: ScopeKey, figures: ScopeMetricFigures)?
     var highlightCache: (frame: Int, highlight: ViewState.Highlight, marks: [UInt8])?
 
     public init(dataset: Dataset, theme: Theme, cacheBytes: Int = 512 << 20, bookmarksPath: String? = nil) throws {
@@ -46,6 +48,7 @@ public final class ViewerController {
         statistics = SequenceStatistics(dataset: dataset)
         suspectStatistics = SuspectStatistics(dataset: dataset)
         temporalStatistics = TemporalStatistics(dataset: dataset)
+        scopeMetricStatistics = ScopeMetricStatistics(dataset: dataset)
         hasGroundTruth = dataset.frames.contains { $0.groundTruth != nil }
         hasImages = dataset.frames.contains { $0.image != nil }
         let path = bookmarksPath ?? dataset.bookmarksPath
@@ -109,6 +112,7 @@ public final class ViewerController {
         Sparklines.load(into: &model, controller: self, blocking: blocking)
         IoUPanel.load(into: &model, controller: self, blocking: blocking)
         ScopeUnit.load(into: &model, controller: self, blocking: blocking)
+        ScopeMetrics.load(into: &model, controller: self, blocking: blocking)
         analyzeMarks(&model)
         return model
     }
@@ -199,7 +203,7 @@ struct PaintInputs: Equatable {
         self.width = width
         self.height = height
         arrived = [model.frame != nil, model.scope != nil, model.temporal != nil, model.frameBoundary != nil,
-                   model.nextFrame != nil, model.markLayer != nil, model.scopeProgress == nil]
+                   model.nextFrame != nil, model.markLayer != nil, model.scopeProgress == nil, model.scopeMetrics != nil]
         sparklines = model.sparkline.count
     }
 }

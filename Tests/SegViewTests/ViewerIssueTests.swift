@@ -301,7 +301,7 @@ enum SynthTestData {
         state.panel.scope = .sequence
         model.state = state
         let elsewhere = Compositor(model: model.analyzed(), width: 160, height: 40).compose().plainText
-        #expect(elsewhere.contains("shown") && elsewhere.contains("eval gives"), "the other scopes say where to get it")
+        #expect(elsewhere.contains("Boundary IoU %") && elsewhere.contains("computing…"), "wider scopes compute in the background")
         state.panel.scope = .frame
         state.iou.metric = .instanceIoU
         model.state = state

@@ -309,6 +309,34 @@ import Testing
         #expect(FigureCaptionTests.pixels("τ") != FigureCaptionTests.pixels("?"))
     }
 
+    // MARK: 4 Boundary IoU beyond the frame
+
+    @Test func boundaryIoUOfARangeIsItsFramesSummed() throws {
+        let (c, _) = try Self.damagedController()
+        _ = c.handle(.character("i"))
+        _ = c.handle(.character("x"))
+        _ = c.handle(.end)
+        _ = c.handle(.character("x"))       // range 1/1–1/3; 1/2 has no bad prediction
+        _ = c.handle(.character("y"))
+        let table = try #require(IoUPanel.table(c.model()))
+        let loader = FrameLoader(dataset: c.dataset)
+        let k = c.theme.space.count
+        func summed(_ method: String, _ frames: [Int]) throws -> [Double] {
+            var i = [Int64](repeating: 0, count: k), u = [Int64](repeating: 0, count: k)
+            for f in frames {
+                let record = c.dataset.sequences[0].frames[f]
+                let gt = try loader.groundTruth(record)!.map
+                let p = try loader.prediction(record, method: method, size: (gt.width, gt.height))!.map
+                BoundaryIoU.add(groundTruth: gt, prediction: p, classes: k, ratio: BoundaryIoU.defaultDilationRatio, intersections: &i, unions: &u)
+            }
+            return zip(i, u).map { $1 == 0 ? .nan : Double($0) / Double($1) }
+        }
+        let good = try summed("good", [0, 1, 2]), bad = try summed("bad", [0, 2]), goodCommon = try summed("good", [0, 2])
+        #expect(abs(table.mean[0] - Metrics.mean(good)) < 1e-12 && abs(table.mean[1] - Metrics.mean(bad)) < 1e-12)
+        #expect(abs(table.meanDelta - (Metrics.mean(bad) - Metrics.mean(goodCommon))) < 1e-12, "Δ over the frames both have")
+        #expect(table.scope == "range 1/1–1/3" && table.scored == [3, 2])
+    }
+
     // MARK: 8 what researchers asked for
 
     @Test func theIoUPanelSortsByAnyMethodAndDeltaBothWays() throws {

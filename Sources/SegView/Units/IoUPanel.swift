@@ -117,12 +117,13 @@ enum IoUPanel: ViewerUnit {
         switch state.iou.metric {
         case .iou: perClass = methods.map { matrices[$0].map { Metrics($0).iou } }
         case .boundaryIoU:
-            guard state.panel.scope == .frame, let counts = model.frameBoundary else { return nil }
+            guard let counts = state.panel.scope == .frame ? model.frameBoundary : model.scopeMetrics?.boundary else { return nil }
             perClass = methods.map { counts[$0]?.iou }
         case .instanceIoU:
-            guard state.panel.scope == .frame, let frame = model.frame, !frame.instances.isEmpty else { return nil }
+            let instances = state.panel.scope == .frame ? model.frame?.instances : model.scopeMetrics?.instances
+            guard let instances, !instances.isEmpty else { return nil }
             perClass = methods.map { method in
-                frame.instances[method].flatMap { c in matrices[method].map { InstanceIoU.perClass(c, confusion: $0, space: space) } }
+                instances[method].flatMap { c in matrices[method].map { InstanceIoU.perClass(c, confusion: $0, space: space) } }
             }
         }
         // Δ over the frames both methods have: for IoU from the pair's own sums.
@@ -132,6 +133,19 @@ enum IoUPanel: ViewerUnit {
                 let r = Metrics(pair.referenceMatrix), c = Metrics(pair.comparedMatrix)
                 deltaValues = zip(c.iou, r.iou).map { $0 - $1 }
                 deltaMean = c.meanIoU - r.meanIoU
+            } else if state.panel.scope != .frame, let metrics = model.scopeMetrics {
+                // Wider scopes: Boundary IoU and iIoU of both over the frames both have.
+                let r: [Double]?, c: [Double]?
+                if state.iou.metric == .boundaryIoU {
+                    (r, c) = (metrics.pairBoundary?.reference.iou, metrics.pairBoundary?.compared.iou)
+                } else {
+                    r = metrics.pairInstances.map { InstanceIoU.perClass($0.reference, confusion: pair.referenceMatrix, space: space) }
+                    c = metrics.pairInstances.map { InstanceIoU.perClass($0.compared, confusion: pair.comparedMatrix, space: space) }
+                }
+                if let r, let c {
+                    deltaValues = zip(c, r).map { $0 - $1 }
+                    deltaMean = Metrics.mean(c) - Metrics.mean(r)
+                }
             } else if let ri = methods.firstIndex(of: pair.reference), let ci = methods.firstIndex(of: pair.compared),
                       let r = perClass[ri], let c = perClass[ci] {
                 deltaValues = zip(c, r).map { $0 - $1 }
@@ -168,18 +182,17 @@ enum IoUPanel: ViewerUnit {
     static func showDelta(_ model: ViewModel) -> Bool { model.reference != nil && model.comparedMethod != nil }
 
     /// Column width: wide enough for every method's whole name when the
-    /// screen has room, else the width of a number.
-    static func columnWidth(_ model: ViewModel, available: Int) -> Int {
+    /// panes keep half the screen, else the width of a number.
+    static func columnWidth(_ model: ViewModel, screenWidth: Int) -> Int {
         let columns = model.methods.count + (showDelta(model) ? 1 : 0)
         let longest = (model.methods.map(\.count).max() ?? 0) + 1
-        guard columns > 0 else { return valueWidth }
-        return max(valueWidth, min(longest, (available - 3 - nameWidth) / columns))
+        guard columns > 0, 3 + nameWidth + longest * columns <= screenWidth / 2 else { return valueWidth }
+        return max(valueWidth, longest)
     }
 
     static func width(_ model: ViewModel, screenWidth: Int) -> Int {
-        let available = screenWidth - 24
         let columns = model.methods.count + (showDelta(model) ? 1 : 0)
-        return min(available, 3 + nameWidth + columnWidth(model, available: available) * columns)
+        return min(screenWidth - 24, 3 + nameWidth + columnWidth(model, screenWidth: screenWidth) * columns)
     }
 
     static func draw(_ compositor: Compositor, x: Int, width: Int, height: Int, into grid: inout CellGrid) {
@@ -192,8 +205,8 @@ enum IoUPanel: ViewerUnit {
         guard let table = table(model) else {
             let frame = model.frame
             let reason = !model.hasGroundTruth ? "IoU needs ground truth" : model.methods.isEmpty ? "IoU needs predictions (--pred NAME=DIR)"
-                : state.iou.metric != .iou && state.panel.scope != .frame ? "\(metricName) is shown for this frame (u); segscope eval gives the dataset's"
-                : state.iou.metric == .instanceIoU && frame != nil && frame!.instances.isEmpty ? "iIoU needs *_gtFine_instanceIds.png beside the ground truth"
+                : state.iou.metric == .instanceIoU && (state.panel.scope == .frame ? frame?.instances.isEmpty == true
+                    : model.scopeMetrics?.instances.isEmpty == true) ? "iIoU needs *_gtFine_instanceIds.png beside the ground truth"
                 : model.scopeProgress ?? (state.panel.scope != .frame || state.iou.metric == .boundaryIoU ? "computing…"
                 : frame?.errors[.groundTruth] != nil ? "this frame's ground truth cannot be read (its pane says why)"
                 : frame == nil ? "loading…"
@@ -206,8 +219,8 @@ enum IoUPanel: ViewerUnit {
         }
         let delta = showDelta(model)
         let deltaColumns = delta ? 1 : 0
-        let longest = (table.methods.map(\.count).max() ?? 0) + 1
-        let columnWidth = max(valueWidth, min(longest, (inner - Self.nameWidth) / max(1, table.methods.count + deltaColumns)))
+        let columnWidth = max(valueWidth, min(columnWidth(model, screenWidth: compositor.width),
+                                              (inner - Self.nameWidth) / max(1, table.methods.count + deltaColumns)))
         // Method columns that fit beside a name column of at least 4; the Δ column always.
         let fitting = max(0, min(table.methods.count, (inner - 4) / columnWidth - deltaColumns))
         let methodColumns = Array(table.methods.indices.prefix(fitting))
