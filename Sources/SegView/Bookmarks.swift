@@ -80,7 +80,8 @@ public struct Bookmarks: Sendable, Equatable {
 
     public func save() throws {
         if let unreadable {
-            throw FormatError.malformed(path: path, format: "bookmarks JSON", problem: "not overwritten, it could not be read (\(unreadable))")
+            throw FormatError.malformed(path: path, format: "bookmarks JSON",
+                problem: "not overwritten, it could not be read (\(unreadable))")
         }
         let json = JSONValue.object([("bookmarks", .array(entries.map {
             .object([("key", .string($0.key)), ("note", .string($0.note)), ("created", .string($0.created))])

@@ -67,7 +67,8 @@ public struct Compositor: Sendable {
         if let panel = layout.panel {
             switch state.panel.kind {
             case .iou: IoUPanel.draw(self, x: panel.x, width: panel.width, height: layout.areaHeight, into: &grid)
-            case .confusion: ConfusionPanel.draw(self, x: panel.x, width: panel.width, height: layout.areaHeight, into: &grid)
+            case .confusion: ConfusionPanel.draw(self, x: panel.x, width: panel.width, height: layout.areaHeight,
+                into: &grid)
             case .none: break
             }
         }
@@ -83,7 +84,8 @@ public struct Compositor: Sendable {
     // MARK: panes
 
     /// The image region shown (zoom and pan), in image pixels.
-    public func viewport(imageWidth w: Int, imageHeight h: Int) -> Viewport { ZoomUnit.viewport(state, imageWidth: w, imageHeight: h) }
+    public func viewport(imageWidth w: Int, imageHeight h: Int) -> Viewport { ZoomUnit.viewport(state, imageWidth: w,
+        imageHeight: h) }
 
     /// Output pixel size of a pane's image area, keeping the viewport's aspect
     /// (a cell is two square pixels high).
@@ -101,7 +103,8 @@ public struct Compositor: Sendable {
     }
 
     /// Where a pane's image sits inside its rectangle: centred, the caption right above it.
-    static func imageRect(x: Int, y: Int, width: Int, height: Int, size: (width: Int, height: Int)) -> (left: Int, top: Int) {
+    static func imageRect(x: Int, y: Int, width: Int, height: Int, size: (width: Int, height: Int)) -> (left: Int,
+        top: Int) {
         let columns = width - 1, rows = height - 1
         return (x + (columns - size.width) / 2, y + 1 + (rows - (size.height + 1) / 2) / 2)
     }
@@ -121,12 +124,14 @@ public struct Compositor: Sendable {
         }
         let columns = width - 1, rows = height - 1
         func drawCaption(row: Int) {
-            grid.text(caption, x: x, y: row, foreground: role(.title), background: role(.background), bold: true, maxWidth: width - 1)
+            grid.text(caption, x: x, y: row, foreground: role(.title), background: role(.background), bold: true,
+                maxWidth: width - 1)
         }
         guard columns > 2, rows > 1, let frame = model.frame else {
             drawCaption(row: y)
             if rows > 1 {
-                grid.text(model.loading ? "loading…" : "", x: x + 1, y: y + 1 + rows / 2, foreground: role(.dim), background: role(.background))
+                grid.text(model.loading ? "loading…" : "", x: x + 1, y: y + 1 + rows / 2, foreground: role(.dim),
+                    background: role(.background))
             }
             return
         }
@@ -174,8 +179,10 @@ public struct Compositor: Sendable {
         case .image:
             guard let image = frame.image else { return .failure(Unavailable("no RGB frame for this key")) }
             pixels = Downsample.areaAverage(image, viewport: v, outWidth: size.width, outHeight: size.height)
-            if state.panes.overlay, let source = frame.groundTruth ?? model.methods.lazy.compactMap({ frame.predictions[$0] }).first {
-                let ids = Downsample.majority(source.ids, width: w, height: h, viewport: v, outWidth: size.width, outHeight: size.height,
+            if state.panes.overlay, let source = frame.groundTruth
+                ?? model.methods.lazy.compactMap({ frame.predictions[$0] }).first {
+                let ids = Downsample.majority(source.ids, width: w, height: h, viewport: v, outWidth: size.width,
+                    outHeight: size.height,
                                               keeping: focusID)
                 let a = min(max(state.panes.opacity, 0), 1)
                 let table = classTable()
@@ -187,7 +194,9 @@ public struct Compositor: Sendable {
             guard let gt = frame.groundTruth else { return .failure(Unavailable("no ground truth for this frame")) }
             pixels = labelPixels(gt.ids, w, h, v, size)
         case .method(let name):
-            guard let prediction = frame.predictions[name] else { return .failure(Unavailable("no \(name) prediction for this frame")) }
+            guard let prediction = frame.predictions[name] else {
+                return .failure(Unavailable("no \(name) prediction for this frame"))
+            }
             pixels = labelPixels(prediction.ids, w, h, v, size)
         case .marks:
             switch model.markLayer {
@@ -195,9 +204,11 @@ public struct Compositor: Sendable {
             case .failure(let reason)?: return .failure(reason)
             case .success(let layer)?:
                 guard layer.width == w, layer.height == h else { return .failure(Unavailable("computing…")) }
-                pixels = layer.base.map { labelPixels($0.ids, w, h, v, size).map { Self.blend($0, role(.background), layer.dim) } }
+                pixels = layer.base.map { labelPixels($0.ids, w, h, v, size).map { Self.blend($0, role(.background),
+                    layer.dim) } }
                     ?? [RGB](repeating: role(.background), count: size.width * size.height)
-                let shown = Downsample.anyMark(layer.marks, width: w, height: h, viewport: v, outWidth: size.width, outHeight: size.height)
+                let shown = Downsample.anyMark(layer.marks, width: w, height: h, viewport: v, outWidth: size.width,
+                    outHeight: size.height)
                 let colors = layer.kinds.map { role($0.role) }
                 for i in pixels.indices where shown[i] != 0 { pixels[i] = colors[Int(shown[i]) - 1] }
                 shownMarks = shown
@@ -206,14 +217,16 @@ public struct Compositor: Sendable {
         }
         if let marks = model.highlightMarks, marks.count == w * h {
             let shown = Downsample.anyMark(marks, width: w, height: h, viewport: v, outWidth: size.width, outHeight: size.height)
-            pixels = pixels.indices.map { shown[$0] != 0 ? role(.highlight) : Self.blend(pixels[$0], role(.background), 0.6) }
+            pixels = pixels.indices.map { shown[$0] != 0 ? role(.highlight) : Self.blend(pixels[$0], role(.background),
+                0.6) }
         }
         return .success((pixels, shownMarks, kinds))
     }
 
     /// The pane's cells: two pixels per cell as half blocks; without
     /// colours, a marked cell shows its kind's glyph instead.
-    func paneCells(_ pane: Pane, frame: FrameData, viewport v: Viewport, size: (width: Int, height: Int)) -> Result<[Cell], Unavailable> {
+    func paneCells(_ pane: Pane, frame: FrameData, viewport v: Viewport, size: (width: Int,
+        height: Int)) -> Result<[Cell], Unavailable> {
         switch panePixels(pane, frame: frame, viewport: v, size: size) {
         case .failure(let reason): return .failure(reason)
         case .success(let (pixels, marks, kinds)):
@@ -224,12 +237,15 @@ public struct Compositor: Sendable {
                 for cx in 0..<size.width {
                     let upper = (2 * cy) * size.width + cx, lower = (2 * cy + 1) * size.width + cx
                     let hasLower = 2 * cy + 1 < size.height
-                    if model.markGlyphs, let marks, let kind = [marks[upper], hasLower ? marks[lower] : 0].first(where: { $0 != 0 }) {
+                    if model.markGlyphs, let marks, let kind = [marks[upper],
+                        hasLower ? marks[lower] : 0].first(where: { $0 != 0 }) {
                         let mark = kinds[Int(kind) - 1]
-                        cells.append(Cell(mark.glyph, foreground: role(mark.role), background: role(.background), bold: true))
+                        cells.append(Cell(mark.glyph, foreground: role(mark.role), background: role(.background),
+                            bold: true))
                         continue
                     }
-                    cells.append(Cell(Cell.upperHalf, foreground: pixels[upper], background: hasLower ? pixels[lower] : role(.background), isPixel: true))
+                    cells.append(Cell(Cell.upperHalf, foreground: pixels[upper],
+                        background: hasLower ? pixels[lower] : role(.background), isPixel: true))
                 }
             }
             return .success(cells)
@@ -250,7 +266,8 @@ public struct Compositor: Sendable {
 
     func labelPixels(_ ids: [UInt8], _ w: Int, _ h: Int, _ v: Viewport, _ size: (width: Int, height: Int)) -> [RGB] {
         let table = classTable()
-        return Downsample.majority(ids, width: w, height: h, viewport: v, outWidth: size.width, outHeight: size.height, keeping: focusID)
+        return Downsample.majority(ids, width: w, height: h, viewport: v, outWidth: size.width, outHeight: size.height,
+            keeping: focusID)
             .map { table[Int($0)] }
     }
 

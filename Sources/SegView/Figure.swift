@@ -23,11 +23,14 @@ public enum Figure {
         let full = Viewport(x0: 0, y0: 0, x1: Float(w), y1: Float(h))
         var panes: [(title: String, pixels: [RGB])] = []
         let options = model.state.panes
-        let shown = options.layout == .single ? model.panes.isEmpty ? [] : [model.panes[min(options.singlePane, model.panes.count - 1)]] : model.panes
+        let shown = options.layout == .single ? model.panes.isEmpty ? [] : [model.panes[min(options.singlePane,
+            model.panes.count - 1)]] : model.panes
         for pane in shown {
             if case .success(let result) = compositor.panePixels(pane, frame: frame, viewport: full, size: (w, h)) {
                 var title = pane.title
-                if case .method(let name) = pane, let miou = compositor.frameMeanIoU(name) { title += "  mIoU \(Compositor.percent(miou))" }
+                if case .method(let name) = pane, let miou = compositor.frameMeanIoU(name) {
+                    title += "  mIoU \(Compositor.percent(miou))"
+                }
                 if case .marks = pane, let settings = modeSettings(model) { title += "  (\(settings))" }
                 panes.append((title, result.pixels))
             }

@@ -174,7 +174,8 @@ public final class SequenceStatistics: Sendable {
                 continue
             }
             do {
-                guard let p = try loader.prediction(frame, method: method, size: (gt.width, gt.height)) else { continue }
+                guard let p = try loader.prediction(frame, method: method, size: (gt.width,
+                    gt.height)) else { continue }
                 var m = ConfusionMatrix(classes: dataset.space.count)
                 m.add(groundTruth: gt, prediction: p.map)
                 score.matrices[method] = m

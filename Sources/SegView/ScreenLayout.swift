@@ -44,17 +44,20 @@ public struct ScreenLayout: Sendable {
         let (columns, rows) = Compositor.arrangement(count: shown.count, layout: state.panes.layout)
         let cellWidth = areaWidth / columns, cellHeight = areaHeight / rows
         panes = shown.enumerated().map { i, pane in
-            PaneRect(pane: pane, x: (i % columns) * cellWidth, y: (i / columns) * cellHeight, width: cellWidth, height: cellHeight)
+            PaneRect(pane: pane, x: (i % columns) * cellWidth, y: (i / columns) * cellHeight, width: cellWidth,
+                height: cellHeight)
         }
     }
 
     /// Image pixel under screen cell (column, row) inside a pane, for mouse clicks.
     public func imagePoint(column: Int, row: Int, model: ViewModel) -> ViewState.Point? {
         guard let frame = model.frame, frame.width > 0 else { return nil }
-        for rect in panes where column >= rect.x && column < rect.x + rect.width - 1 && row > rect.y && row < rect.y + rect.height {
+        for rect in panes where column >= rect.x && column < rect.x + rect.width - 1 && row > rect.y
+            && row < rect.y + rect.height {
             let v = ZoomUnit.viewport(model.state, imageWidth: frame.width, imageHeight: frame.height)
             let size = Compositor.pixelSize(viewport: v, columns: rect.width - 1, rows: rect.height - 1)
-            let (left, top) = Compositor.imageRect(x: rect.x, y: rect.y, width: rect.width, height: rect.height, size: size)
+            let (left, top) = Compositor.imageRect(x: rect.x, y: rect.y, width: rect.width, height: rect.height,
+                size: size)
             let px = column - left, py = (row - top) * 2
             guard px >= 0, px < size.width, py >= 0, py < size.height else { return nil }
             return ViewState.Point(x: Int(v.x0 + (Float(px) + 0.5) / Float(size.width) * (v.x1 - v.x0)),

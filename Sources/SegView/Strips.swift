@@ -72,10 +72,15 @@ extension Compositor {
         ]
         if model.methods.count == 1 { segments.append(("method \(model.methods[0])", 7)) }
         if let unit = MarkModes.unit(for: state.mode) {
-            if case .success(let layer)? = model.markLayer { segments.append((layer.status, 9)) } else { segments.append((unit.missing(model), 9)) }
+            if case .success(let layer)? = model.markLayer { segments.append((layer.status,
+                9)) } else { segments.append((unit.missing(model), 9)) }
         }
-        if state.sparkMetric != .meanIoU && model.hasGroundTruth { segments.append(("sparklines: \(state.sparkMetric.rawValue)", 3)) }
-        if let focus = state.iou.focusedClass, focus < theme.space.count { segments.append(("focus \(theme.space.classNames[focus])", 6)) }
+        if state.sparkMetric != .meanIoU && model.hasGroundTruth {
+            segments.append(("sparklines: \(state.sparkMetric.rawValue)", 3))
+        }
+        if let focus = state.iou.focusedClass, focus < theme.space.count {
+            segments.append(("focus \(theme.space.classNames[focus])", 6))
+        }
         if state.panes.overlay {
             let source = model.frame?.groundTruth != nil ? "GT" : model.methods.first { model.frame?.predictions[$0] != nil } ?? "none"
             segments.append(("overlay \(source) \(Int((state.panes.opacity * 100).rounded()))%", 5))
@@ -102,13 +107,15 @@ enum Legend {
         if case .success(let layer)? = model.markLayer {
             entries += layer.kinds.map { LegendEntry(color: theme.color($0.role), text: $0.legend, glyph: $0.glyph) }
             if let base = layer.baseLegend {
-                entries.append(LegendEntry(color: Compositor.blend(theme.color(.text), theme.color(.background), layer.dim), text: base))
+                entries.append(LegendEntry(color: Compositor.blend(theme.color(.text), theme.color(.background),
+                    layer.dim), text: base))
             }
         }
         if let h = state.highlight {
             let names = theme.space.classNames
             let predicted = h.predicted < names.count ? names[h.predicted] : "no class"
-            entries.append(LegendEntry(color: theme.color(.highlight), text: "GT \(names[h.groundTruth]) → \(h.method) \(predicted) (Esc clears)"))
+            entries.append(LegendEntry(color: theme.color(.highlight),
+                text: "GT \(names[h.groundTruth]) → \(h.method) \(predicted) (Esc clears)"))
         }
         if state.panes.classLegend, let frame = model.frame {
             for c in frame.presentClasses where Int(c) < theme.space.count {

@@ -168,7 +168,8 @@ public struct ViewModel: Sendable {
         model.analyze(frame: frame)
         model.analyzeHighlight(frame: frame)
         if state.panel.scope == .frame && hasGroundTruth && !methods.isEmpty {
-            model.scope = ScopeUnit.frameFigures(model, frame: frame, labelled: frame.groundTruth != nil || frame.errors[.groundTruth] != nil)
+            model.scope = ScopeUnit.frameFigures(model, frame: frame,
+                labelled: frame.groundTruth != nil || frame.errors[.groundTruth] != nil)
         }
         return model
     }

@@ -55,7 +55,9 @@ public final class ViewerController {
         bookmarks = Bookmarks.loadKeepingMalformed(path: path)
         state.methods.reference = dataset.reference ?? dataset.methods.first
         state.methods.compared = dataset.methods.last { $0 != state.methods.reference }
-        if let problem = bookmarks.unreadable { state.message = "bookmarks not loaded (file left untouched): \(problem)" }
+        if let problem = bookmarks.unreadable {
+            state.message = "bookmarks not loaded (file left untouched): \(problem)"
+        }
     }
 
     /// Opens at a frame named as `Dataset.locate` reads names; false if there is none.
@@ -145,7 +147,8 @@ public final class ViewerController {
     public func handle(_ key: Key) -> Reaction {
         let before = state
         state.message = nil
-        guard let binding = KeyBindings.binding(for: key, in: state) else { return before == state ? .unchanged : .redraw }
+        guard let binding = KeyBindings.binding(for: key,
+            in: state) else { return before == state ? .unchanged : .redraw }
         var reaction = binding.action.run(self, key)
         if reaction == .unchanged && state != before { reaction = .redraw }
         if reaction == .redraw { stateChanged = true }
@@ -203,7 +206,8 @@ struct PaintInputs: Equatable {
         self.width = width
         self.height = height
         arrived = [model.frame != nil, model.scope != nil, model.temporal != nil, model.frameBoundary != nil,
-                   model.nextFrame != nil, model.markLayer != nil, model.scopeProgress == nil, model.scopeMetrics != nil]
+                   model.nextFrame != nil, model.markLayer != nil, model.scopeProgress == nil,
+                   model.scopeMetrics != nil]
         sparklines = model.sparkline.count
     }
 }

@@ -136,7 +136,8 @@ import Testing
         state.panes.layout = .single
         let compositor = Compositor(model: Self.model(state), width: 80, height: 24)
         let pane = compositor.layout().panes[0]
-        let size = Compositor.pixelSize(viewport: compositor.viewport(imageWidth: 64, imageHeight: 32), columns: pane.width - 1, rows: pane.height - 1)
+        let size = Compositor.pixelSize(viewport: compositor.viewport(imageWidth: 64, imageHeight: 32),
+            columns: pane.width - 1, rows: pane.height - 1)
         let left = pane.x + (pane.width - 1 - size.width) / 2
         let top = pane.y + 1 + (pane.height - 1 - (size.height + 1) / 2) / 2
         let scale = Float(64) / Float(size.width)

@@ -25,7 +25,8 @@ import Testing
 
     @Test func manPageListsEveryKey() throws {
         let man = try String(contentsOfFile: TestSupport.repositoryRoot + "/man/segscope.1", encoding: .utf8)
-        guard let start = man.range(of: "\n.SH KEYS\n"), let end = man.range(of: "\n.SH ", range: start.upperBound..<man.endIndex) else {
+        guard let start = man.range(of: "\n.SH KEYS\n"),
+              let end = man.range(of: "\n.SH ", range: start.upperBound..<man.endIndex) else {
             Issue.record("man page has no KEYS section")
             return
         }
@@ -41,7 +42,8 @@ import Testing
         for row in KeyBindings.rows {
             for binding in row.bindings {
                 guard let key = binding.key else { continue }
-                #expect(tokens.contains(KeyBindings.name(key)), "man page KEYS does not list \(KeyBindings.name(key)) (\(binding.action))")
+                #expect(tokens.contains(KeyBindings.name(key)),
+                    "man page KEYS does not list \(KeyBindings.name(key)) (\(binding.action))")
             }
         }
     }

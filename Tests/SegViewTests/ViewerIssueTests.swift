@@ -27,7 +27,8 @@ import Testing
         _ = c.handle(.character("a"))
         let before = c.state.suspects.tau
         _ = c.handle(.character("t"))
-        #expect(c.state.suspects.tau == before - 0.01 && c.state.confidence.tau == 1, "in suspect mode t/T change the suspect threshold")
+        #expect(c.state.suspects.tau == before - 0.01 && c.state.confidence.tau == 1,
+            "in suspect mode t/T change the suspect threshold")
     }
 
     @Test func framesAreNamedOneWayEverywhere() throws {
@@ -279,7 +280,8 @@ enum SynthTestData {
         #expect(compositor.legend().first?.color == Self.theme.color(.flicker))
         #expect(compositor.compose().cells.contains { $0.isPixel && ($0.foreground == Self.theme.color(.flicker) || $0.background == Self.theme.color(.flicker)) })
         model.nextFrame = nil
-        #expect(Compositor(model: model.analyzed(), width: 120, height: 40).compose().plainText.contains("loading the next frame"))
+        #expect(Compositor(model: model.analyzed(), width: 120,
+            height: 40).compose().plainText.contains("loading the next frame"))
         // With one method (its own reference, nothing compared) the mode shows that method's flicker.
         model.methods = ["after"]
         model.state.methods.reference = "after"
@@ -301,7 +303,8 @@ enum SynthTestData {
         state.panel.scope = .sequence
         model.state = state
         let elsewhere = Compositor(model: model.analyzed(), width: 160, height: 40).compose().plainText
-        #expect(elsewhere.contains("Boundary IoU %") && elsewhere.contains("computing…"), "wider scopes compute in the background")
+        #expect(elsewhere.contains("Boundary IoU %") && elsewhere.contains("computing…"),
+            "wider scopes compute in the background")
         state.panel.scope = .frame
         state.iou.metric = .instanceIoU
         model.state = state

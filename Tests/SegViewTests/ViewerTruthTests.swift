@@ -17,7 +17,8 @@ import Testing
     /// ground truth with a band of class 5 growing per frame. `damage`
     /// breaks files: the bad prediction of (0, 1) is missing, the GT of
     /// (1, 2) is not a PNG.
-    static func damagedController(damage: Bool = true, blocking: Bool = true) throws -> (ViewerController, root: String) {
+    static func damagedController(damage: Bool = true, blocking: Bool = true) throws -> (ViewerController,
+        root: String) {
         let root = try TestSupport.scratchDirectory()
         var spec = SynthTestData.spec()
         spec.sequences = 2
@@ -28,12 +29,14 @@ import Testing
         options.path = root + "/d"
         let plain = try DatasetLocator.open(options)
         let loader = FrameLoader(dataset: plain)
-        for folder in [gtCopy, bad] { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        for folder in [gtCopy, bad] { try FileManager.default.createDirectory(atPath: folder,
+            withIntermediateDirectories: true) }
         for (s, sequence) in plain.sequences.enumerated() {
             for (f, frame) in sequence.frames.enumerated() {
                 var map = try loader.groundTruth(frame)!.map
                 func write(_ folder: String) throws {
-                    try PNG.write(PNGImage(width: map.width, height: map.height, colorType: .gray, bitDepth: 8, samples: .eight(map.ids)),
+                    try PNG.write(PNGImage(width: map.width, height: map.height, colorType: .gray, bitDepth: 8,
+                        samples: .eight(map.ids)),
                                   to: folder + "/\(frame.key)_gtFine_labelTrainIds.png")
                 }
                 try write(gtCopy)
@@ -48,7 +51,8 @@ import Testing
         options = DatasetOptions()
         options.path = root + "/d"
         try options.addMethods(predictions: ["good=\(gtCopy)", "bad=\(bad)"], confidences: [])
-        let c = try ViewerController(dataset: try DatasetLocator.open(options), theme: theme, bookmarksPath: root + "/marks.json")
+        let c = try ViewerController(dataset: try DatasetLocator.open(options), theme: theme,
+            bookmarksPath: root + "/marks.json")
         c.blocking = blocking
         return (c, root)
     }
@@ -119,7 +123,8 @@ import Testing
         let referenceOverCommon = try Self.summed(c, "good", common)
         #expect(pair.frames == 4 && pair.referenceMatrix == referenceOverCommon)
         let table = try #require(IoUPanel.table(model))
-        let expectedDelta = Metrics(try Self.summed(c, "bad", common)).meanIoU - Metrics(try Self.summed(c, "good", common)).meanIoU
+        let expectedDelta = Metrics(try Self.summed(c, "bad", common)).meanIoU - Metrics(try Self.summed(c, "good",
+            common)).meanIoU
         #expect(abs(table.meanDelta - expectedDelta) < 1e-12, "Δ over the frames both have")
         #expect(table.scored == [5, 4] && table.labelled == 6)
         let text = Self.screen(c)
@@ -229,7 +234,8 @@ import Testing
         guard case .success(let layer)? = model.markLayer else { Issue.record("no flicker layer"); return }
         let changed = layer.marks.filter { $0 != 0 }.count
         let spark = try #require(Sparklines.values(model, "bad")[0])
-        #expect(abs(spark - Double(changed) / Double(layer.marks.count)) < 1e-12, "frame 1 shows 1→2 in the sparkline and the mode")
+        #expect(abs(spark - Double(changed) / Double(layer.marks.count)) < 1e-12,
+            "frame 1 shows 1→2 in the sparkline and the mode")
         #expect(Legend.entries(model).contains { $0.text.contains("t→t+1") }, "the legend states the convention")
     }
 
@@ -249,8 +255,10 @@ import Testing
         state.panel.kind = .iou
         var model = CompositorTests.model(state)
         model.methods = ["baseline-r101", "stf-memory-v2"]
-        model.frame!.confusion = ["baseline-r101": model.frame!.confusion["before"]!, "stf-memory-v2": model.frame!.confusion["after"]!]
-        model.frame!.predictions = ["baseline-r101": model.frame!.predictions["before"]!, "stf-memory-v2": model.frame!.predictions["after"]!]
+        model.frame!.confusion = ["baseline-r101": model.frame!.confusion["before"]!,
+            "stf-memory-v2": model.frame!.confusion["after"]!]
+        model.frame!.predictions = ["baseline-r101": model.frame!.predictions["before"]!,
+            "stf-memory-v2": model.frame!.predictions["after"]!]
         let text = Compositor(model: model.analyzed(), width: 200, height: 40).compose().plainText
         #expect(text.contains("baseline-r101") && text.contains("stf-memory-v2"), "room for whole names at 200 columns")
     }
@@ -269,12 +277,15 @@ import Testing
         var state = ViewState()
         state.panes.layout = .single
         state.panes.singlePane = 0
-        var model = ViewModel(state: state, theme: Self.theme, sequenceNames: ["k"], frameKeys: ["k_000000_000000"], methods: [],
+        var model = ViewModel(state: state, theme: Self.theme, sequenceNames: ["k"], frameKeys: ["k_000000_000000"],
+            methods: [],
                               reference: nil, hasGroundTruth: true, hasImages: false)
         model.frame = frame
         let wall = Self.theme.color(ofClass: 3)
         func wallCells(_ m: ViewModel) -> Int {
-            Compositor(model: m, width: 80, height: 24).compose().cells.filter { $0.isPixel && ($0.foreground == wall || $0.background == wall) }.count
+            Compositor(model: m, width: 80,
+                height: 24).compose().cells.filter { $0.isPixel
+                    && ($0.foreground == wall || $0.background == wall) }.count
         }
         #expect(wallCells(model) == 0, "a majority never picks 47 scattered pixels")
         model.state.iou.focusedClass = 3
@@ -295,7 +306,8 @@ import Testing
             let glyphs = Set(layer.kinds.map(\.glyph))
             #expect(grid.cells.contains { glyphs.contains($0.glyph) && !$0.isPixel }, "\(mode) draws its glyphs")
             let legend = grid.plainText.split(separator: "\n").reversed()[1]
-            #expect(legend.contains("\(layer.kinds[0].glyph) \(layer.kinds[0].legend.prefix(10))"), "\(mode): the legend shows the glyph: \(legend)")
+            #expect(legend.contains("\(layer.kinds[0].glyph) \(layer.kinds[0].legend.prefix(10))"),
+                "\(mode): the legend shows the glyph: \(legend)")
         }
         #expect(Set(kinds.map(\.glyph)).count == kinds.count, "every kind its own glyph")
     }
@@ -327,13 +339,16 @@ import Testing
                 let record = c.dataset.sequences[0].frames[f]
                 let gt = try loader.groundTruth(record)!.map
                 let p = try loader.prediction(record, method: method, size: (gt.width, gt.height))!.map
-                BoundaryIoU.add(groundTruth: gt, prediction: p, classes: k, ratio: BoundaryIoU.defaultDilationRatio, intersections: &i, unions: &u)
+                BoundaryIoU.add(groundTruth: gt, prediction: p, classes: k, ratio: BoundaryIoU.defaultDilationRatio,
+                    intersections: &i, unions: &u)
             }
             return zip(i, u).map { $1 == 0 ? .nan : Double($0) / Double($1) }
         }
-        let good = try summed("good", [0, 1, 2]), bad = try summed("bad", [0, 2]), goodCommon = try summed("good", [0, 2])
+        let good = try summed("good", [0, 1, 2]), bad = try summed("bad", [0, 2]), goodCommon = try summed("good", [0,
+            2])
         #expect(abs(table.mean[0] - Metrics.mean(good)) < 1e-12 && abs(table.mean[1] - Metrics.mean(bad)) < 1e-12)
-        #expect(abs(table.meanDelta - (Metrics.mean(bad) - Metrics.mean(goodCommon))) < 1e-12, "Δ over the frames both have")
+        #expect(abs(table.meanDelta - (Metrics.mean(bad) - Metrics.mean(goodCommon))) < 1e-12,
+            "Δ over the frames both have")
         #expect(table.scope == "range 1/1–1/3" && table.scored == [3, 2])
     }
 
@@ -349,7 +364,8 @@ import Testing
             let table = try #require(IoUPanel.table(c.model()))
             let keys: [Double]
             switch c.state.iou.sort {
-            case .byMethod(let m): keys = table.rows.map { $0.values[table.methods.firstIndex(of: m)!] }.filter { !$0.isNaN }
+            case .byMethod(let m):
+                keys = table.rows.map { $0.values[table.methods.firstIndex(of: m)!] }.filter { !$0.isNaN }
             case .byDelta: keys = table.rows.map(\.delta).filter { !$0.isNaN }
             case .byClass: keys = table.rows.map { Double($0.classIndex) }
             }
@@ -393,10 +409,12 @@ import Testing
         if ext == "csv" {
             let lines = text.split(separator: "\n").map(String.init)
             #expect(lines.first == "class,good,bad,delta bad-good")
-            #expect(lines[1] == "road," + road.values.map { String(format: "%.6f", $0) }.joined(separator: ",") + "," + String(format: "%.6f", road.delta))
+            #expect(lines[1] == "road," + road.values.map { String(format: "%.6f",
+                $0) }.joined(separator: ",") + "," + String(format: "%.6f", road.delta))
             #expect(lines.last == "frames scored of 3,3,3,3")
         } else {
-            #expect(text.contains("| road | " + road.values.map { String(format: "%.2f", $0 * 100) }.joined(separator: " | ")))
+            #expect(text.contains("| road | " + road.values.map { String(format: "%.2f",
+                $0 * 100) }.joined(separator: " | ")))
             #expect(text.hasPrefix("IoU % · sequence 1 · sort class · Δ over the 3 frames both have"))
         }
         let bad = root + "/out.txt"
@@ -404,6 +422,7 @@ import Testing
         for _ in c.state.prompt!.text { _ = c.handle(.backspace) }
         for ch in bad { _ = c.handle(.character(ch)) }
         _ = c.handle(.enter)
-        #expect(c.state.message?.contains("must end in .md or .csv") == true && !FileManager.default.fileExists(atPath: bad))
+        #expect(c.state.message?.contains("must end in .md or .csv") == true
+            && !FileManager.default.fileExists(atPath: bad))
     }
 }

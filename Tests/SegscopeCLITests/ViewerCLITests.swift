@@ -108,21 +108,27 @@ import Testing
         var rows: [String: [Double]] = [:]
         for line in eval.stdout.split(separator: "\n") {
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            guard fields.count == 7, let values = Optional(fields[2...].compactMap(Double.init)), values.count == 5 else { continue }
+            guard fields.count == 7, let values = Optional(fields[2...].compactMap(Double.init)),
+                  values.count == 5 else {
+                continue
+            }
             rows[fields[0] + "," + fields[1]] = values
         }
         func shown(_ v: Double) -> String { String(format: "%.1f", v * 100) }
-        func signed(_ v: Double) -> String { (v >= 0.0005 ? "+" : v <= -0.0005 ? "-" : " ") + String(format: "%.1f", abs(v) * 100) }
+        func signed(_ v: Double) -> String { (v >= 0.0005 ? "+" : v <= -0.0005 ? "-" : " ") + String(format: "%.1f",
+            abs(v) * 100) }
         for (keys, summary, road, label) in [("i u u u", "summary,mIoU", "class,road", "mIoU"),
                                               ("i u u u y", "summary,Boundary mIoU", "boundary,road", "mean")] {
-            let view = try TestSupport.segscope(["render", samples, "--keys", keys, "--ansi", "--cols", "200", "--rows", "60"],
+            let view = try TestSupport.segscope(["render", samples, "--keys", keys, "--ansi", "--cols", "200",
+                "--rows", "60"],
                                                 environment: ["NO_COLOR": "1", "TERM": "xterm-256color"])
             #expect(view.status == 0, "\(view.stderr)")
             let mean = try #require(rows[summary]), roadRow = try #require(rows[road])
             /// The panel's numbers on the line that starts with `label`.
             func panelNumbers(_ marker: String) -> [String] {
                 let line = view.stdout.split(separator: "\n").first { $0.contains(marker) }.map(String.init) ?? ""
-                return line.components(separatedBy: "│").last.map { $0.split(separator: " ").dropFirst().map(String.init) } ?? []
+                let panel = line.components(separatedBy: "│").last ?? ""
+                return panel.split(separator: " ").dropFirst().map(String.init)
             }
             #expect(panelNumbers("│ \(label) ") == mean[0..<3].map(shown) + [signed(mean[4])], "\(keys): \(label)")
             #expect(panelNumbers("█road ") == roadRow[0..<3].map(shown) + [signed(roadRow[4])], "\(keys): road")

@@ -19,7 +19,8 @@ enum ConfidenceMode: MarkMode {
     static let mode = ViewState.Mode.confidence
 
     static let keys: [KeyHelpRow] = [
-        KeyHelpRow("c", "confidence change after memory refinement", [(Key.character("c"), .redraw("confidenceMode") { c in
+        KeyHelpRow("c", "confidence change after memory refinement", [(Key.character("c"),
+            .redraw("confidenceMode") { c in
             MarkModes.toggle(c, mode)
             if c.state.mode == mode && pair(c.model()) == nil {
                 c.state.message = "Δconf needs confidences of two methods (before/after MAR): --conf NAME=DIR"
@@ -28,8 +29,10 @@ enum ConfidenceMode: MarkMode {
         KeyHelpRow("t/T  r/R", "threshold τ -/+ (Δconf, or suspects);  boundary radius -/+", [
             (Key.character("t"), .redraw("lowerTau") { c in changeTau(c, by: -0.01) }),
             (Key.character("T"), .redraw("raiseTau") { c in changeTau(c, by: 0.01) }),
-            (Key.character("r"), .redraw("smallerRadius") { c in c.state.confidence.radius = max(0, c.state.confidence.radius - 1) }),
-            (Key.character("R"), .redraw("largerRadius") { c in c.state.confidence.radius = min(64, c.state.confidence.radius + 1) }),
+            (Key.character("r"), .redraw("smallerRadius") { c in c.state.confidence.radius = max(0,
+                c.state.confidence.radius - 1) }),
+            (Key.character("R"), .redraw("largerRadius") { c in c.state.confidence.radius = min(64,
+                c.state.confidence.radius + 1) }),
         ]),
     ]
 
@@ -62,7 +65,8 @@ enum ConfidenceMode: MarkMode {
     static func pane(_ model: ViewModel) -> MarkPane? {
         guard let (before, after) = pair(model) else { return nil }
         return MarkPane(mode: mode, title: "Δconf \(before)→\(after)",
-                        sources: [.confidence(before), .confidence(after), .prediction(after)], methods: [before, after])
+                        sources: [.confidence(before), .confidence(after), .prediction(after)], methods: [before,
+                            after])
     }
 
     static func missing(_ model: ViewModel) -> String { "Δconf: no confidences" }
@@ -70,22 +74,27 @@ enum ConfidenceMode: MarkMode {
     static func analyze(_ model: ViewModel, frame: FrameData) -> Result<MarkLayer, Unavailable> {
         guard let pane = pane(model) else { return .failure(Unavailable("Δconf needs confidences of two methods")) }
         let before = pane.methods[0], after = pane.methods[1]
-        guard let c0 = frame.confidences[before], let c1 = frame.confidences[after], let distance = frame.boundaryDistance else {
-            return .failure(Unavailable("Δconf needs confidence maps of \(before) and \(after) (--conf NAME=DIR, or a run written by segscope infer)"))
+        guard let c0 = frame.confidences[before], let c1 = frame.confidences[after],
+              let distance = frame.boundaryDistance else {
+            return .failure(Unavailable("Δconf needs confidence maps of \(before) and \(after)"
+                + " (--conf NAME=DIR, or a run written by segscope infer)"))
         }
         let options = model.state.confidence
-        let (marks, up, down) = marks(before: c0.values, after: c1.values, distance: distance, tau: options.tau, radius: options.radius)
+        let (marks, up, down) = marks(before: c0.values, after: c1.values, distance: distance, tau: options.tau,
+            radius: options.radius)
         let tau = Compositor.fixed2(options.tau)
         let kinds = [MarkKind(role: .confidenceUp, glyph: "+", legend: "\(after) more confident by ≥\(tau)"),
                      MarkKind(role: .confidenceDown, glyph: "-", legend: "less confident by ≥\(tau)")]
         let status = "Δconf≥\(tau) r\(options.radius): ↑\(Compositor.grouped(up)) ↓\(Compositor.grouped(down))"
         return .success(MarkModes.layer(marks, width: frame.width, height: frame.height, kinds: kinds,
                                         base: frame.predictions[after] ?? frame.groundTruth, dim: 0.65,
-                                        baseLegend: "within \(options.radius)px of a boundary; dimmed: \(after)'s classes", status: status))
+                                        baseLegend: "within \(options.radius)px of a boundary; dimmed: \(after)'s classes",
+                                        status: status))
     }
 
     /// 1 where confidence rose by ≥ τ, 2 where it fell by ≥ τ, within `radius` of a boundary.
-    static func marks(before: [Float], after: [Float], distance: [UInt16], tau: Float, radius: Int) -> ([UInt8], up: Int, down: Int) {
+    static func marks(before: [Float], after: [Float], distance: [UInt16], tau: Float, radius: Int) -> ([UInt8],
+        up: Int, down: Int) {
         var marks = [UInt8](repeating: 0, count: distance.count)
         var up = 0, down = 0
         let r = UInt16(max(0, radius))

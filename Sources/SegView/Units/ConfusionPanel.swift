@@ -36,11 +36,13 @@ enum ConfusionPanel: ViewerUnit {
                 }
             }),
         ]),
-        KeyHelpRow("←/→/↑/↓  Enter", "in the confusion matrix: move the cursor; list the frames of its cell", bindings: [
+        KeyHelpRow("←/→/↑/↓  Enter", "in the confusion matrix: move the cursor; list the frames of its cell",
+            bindings: [
             (Key.left, "cellLeft"), (Key.right, "cellRight"), (Key.up, "cellUp"), (Key.down, "cellDown"),
         ].map { key, name in
             KeyBinding(trigger: .key(key), context: .confusion, action: .redraw(name) { c in move(c, key) })
-        } + [KeyBinding(trigger: .key(.enter), context: .confusion, action: .redraw("listConfusedFrames") { c in listFrames(c) })]),
+        } + [KeyBinding(trigger: .key(.enter), context: .confusion,
+            action: .redraw("listConfusedFrames") { c in listFrames(c) })]),
     ]
 
     static func move(_ c: ViewerController, _ key: Key) {
@@ -59,7 +61,10 @@ enum ConfusionPanel: ViewerUnit {
     /// Frames of the panel's scope ranked by the pixels of the chosen
     /// confusion, most first, as a list to jump from.
     static func listFrames(_ c: ViewerController) {
-        guard let method = c.model().comparedMethod else { c.state.message = "the confusion matrix needs predictions"; return }
+        guard let method = c.model().comparedMethod else {
+            c.state.message = "the confusion matrix needs predictions"
+            return
+        }
         let g = c.state.confusion.row, p = c.state.confusion.column
         var entries: [ViewState.FrameList.Entry] = []
         func add(_ s: Int, _ scores: [ScoredFrame], _ indices: ClosedRange<Int>?) {
@@ -88,10 +93,14 @@ enum ConfusionPanel: ViewerUnit {
         entries.sort { ($0.pixels ?? 0) > ($1.pixels ?? 0) }
         let names = c.theme.space.classNames
         let predicted = p < names.count ? names[p] : "no class"
-        guard !entries.isEmpty else { c.state.message = "no frame has GT \(names[g]) predicted as \(predicted) by \(method)"; return }
+        guard !entries.isEmpty else {
+            c.state.message = "no frame has GT \(names[g]) predicted as \(predicted) by \(method)"
+            return
+        }
         c.state.frameList = ViewState.FrameList(title: "GT \(names[g]) → \(method) \(predicted): frames by pixels",
                                                 entries: Array(entries.prefix(200)),
-                                                highlight: ViewState.Highlight(groundTruth: g, predicted: p, method: method))
+                                                highlight: ViewState.Highlight(groundTruth: g, predicted: p,
+                                                    method: method))
     }
 
     /// The confusion the panel shows: the compared method's, over the scope.
@@ -108,7 +117,8 @@ enum ConfusionPanel: ViewerUnit {
         let g = model.state.confusion.row, p = model.state.confusion.column
         let predicted = p < names.count ? names[p] : "no class"
         let total = m.rowTotal(g)
-        let share = total == 0 ? "no \(names[g]) pixels" : "\(Compositor.percentOne(Double(m[g, p]) / Double(total)))% of \(names[g])"
+        let share = total == 0
+            ? "no \(names[g]) pixels" : "\(Compositor.percentOne(Double(m[g, p]) / Double(total)))% of \(names[g])"
         return "GT \(names[g]) → \(method) \(predicted): \(Compositor.grouped(Int(m[g, p]))) px (\(share))"
     }
 
@@ -125,7 +135,8 @@ enum ConfusionPanel: ViewerUnit {
         for y in 0..<height { grid[x, y] = Cell("│", foreground: border, background: bg) }
         let left = x + 2, inner = width - 3
         guard let (m, method) = matrix(model) else {
-            let reason = !model.hasGroundTruth || model.methods.isEmpty ? "the confusion matrix needs ground truth and predictions"
+            let reason = !model.hasGroundTruth
+                || model.methods.isEmpty ? "the confusion matrix needs ground truth and predictions"
                 : state.panel.scope == .frame ? "no confusion for this frame (no readable ground truth or prediction)"
                 : model.scopeProgress ?? "computing…"
             grid.text("confusion", x: left, y: 0, foreground: role(.title), background: bg, bold: true)
@@ -137,7 +148,8 @@ enum ConfusionPanel: ViewerUnit {
         let k = m.classes, cw = cell
         let names = model.theme.space.classNames
         let coverage = model.scope.map { " · \($0.coverage(method)) frames" } ?? ""
-        grid.text(Compositor.shorten("confusion · \(method) · \(model.scope?.name ?? "") · % of GT row\(coverage)", to: inner), x: left, y: 0,
+        grid.text(Compositor.shorten("confusion · \(method) · \(model.scope?.name ?? "") · % of GT row\(coverage)",
+            to: inner), x: left, y: 0,
                   foreground: role(.title), background: bg, bold: true)
         let labelWidth = min(14, max(6, inner - cw * (k + 1)))
         let visibleColumns = max(1, min(k + 1, (inner - labelWidth) / cw))
@@ -149,20 +161,28 @@ enum ConfusionPanel: ViewerUnit {
         for p in firstColumn..<(firstColumn + visibleColumns) {
             let label = p < k ? "\(p)" : "—"
             let current = p == state.confusion.column
-            grid.text(label.leftPadded(cw), x: hx, y: 1, foreground: current ? role(.title) : role(.dim), background: bg, bold: current)
+            grid.text(label.leftPadded(cw), x: hx, y: 1, foreground: current ? role(.title) : role(.dim),
+                background: bg, bold: current)
             hx += cw
         }
         for g in firstRow..<min(k, firstRow + visibleRows) {
             let y = 2 + g - firstRow
             let current = g == state.confusion.row
             let label = Compositor.shorten("\(g) \(names[g])", to: labelWidth - 1)
-            grid.text(label, x: left, y: y, foreground: current ? role(.title) : role(.text), background: bg, bold: current)
+            grid.text(label, x: left, y: y, foreground: current ? role(.title) : role(.text), background: bg,
+                bold: current)
             let total = m.rowTotal(g)
             for p in firstColumn..<(firstColumn + visibleColumns) {
                 let count = m[g, p]
                 let fraction = total > 0 ? Double(count) / Double(total) : 0
                 let text: String
-                if total == 0 { text = "-" } else if count == 0 { text = "." } else if fraction < 0.005 { text = "<1" } else {
+                if total == 0 {
+                    text = "-"
+                } else if count == 0 {
+                    text = "."
+                } else if fraction < 0.005 {
+                    text = "<1"
+                } else {
                     text = "\(Int((fraction * 100).rounded()))"
                 }
                 let scale = g == p ? role(.confusionDiagonal) : role(.confusionOff)
@@ -172,17 +192,20 @@ enum ConfusionPanel: ViewerUnit {
                 if isCursor { cellBg = role(.selection); fg = role(.statusText) }
                 let cx = left + labelWidth + (p - firstColumn) * cw
                 grid.fill(x: cx, y: y, width: cw, height: 1, with: Cell(" ", foreground: fg, background: cellBg))
-                grid.text(text.leftPadded(cw), x: cx, y: y, foreground: fg, background: cellBg, bold: isCursor || g == p)
+                grid.text(text.leftPadded(cw), x: cx, y: y, foreground: fg, background: cellBg,
+                    bold: isCursor || g == p)
             }
         }
         let legendY = 2 + min(k, visibleRows)
         var lx = left
-        for (color, text) in [(role(.confusionDiagonal), "correct"), (role(.confusionOff), "confused")] where lx + text.count + 3 < left + inner {
+        for (color, text) in [(role(.confusionDiagonal), "correct"), (role(.confusionOff),
+            "confused")] where lx + text.count + 3 < left + inner {
             grid[lx, legendY] = Cell("■", foreground: color, background: bg)
             grid.text(text, x: lx + 2, y: legendY, foreground: role(.text), background: bg)
             lx += text.count + 4
         }
-        grid.text(Compositor.shorten("darker = fewer · Enter: its frames", to: max(0, left + inner - lx)), x: lx, y: legendY,
+        grid.text(Compositor.shorten("darker = fewer · Enter: its frames", to: max(0, left + inner - lx)), x: lx,
+            y: legendY,
                   foreground: role(.dim), background: bg)
         let hiddenRows = k - min(k, visibleRows), hiddenColumns = k + 1 - visibleColumns
         if hiddenRows + hiddenColumns > 0 && legendY + 1 < height {

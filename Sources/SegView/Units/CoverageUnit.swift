@@ -20,8 +20,10 @@ enum CoverageUnit: ViewerUnit {
             return
         }
         let entries = figures.problems.map {
-            ViewState.FrameList.Entry(sequence: $0.position.sequence, frame: $0.position.frame, key: $0.key, pixels: nil, note: $0.text)
+            ViewState.FrameList.Entry(sequence: $0.position.sequence, frame: $0.position.frame, key: $0.key,
+                pixels: nil, note: $0.text)
         }
-        c.state.frameList = ViewState.FrameList(title: "\(figures.name): \(entries.count) unreadable or missing files", entries: entries)
+        c.state.frameList = ViewState.FrameList(title: "\(figures.name): \(entries.count) unreadable or missing files",
+            entries: entries)
     }
 }

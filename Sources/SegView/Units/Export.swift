@@ -7,7 +7,10 @@ import SegFormats
 enum Export {
     /// Asks for the path, offering one beside the dataset.
     static func ask(_ c: ViewerController) {
-        guard c.state.panel.kind != .none else { c.state.message = "export: open the IoU panel (i) or the confusion matrix (C) first"; return }
+        guard c.state.panel.kind != .none else {
+            c.state.message = "export: open the IoU panel (i) or the confusion matrix (C) first"
+            return
+        }
         let folder = (c.dataset.bookmarksPath as NSString).deletingLastPathComponent
         let scope = c.state.panel.scope.rawValue
         let name = c.state.panel.kind == .iou ? "iou-\(scope).md" : "confusion-\(scope).csv"
@@ -30,10 +33,14 @@ enum Export {
         let content: String?
         switch c.state.panel.kind {
         case .iou: content = IoUPanel.table(model).map { iouTable($0, model: model, format: format) }
-        case .confusion: content = ConfusionPanel.matrix(model).map { confusionTable($0.matrix, method: $0.method, model: model, format: format) }
+        case .confusion: content = ConfusionPanel.matrix(model).map { confusionTable($0.matrix, method: $0.method,
+            model: model, format: format) }
         case .none: content = nil
         }
-        guard let content else { c.state.message = "export: nothing to write yet (\(model.scopeProgress ?? "no figures"))"; return }
+        guard let content else {
+            c.state.message = "export: nothing to write yet (\(model.scopeProgress ?? "no figures"))"
+            return
+        }
         do {
             try AtomicFile.write(content, to: path)
             c.state.message = "exported to \(path)"
@@ -88,7 +95,8 @@ enum Export {
         var lines: [String] = []
         if format == .markdown {
             let coverage = model.scope.map { " · \($0.coverage(method)) frames" } ?? ""
-            lines += ["confusion (pixels) · \(method) · \(model.scope?.name ?? "")\(coverage)", "", cells(header, format),
+            lines += ["confusion (pixels) · \(method) · \(model.scope?.name ?? "")\(coverage)", "", cells(header,
+                format),
                       "|" + String(repeating: "---|", count: header.count)]
         } else {
             lines.append(cells(header, format))

@@ -21,7 +21,8 @@ enum FlickerMode: MarkMode {
 
     static func pane(_ model: ViewModel) -> MarkPane? {
         guard let method = method(model) else { return nil }
-        return MarkPane(mode: mode, title: "flicker \(method) → next frame", sources: [.prediction(method)], methods: [method])
+        return MarkPane(mode: mode, title: "flicker \(method) → next frame", sources: [.prediction(method)],
+            methods: [method])
     }
 
     static func missing(_ model: ViewModel) -> String { "flicker: needs the next frame" }
@@ -36,17 +37,24 @@ enum FlickerMode: MarkMode {
         guard let method = method(model), let current = frame.predictions[method] else {
             return .failure(Unavailable("no \(method(model) ?? "") prediction for this frame"))
         }
-        guard model.state.frame + 1 < model.frameKeys.count else { return .failure(Unavailable("the last frame of the sequence has no next frame")) }
-        guard let next = model.nextFrame?.predictions[method] else {
-            return .failure(Unavailable(model.nextFrame == nil ? "loading the next frame…" : "no \(method) prediction for the next frame"))
+        guard model.state.frame + 1 < model.frameKeys.count else {
+            return .failure(Unavailable("the last frame of the sequence has no next frame"))
         }
-        guard next.ids.count == current.ids.count else { return .failure(Unavailable("the next frame's prediction has another size")) }
+        guard let next = model.nextFrame?.predictions[method] else {
+            return .failure(Unavailable(model.nextFrame == nil
+                ? "loading the next frame…" : "no \(method) prediction for the next frame"))
+        }
+        guard next.ids.count == current.ids.count else {
+            return .failure(Unavailable("the next frame's prediction has another size"))
+        }
         var marks = [UInt8](repeating: 0, count: current.ids.count)
         var changed = 0
         for i in marks.indices where current.ids[i] != next.ids[i] { marks[i] = 1; changed += 1 }
         let share = Compositor.percentOne(Double(changed) / Double(max(1, marks.count)))
-        let kinds = [MarkKind(role: .flicker, glyph: "*", legend: "\(method)'s class changes from this frame to the next (t→t+1)")]
-        return .success(MarkModes.layer(marks, width: current.width, height: current.height, kinds: kinds, base: current, dim: 0.7,
+        let kinds = [MarkKind(role: .flicker, glyph: "*",
+            legend: "\(method)'s class changes from this frame to the next (t→t+1)")]
+        return .success(MarkModes.layer(marks, width: current.width, height: current.height, kinds: kinds,
+            base: current, dim: 0.7,
                                         baseLegend: "dimmed: \(method)'s classes",
                                         status: "flicker \(share)% (\(Compositor.grouped(changed)) px) → next"))
     }

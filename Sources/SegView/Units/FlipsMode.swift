@@ -27,7 +27,8 @@ enum FlipsMode: MarkMode {
     static func pane(_ model: ViewModel) -> MarkPane? {
         guard let reference = model.reference, let method = model.comparedMethod else { return nil }
         return MarkPane(mode: mode, title: "flips \(reference)→\(method)",
-                        sources: [.groundTruth, .prediction(reference), .prediction(method)], methods: [reference, method])
+                        sources: [.groundTruth, .prediction(reference), .prediction(method)], methods: [reference,
+                            method])
     }
 
     static func missing(_ model: ViewModel) -> String { "flips: need GT and two methods" }
@@ -56,7 +57,8 @@ enum FlipsMode: MarkMode {
                      MarkKind(role: .broken, glyph: "x", legend: "broken: the reverse"),
                      MarkKind(role: .changedWrong, glyph: "~", legend: "changed, both wrong")]
         let status = "fixed \(Compositor.grouped(flips.fixed)) broken \(Compositor.grouped(flips.broken)) "
-            + "changed \(Compositor.grouped(flips.changedWrong))" + (model.state.flips.bandOnly ? " (band r\(radius))" : "")
+            + "changed \(Compositor.grouped(flips.changedWrong))" + (model.state.flips.bandOnly
+                ? " (band r\(radius))" : "")
         return .success(MarkModes.layer(marks, width: gt.width, height: gt.height, kinds: kinds, base: gt, dim: 0.75,
                                         baseLegend: nil, status: status))
     }

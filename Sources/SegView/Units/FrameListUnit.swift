@@ -19,7 +19,8 @@ extension ViewState {
 /// The frame-list popup: choose an entry, Enter jumps to its frame.
 enum FrameListUnit: ViewerUnit {
     static let keys: [KeyHelpRow] = [
-        KeyHelpRow("↑/↓  Home/End", "in a list: choose (PgUp/PgDn by 10); first / last; Enter jumps; other keys close", context: .frameList, [
+        KeyHelpRow("↑/↓  Home/End", "in a list: choose (PgUp/PgDn by 10); first / last; Enter jumps; other keys close",
+            context: .frameList, [
             (Trigger.key(.down), .redraw("nextEntry") { c in move(c) { $0 + 1 } }),
             (.key(.character("j")), .redraw("nextEntry") { c in move(c) { $0 + 1 } }),
             (.key(.up), .redraw("previousEntry") { c in move(c) { $0 - 1 } }),
@@ -64,12 +65,15 @@ enum FrameListUnit: ViewerUnit {
             if let pixels = entry.pixels {
                 let value = Compositor.grouped(pixels).leftPadded(valueWidth) + " px"
                 let keyWidth = boxWidth - 4 - rank.count - 1 - value.count - 1
-                line = rank + " " + Compositor.shorten(entry.key, to: keyWidth).padding(toLength: keyWidth, withPad: " ", startingAt: 0) + " " + value
+                line = rank + " " + Compositor.shorten(entry.key, to: keyWidth).padding(toLength: keyWidth,
+                    withPad: " ", startingAt: 0) + " " + value
             } else {
                 line = Compositor.shorten(rank + " " + entry.key + "  " + (entry.note ?? ""), to: boxWidth - 4)
             }
-            grid.fill(x: x0 + 1, y: y, width: boxWidth - 2, height: 1, with: Cell(" ", foreground: compositor.role(.text), background: bg))
-            grid.text(line, x: x0 + 2, y: y, foreground: selected ? compositor.role(.statusText) : compositor.role(.text), background: bg)
+            grid.fill(x: x0 + 1, y: y, width: boxWidth - 2, height: 1, with: Cell(" ",
+                foreground: compositor.role(.text), background: bg))
+            grid.text(line, x: x0 + 2, y: y,
+                foreground: selected ? compositor.role(.statusText) : compositor.role(.text), background: bg)
         }
     }
 }

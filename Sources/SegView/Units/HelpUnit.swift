@@ -51,13 +51,18 @@ enum HelpUnit: ViewerUnit {
         let first = max(0, min(compositor.state.help.scroll, lines.count - visible))
         let more = first + visible < lines.count
         let footer = (first > 0 || more ? "↑/↓ scroll · " : "") + "q quits · other keys close"
-        let (x0, y0) = compositor.box(width: boxWidth, height: boxHeight, title: "segscope keys", footer: footer, into: &grid)
+        let (x0, y0) = compositor.box(width: boxWidth, height: boxHeight, title: "segscope keys", footer: footer,
+            into: &grid)
         let bg = compositor.role(.statusBar)
         for (i, line) in lines.dropFirst(first).prefix(visible).enumerated() {
-            grid.text(line.keys, x: x0 + 2, y: y0 + 2 + i, foreground: compositor.role(.title), background: bg, bold: true)
-            grid.text(line.text, x: x0 + 2 + keyWidth, y: y0 + 2 + i, foreground: compositor.role(.text), background: bg)
+            grid.text(line.keys, x: x0 + 2, y: y0 + 2 + i, foreground: compositor.role(.title), background: bg,
+                bold: true)
+            grid.text(line.text, x: x0 + 2 + keyWidth, y: y0 + 2 + i, foreground: compositor.role(.text),
+                background: bg)
         }
-        if first > 0 { grid.text("▲", x: x0 + boxWidth - 3, y: y0 + 1, foreground: compositor.role(.title), background: bg) }
-        if more { grid.text("▼", x: x0 + boxWidth - 3, y: y0 + boxHeight - 2, foreground: compositor.role(.title), background: bg) }
+        if first > 0 { grid.text("▲", x: x0 + boxWidth - 3, y: y0 + 1, foreground: compositor.role(.title),
+            background: bg) }
+        if more { grid.text("▼", x: x0 + boxWidth - 3, y: y0 + boxHeight - 2, foreground: compositor.role(.title),
+            background: bg) }
     }
 }

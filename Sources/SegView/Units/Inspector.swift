@@ -16,7 +16,8 @@ enum Inspector: ViewerUnit {
         KeyHelpRow("I", "inspect: a cursor and every map's value under it", [
             (Key.character("I"), .redraw("toggleInspector") { c in
                 c.state.inspector.on.toggle()
-                if c.state.inspector.on && c.state.inspector.cursor == nil, let frame = c.cache.frame(c.frameIndex), frame.width > 0 {
+                if c.state.inspector.on
+                    && c.state.inspector.cursor == nil, let frame = c.cache.frame(c.frameIndex), frame.width > 0 {
                     c.state.inspector.cursor = ViewState.Point(x: frame.width / 2, y: frame.height / 2)
                 }
             }),
@@ -45,7 +46,8 @@ enum Inspector: ViewerUnit {
     static func click(_ c: ViewerController, _ key: Key) -> Reaction {
         guard case .click(let column, let row) = key else { return .unchanged }
         let model = c.model()
-        let layout = c.paintedLayout ?? ScreenLayout(model: model, width: c.screenSize.width, height: c.screenSize.height)
+        let layout = c.paintedLayout ?? ScreenLayout(model: model, width: c.screenSize.width,
+            height: c.screenSize.height)
         guard let point = layout.imagePoint(column: column, row: row, model: model) else { return .unchanged }
         c.state.inspector.on = true
         c.state.inspector.cursor = point
@@ -58,7 +60,8 @@ enum Inspector: ViewerUnit {
         grid.fill(x: 0, y: row, width: width, height: 1, with: Cell(" ", foreground: fg, background: bg))
         guard let cursor = model.state.inspector.cursor, let frame = model.frame, frame.width > 0,
               cursor.x < frame.width, cursor.y < frame.height else {
-            grid.text(" inspect: arrows move the cursor, or click a pane; I leaves", x: 0, y: row, foreground: fg, background: bg)
+            grid.text(" inspect: arrows move the cursor, or click a pane; I leaves", x: 0, y: row, foreground: fg,
+                background: bg)
             return
         }
         let i = cursor.y * frame.width + cursor.x
@@ -71,7 +74,8 @@ enum Inspector: ViewerUnit {
             if let c = frame.confidences[method], c.values.count > i { text += " \(Compositor.fixed2(c.values[i]))" }
             segments.append((text, 7 - min(3, rank)))
         }
-        if let pair = ConfidenceMode.pair(model), let c0 = frame.confidences[pair.before], let c1 = frame.confidences[pair.after],
+        if let pair = ConfidenceMode.pair(model), let c0 = frame.confidences[pair.before],
+           let c1 = frame.confidences[pair.after],
            c0.values.count > i, c1.values.count > i {
             let d = c1.values[i] - c0.values[i]
             segments.append(("Δconf \(d >= 0 ? "+" : "")\(Compositor.fixed2(d))", 6))
@@ -79,6 +83,7 @@ enum Inspector: ViewerUnit {
         if let distance = frame.boundaryDistance, distance.count > i {
             segments.append(("boundary \(distance[i] >= 255 ? "≥255" : "\(distance[i])")px", 3))
         }
-        grid.text(" " + Compositor.fit(segments, width: width - 2, separator: "  "), x: 0, y: row, foreground: fg, background: bg)
+        grid.text(" " + Compositor.fit(segments, width: width - 2, separator: "  "), x: 0, y: row, foreground: fg,
+            background: bg)
     }
 }

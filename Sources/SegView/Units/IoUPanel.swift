@@ -5,7 +5,8 @@ import SegLabels
 
 extension ViewState {
     /// What the IoU panel's columns hold.
-    public enum PanelMetric: String, CaseIterable, Sendable { case iou = "IoU", boundaryIoU = "Boundary IoU", instanceIoU = "iIoU" }
+    public enum PanelMetric: String, CaseIterable, Sendable { case iou = "IoU", boundaryIoU = "Boundary IoU",
+        instanceIoU = "iIoU" }
 
     public struct IoUPanelState: Equatable, Sendable {
         /// The column rows are ordered by.
@@ -47,13 +48,15 @@ public struct IoUTable: Sendable {
 enum IoUPanel: ViewerUnit {
     static let keys: [KeyHelpRow] = [
         KeyHelpRow("i", "IoU panel (columns: methods, Δ; last rows: mean and frames scored)", [
-            (Key.character("i"), .redraw("toggleIoUPanel") { c in c.state.panel.kind = c.state.panel.kind == .iou ? .none : .iou }),
+            (Key.character("i"),
+                .redraw("toggleIoUPanel") { c in c.state.panel.kind = c.state.panel.kind == .iou ? .none : .iou }),
         ]),
         KeyHelpRow("s/S", "sort rows by class / each method / Δ;  S  reverses", [
             (Key.character("s"), .redraw("nextSort") { c in nextSort(c) }),
             (Key.character("S"), .redraw("reverseSort") { c in c.state.iou.descending.toggle() }),
         ]),
-        KeyHelpRow("y", "IoU panel shows IoU / Boundary IoU / iIoU", [(Key.character("y"), .redraw("nextPanelMetric") { c in
+        KeyHelpRow("y", "IoU panel shows IoU / Boundary IoU / iIoU", [(Key.character("y"),
+            .redraw("nextPanelMetric") { c in
             let all = ViewState.PanelMetric.allCases
             c.state.iou.metric = all[(all.firstIndex(of: c.state.iou.metric)! + 1) % all.count]
             c.state.panel.kind = .iou
@@ -88,15 +91,22 @@ enum IoUPanel: ViewerUnit {
     }
 
     static func focus(_ c: ViewerController) {
-        guard c.state.panel.kind == .iou, let table = table(c.model()), c.state.iou.selectedRow < table.rows.count else { return }
+        guard c.state.panel.kind == .iou, let table = table(c.model()),
+              c.state.iou.selectedRow < table.rows.count else {
+            return
+        }
         let chosen = table.rows[c.state.iou.selectedRow].classIndex
         c.state.iou.focusedClass = c.state.iou.focusedClass == chosen ? nil : chosen
     }
 
     /// Boundary IoU of the frame is computed off the UI thread once asked for.
     static func load(into model: inout ViewModel, controller c: ViewerController, blocking: Bool) {
-        guard c.state.panel.kind == .iou, c.state.iou.metric == .boundaryIoU, c.state.panel.scope == .frame, let frame = model.frame else { return }
-        model.frameBoundary = c.boundaryStatistics.counts(frame: c.frameIndex, data: frame, classes: c.theme.space.count, blocking: blocking)
+        guard c.state.panel.kind == .iou, c.state.iou.metric == .boundaryIoU, c.state.panel.scope == .frame,
+              let frame = model.frame else {
+            return
+        }
+        model.frameBoundary = c.boundaryStatistics.counts(frame: c.frameIndex, data: frame,
+            classes: c.theme.space.count, blocking: blocking)
     }
 
     static func sortName(_ state: ViewState) -> String {
@@ -117,13 +127,15 @@ enum IoUPanel: ViewerUnit {
         switch state.iou.metric {
         case .iou: perClass = methods.map { matrices[$0].map { Metrics($0).iou } }
         case .boundaryIoU:
-            guard let counts = state.panel.scope == .frame ? model.frameBoundary : model.scopeMetrics?.boundary else { return nil }
+            guard let counts = state.panel.scope == .frame
+                ? model.frameBoundary : model.scopeMetrics?.boundary else { return nil }
             perClass = methods.map { counts[$0]?.iou }
         case .instanceIoU:
             let instances = state.panel.scope == .frame ? model.frame?.instances : model.scopeMetrics?.instances
             guard let instances, !instances.isEmpty else { return nil }
             perClass = methods.map { method in
-                instances[method].flatMap { c in matrices[method].map { InstanceIoU.perClass(c, confusion: $0, space: space) } }
+                instances[method].flatMap { c in matrices[method].map { InstanceIoU.perClass(c, confusion: $0,
+                    space: space) } }
             }
         }
         // Δ over the frames both methods have: for IoU from the pair's own sums.
@@ -139,8 +151,10 @@ enum IoUPanel: ViewerUnit {
                 if state.iou.metric == .boundaryIoU {
                     (r, c) = (metrics.pairBoundary?.reference.iou, metrics.pairBoundary?.compared.iou)
                 } else {
-                    r = metrics.pairInstances.map { InstanceIoU.perClass($0.reference, confusion: pair.referenceMatrix, space: space) }
-                    c = metrics.pairInstances.map { InstanceIoU.perClass($0.compared, confusion: pair.comparedMatrix, space: space) }
+                    r = metrics.pairInstances.map { InstanceIoU.perClass($0.reference, confusion: pair.referenceMatrix,
+                        space: space) }
+                    c = metrics.pairInstances.map { InstanceIoU.perClass($0.compared, confusion: pair.comparedMatrix,
+                        space: space) }
                 }
                 if let r, let c {
                     deltaValues = zip(c, r).map { $0 - $1 }
@@ -204,13 +218,16 @@ enum IoUPanel: ViewerUnit {
         let metricName = state.iou.metric.rawValue
         guard let table = table(model) else {
             let frame = model.frame
-            let reason = !model.hasGroundTruth ? "IoU needs ground truth" : model.methods.isEmpty ? "IoU needs predictions (--pred NAME=DIR)"
+            let reason = !model.hasGroundTruth ? "IoU needs ground truth" : model.methods.isEmpty
+                ? "IoU needs predictions (--pred NAME=DIR)"
                 : state.iou.metric == .instanceIoU && (state.panel.scope == .frame ? frame?.instances.isEmpty == true
-                    : model.scopeMetrics?.instances.isEmpty == true) ? "iIoU needs *_gtFine_instanceIds.png beside the ground truth"
+                    : model.scopeMetrics?.instances.isEmpty == true)
+                        ? "iIoU needs *_gtFine_instanceIds.png beside the ground truth"
                 : model.scopeProgress ?? (state.panel.scope != .frame || state.iou.metric == .boundaryIoU ? "computing…"
                 : frame?.errors[.groundTruth] != nil ? "this frame's ground truth cannot be read (its pane says why)"
                 : frame == nil ? "loading…"
-                : frame?.groundTruth == nil ? "this frame has no ground truth" : "no prediction of this frame can be read")
+                : frame?.groundTruth == nil
+                    ? "this frame has no ground truth" : "no prediction of this frame can be read")
             grid.text("\(metricName) %", x: left, y: 0, foreground: role(.title), background: bg, bold: true)
             for (i, line) in Compositor.wrapText(reason, width: inner).enumerated() {
                 grid.text(line, x: left, y: 2 + i, foreground: role(.dim), background: bg)
@@ -228,34 +245,42 @@ enum IoUPanel: ViewerUnit {
         let hidden = table.methods.count - methodColumns.count
         var title = "\(metricName) % · \(table.scope) · sort \(sortName(state))"
         if hidden > 0 { title += " · +\(hidden) methods hidden" }
-        grid.text(Compositor.shorten(title, to: inner), x: left, y: 0, foreground: role(.title), background: bg, bold: true)
+        grid.text(Compositor.shorten(title, to: inner), x: left, y: 0, foreground: role(.title), background: bg,
+            bold: true)
         if delta, let c = model.comparedMethod, let r = model.reference {
             let over = table.deltaFrames.map { state.panel.scope == .frame ? "" : " · \($0) frames both have" } ?? ""
-            grid.text(Compositor.shorten("Δ = \(c) − \(r)\(over)", to: inner), x: left, y: 1, foreground: role(.dim), background: bg)
+            grid.text(Compositor.shorten("Δ = \(c) − \(r)\(over)", to: inner), x: left, y: 1, foreground: role(.dim),
+                background: bg)
         }
-        var header = Compositor.shorten("class", to: nameWidth).padding(toLength: nameWidth, withPad: " ", startingAt: 0)
-        for m in methodColumns { header += Compositor.shorten(table.methods[m], to: columnWidth - 1).leftPadded(columnWidth) }
+        var header = Compositor.shorten("class", to: nameWidth).padding(toLength: nameWidth, withPad: " ",
+            startingAt: 0)
+        for m in methodColumns { header += Compositor.shorten(table.methods[m],
+            to: columnWidth - 1).leftPadded(columnWidth) }
         if delta { header += "Δ".leftPadded(columnWidth) }
         grid.text(header, x: left, y: 2, foreground: role(.text), background: bg, bold: true)
         // Rows 3 ..< height-3; then the mean row, the frames row and a line saying what scrolled away.
         let visible = max(1, height - 6)
         let first = max(0, min(state.iou.selectedRow - visible / 2, table.rows.count - visible))
         func line(_ label: String, _ values: [String], _ deltaText: String) -> (text: String, deltaText: String) {
-            var text = Compositor.shorten(label, to: nameWidth - 1).padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+            var text = Compositor.shorten(label, to: nameWidth - 1).padding(toLength: nameWidth, withPad: " ",
+                startingAt: 0)
             for m in methodColumns { text += values[m].leftPadded(columnWidth) }
             return (text, delta ? deltaText.leftPadded(columnWidth) : "")
         }
         let deltaX = left + nameWidth + columnWidth * methodColumns.count
-        func deltaColor(_ d: Double, _ otherwise: RGB) -> RGB { d.isNaN || abs(d) < 0.0005 ? otherwise : d > 0 ? role(.fixed) : role(.broken) }
+        func deltaColor(_ d: Double,
+            _ otherwise: RGB) -> RGB { d.isNaN || abs(d) < 0.0005 ? otherwise : d > 0 ? role(.fixed) : role(.broken) }
         for (offset, row) in table.rows.enumerated().dropFirst(first).prefix(visible) {
             let y = 3 + offset - first
             let selected = offset == state.iou.selectedRow
             let focused = state.iou.focusedClass == row.classIndex
             let fg = selected ? role(.statusText) : state.iou.focusedClass != nil && !focused ? role(.dim) : role(.text)
             let rowBg = selected ? role(.selection) : bg
-            grid.fill(x: left - 1, y: y, width: width - 2, height: 1, with: Cell(" ", foreground: fg, background: rowBg))
+            grid.fill(x: left - 1, y: y, width: width - 2, height: 1, with: Cell(" ", foreground: fg,
+                background: rowBg))
             grid[left - 1, y] = Cell("█", foreground: theme.color(ofClass: UInt8(row.classIndex)), background: rowBg)
-            let (text, deltaText) = line((focused ? "▸" : "") + theme.space.classNames[row.classIndex], row.values.map(Compositor.percent),
+            let (text, deltaText) = line((focused ? "▸" : "") + theme.space.classNames[row.classIndex],
+                row.values.map(Compositor.percent),
                                          Compositor.signed(row.delta))
             grid.text(text, x: left, y: y, foreground: fg, background: rowBg)
             grid.text(deltaText, x: deltaX, y: y, foreground: deltaColor(row.delta, fg), background: rowBg)
@@ -264,18 +289,23 @@ enum IoUPanel: ViewerUnit {
         let (meanText, meanDelta) = line(state.iou.metric == .iou ? "mIoU" : "mean", table.mean.map(Compositor.percent),
                                          Compositor.signed(table.meanDelta))
         grid.text(meanText, x: left, y: meanRow, foreground: role(.title), background: bg, bold: true)
-        grid.text(meanDelta, x: deltaX, y: meanRow, foreground: deltaColor(table.meanDelta, role(.title)), background: bg, bold: true)
+        grid.text(meanDelta, x: deltaX, y: meanRow, foreground: deltaColor(table.meanDelta, role(.title)),
+            background: bg, bold: true)
         // Coverage: frames each method was scored on, of the labelled frames.
-        let (framesText, framesDelta) = line("frames of \(table.labelled)", table.scored.map(String.init), table.deltaFrames.map(String.init) ?? "")
+        let (framesText, framesDelta) = line("frames of \(table.labelled)", table.scored.map(String.init),
+            table.deltaFrames.map(String.init) ?? "")
         grid.text(framesText, x: left, y: meanRow + 1, foreground: role(.dim), background: bg)
         grid.text(framesDelta, x: deltaX, y: meanRow + 1, foreground: role(.dim), background: bg)
         let above = first, below = max(0, table.rows.count - first - visible)
         var notes: [(text: String, priority: Int)] = []
-        if let problems = model.scope?.problems, !problems.isEmpty { notes.append(("\(problems.count) unreadable (E lists)", 2)) }
+        if let problems = model.scope?.problems, !problems.isEmpty {
+            notes.append(("\(problems.count) unreadable (E lists)", 2))
+        }
         if above + below > 0 { notes.append(("▲\(above) ▼\(below) more classes (↑/↓)", 1)) }
         if !notes.isEmpty {
             let hasProblems = model.scope?.problems.isEmpty == false
-            grid.text(Compositor.fit(notes, width: inner), x: left, y: meanRow + 2, foreground: hasProblems ? role(.warning) : role(.dim), background: bg)
+            grid.text(Compositor.fit(notes, width: inner), x: left, y: meanRow + 2,
+                foreground: hasProblems ? role(.warning) : role(.dim), background: bg)
         }
     }
 }

@@ -20,7 +20,8 @@ enum MethodUnit: ViewerUnit {
     static func choose(_ c: ViewerController, reference: Bool) {
         let methods = c.dataset.methods
         guard methods.count >= 2 else {
-            c.state.message = methods.count == 1 ? "comparing needs two methods; shown: \(methods[0])" : "comparing needs two methods"
+            c.state.message = methods.count == 1
+                ? "comparing needs two methods; shown: \(methods[0])" : "comparing needs two methods"
             return
         }
         var choice = c.state.methods

@@ -13,8 +13,10 @@ extension ViewState {
 enum Navigation: ViewerUnit {
     static let keys: [KeyHelpRow] = [
         KeyHelpRow("←/→  h/l", "previous / next frame", [
-            (Key.left, .redraw("previousFrame") { c in step(c, -1) }), (Key.character("h"), .redraw("previousFrame") { c in step(c, -1) }),
-            (Key.right, .redraw("nextFrame") { c in step(c, 1) }), (Key.character("l"), .redraw("nextFrame") { c in step(c, 1) }),
+            (Key.left, .redraw("previousFrame") { c in step(c, -1) }), (Key.character("h"),
+                .redraw("previousFrame") { c in step(c, -1) }),
+            (Key.right, .redraw("nextFrame") { c in step(c, 1) }), (Key.character("l"),
+                .redraw("nextFrame") { c in step(c, 1) }),
         ]),
         KeyHelpRow("PgUp/PgDn  [ ]", "previous / next sequence", [
             (Key.pageUp, .redraw("previousSequence") { c in c.go(sequence: c.state.sequence - 1, frame: 0) }),
@@ -25,8 +27,10 @@ enum Navigation: ViewerUnit {
         KeyHelpRow("Home/End  g/G", "first / last frame", [
             (Key.home, .redraw("firstFrame") { c in c.go(sequence: c.state.sequence, frame: 0) }),
             (Key.character("g"), .redraw("firstFrame") { c in c.go(sequence: c.state.sequence, frame: 0) }),
-            (Key.end, .redraw("lastFrame") { c in c.go(sequence: c.state.sequence, frame: c.sequence.frames.count - 1) }),
-            (Key.character("G"), .redraw("lastFrame") { c in c.go(sequence: c.state.sequence, frame: c.sequence.frames.count - 1) }),
+            (Key.end, .redraw("lastFrame") { c in c.go(sequence: c.state.sequence,
+                frame: c.sequence.frames.count - 1) }),
+            (Key.character("G"), .redraw("lastFrame") { c in c.go(sequence: c.state.sequence,
+                frame: c.sequence.frames.count - 1) }),
         ]),
         KeyHelpRow("space", "play / pause;  + -  change fps", [
             (Key.character(" "), .redraw("playPause") { c in
@@ -49,9 +53,11 @@ enum Navigation: ViewerUnit {
     static func step(_ c: ViewerController, _ delta: Int) {
         let next = c.state.frame + delta
         if next >= c.sequence.frames.count {
-            if c.state.sequence + 1 < c.dataset.sequences.count { c.go(sequence: c.state.sequence + 1, frame: 0) } else { c.state.playback.playing = false }
+            if c.state.sequence + 1 < c.dataset.sequences.count { c.go(sequence: c.state.sequence + 1,
+                frame: 0) } else { c.state.playback.playing = false }
         } else if next < 0 {
-            if c.state.sequence > 0 { c.go(sequence: c.state.sequence - 1, frame: c.dataset.sequences[c.state.sequence - 1].frames.count - 1) }
+            if c.state.sequence > 0 { c.go(sequence: c.state.sequence - 1,
+                frame: c.dataset.sequences[c.state.sequence - 1].frames.count - 1) }
         } else {
             c.go(sequence: c.state.sequence, frame: next)
         }

@@ -26,8 +26,10 @@ enum PaneUnit: ViewerUnit {
         ]),
         KeyHelpRow("o", "overlay classes on the frame;  { }  opacity", [
             (Key.character("o"), .redraw("toggleOverlay") { c in c.state.panes.overlay.toggle() }),
-            (Key.character("{"), .redraw("lessOpacity") { c in c.state.panes.opacity = max(0.1, c.state.panes.opacity - 0.1) }),
-            (Key.character("}"), .redraw("moreOpacity") { c in c.state.panes.opacity = min(1, c.state.panes.opacity + 0.1) }),
+            (Key.character("{"), .redraw("lessOpacity") { c in c.state.panes.opacity = max(0.1,
+                c.state.panes.opacity - 0.1) }),
+            (Key.character("}"), .redraw("moreOpacity") { c in c.state.panes.opacity = min(1,
+                c.state.panes.opacity + 0.1) }),
         ]),
         KeyHelpRow("k", "class colour legend on / off", [
             (Key.character("k"), .redraw("toggleClassLegend") { c in c.state.panes.classLegend.toggle() }),

@@ -24,11 +24,15 @@ enum Rankings: ViewerUnit {
     }
 
     static let keys: [KeyHelpRow] = [
-        KeyHelpRow("w/W  Backspace", "worst frame / worst Δ of the dataset; again: the next; Backspace: the one before (w, W, A)", [
+        KeyHelpRow("w/W  Backspace",
+            "worst frame / worst Δ of the dataset; again: the next; Backspace: the one before (w, W, A)", [
             (Key.character("w"), .redraw("worstFrame") { c in jump(c, .worstFrame, forward: true) }),
             (Key.character("W"), .redraw("worstDelta") { c in jump(c, .worstDelta, forward: true) }),
             (Key.backspace, .redraw("previousRanked") { c in
-                guard let kind = c.ranking?.kind else { c.state.message = "no ranking to step back through (w, W, A first)"; return }
+                guard let kind = c.ranking?.kind else {
+                    c.state.message = "no ranking to step back through (w, W, A first)"
+                    return
+                }
                 jump(c, kind, forward: false)
             }),
         ]),
@@ -36,7 +40,8 @@ enum Rankings: ViewerUnit {
 
     static func basis(_ c: ViewerController) -> Basis {
         let model = c.model()
-        return Basis(method: model.comparedMethod ?? c.dataset.methods.first, reference: model.reference, tau: c.state.suspects.tau)
+        return Basis(method: model.comparedMethod ?? c.dataset.methods.first, reference: model.reference,
+            tau: c.state.suspects.tau)
     }
 
     static func jump(_ c: ViewerController, _ kind: Kind, forward: Bool) {
@@ -45,7 +50,8 @@ enum Rankings: ViewerUnit {
             let here = order[r.position]
             if here.sequence == c.state.sequence && here.frame == c.state.frame {
                 guard forward ? r.position + 1 < order.count : r.position > 0 else {
-                    c.state.message = forward ? "that was the last of \(order.count)" : "that was the first of \(order.count)"
+                    c.state.message = forward
+                        ? "that was the last of \(order.count)" : "that was the first of \(order.count)"
                     return
                 }
                 r.position += forward ? 1 : -1
@@ -74,7 +80,8 @@ enum Rankings: ViewerUnit {
         case .success(let order?):
             guard !order.isEmpty else {
                 c.ranking = nil
-                c.state.message = r.kind == .mostSuspects ? "no suspect pixels at τ \(Compositor.fixed2(r.basis.tau))" : "no frame has a score"
+                c.state.message = r.kind == .mostSuspects
+                    ? "no suspect pixels at τ \(Compositor.fixed2(r.basis.tau))" : "no frame has a score"
                 return
             }
             r.order = order
@@ -92,8 +99,10 @@ enum Rankings: ViewerUnit {
         let method = r.basis.method ?? "", reference = r.basis.reference ?? ""
         switch r.kind {
         case .worstFrame: c.state.message = "worst \(method) frames: \(place), mIoU \(Compositor.percent(entry.value))"
-        case .worstDelta: c.state.message = "worst Δ \(method)−\(reference): \(place), Δ mIoU \(Compositor.signed(entry.value))"
-        case .mostSuspects: c.state.message = "most suspects: \(place), \(Int(entry.value)) px at τ \(Compositor.fixed2(r.basis.tau))"
+        case .worstDelta:
+            c.state.message = "worst Δ \(method)−\(reference): \(place), Δ mIoU \(Compositor.signed(entry.value))"
+        case .mostSuspects:
+            c.state.message = "most suspects: \(place), \(Int(entry.value)) px at τ \(Compositor.fixed2(r.basis.tau))"
         }
     }
 
@@ -102,8 +111,11 @@ enum Rankings: ViewerUnit {
     /// Frames of the whole dataset in the order of `kind`; nil while the figures compute.
     static func rankedFrames(_ c: ViewerController, _ kind: Kind, _ basis: Basis) -> Result<Order?, Unavailable> {
         if kind == .mostSuspects {
-            guard c.hasGroundTruth, !c.dataset.methods.isEmpty else { return .failure(Unavailable("annotation suspects need ground truth and predictions")) }
-            guard let counts = c.suspectStatistics.counts(tau: basis.tau, blocking: c.blocking) else { return .success(nil) }
+            guard c.hasGroundTruth, !c.dataset.methods.isEmpty else {
+                return .failure(Unavailable("annotation suspects need ground truth and predictions"))
+            }
+            guard let counts = c.suspectStatistics.counts(tau: basis.tau,
+                blocking: c.blocking) else { return .success(nil) }
             var order: Order = []
             var index = 0
             for (s, sequence) in c.dataset.sequences.enumerated() {
@@ -114,8 +126,12 @@ enum Rankings: ViewerUnit {
             }
             return .success(order.sorted { $0.value > $1.value })
         }
-        guard let method = basis.method, c.hasGroundTruth else { return .failure(Unavailable("ranking frames needs ground truth and predictions")) }
-        if kind == .worstDelta && (basis.reference == nil || basis.reference == method) { return .failure(Unavailable("worst Δ needs two methods")) }
+        guard let method = basis.method, c.hasGroundTruth else {
+            return .failure(Unavailable("ranking frames needs ground truth and predictions"))
+        }
+        if kind == .worstDelta
+            && (basis.reference == nil
+                || basis.reference == method) { return .failure(Unavailable("worst Δ needs two methods")) }
         guard let all = c.statistics.allSequences(blocking: c.blocking) else { return .success(nil) }
         var order: Order = []
         for (s, scores) in all.enumerated() {

@@ -70,7 +70,8 @@ public struct ScopeFigures: Sendable {
         var figures = ScopeFigures(name: name, frames: frames.count, labelled: 0)
         var pair: PairFigures?
         if let reference, let compared, reference != compared {
-            pair = PairFigures(reference: reference, compared: compared, referenceMatrix: ConfusionMatrix(classes: classes),
+            pair = PairFigures(reference: reference, compared: compared,
+                referenceMatrix: ConfusionMatrix(classes: classes),
                                comparedMatrix: ConfusionMatrix(classes: classes), frames: 0)
         }
         for (position, key, score) in frames {
@@ -102,14 +103,16 @@ struct ScopeKey: Equatable {
 /// the dataset) and the marking of ranges.
 enum ScopeUnit: ViewerUnit {
     static let keys: [KeyHelpRow] = [
-        KeyHelpRow("u", "scope of the panels: frame / sequence / range / dataset", [(Key.character("u"), .redraw("nextScope") { c in
+        KeyHelpRow("u", "scope of the panels: frame / sequence / range / dataset", [(Key.character("u"),
+            .redraw("nextScope") { c in
             let all = ViewState.Scope.allCases
             c.state.panel.scope = all[(all.firstIndex(of: c.state.panel.scope)! + 1) % all.count]
             if c.state.panel.scope == .range && c.state.panel.range == nil {
                 c.state.message = "no range marked (x): range = the whole sequence shown"
             }
         })]),
-        KeyHelpRow("x", "mark range start / end (frames of one sequence; scope range)", [(Key.character("x"), .redraw("markRange") { c in
+        KeyHelpRow("x", "mark range start / end (frames of one sequence; scope range)", [(Key.character("x"),
+            .redraw("markRange") { c in
             markRange(c)
         })]),
     ]
@@ -126,7 +129,8 @@ enum ScopeUnit: ViewerUnit {
             c.state.message = "a range stays within one sequence: it starts again at \(here.name)"
             return
         }
-        let range = ViewState.MarkedRange(sequence: here.sequence, first: min(start.frame, here.frame), last: max(start.frame, here.frame))
+        let range = ViewState.MarkedRange(sequence: here.sequence, first: min(start.frame, here.frame),
+            last: max(start.frame, here.frame))
         c.state.panel.range = range
         c.state.panel.rangeStart = nil
         c.state.panel.scope = .range
@@ -136,7 +140,8 @@ enum ScopeUnit: ViewerUnit {
     /// What the status line says of the range: exactly which frames it holds.
     static func status(_ state: ViewState) -> String? {
         if let start = state.panel.rangeStart { return "range from \(start.name)…" }
-        guard state.panel.scope == .range || state.panel.kind != .none, let range = state.panel.range else { return nil }
+        guard state.panel.scope == .range
+            || state.panel.kind != .none, let range = state.panel.range else { return nil }
         return "range \(range.name) (\(range.count) fr)"
     }
 
@@ -144,7 +149,8 @@ enum ScopeUnit: ViewerUnit {
         switch state.panel.scope {
         case .frame: return "this frame"
         case .sequence: return "sequence \(state.sequence + 1)"
-        case .range: return state.panel.range.map { "range \($0.name)" } ?? "sequence \(state.sequence + 1) (no range marked)"
+        case .range: return state.panel.range.map { "range \($0.name)" }
+            ?? "sequence \(state.sequence + 1) (no range marked)"
         case .dataset: return "dataset"
         }
     }
@@ -160,8 +166,10 @@ enum ScopeUnit: ViewerUnit {
             }
         }
         let position = ViewState.FramePosition(sequence: model.state.sequence, frame: model.state.frame)
-        return ScopeFigures.sum(name: name(model.state, sequences: model.sequenceNames), frames: [(position, frame.key, score)],
-                                reference: model.reference, compared: model.comparedMethod, classes: model.theme.space.count)
+        return ScopeFigures.sum(name: name(model.state, sequences: model.sequenceNames), frames: [(position, frame.key,
+            score)],
+                                reference: model.reference, compared: model.comparedMethod,
+                                classes: model.theme.space.count)
     }
 
     /// The panel's figures: of the frame from its data; of wider scopes
@@ -171,7 +179,8 @@ enum ScopeUnit: ViewerUnit {
         let state = c.state
         let name = name(state, sequences: model.sequenceNames)
         if state.panel.scope == .frame {
-            if let frame = model.frame { model.scope = frameFigures(model, frame: frame, labelled: c.sequence.frames[state.frame].groundTruth != nil) }
+            if let frame = model.frame { model.scope = frameFigures(model, frame: frame,
+                labelled: c.sequence.frames[state.frame].groundTruth != nil) }
             return
         }
         let key = ScopeKey(scope: state.panel.scope, sequence: state.panel.scope == .dataset ? 0 : state.sequence,
@@ -203,7 +212,8 @@ enum ScopeUnit: ViewerUnit {
             }
             for (s, scores) in all.enumerated() { add(s, scores, nil) }
         }
-        let figures = ScopeFigures.sum(name: name, frames: frames, reference: model.reference, compared: model.comparedMethod,
+        let figures = ScopeFigures.sum(name: name, frames: frames, reference: model.reference,
+            compared: model.comparedMethod,
                                        classes: c.theme.space.count)
         c.scopeCache = (key, figures)
         model.scope = figures

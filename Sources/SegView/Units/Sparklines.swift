@@ -12,7 +12,8 @@ extension ViewState {
 /// (frame t: t→t+1, as the flicker mode) or VC8 (the window starting at t).
 enum Sparklines: ViewerUnit {
     static let keys: [KeyHelpRow] = [
-        KeyHelpRow("Y", "sparklines: mIoU / flicker (t→t+1) / VC8", [(Key.character("Y"), .redraw("nextSparkMetric") { c in
+        KeyHelpRow("Y", "sparklines: mIoU / flicker (t→t+1) / VC8", [(Key.character("Y"),
+            .redraw("nextSparkMetric") { c in
             let all = ViewState.SparkMetric.allCases
             c.state.sparkMetric = all[(all.firstIndex(of: c.state.sparkMetric)! + 1) % all.count]
         })]),
@@ -24,10 +25,12 @@ enum Sparklines: ViewerUnit {
     static func load(into model: inout ViewModel, controller c: ViewerController, blocking: Bool) {
         if c.state.sparkMetric != .meanIoU {
             let s = c.state.sequence
-            model.temporal = blocking ? c.temporalStatistics.compute(sequence: s) : c.temporalStatistics.counts(sequence: s)
+            model.temporal = blocking
+                ? c.temporalStatistics.compute(sequence: s) : c.temporalStatistics.counts(sequence: s)
         }
         guard model.hasGroundTruth, !c.dataset.methods.isEmpty,
-              let scores = blocking ? c.statistics.compute(sequence: c.state.sequence) : c.statistics.scores(sequence: c.state.sequence)
+              let scores = blocking
+                  ? c.statistics.compute(sequence: c.state.sequence) : c.statistics.scores(sequence: c.state.sequence)
         else { return }
         for method in c.dataset.methods {
             model.sparkline[method] = scores.map { $0.matrices[method].map { Metrics($0).meanIoU } }
@@ -43,7 +46,8 @@ enum Sparklines: ViewerUnit {
             var byKey: [String: Double] = [:]
             if model.state.sparkMetric == .flicker {
                 // A pair is keyed by its later frame; frame t shows t→t+1.
-                let position = Dictionary(model.frameKeys.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+                let position = Dictionary(model.frameKeys.enumerated().map { ($1, $0) }, uniquingKeysWith: { a,
+                    _ in a })
                 for pair in counts.pairs {
                     if let later = position[pair.key], later > 0 { byKey[model.frameKeys[later - 1]] = pair.fraction }
                 }
@@ -55,7 +59,8 @@ enum Sparklines: ViewerUnit {
     }
 
     static func rows(_ model: ViewModel, height: Int) -> Int {
-        let methods = model.hasGroundTruth || model.state.sparkMetric != .meanIoU ? min(maximumRows, model.methods.count) : 0
+        let methods = model.hasGroundTruth || model.state.sparkMetric != .meanIoU ? min(maximumRows,
+            model.methods.count) : 0
         return height >= 24 ? methods : 0
     }
 
@@ -69,10 +74,12 @@ enum Sparklines: ViewerUnit {
         let hidden = model.methods.count - rows
         for (i, method) in model.methods.prefix(rows).enumerated() {
             let y = row + i
-            grid.text(Compositor.shorten(method, to: labelWidth - 1), x: 0, y: y, foreground: compositor.role(.text), background: bg)
+            grid.text(Compositor.shorten(method, to: labelWidth - 1), x: 0, y: y, foreground: compositor.role(.text),
+                background: bg)
             let values = values(model, method)
             guard !values.isEmpty else {
-                grid.text("per-frame \(state.sparkMetric.rawValue): computing…", x: labelWidth, y: y, foreground: compositor.role(.dim), background: bg)
+                grid.text("per-frame \(state.sparkMetric.rawValue): computing…", x: labelWidth, y: y,
+                    foreground: compositor.role(.dim), background: bg)
                 continue
             }
             let known = values.compactMap { $0 }.filter { !$0.isNaN }
@@ -85,19 +92,22 @@ enum Sparklines: ViewerUnit {
                 let isCurrent = range.contains(state.frame)
                 let fg = isCurrent ? compositor.role(.cursor) : compositor.role(.text)
                 let cellBg = isCurrent ? compositor.role(.selection) : bg
-                guard let v = bucket.min() else { grid[labelWidth + cx, y] = Cell(isCurrent ? "·" : " ", foreground: fg, background: cellBg); continue }
+                guard let v = bucket.min() else { grid[labelWidth + cx, y] = Cell(isCurrent ? "·" : " ",
+                    foreground: fg, background: cellBg); continue }
                 let level = high > low ? Int(((v - low) / (high - low) * 7).rounded()) : 7
                 grid[labelWidth + cx, y] = Cell(bars[max(0, min(7, level))], foreground: fg, background: cellBg)
             }
             // Over how many frames: the coverage of this line.
             let noData = state.sparkMetric == .meanIoU ? "no GT" : "none"
-            let summary = known.isEmpty ? noData : "\(Compositor.percent(low))–\(Compositor.percent(high)) · \(known.count)/\(n) fr"
+            let summary = known.isEmpty
+                ? noData : "\(Compositor.percent(low))–\(Compositor.percent(high)) · \(known.count)/\(n) fr"
             grid.text(summary, x: labelWidth + cells + 2, y: y, foreground: compositor.role(.dim), background: bg)
         }
         // Methods without a row are counted, never dropped silently.
         if hidden > 0 {
             let more = "+\(hidden) more"
-            grid.text(more, x: width - more.count - 1, y: row + rows - 1, foreground: compositor.role(.dim), background: bg)
+            grid.text(more, x: width - more.count - 1, y: row + rows - 1, foreground: compositor.role(.dim),
+                background: bg)
         }
     }
 }

@@ -21,7 +21,8 @@ enum SuspectsMode: MarkMode {
         KeyHelpRow("a/A", "annotation suspects; frame with the most, again: next (Backspace: back)", [
             (Key.character("a"), .redraw("suspectMode") { c in
                 MarkModes.toggle(c, mode)
-                if c.state.mode == mode && !c.hasGroundTruth { c.state.message = "annotation suspects need ground truth" }
+                if c.state.mode == mode
+                    && !c.hasGroundTruth { c.state.message = "annotation suspects need ground truth" }
             }),
             (Key.character("A"), .redraw("mostSuspects") { c in Rankings.jump(c, .mostSuspects, forward: true) }),
         ]),
@@ -30,7 +31,8 @@ enum SuspectsMode: MarkMode {
     static func pane(_ model: ViewModel) -> MarkPane? {
         guard model.hasGroundTruth, !model.methods.isEmpty else { return nil }
         return MarkPane(mode: mode, title: "annotation suspects",
-                        sources: [.groundTruth] + model.methods.map { .prediction($0) } + model.methods.map { .confidence($0) },
+                        sources: [.groundTruth] + model.methods.map { .prediction($0) }
+                            + model.methods.map { .confidence($0) },
                         methods: model.methods)
     }
 
@@ -44,12 +46,16 @@ enum SuspectsMode: MarkMode {
         }
         let tau = model.state.suspects.tau
         let marks = Suspects.mask(groundTruth: gt, predictions: methods.map { frame.predictions[$0]! },
-                                  confidences: methods.map { frame.confidences[$0] }, tau: tau, classes: model.theme.space.count)
+                                  confidences: methods.map { frame.confidences[$0] }, tau: tau,
+                                  classes: model.theme.space.count)
         let count = marks.reduce(0) { $0 + Int($1) }
         let confident = methods.filter { frame.confidences[$0] != nil }.count
-        let rule = confident == 0 ? "all methods agree (no confidences: agreement only)" : "all methods agree, confidence ≥\(Compositor.fixed2(tau))"
+        let rule = confident == 0
+            ? "all methods agree (no confidences: agreement only)"
+                : "all methods agree, confidence ≥\(Compositor.fixed2(tau))"
         let kinds = [MarkKind(role: .suspect, glyph: "!", legend: "suspect: \(rule), GT differs")]
-        return .success(MarkModes.layer(marks, width: gt.width, height: gt.height, kinds: kinds, base: gt, dim: 0.75, baseLegend: nil,
+        return .success(MarkModes.layer(marks, width: gt.width, height: gt.height, kinds: kinds, base: gt, dim: 0.75,
+            baseLegend: nil,
                                         status: "suspects \(Compositor.grouped(count)) px τ\(Compositor.fixed2(tau))"))
     }
 }
