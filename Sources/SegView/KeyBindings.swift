@@ -70,8 +70,8 @@ public enum KeyBindings {
                    bindings: [(.character("B"), .bookmark), (.character("n"), .nextBookmark), (.character("N"), .previousBookmark),
                               (.character("D"), .deleteBookmark)]),
         KeyHelpRow(keys: "?", meaning: "this help (↑/↓ scroll)", bindings: [(.character("?"), .help)]),
-        // Ctrl-C arrives as a signal, not a key.
-        KeyHelpRow(keys: "q  Ctrl-C", meaning: "quit", bindings: [(.character("q"), .quit)]),
+        // Ctrl-C arrives as SIGINT; the terminal hands it on as .interrupt.
+        KeyHelpRow(keys: "q  Ctrl-C", meaning: "quit", bindings: [(.character("q"), .quit), (.interrupt, .quit)]),
     ]
 
     public static func action(for key: Key) -> ViewerAction? {
@@ -96,6 +96,7 @@ public enum KeyBindings {
         case .escape: return "Esc"
         case .backspace: return "Backspace"
         case .tab: return "Tab"
+        case .interrupt: return "Ctrl-C"
         case .click: return "click"
         }
     }

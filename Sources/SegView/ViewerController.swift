@@ -8,6 +8,7 @@ public enum Key: Equatable, Sendable {
     case character(Character)
     case left, right, up, down, pageUp, pageDown, home, end
     case enter, escape, backspace, tab
+    case interrupt
     case click(column: Int, row: Int)
 }
 
