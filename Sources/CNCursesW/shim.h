@@ -124,6 +124,7 @@ struct segscope_signal_state {
     int has_shell_modes;
     struct sigaction previous[segscope_signal_slots];
     int handled[segscope_signal_slots];
+    sigset_t previous_mask;
 };
 
 // A function-local static: Swift emits the shim's functions into its object
@@ -301,6 +302,15 @@ static inline int segscope_signals_install(void) {
     failed |= segscope_install_handler(SIGTSTP, segscope_on_flag_signal, 0);
     failed |= segscope_install_handler(SIGCONT, segscope_on_flag_signal, 0);
     failed |= segscope_install_handler(SIGWINCH, segscope_on_flag_signal, 0);
+    // A process can start with signals blocked (inherited from a parent's
+    // thread, e.g. one of libdispatch's, which block all asynchronous ones):
+    // the handled ones are unblocked here, and the mask is put back after.
+    sigset_t handled;
+    sigemptyset(&handled);
+    for (int number = 1; number < segscope_signal_slots; number++) {
+        if (segscope_state()->handled[number]) sigaddset(&handled, number);
+    }
+    failed |= pthread_sigmask(SIG_UNBLOCK, &handled, &segscope_state()->previous_mask) != 0 ? -1 : 0;
     __atomic_store_n(&segscope_state()->installed, 1, __ATOMIC_RELEASE);
     pthread_t watchdog;
     pthread_attr_t attributes;
@@ -331,6 +341,7 @@ static inline void segscope_signals_uninstall(void) {
         sigaction(number, &segscope_state()->previous[number], NULL);
         segscope_state()->handled[number] = 0;
     }
+    pthread_sigmask(SIG_SETMASK, &segscope_state()->previous_mask, NULL);
 }
 
 static inline int segscope_signals_take_interrupts(void) { return segscope_flag_take(&segscope_state()->interrupts); }
