@@ -58,6 +58,15 @@ static inline int segscope_terminal_size(int *rows, int *columns) {
     return 0;
 }
 
+// Whether the terminal on standard input has gone (hung up, closed): reads
+// would then fail at once, forever, rather than time out.
+#include <poll.h>
+static inline int segscope_terminal_gone(void) {
+    struct pollfd input = { .fd = STDIN_FILENO, .events = POLLIN, .revents = 0 };
+    if (poll(&input, 1, 0) < 0) return 0;
+    return (input.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
+
 // ---------------------------------------------------------------------------
 // Terminfo look-ups.
 #include <term.h>

@@ -67,37 +67,40 @@ enum TerminalDescription {
         """
     }
 
-    /// Starts curses on the process's terminal and returns the name of the
-    /// entry it runs on: TERM's (plus direct colour when `directColor`), else
-    /// the built-in one; without tic, TERM's own or xterm-256color/xterm from
-    /// the terminfo database. When none of these can be had, initscr explains
-    /// the problem and exits, as every curses program does.
-    static func start(term: String?, directColor: Bool) -> String {
+    /// Starts curses on the process's terminal, on TERM's entry (plus direct
+    /// colour when `directColor`), else the built-in one; without tic, TERM's
+    /// own or xterm-256color/xterm from the terminfo database. When none of
+    /// these can be had, initscr explains the problem and exits, as every
+    /// curses program does.
+    static func start(term: String?, directColor: Bool) {
         let term = term ?? ""
         let known = isEntryName(term) && segscope_terminfo_usable(term) != 0
-        if known && (!directColor || term.hasSuffix("-direct")), segscope_newterm(term) != nil { return term }
-        let base = known ? term : builtInName
+        let asItIs = known && (!directColor || term.hasSuffix("-direct"))
+        if asItIs, segscope_newterm(term) != nil { return }
+        // TERM's entry under direct colour, or the built-in description.
+        let base = known && !asItIs ? term : builtInName
         let name = directColor ? directName : builtInName
-        let source = (known ? "" : builtInSource) + (directColor ? directSource(base: base) : "")
+        let source = (base == builtInName ? builtInSource : "") + (directColor ? directSource(base: base) : "")
         if let folder = compile(source) {
             defer { try? FileManager.default.removeItem(atPath: folder) }
             let saved = getenv("TERMINFO").map { String(cString: $0) }
             setenv("TERMINFO", folder, 1)
             let screen = segscope_newterm(name)
             if let saved { setenv("TERMINFO", saved, 1) } else { unsetenv("TERMINFO") }
-            if screen != nil { return name }
+            if screen != nil { return }
         }
         for candidate in (known ? [term] : []) + ["xterm-256color", "xterm"]
         where segscope_terminfo_usable(candidate) != 0 && segscope_newterm(candidate) != nil {
-            return candidate
+            return
         }
         initscr()
-        return term
     }
 
     /// A name terminfo could hold and that can stand in a `use=` clause.
     static func isEntryName(_ name: String) -> Bool {
-        !name.isEmpty && name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.+".unicodeScalars.contains($0)) }
+        !name.isEmpty && name.unicodeScalars.allSatisfy {
+            $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.+".unicodeScalars.contains($0))
+        }
     }
 
     /// Compiles `source` with tic into a fresh folder and returns it; nil

@@ -32,8 +32,8 @@ public final class TerminalScreen {
         self.background = background
         setlocale(LC_ALL, "")
         TerminalSignals.install()
-        terminfoEntry = TerminalDescription.start(term: ProcessInfo.processInfo.environment["TERM"],
-                                                  directColor: requested == .trueColor)
+        TerminalDescription.start(term: ProcessInfo.processInfo.environment["TERM"],
+                                  directColor: requested == .trueColor)
         cbreak()
         noecho()
         nonl()
@@ -63,9 +63,6 @@ public final class TerminalScreen {
         atexit { if TerminalScreen.active { endwin() } }
     }
 
-    /// The terminfo entry curses runs on: TERM, or one segscope compiled
-    /// (`TerminalDescription`).
-    public let terminfoEntry: String
     /// What endwin would send, for the signal handlers (which cannot call curses).
     private let restoreSequence: [UInt8]
 
@@ -104,9 +101,13 @@ public final class TerminalScreen {
     deinit { close() }
 
     /// The signal (SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGALRM, SIGPIPE, ...)
-    /// that asked the viewer to end, if one arrived; the loop then closes the
-    /// screen and calls `endProcess(by:)`.
-    public func endingSignal() -> Int32? { TerminalSignals.takeEnding() }
+    /// that asked the viewer to end, if one arrived, or SIGHUP when the
+    /// terminal has gone without one (SIGHUP ignored, as under nohup); the
+    /// loop then closes the screen and calls `endProcess(by:)`.
+    public func endingSignal() -> Int32? { TerminalSignals.takeEnding() ?? (terminalGone ? SIGHUP : nil) }
+
+    /// Set when a read failed because the terminal has gone.
+    private var terminalGone = false
 
     /// Ends the process by `signal`'s default action once the screen is
     /// closed, so that the shell sees how it ended (128 + N), as less does.
@@ -246,7 +247,10 @@ public final class TerminalScreen {
         }
         var value: wint_t = 0
         let status = wget_wch(segscope_stdscr(), &value)
-        if status == ERR { return nil }
+        if status == ERR {
+            terminalGone = segscope_terminal_gone() != 0
+            return nil
+        }
         let code = Int32(bitPattern: value)
         if status == segscope_key_code_yes() {
             switch code {

@@ -170,6 +170,20 @@ import Testing
         #expect(try pane.screen().contains("crashed"), "SIG\(signal): the crash report is on the normal screen")
     }
 
+    /// The terminal goes away while SIGHUP is ignored (trap '' HUP, as under
+    /// nohup): the viewer sees its reads fail and ends as hung up, instead of
+    /// spinning on a dead terminal.
+    @Test func terminalGoneWithHangupIgnored() throws {
+        let pane = try Pane(environment: "trap '' HUP; env -u NO_COLOR TERM=xterm-256color")
+        #expect(try pane.waitFor("frame 1/12"))
+        let pid = try #require(pid_t(try pane.viewerPid()))
+        try pane.tmux(["kill-session", "-t", pane.name])
+        let ended = pane.waitFor(5) { kill(pid, 0) != 0 }
+        #expect(ended, "the viewer ends once its terminal is gone")
+        if !ended { kill(pid, SIGKILL) }
+        #expect(pane.status(within: 2) == "status=\(128 + SIGHUP)")
+    }
+
     /// Ctrl-C is a key the controller sees, not an exit: at the `:` prompt it
     /// does not end the viewer; elsewhere it quits with status 0.
     @Test func ctrlCIsAKey() throws {
