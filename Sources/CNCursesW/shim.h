@@ -270,9 +270,16 @@ static int segscope_install_handler(int number, void (*handler)(int), int crash)
 // untaken for two seconds ends the process (after restoring the terminal).
 static void *segscope_watchdog(void *unused) {
     (void)unused;
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    // Signals for the process go to the viewer's thread. Left open, as
+    // libdispatch leaves them on its threads: faults, and SIGPROF, which
+    // Swift's crash handler sends to pause every thread for its backtrace.
+    sigset_t others;
+    sigfillset(&others);
+    size_t count = 0;
+    const int *crashes = segscope_crash_signals(&count);
+    for (size_t i = 0; i < count; i++) sigdelset(&others, crashes[i]);
+    sigdelset(&others, SIGPROF);
+    pthread_sigmask(SIG_BLOCK, &others, NULL);
     int endingWaits = 0, interruptWaits = 0;
     const struct timespec tick = { 0, 100 * 1000 * 1000 };
     while (segscope_flag_read(&segscope_state()->installed)) {
