@@ -184,6 +184,24 @@ import Testing
         #expect(pane.status(within: 2) == "status=\(128 + SIGHUP)")
     }
 
+    /// Stopped by SIGSTOP (which cannot be caught), the tty reset behind the
+    /// viewer's back (stty sane: line buffering, echo), then SIGCONT: the
+    /// viewer takes its modes again, so keys arrive one by one.
+    @Test func sigcontAfterAStopTakesTheTerminalAgain() throws {
+        let pane = try Pane(environment: "env -u NO_COLOR TERM=xterm-256color")
+        #expect(try pane.waitFor("frame 1/12"))
+        let tty = try pane.tmux(["display-message", "-p", "-t", pane.name, "#{pane_tty}"])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        try pane.send(signal: "STOP")
+        try TestSupport.run("/usr/bin/env", ["stty", "-F", tty, "sane"])
+        try pane.send(signal: "CONT")
+        try pane.keys("Right")
+        #expect(try pane.waitFor("frame 2/12", seconds: 5), "\((try? pane.screen()) ?? "")")
+        try pane.keys("q")
+        #expect(pane.status(within: 5) == "status=0")
+        #expect(pane.restored)
+    }
+
     /// Ctrl-C is a key the controller sees, not an exit: at the `:` prompt it
     /// does not end the viewer; elsewhere it quits with status 0.
     @Test func ctrlCIsAKey() throws {
