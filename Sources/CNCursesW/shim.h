@@ -103,8 +103,9 @@ static inline const char *segscope_terminfo_string(const char *capability) {
 // The handlers only set flags, except where the process is about to end
 // without the viewer's loop: a crash, or a signal the loop has not answered
 // within two seconds. Then they restore the terminal themselves with
-// async-signal-safe calls only (write, tcsetattr, sigaction, raise): the
-// escape sequences are composed beforehand, nothing is allocated.
+// async-signal-safe calls only (write, tcgetattr, tcsetattr, tcflow,
+// sigaction, raise): the escape sequences are composed beforehand, nothing
+// is allocated.
 //
 // The state below is static in a header, so each object file that uses it
 // has its own copy: only TerminalSignals.swift calls these functions.
@@ -177,6 +178,15 @@ static void segscope_write_all(int fd, const char *bytes, size_t length) {
 static void segscope_restore_terminal_now(void) {
     if (!__atomic_exchange_n(&segscope_state()->armed, 0, __ATOMIC_ACQ_REL)) return;
     int saved = errno;
+    // Output stopped by Ctrl-S would block this write (and the viewer's
+    // own, which may be why the loop does not answer): turning IXON off
+    // resumes it (TCOON only undoes TCOOFF); the shell's modes come after.
+    struct termios current;
+    if (tcgetattr(STDOUT_FILENO, &current) == 0 && (current.c_iflag & IXON)) {
+        current.c_iflag &= ~(tcflag_t)IXON;
+        tcsetattr(STDOUT_FILENO, TCSANOW, &current);
+    }
+    tcflow(STDOUT_FILENO, TCOON);
     segscope_write_all(STDOUT_FILENO, segscope_state()->restore, segscope_state()->restore_length);
     if (segscope_state()->has_shell_modes) tcsetattr(STDOUT_FILENO, TCSANOW, &segscope_state()->shell_modes);
     errno = saved;

@@ -170,6 +170,29 @@ import Testing
         #expect(try pane.screen().contains("crashed"), "SIG\(signal): the crash report is on the normal screen")
     }
 
+    /// A loop that cannot answer: output stopped with Ctrl-S, so the viewer
+    /// blocks writing its next paint. SIGTERM still ends it within seconds
+    /// (a watchdog restores the terminal, resuming output, and ends the
+    /// process by the signal).
+    @Test func stuckViewerStillEndsOnSigterm() throws {
+        let pane = try Pane(environment: "env -u NO_COLOR TERM=xterm-256color", width: 160, height: 50)
+        #expect(try pane.waitFor("frame 1/12"))
+        #expect(try pane.waitForPixels())
+        try pane.keys("C-s")
+        for _ in 0..<4 {
+            try pane.keys("Right")
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        try pane.keys("v")
+        Thread.sleep(forTimeInterval: 0.5)
+        let pid = try pane.viewerPid()
+        let blocked = (try? String(contentsOfFile: "/proc/\(pid)/wchan", encoding: .utf8)) ?? ""
+        #expect(blocked.contains("wait"), "the viewer is blocked writing to the stopped terminal: \(blocked)")
+        try pane.send(signal: "TERM")
+        #expect(pane.status(within: 8) == "status=\(128 + SIGTERM)")
+        #expect(pane.restored, "\(pane.terminalState)")
+    }
+
     /// The terminal goes away while SIGHUP is ignored (trap '' HUP, as under
     /// nohup): the viewer sees its reads fail and ends as hung up, instead of
     /// spinning on a dead terminal.
