@@ -290,17 +290,19 @@ static void *segscope_watchdog(void *unused) {
     for (size_t i = 0; i < count; i++) sigdelset(&others, crashes[i]);
     sigdelset(&others, SIGPROF);
     pthread_sigmask(SIG_BLOCK, &others, NULL);
+    // In ticks of 0.1 s: 2 s for the loop to take a signal or a Ctrl-C, and
+    // 5 s more for it to close the screen once it has (endwin can block too).
     int endingWaits = 0, interruptWaits = 0;
     const struct timespec tick = { 0, 100 * 1000 * 1000 };
     while (segscope_flag_read(&segscope_state()->installed)) {
         nanosleep(&tick, NULL);
         int ending = segscope_flag_read(&segscope_state()->ending);
-        int waiting = ending != 0 && !segscope_flag_read(&segscope_state()->ending_taken);
-        endingWaits = waiting ? endingWaits + 1 : 0;
+        int patience = segscope_flag_read(&segscope_state()->ending_taken) ? 70 : 20;
+        endingWaits = ending != 0 ? endingWaits + 1 : 0;
         interruptWaits = segscope_flag_read(&segscope_state()->interrupts) > 0 ? interruptWaits + 1 : 0;
-        if (endingWaits >= 20 || interruptWaits >= 20) {
+        if (endingWaits >= patience || interruptWaits >= 20) {
             segscope_restore_terminal_now();
-            segscope_end_by_signal(endingWaits >= 20 ? ending : SIGINT);
+            segscope_end_by_signal(endingWaits >= patience ? ending : SIGINT);
         }
     }
     return NULL;
