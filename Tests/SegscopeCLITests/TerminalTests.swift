@@ -143,6 +143,19 @@ import Testing
         #expect(pane.restored)
     }
 
+    /// Without tic (nothing on PATH), an unknown TERM falls back to
+    /// xterm-256color from the terminfo database, and truecolour to 256 colours.
+    @Test func withoutTicAnUnknownTermUsesXterm256color() throws {
+        let pane = try Pane(environment: "env -u NO_COLOR PATH=/var/empty COLORTERM=truecolor TERM=xterm-kitty")
+        #expect(try pane.waitFor("frame 1/12"), "\((try? pane.screen()) ?? "")")
+        #expect(try pane.waitForPixels())
+        #expect(try pane.waitFor { try pane.screen(colors: true).contains("8;5;") }, "256 colours")
+        #expect(!(try pane.screen(colors: true).contains("8;2;")), "no direct colour without a compiled entry")
+        try pane.keys("q")
+        #expect(pane.status(within: 5) == "status=0")
+        #expect(pane.restored)
+    }
+
     /// Signals whose default action ends the process: the terminal is
     /// restored, then the viewer ends by the signal, so the shell sees 128+N.
     @Test(arguments: [("TERM", 15), ("HUP", 1), ("QUIT", 3), ("USR1", 10), ("ALRM", 14), ("PIPE", 13)])
