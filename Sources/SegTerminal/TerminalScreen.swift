@@ -9,6 +9,10 @@ import SegView
 /// maps RGB to what the terminal can show: direct colour when the terminal
 /// announces it (through a terminfo entry made for the purpose), else
 /// xterm-256 (classes on distinct entries) or ANSI-8, else monochrome shading.
+///
+/// It also answers for the terminal on every way out: `close` (q, Ctrl-C, a
+/// signal the loop ends on, `deinit`), exit (an atexit hook), Ctrl-Z (given
+/// back while stopped, taken again on SIGCONT) and crashes (`TerminalSignals`).
 public final class TerminalScreen {
     public let depth: ColorDepth
     private let colors: ColorMapping
@@ -27,7 +31,9 @@ public final class TerminalScreen {
     public init(requested: ColorDepth, classColors: [RGB], background: RGB) {
         self.background = background
         setlocale(LC_ALL, "")
-        TerminalScreen.start(directColor: requested == .trueColor)
+        TerminalSignals.install()
+        TerminalDescription.start(term: ProcessInfo.processInfo.environment["TERM"],
+                                  directColor: requested == .trueColor)
         cbreak()
         noecho()
         nonl()
@@ -51,36 +57,79 @@ public final class TerminalScreen {
         colors = ColorMapping(depth: depth, classColors: classColors)
         width = Int(getmaxx(segscope_stdscr()))
         height = Int(getmaxy(segscope_stdscr()))
+        restoreSequence = Self.composeRestoreSequence()
+        TerminalSignals.arm(restore: restoreSequence)
         TerminalScreen.active = true
         atexit { if TerminalScreen.active { endwin() } }
     }
 
-    /// newterm on TERM, or on TERM plus direct colour when asked and the
-    /// entry can be made; initscr (which explains a bad TERM and exits) last.
-    private static func start(directColor: Bool) {
-        let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
-        if directColor, !term.hasSuffix("-direct"), let folder = DirectColorTerminfo.compile(base: term) {
-            let saved = getenv("TERMINFO").map { String(cString: $0) }
-            setenv("TERMINFO", folder, 1)
-            let screen = segscope_newterm(DirectColorTerminfo.name)
-            if let saved { setenv("TERMINFO", saved, 1) } else { unsetenv("TERMINFO") }
-            try? FileManager.default.removeItem(atPath: folder)
-            if screen != nil { return }
+    /// What endwin would send, for the signal handlers (which cannot call curses).
+    private let restoreSequence: [UInt8]
+
+    /// Attributes and colours off, keypad and mouse reporting off, cursor
+    /// shown, alternate screen left: in that order, as endwin does.
+    private static func composeRestoreSequence() -> [UInt8] {
+        var bytes: [UInt8] = []
+        func append(_ capability: String) {
+            guard let value = segscope_terminfo_string(capability) else { return }
+            bytes += Array(String(cString: value).utf8)
         }
-        initscr()
+        append("sgr0")
+        append("op")
+        append("rmkx")
+        if segscope_terminfo_string("kmous") != nil { bytes += Array("\u{1b}[?1006;1000l".utf8) }
+        append("cnorm")
+        append("rmcup")
+        return bytes
     }
 
     /// Set while curses owns the terminal, so an exit path restores it.
     nonisolated(unsafe) static var active = false
 
+    /// Gives the terminal back and puts back the signal handlers that were
+    /// there before. A signal that asked the viewer to end is then completed
+    /// by `endProcess(by:)`.
     public func close() {
         guard open else { return }
         open = false
         endwin()
+        TerminalSignals.disarm()
+        TerminalSignals.uninstall()
         TerminalScreen.active = false
     }
 
     deinit { close() }
+
+    /// The signal (SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGALRM, SIGPIPE, ...)
+    /// that asked the viewer to end, if one arrived, or SIGHUP when the
+    /// terminal has gone without one (SIGHUP ignored, as under nohup); the
+    /// loop then closes the screen and calls `endProcess(by:)`.
+    public func endingSignal() -> Int32? { TerminalSignals.takeEnding() ?? (terminalGone ? SIGHUP : nil) }
+
+    /// Set when a read failed because the terminal has gone.
+    private var terminalGone = false
+
+    /// Ends the process by `signal`'s default action once the screen is
+    /// closed, so that the shell sees how it ended (128 + N), as less does.
+    public static func endProcess(by signal: Int32) { TerminalSignals.endProcess(by: signal) }
+
+    /// Ctrl-Z: gives the terminal back, stops, and takes it again on SIGCONT.
+    private func suspend() {
+        endwin()
+        TerminalSignals.disarm()
+        TerminalSignals.stopProcess()
+        _ = TerminalSignals.takeResumed()
+        TerminalSignals.arm(restore: restoreSequence)
+        reenter()
+    }
+
+    /// After a stop (the shell may have changed the modes, the size, the
+    /// screen): curses' modes again and a full repaint at the current size.
+    private func reenter() {
+        reset_prog_mode()
+        adoptTerminalSize()
+        resized()
+    }
 
     /// After SIGWINCH: tells curses the kernel's new size (curses then
     /// queues a KEY_RESIZE, which arrives as `.resize`).
@@ -176,11 +225,32 @@ public final class TerminalScreen {
         case resize
     }
 
-    /// The next key or resize, or nil after the read timeout.
+    private var pendingInterrupts = 0
+
+    /// The next key or resize, or nil after the read timeout. Ctrl-C arrives
+    /// as SIGINT (the terminal's ISIG stays on, so Ctrl-Z and Ctrl-\ keep
+    /// their meaning) and is handed on as `.interrupt`, one per press.
     public func nextEvent() -> Event? {
+        if TerminalSignals.takeSuspend() {
+            suspend()
+            return .resize
+        }
+        if TerminalSignals.takeResumed() {
+            reenter()
+            return .resize
+        }
+        if TerminalSignals.takeResize() { adoptTerminalSize() }
+        pendingInterrupts += TerminalSignals.takeInterrupts()
+        if pendingInterrupts > 0 {
+            pendingInterrupts -= 1
+            return .key(.interrupt)
+        }
         var value: wint_t = 0
         let status = wget_wch(segscope_stdscr(), &value)
-        if status == ERR { return nil }
+        if status == ERR {
+            terminalGone = segscope_terminal_gone() != 0
+            return nil
+        }
         let code = Int32(bitPattern: value)
         if status == segscope_key_code_yes() {
             switch code {

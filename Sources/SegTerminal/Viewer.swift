@@ -1,56 +1,28 @@
-import Dispatch
 import Foundation
 import SegLabels
 import SegView
-import Synchronization
 
 /// The interactive viewer: reads keys, updates the controller, repaints.
 public enum Viewer {
-    /// Raised by SIGINT, SIGTERM and SIGHUP (the terminal went away, e.g. an
-    /// SSH disconnect) through dispatch signal sources; the loop polls it and
-    /// leaves through the same path as `q`, restoring the terminal.
-    static let stopRequested = Atomic<Bool>(false)
-    /// Raised by SIGWINCH. libdispatch leaves the signal blocked on the main
-    /// thread, so curses' own handler never runs; a signal source does.
-    static let resizeRequested = Atomic<Bool>(false)
-
+    /// Runs until the controller quits (q, Ctrl-C) or a signal asks the viewer
+    /// to end (SIGTERM, SIGHUP, ...). The terminal is restored either way; after
+    /// a signal the process then ends by that signal, so the shell sees it.
     public static func run(_ controller: ViewerController, depth: ColorDepth) {
-        var sources: [DispatchSourceSignal] = []
-        for number in [SIGINT, SIGTERM, SIGHUP, SIGWINCH] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                if number == SIGWINCH {
-                    Viewer.resizeRequested.store(true, ordering: .relaxed)
-                } else {
-                    Viewer.stopRequested.store(true, ordering: .relaxed)
-                }
-            }
-            source.resume()
-            sources.append(source)
-        }
-        let screen = TerminalScreen(requested: depth, classColors: controller.theme.classColors, background: controller.theme.color(.background))
-        defer {
-            screen.close()
-            sources.forEach { $0.cancel() }
-        }
-        var lastModelSignature = ""
-        while !stopRequested.load(ordering: .relaxed) {
-            if resizeRequested.exchange(false, ordering: .relaxed) {
-                screen.adoptTerminalSize()
-                lastModelSignature = ""
-            }
+        let screen = TerminalScreen(requested: depth, classColors: controller.theme.classColors,
+                                    background: controller.theme.color(.background))
+        let endedBy = loop(controller, on: screen)
+        screen.close()
+        if let endedBy { TerminalScreen.endProcess(by: endedBy) }
+    }
+
+    /// The signal that ended the loop, or nil when the controller quit.
+    private static func loop(_ controller: ViewerController, on screen: TerminalScreen) -> Int32? {
+        while true {
+            if let signal = screen.endingSignal() { return signal }
             controller.screenSize = (screen.width, screen.height)
-            let model = controller.model()
-            // Repaint when something visible may have changed: the state, the
-            // frame arriving, or background statistics arriving.
-            let arrived = [model.frame != nil, model.cumulative != nil, model.temporal != nil, model.frameBoundary != nil, model.nextFrame != nil]
-            let signature = "\(model.state.frame)|\(model.state.sequence)|\(arrived)|\(model.sparkline.count)|\(screen.width)x\(screen.height)|\(model.loading)"
-            if signature != lastModelSignature || controller.stateChanged {
-                screen.paint(Compositor(model: model, width: screen.width, height: screen.height).compose())
-                lastModelSignature = signature
-                controller.stateChanged = false
-            }
+            // The controller knows what a paint depends on (state, size, what
+            // arrived from the background) and draws only when it changed.
+            if let grid = controller.paintIfChanged(width: screen.width, height: screen.height) { screen.paint(grid) }
             guard let event = screen.nextEvent() else {
                 if controller.tick() { controller.stateChanged = true }
                 continue
@@ -58,10 +30,9 @@ public enum Viewer {
             switch event {
             case .resize:
                 screen.resized()
-                lastModelSignature = ""
-            case .key(let key):
-                if controller.handle(key) == .quit { return }
                 controller.stateChanged = true
+            case .key(let key):
+                if controller.handle(key) == .quit { return nil }
             }
         }
     }

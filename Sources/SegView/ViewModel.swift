@@ -93,9 +93,6 @@ public struct ViewModel: Sendable {
     public var sparkline: [String: [Double?]] = [:]
     /// Figures of the IoU panel's scope beyond the frame (nil until computed).
     public var scope: ScopeFigures?
-    /// The scope's per-method confusion (SegTerminal's repaint check reads
-    /// it until it uses `ViewerController.paintIfChanged`).
-    public var cumulative: [String: ConfusionMatrix]? { scope?.matrices }
     /// Boundary IoU and iIoU of the scope beyond the frame (nil until computed).
     public var scopeMetrics: ScopeMetricFigures?
     /// "3/10 sequences" while the scope's figures compute.
