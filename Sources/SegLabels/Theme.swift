@@ -57,10 +57,19 @@ public struct Theme: Sendable, Equatable {
     ].merging(cityscapesMarks) { $1 }
 
     /// The default roles for a label space: a built-in space gets the marks
-    /// chosen against its own class colours (see `minimumMarkDifference`).
+    /// chosen against its own class colours (see `minimumMarkDifference`), a
+    /// custom space the first built-in set of marks that keeps the minimum
+    /// against its classes (else Cityscapes', and loading it warns).
     public static func defaultRoles(for space: LabelSpace) -> [ThemeRole: RGB] {
-        guard let marks = builtInMarks[space.name], LabelSpace.named(space.name) == space else { return defaultRoles }
-        return defaultRoles.merging(marks) { $1 }
+        if let marks = builtInMarks[space.name], LabelSpace.named(space.name) == space {
+            return defaultRoles.merging(marks) { $1 }
+        }
+        for name in ["cityscapes", "camvid", "vspw"] {
+            let roles = defaultRoles.merging(builtInMarks[name] ?? [:]) { $1 }
+            let trial = Theme(name: space.name, space: space, classColors: space.classes.map(\.color), roles: roles)
+            if trial.markClashes.isEmpty { return roles }
+        }
+        return defaultRoles
     }
 
     /// The theme a label space gets when no theme file is found: the label

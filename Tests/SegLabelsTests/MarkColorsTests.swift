@@ -140,4 +140,24 @@ import Testing
         #expect(theme.notes.isEmpty, "\(theme.notes)")
         for role in ThemeRole.marks { #expect(theme.color(role) == Theme.builtIn(for: .vspw).color(role)) }
     }
+
+    /// A custom space gets the first built-in set of marks that keeps the
+    /// minimum against its classes; when none does, loading it warns.
+    @Test func customSpaceTakesMarksThatFit() throws {
+        let classes = { (colors: [String]) in
+            colors.enumerated().map { "[[class]]\nname = \"c\($0)\"\ncolor = \"\($1)\"\n" }.joined()
+        }
+        let cityscapesFixed = Theme.builtIn(for: .cityscapes).color(.fixed).hex
+        let camvidFixed = Theme.builtIn(for: .camvid).color(.fixed).hex
+        let fittingText = "label_space = \"custom\"\n" + classes([cityscapesFixed, camvidFixed])
+        let fitting = try Theme.load(path: writeTheme(fittingText))
+        #expect(fitting.notes.isEmpty, "\(fitting.notes)")
+        for role in ThemeRole.marks { #expect(fitting.color(role) == Theme.builtIn(for: .vspw).color(role)) }
+
+        let everyFixed = [LabelSpace.cityscapes, .camvid, .vspw].map { Theme.builtIn(for: $0).color(.fixed).hex }
+        let crowded = try Theme.load(path: writeTheme("label_space = \"custom\"\n" + classes(everyFixed)))
+        #expect(crowded.color(.fixed) == Theme.builtIn(for: .cityscapes).color(.fixed))
+        #expect(crowded.notes.contains { $0.contains("mark fixed \(everyFixed[0]) is ΔE00 0.0 from class 'c0'") },
+                "\(crowded.notes)")
+    }
 }
