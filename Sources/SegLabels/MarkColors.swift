@@ -52,9 +52,10 @@ extension Theme {
     public static let minimumMarkDifference = 10.0
 
     /// The marks of each built-in label space, chosen against its class
-    /// colours: green fixes, red breaks, amber changed-but-wrong, teal/magenta
-    /// confidence up/down, cyan suspects, orange flicker, yellow highlight,
-    /// bright enough to stand out on the dimmed panes they are drawn on.
+    /// colours: green fixes, red breaks, amber changed-but-wrong, confidence
+    /// up green-blue and down magenta-violet, cyan suspects, orange flicker,
+    /// yellow(-green) highlight; light enough to stand out on the dimmed panes
+    /// they are drawn on.
     /// Cityscapes keeps ΔE00 >= 12 and CamVid >= 15 from its classes and
     /// between marks; VSPW's 124 hues leave room only for paler marks at 10.5.
     static let builtInMarks: [String: [ThemeRole: RGB]] = [
