@@ -29,13 +29,17 @@ public enum ThemeRole: String, CaseIterable, Sendable {
 /// - `[[class]]` (custom spaces, in trainId order): `name`, `color`,
 ///   optional `id` (labelId stored in files, default = position) and `category`.
 /// - `[roles]`: `role = "#rrggbb"` for every `ThemeRole`; missing roles take
-///   the defaults below.
+///   the label space's defaults (`defaultRoles(for:)`).
 public struct Theme: Sendable, Equatable {
     public let name: String
     public let space: LabelSpace
     /// Class colours in trainId order.
     public let classColors: [RGB]
     public let roles: [ThemeRole: RGB]
+    /// Problems found in a theme file that do not stop it loading (marks too
+    /// close to class colours), one line each, naming the file: for the CLI
+    /// to print as warnings.
+    public let notes: [String]
 
     public func color(_ role: ThemeRole) -> RGB { roles[role] ?? Theme.defaultRoles[role]! }
 
@@ -49,23 +53,37 @@ public struct Theme: Sendable, Equatable {
         .title: RGB(255, 255, 175), .statusBar: RGB(48, 48, 64), .statusText: RGB(230, 230, 230),
         .dim: RGB(88, 88, 88), .selection: RGB(0, 95, 175), .cursor: RGB(255, 255, 255),
         .warning: RGB(255, 175, 0), .bookmark: RGB(255, 215, 0),
-        .confidenceUp: RGB(0, 215, 95), .confidenceDown: RGB(255, 0, 175),
-        .fixed: RGB(0, 200, 0), .broken: RGB(230, 0, 0), .changedWrong: RGB(255, 170, 0),
-        .ignore: RGB(0, 0, 0), .suspect: RGB(0, 255, 255), .highlight: RGB(255, 255, 0), .flicker: RGB(255, 95, 0),
-        .confusionDiagonal: RGB(0, 175, 95), .confusionOff: RGB(215, 95, 0),
-    ]
+        .ignore: RGB(0, 0, 0), .confusionDiagonal: RGB(0, 175, 95), .confusionOff: RGB(215, 95, 0),
+    ].merging(cityscapesMarks) { $1 }
 
-    /// The theme a label space gets when no theme file is found: the label
-    /// table's own colours and the default roles.
-    public static func builtIn(for space: LabelSpace) -> Theme {
-        Theme(name: space.name, space: space, classColors: space.classes.map(\.color), roles: defaultRoles)
+    /// The default roles for a label space: a built-in space gets the marks
+    /// chosen against its own class colours (see `minimumMarkDifference`), a
+    /// custom space the first built-in set of marks that keeps the minimum
+    /// against its classes (else Cityscapes', and loading it warns).
+    public static func defaultRoles(for space: LabelSpace) -> [ThemeRole: RGB] {
+        if let marks = builtInMarks[space.name], LabelSpace.named(space.name) == space {
+            return defaultRoles.merging(marks) { $1 }
+        }
+        for name in ["cityscapes", "camvid", "vspw"] {
+            let roles = defaultRoles.merging(builtInMarks[name] ?? [:]) { $1 }
+            let trial = Theme(name: space.name, space: space, classColors: space.classes.map(\.color), roles: roles)
+            if trial.markClashes.isEmpty { return roles }
+        }
+        return defaultRoles
     }
 
-    public init(name: String, space: LabelSpace, classColors: [RGB], roles: [ThemeRole: RGB]) {
+    /// The theme a label space gets when no theme file is found: the label
+    /// table's own colours and the space's default roles.
+    public static func builtIn(for space: LabelSpace) -> Theme {
+        Theme(name: space.name, space: space, classColors: space.classes.map(\.color), roles: defaultRoles(for: space))
+    }
+
+    public init(name: String, space: LabelSpace, classColors: [RGB], roles: [ThemeRole: RGB], notes: [String] = []) {
         self.name = name
         self.space = space
         self.classColors = classColors
         self.roles = roles
+        self.notes = notes
     }
 
     /// A theme file that defines `space` as a custom label space with these
@@ -91,14 +109,14 @@ public struct Theme: Sendable, Equatable {
         guard let spaceName = root["label_space"]?.string else { throw bad("missing label_space") }
         let fileName = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         let name = root["name"]?.string ?? fileName
-        var roles = defaultRoles
+        var roleColors: [ThemeRole: RGB] = [:]
         if let entries = root["roles"] {
             guard let members = entries.object else { throw bad("[roles] must be a table") }
             for (key, value) in members {
                 guard let role = ThemeRole(rawValue: key) else {
                     throw bad("unknown role '\(key)' (roles: \(ThemeRole.allCases.map(\.rawValue).joined(separator: ", ")))")
                 }
-                roles[role] = try color(value, "roles.\(key)")
+                roleColors[role] = try color(value, "roles.\(key)")
             }
         }
         let space: LabelSpace
@@ -135,7 +153,10 @@ public struct Theme: Sendable, Equatable {
                 }
             }
         }
-        return Theme(name: name, space: space, classColors: classColors, roles: roles)
+        let roles = defaultRoles(for: space).merging(roleColors) { $1 }
+        let theme = Theme(name: name, space: space, classColors: classColors, roles: roles)
+        let notes = theme.markClashes.map { "\(path): theme: \($0)" }
+        return Theme(name: name, space: space, classColors: classColors, roles: roles, notes: notes)
     }
 
     /// Where themes are looked up by name, first match wins: the user's

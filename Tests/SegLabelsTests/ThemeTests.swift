@@ -7,7 +7,7 @@ import Testing
 @Suite struct ThemeTests {
     static let shipped = TestSupport.repositoryRoot + "/themes"
 
-    @Test(arguments: ["cityscapes", "camvid", "cityscapes-cb"])
+    @Test(arguments: ["cityscapes", "camvid", "cityscapes-cb", "vspw"])
     func shippedThemesLoad(name: String) throws {
         let theme = try Theme.resolve(name, searchPaths: [Self.shipped])
         #expect(theme.name == name)
