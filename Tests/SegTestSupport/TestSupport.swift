@@ -162,6 +162,12 @@ public enum TestSupport {
         try Data(bytes).write(to: URL(fileURLWithPath: path))
     }
 
+    /// The release's Cityscapes MAR memory (key.npy, value.npy; MIT, its LICENSE beside them), kept in the
+    /// repository so that a clone alone passes the tests.
+    public static var cityscapesMemory: String {
+        repositoryRoot + "/Tests/Fixtures/st_memory_cityscapes_psp50"
+    }
+
     /// The repository root, found from this source file's location.
     public static var repositoryRoot: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
