@@ -324,8 +324,8 @@ public enum DatasetLocator {
     }
 
     static func isFolder(_ path: String) -> Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+        var info = stat()
+        return stat(FileName.systemPath(path), &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
     static func imageScore(_ name: String) -> Int? {
@@ -356,8 +356,26 @@ public enum DatasetLocator {
     /// through links (`loop -> .`, `up -> ..`) visits each folder once.
     static func identity(_ path: String) -> [UInt64]? {
         var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
+        guard stat(FileName.systemPath(path), &info) == 0 else { return nil }
         return [UInt64(info.st_dev), UInt64(info.st_ino)]
+    }
+
+    /// The names in `directory`, or an error saying why it cannot be listed.
+    static func list(_ directory: String) throws -> [String] {
+        guard let stream = opendir(FileName.systemPath(directory)) else {
+            let code = errno
+            let reason = code == EACCES ? "permission denied (cannot list the folder)"
+                                        : "cannot list the folder: \(String(cString: strerror(code)))"
+            throw FormatError.unreadable(path: directory, reason: reason)
+        }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            // Names that are not UTF-8 are kept byte for byte (FileName), not replaced.
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { FileName.decode(Array($0.prefix { $0 != 0 })) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
     }
 
     /// Lists `folder` recursively and maps frame keys to the best-scoring file.
@@ -367,12 +385,15 @@ public enum DatasetLocator {
         var pending = [folder]
         var visited = Set([identity(folder)].compactMap { $0 })
         while let directory = pending.popLast() {
-            let names: [String]
-            do { names = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
-                throw FormatError.unreadable(path: directory, reason: "cannot list folder")
-            }
+            let names = try list(directory)
             for name in names.sorted() where !name.hasPrefix(".") {
                 let path = directory + "/" + name
+                var info = stat()
+                if lstat(FileName.systemPath(path), &info) != 0 && errno == EACCES {
+                    // A folder that can be listed but not searched (mode r-- without x): its files cannot be opened.
+                    let reason = "permission denied (the folder can be listed but not searched)"
+                    throw FormatError.unreadable(path: directory, reason: reason)
+                }
                 if isFolder(path) {
                     if let id = identity(path), visited.insert(id).inserted { pending.append(path) }
                     continue
