@@ -214,13 +214,14 @@ public struct FrameLoader: Sendable {
     /// Labels are 8-bit (or fewer) gray or palette values, or 8-bit RGB(A) colours: anything else is refused
     /// from the header, before a buffer for its pixels exists.
     static func checkLabelType(_ header: PNGImage, path: String) throws {
-        switch header.colorType {
-        case .grayAlpha, .gray where header.bitDepth > 8, .rgb where header.bitDepth != 8,
-             .rgba where header.bitDepth != 8:
+        let holdsLabels: Bool = switch header.colorType {
+        case .gray, .palette: header.bitDepth <= 8
+        case .rgb, .rgba: header.bitDepth == 8
+        case .grayAlpha: false
+        }
+        if !holdsLabels {
             let type = header.colorType == .grayAlpha ? "gray+alpha" : "\(header.colorType)"
             throw LabelError.wrongBitDepth(path: path, bitDepth: header.bitDepth, colorType: type)
-        case .gray, .palette, .rgb, .rgba:
-            return
         }
     }
 
