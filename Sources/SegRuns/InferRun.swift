@@ -44,6 +44,10 @@ public struct InferRun {
             try fm.createDirectory(atPath: "\(folder)/\(Self.predictionFolder(stage))", withIntermediateDirectories: true)
             try fm.createDirectory(atPath: "\(folder)/\(Self.confidenceFolder(stage))", withIntermediateDirectories: true)
         }
+        guard !dataset.frames.isEmpty else {
+            throw RunError("\(dataset.root): no frame to run in this part of the dataset "
+                           + "(a --shard K/N holds none when K is not below the number of sequences)")
+        }
         let source = try FeatureSource.choose(model: model, data: dataset, saveFeatures: saveFeatures)
         if let saveFeatures { try fm.createDirectory(atPath: saveFeatures, withIntermediateDirectories: true) }
         let work = dataset.sequences.map { $0.frames.filter(source.covers) }

@@ -203,6 +203,14 @@ import Testing
                 "\(infer.status) \(infer.stderr)")
     }
 
+    /// A shard that holds no sequence says so, not that the weights have no backbone.
+    @Test func emptyShardSaysItHoldsNoFrame() throws {
+        let (data, weights, run) = try InferTests.setUp()
+        let infer = try TestSupport.segscope(["infer", "--weights", weights, data, "--out", run, "--shard", "2/3"])
+        #expect(Self.oneLineError(infer, contains: data + ": no frame to run in this part of the dataset"), "\(infer.stderr)")
+        #expect(!infer.stderr.contains("backbone"))
+    }
+
     /// infer on a VSPW dataset writes RUN/pred/<stage>/<video>/<frame>.png (the per-video folders are made).
     @Test func inferOnVSPWWritesPerVideoFolders() throws {
         let data = try VSPWData.make()
