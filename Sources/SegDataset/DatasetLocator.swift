@@ -120,7 +120,7 @@ public enum DatasetLocator {
 
     /// Whether `data` holds VSPW videos (a folder with origin/ or mask/).
     static func isVSPWVideo(_ data: String) -> Bool {
-        let videos = (try? FileManager.default.contentsOfDirectory(atPath: data)) ?? []
+        let videos = (try? list(data)) ?? []
         return videos.sorted().prefix(8).contains { isFolder(data + "/\($0)/origin") || isFolder(data + "/\($0)/mask") }
     }
 
@@ -140,7 +140,7 @@ public enum DatasetLocator {
             let text = try MappedFile(path: list).withBytes { String(decoding: $0, as: UTF8.self) }
             videos = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         } else {
-            videos = ((try? fm.contentsOfDirectory(atPath: root + "/data")) ?? []).filter { isFolder(root + "/data/" + $0) }.sorted()
+            videos = ((try? Self.list(root + "/data")) ?? []).filter { isFolder(root + "/data/" + $0) }.sorted()
         }
         var options = options
         if options.groundTruthEncoding == nil { options.groundTruthEncoding = .labelIds }
@@ -151,7 +151,7 @@ public enum DatasetLocator {
             guard isFolder(folder) else { notes.append("VSPW video '\(video)' is listed but has no folder \(folder)"); continue }
             var byStem: [String: FrameRecord] = [:]
             func files(_ sub: String, _ extensions: [String]) -> [(stem: String, path: String)] {
-                let names = (try? fm.contentsOfDirectory(atPath: folder + "/" + sub)) ?? []
+                let names = (try? Self.list(folder + "/" + sub)) ?? []
                 return names.sorted().compactMap { name in
                     guard let dot = name.lastIndex(of: "."), extensions.contains(name[name.index(after: dot)...].lowercased()),
                           !name.hasPrefix(".") else { return nil }
@@ -166,11 +166,11 @@ public enum DatasetLocator {
             for (stem, path) in files("mask", ["png"]) { var r = record(stem); r.groundTruth = path; byStem[stem] = r }
             for method in options.methods {
                 for stem in Array(byStem.keys) {
-                    if let folder = method.predictions, fm.fileExists(atPath: "\(folder)/\(video)/\(stem).png") {
+                    if let folder = method.predictions, exists("\(folder)/\(video)/\(stem).png") {
                         byStem[stem]!.predictions[method.name] = "\(folder)/\(video)/\(stem).png"
                     }
                     if let folder = method.confidences {
-                        for ext in ["png", "npy"] where fm.fileExists(atPath: "\(folder)/\(video)/\(stem).\(ext)") {
+                        for ext in ["png", "npy"] where exists("\(folder)/\(video)/\(stem).\(ext)") {
                             byStem[stem]!.confidences[method.name] = "\(folder)/\(video)/\(stem).\(ext)"
                         }
                     }
@@ -321,6 +321,12 @@ public enum DatasetLocator {
         dataset.groundTruthFolder = groundTruth
         dataset.featuresFolder = features
         return dataset
+    }
+
+    /// Whether `path` names anything (names that are not UTF-8 included, see FileName).
+    static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(FileName.systemPath(path), &info) == 0
     }
 
     static func isFolder(_ path: String) -> Bool {
