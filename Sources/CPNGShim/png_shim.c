@@ -45,6 +45,24 @@ static int is_little_endian(void) {
     return *(const uint8_t *)&probe == 1;
 }
 
+// Total length of the IDAT chunks, read from the chunk headers alone (the
+// walk stops at IEND or at a chunk that runs past the end; libpng reports those).
+static uint64_t idat_length(const uint8_t *data, size_t length) {
+    uint64_t total = 0;
+    size_t position = 8;
+    while (length - position >= 12) {
+        const uint8_t *chunk = data + position;
+        uint32_t size = (uint32_t)chunk[0] << 24 | (uint32_t)chunk[1] << 16 | (uint32_t)chunk[2] << 8 | chunk[3];
+        if (memcmp(chunk + 4, "IDAT", 4) == 0) total += size;
+        if (memcmp(chunk + 4, "IEND", 4) == 0 || (uint64_t)size + 12 > length - position) break;
+        position += 12 + (size_t)size;
+    }
+    return total;
+}
+
+// Deflate expands data at most 1032 times (258-byte matches of one bit each).
+#define PNGS_MAX_DEFLATE_RATIO 1032
+
 int pngs_decode(const uint8_t *data, size_t length, uint32_t max_width, uint32_t max_height,
                 pngs_info *info, uint8_t *out, size_t out_length, char err[PNGS_ERR_LEN]) {
     err[0] = 0;
@@ -102,6 +120,16 @@ int pngs_decode(const uint8_t *data, size_t length, uint32_t max_width, uint32_t
     png_read_update_info(png, pinfo);
     info->channels = png_get_channels(png, pinfo);
     info->sample_bytes = bit_depth == 16 ? 2 : 1;
+    // A header may claim any size up to the limit; image data too short to
+    // hold it is refused here, before the caller sizes a buffer from it.
+    uint64_t packed = (uint64_t)width * height * (uint64_t)info->channels * (uint64_t)bit_depth / 8;
+    uint64_t compressed = idat_length(data, length);
+    if (packed / PNGS_MAX_DEFLATE_RATIO > compressed) {
+        snprintf(err, PNGS_ERR_LEN, "%llu bytes of image data cannot hold a %ux%u image (%llu bytes unpacked)",
+                 (unsigned long long)compressed, width, height, (unsigned long long)packed);
+        png_destroy_read_struct(&png, &pinfo, NULL);
+        return PNGS_E_LIBPNG;
+    }
 
     if (!out) {
         png_destroy_read_struct(&png, &pinfo, NULL);

@@ -120,7 +120,7 @@ public enum DatasetLocator {
 
     /// Whether `data` holds VSPW videos (a folder with origin/ or mask/).
     static func isVSPWVideo(_ data: String) -> Bool {
-        let videos = (try? FileManager.default.contentsOfDirectory(atPath: data)) ?? []
+        let videos = (try? list(data)) ?? []
         return videos.sorted().prefix(8).contains { isFolder(data + "/\($0)/origin") || isFolder(data + "/\($0)/mask") }
     }
 
@@ -140,7 +140,7 @@ public enum DatasetLocator {
             let text = try MappedFile(path: list).withBytes { String(decoding: $0, as: UTF8.self) }
             videos = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         } else {
-            videos = ((try? fm.contentsOfDirectory(atPath: root + "/data")) ?? []).filter { isFolder(root + "/data/" + $0) }.sorted()
+            videos = ((try? Self.list(root + "/data")) ?? []).filter { isFolder(root + "/data/" + $0) }.sorted()
         }
         var options = options
         if options.groundTruthEncoding == nil { options.groundTruthEncoding = .labelIds }
@@ -151,7 +151,7 @@ public enum DatasetLocator {
             guard isFolder(folder) else { notes.append("VSPW video '\(video)' is listed but has no folder \(folder)"); continue }
             var byStem: [String: FrameRecord] = [:]
             func files(_ sub: String, _ extensions: [String]) -> [(stem: String, path: String)] {
-                let names = (try? fm.contentsOfDirectory(atPath: folder + "/" + sub)) ?? []
+                let names = (try? Self.list(folder + "/" + sub)) ?? []
                 return names.sorted().compactMap { name in
                     guard let dot = name.lastIndex(of: "."), extensions.contains(name[name.index(after: dot)...].lowercased()),
                           !name.hasPrefix(".") else { return nil }
@@ -166,11 +166,11 @@ public enum DatasetLocator {
             for (stem, path) in files("mask", ["png"]) { var r = record(stem); r.groundTruth = path; byStem[stem] = r }
             for method in options.methods {
                 for stem in Array(byStem.keys) {
-                    if let folder = method.predictions, fm.fileExists(atPath: "\(folder)/\(video)/\(stem).png") {
+                    if let folder = method.predictions, exists("\(folder)/\(video)/\(stem).png") {
                         byStem[stem]!.predictions[method.name] = "\(folder)/\(video)/\(stem).png"
                     }
                     if let folder = method.confidences {
-                        for ext in ["png", "npy"] where fm.fileExists(atPath: "\(folder)/\(video)/\(stem).\(ext)") {
+                        for ext in ["png", "npy"] where exists("\(folder)/\(video)/\(stem).\(ext)") {
                             byStem[stem]!.confidences[method.name] = "\(folder)/\(video)/\(stem).\(ext)"
                         }
                     }
@@ -323,9 +323,15 @@ public enum DatasetLocator {
         return dataset
     }
 
+    /// Whether `path` names anything (names that are not UTF-8 included, see FileName).
+    static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(FileName.systemPath(path), &info) == 0
+    }
+
     static func isFolder(_ path: String) -> Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+        var info = stat()
+        return stat(FileName.systemPath(path), &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
     static func imageScore(_ name: String) -> Int? {
@@ -356,8 +362,26 @@ public enum DatasetLocator {
     /// through links (`loop -> .`, `up -> ..`) visits each folder once.
     static func identity(_ path: String) -> [UInt64]? {
         var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
+        guard stat(FileName.systemPath(path), &info) == 0 else { return nil }
         return [UInt64(info.st_dev), UInt64(info.st_ino)]
+    }
+
+    /// The names in `directory`, or an error saying why it cannot be listed.
+    static func list(_ directory: String) throws -> [String] {
+        guard let stream = opendir(FileName.systemPath(directory)) else {
+            let code = errno
+            let reason = code == EACCES ? "permission denied (cannot list the folder)"
+                                        : "cannot list the folder: \(String(cString: strerror(code)))"
+            throw FormatError.unreadable(path: directory, reason: reason)
+        }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            // Names that are not UTF-8 are kept byte for byte (FileName), not replaced.
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { FileName.decode(Array($0.prefix { $0 != 0 })) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
     }
 
     /// Lists `folder` recursively and maps frame keys to the best-scoring file.
@@ -367,12 +391,15 @@ public enum DatasetLocator {
         var pending = [folder]
         var visited = Set([identity(folder)].compactMap { $0 })
         while let directory = pending.popLast() {
-            let names: [String]
-            do { names = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
-                throw FormatError.unreadable(path: directory, reason: "cannot list folder")
-            }
+            let names = try list(directory)
             for name in names.sorted() where !name.hasPrefix(".") {
                 let path = directory + "/" + name
+                var info = stat()
+                if lstat(FileName.systemPath(path), &info) != 0 && errno == EACCES {
+                    // A folder that can be listed but not searched (mode r-- without x): its files cannot be opened.
+                    let reason = "permission denied (the folder can be listed but not searched)"
+                    throw FormatError.unreadable(path: directory, reason: reason)
+                }
                 if isFolder(path) {
                     if let id = identity(path), visited.insert(id).inserted { pending.append(path) }
                     continue

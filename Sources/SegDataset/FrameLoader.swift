@@ -17,22 +17,29 @@ public struct RGBImage: Sendable, Equatable {
     /// Any PNG as RGB: gray is replicated, palettes expanded, alpha dropped,
     /// 16-bit samples reduced to their high byte.
     public init(_ png: PNGImage) {
+        switch png.samples {
+        case .eight(let bytes): self.init(png, samples: bytes) { $0 }
+        case .sixteen(let words): self.init(png, samples: words) { UInt8($0 >> 8) }
+        }
+    }
+
+    /// Samples are reduced to bytes one at a time: a 16-bit image needs no second copy of all its samples.
+    private init<Sample>(_ png: PNGImage, samples: [Sample], byte: (Sample) -> UInt8) {
         let n = png.width * png.height
-        let samples: [UInt8] = png.bytes ?? png.words!.map { UInt8($0 >> 8) }
         var rgb = [UInt8](repeating: 0, count: n * 3)
         let scale: UInt8 = png.colorType == .gray && png.bitDepth < 8 ? UInt8(255 / ((1 << png.bitDepth) - 1)) : 1
         for i in 0..<n {
             switch png.colorType {
             case .gray, .grayAlpha:
-                let v = samples[i * png.channels] &* scale
+                let v = byte(samples[i * png.channels]) &* scale
                 rgb[3 * i] = v; rgb[3 * i + 1] = v; rgb[3 * i + 2] = v
             case .palette:
-                let c = png.palette[Int(samples[i])]
+                let c = png.palette[Int(byte(samples[i]))]
                 rgb[3 * i] = c.r; rgb[3 * i + 1] = c.g; rgb[3 * i + 2] = c.b
             case .rgb, .rgba:
-                rgb[3 * i] = samples[i * png.channels]
-                rgb[3 * i + 1] = samples[i * png.channels + 1]
-                rgb[3 * i + 2] = samples[i * png.channels + 2]
+                rgb[3 * i] = byte(samples[i * png.channels])
+                rgb[3 * i + 1] = byte(samples[i * png.channels + 1])
+                rgb[3 * i + 2] = byte(samples[i * png.channels + 2])
             }
         }
         self.init(width: png.width, height: png.height, rgb: rgb)
@@ -62,25 +69,39 @@ public struct ConfidenceMap: Sendable, Equatable {
             guard shape.count == 2, !array.elementType.isInteger else {
                 throw FormatError.unsupported(path: path, problem: "confidences must be a float array [H, W], found \(array.elementType.rawValue) \(array.shape)")
             }
-            return ConfidenceMap(width: shape[1], height: shape[0], values: array.floats())
+            let values = array.floats()
+            if let i = values.firstIndex(where: { !$0.isFinite }) {
+                let place = "row \(i / shape[1]), column \(i % shape[1])"
+                throw FormatError.malformed(path: path, format: "confidence npy",
+                                            problem: "value \(values[i]) at \(place) (confidences must be finite)")
+            }
+            return ConfidenceMap(width: shape[1], height: shape[0], values: values)
         }
-        let png = try PNG.read(path: path)
+        func wrongType(_ png: PNGImage) -> FormatError {
+            let found = "\(png.colorType) \(png.bitDepth)-bit"
+            return .unsupported(path: path, problem: "confidences must be a 16-bit or 8-bit gray PNG, found \(found)")
+        }
+        let png = try PNG.read(path: path) { header in
+            guard header.colorType == .gray, header.bitDepth >= 8 else { throw wrongType(header) }
+        }
         if png.colorType == .gray, png.bitDepth == 8, let bytes = png.bytes {
             return ConfidenceMap(width: png.width, height: png.height, values: bytes.map { Float($0) / 255 })
         }
-        guard png.colorType == .gray, let words = png.words else {
-            throw FormatError.unsupported(path: path, problem: "confidences must be a 16-bit or 8-bit gray PNG, found \(png.colorType) \(png.bitDepth)-bit")
-        }
+        guard png.colorType == .gray, let words = png.words else { throw wrongType(png) }
         return ConfidenceMap(width: png.width, height: png.height, values: words.map { Float($0) / 65535 })
     }
 
     /// As a 16-bit gray PNG, or an 8-bit one (`bitDepth` 8) where size matters more than precision.
+    /// Values are clamped to [0, 1]; NaN, which no clamp orders, is written as 0 (no confidence).
     public func png(bitDepth: Int = 16) -> PNGImage {
+        func quantized(_ value: Float, _ top: Float) -> Float {
+            value.isNaN ? 0 : (min(max(value, 0), 1) * top).rounded()
+        }
         if bitDepth == 8 {
-            let bytes = values.map { UInt8((min(max($0, 0), 1) * 255).rounded()) }
+            let bytes = values.map { UInt8(quantized($0, 255)) }
             return PNGImage(width: width, height: height, colorType: .gray, bitDepth: 8, samples: .eight(bytes))
         }
-        let words = values.map { UInt16((min(max($0, 0), 1) * 65535).rounded()) }
+        let words = values.map { UInt16(quantized($0, 65535)) }
         return PNGImage(width: width, height: height, colorType: .gray, bitDepth: 16, samples: .sixteen(words))
     }
 
@@ -107,23 +128,35 @@ public struct FrameLoader: Sendable {
         public let notes: [String]
     }
 
+    /// The frame's image; one whose size differs from its ground truth's is an error naming both sizes (the
+    /// panes and the backbone's predictions must line up with the ground truth pixel for pixel).
     public func image(_ frame: FrameRecord) throws -> RGBImage? {
         guard let path = frame.image else { return nil }
+        let image: RGBImage
         if ImageFile.isJPEG(path) {
             let jpeg = try JPEG.read(path: path, maxSide: maxSide)
-            return RGBImage(width: jpeg.width, height: jpeg.height, rgb: jpeg.rgb)
+            image = RGBImage(width: jpeg.width, height: jpeg.height, rgb: jpeg.rgb)
+        } else {
+            image = RGBImage(try PNG.read(path: path, maxSide: maxSide))
         }
-        return RGBImage(try PNG.read(path: path, maxSide: maxSide))
+        if let groundTruth = frame.groundTruth, let size = try? ImageFile.size(path: groundTruth, maxSide: maxSide),
+           size.width != image.width || size.height != image.height {
+            throw DatasetError.differentSize(path: path, size: "\(image.width)x\(image.height)", reference: groundTruth,
+                                             referenceSize: "\(size.width)x\(size.height)")
+        }
+        return image
     }
 
     /// The instance ids of a frame's ground truth (16-bit gray, labelId * 1000
     /// + instance number for objects, plain labelId elsewhere), if it has them.
     public func instances(_ frame: FrameRecord) throws -> [UInt16]? {
         guard let path = frame.instances else { return nil }
-        let png = try PNG.read(path: path, maxSide: maxSide)
-        guard png.colorType == .gray, let words = png.words ?? png.bytes?.map(UInt16.init) else {
-            throw FormatError.unsupported(path: path, problem: "instance ids must be a 16-bit gray PNG, found \(png.colorType) \(png.bitDepth)-bit")
+        func wrongType(_ png: PNGImage) -> FormatError {
+            .unsupported(path: path,
+                         problem: "instance ids must be a 16-bit gray PNG, found \(png.colorType) \(png.bitDepth)-bit")
         }
+        let png = try PNG.read(path: path, maxSide: maxSide) { if $0.colorType != .gray { throw wrongType($0) } }
+        guard png.colorType == .gray, let words = png.words ?? png.bytes?.map(UInt16.init) else { throw wrongType(png) }
         return words
     }
 
@@ -161,7 +194,7 @@ public struct FrameLoader: Sendable {
     }
 
     public func labels(path: String, encoding: LabelEncoding?) throws -> Labels {
-        let png = try PNG.read(path: path, maxSide: maxSide)
+        let png = try PNG.read(path: path, maxSide: maxSide, accept: { try Self.checkLabelType($0, path: path) })
         let space = dataset.space
         let decision = try encoding.map { EncodingDecision(encoding: $0, reason: "given", warning: nil) }
             ?? space.detectEncoding(of: png, path: path)
@@ -176,6 +209,20 @@ public struct FrameLoader: Sendable {
             notes.append("\(path): \(decoded.outOfRangePixels) pixels hold no \(decision.encoding.rawValue) value of \(space.name); treated as ignore")
         }
         return Labels(map: decoded.map, decision: decision, notes: notes)
+    }
+
+    /// Labels are 8-bit (or fewer) gray or palette values, or 8-bit RGB(A) colours: anything else is refused
+    /// from the header, before a buffer for its pixels exists.
+    static func checkLabelType(_ header: PNGImage, path: String) throws {
+        let holdsLabels: Bool = switch header.colorType {
+        case .gray, .palette: header.bitDepth <= 8
+        case .rgb, .rgba: header.bitDepth == 8
+        case .grayAlpha: false
+        }
+        if !holdsLabels {
+            let type = header.colorType == .grayAlpha ? "gray+alpha" : "\(header.colorType)"
+            throw LabelError.wrongBitDepth(path: path, bitDepth: header.bitDepth, colorType: type)
+        }
     }
 
     private func fit<T>(_ value: T, width: Int, height: Int, to size: (width: Int, height: Int), path: String,

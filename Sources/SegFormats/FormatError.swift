@@ -9,13 +9,14 @@ public enum FormatError: Error, Equatable, CustomStringConvertible, Sendable {
     case writeFailed(path: String, reason: String)
 
     public var description: String {
+        let shown = FileName.display(path)
         switch self {
-        case .notFound(let path): return "\(path): no such file"
-        case .unreadable(let path, let reason): return "\(path): cannot read: \(reason)"
-        case .malformed(let path, let format, let problem): return "\(path): not a valid \(format) file: \(problem)"
-        case .tooLarge(let path, let problem): return "\(path): too large: \(problem)"
-        case .unsupported(let path, let problem): return "\(path): unsupported: \(problem)"
-        case .writeFailed(let path, let reason): return "\(path): cannot write: \(reason)"
+        case .notFound: return "\(shown): no such file"
+        case .unreadable(_, let reason): return "\(shown): cannot read: \(reason)"
+        case .malformed(_, let format, let problem): return "\(shown): not a valid \(format) file: \(problem)"
+        case .tooLarge(_, let problem): return "\(shown): too large: \(problem)"
+        case .unsupported(_, let problem): return "\(shown): unsupported: \(problem)"
+        case .writeFailed(_, let reason): return "\(shown): cannot write: \(reason)"
         }
     }
 

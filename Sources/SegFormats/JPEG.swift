@@ -22,7 +22,8 @@ public enum JPEG {
         return try file.withBytes { bytes in
             var info = jpegs_info()
             try call(path: path) { err in
-                jpegs_decode(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, UInt32(maxSide), &info, nil, 0, err)
+                jpegs_decode(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count,
+                             UInt32(clamping: maxSide), &info, nil, 0, err)
             }
             return (Int(info.width), Int(info.height))
         }
@@ -31,10 +32,12 @@ public enum JPEG {
     public static func decode(_ bytes: UnsafeRawBufferPointer, path: String, maxSide: Int = PNG.defaultMaxSide) throws -> (width: Int, height: Int, rgb: [UInt8]) {
         var info = jpegs_info()
         let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
-        try call(path: path) { err in jpegs_decode(data, bytes.count, UInt32(maxSide), &info, nil, 0, err) }
+        try call(path: path) { err in jpegs_decode(data, bytes.count, UInt32(clamping: maxSide), &info, nil, 0, err) }
         let count = Int(info.width) * Int(info.height) * 3
         let rgb = try [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
-            try call(path: path) { err in jpegs_decode(data, bytes.count, UInt32(maxSide), &info, out.baseAddress, count, err) }
+            try call(path: path) { err in
+                jpegs_decode(data, bytes.count, UInt32(clamping: maxSide), &info, out.baseAddress, count, err)
+            }
             initialized = count
         }
         return (Int(info.width), Int(info.height), rgb)

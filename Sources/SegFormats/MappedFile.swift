@@ -11,7 +11,7 @@ public final class MappedFile: @unchecked Sendable {
         self.path = path
         // Non-blocking: opening a FIFO for reading would otherwise wait for a
         // writer forever; the regular-file check below then refuses it.
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        let fd = open(FileName.systemPath(path), O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 { throw MappedFile.error(path: path, errno: errno) }
         defer { close(fd) }
         var info = stat()

@@ -89,11 +89,15 @@ public struct NpyArray: @unchecked Sendable {
 public enum Npy {
     static let magic: [UInt8] = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]
     public static let maxDimensions = 4
+    /// numpy's `max_header_size`: a header of at most 4 dimensions needs a fraction of it, and parsing a
+    /// longer one costs memory many times its length.
+    public static let maxHeaderLength = 10000
 
     public static func read(path: String) throws -> NpyArray {
         let file = try MappedFile(path: path)
         func bad(_ problem: String) -> FormatError { .malformed(path: path, format: "npy", problem: problem) }
         let (version, headerText, dataOffset): (Int, String, Int) = try file.withBytes { raw in
+            guard raw.count > 0 else { throw FormatError.unreadable(path: path, reason: "empty file (0 bytes)") }
             guard raw.count >= 10 else { throw bad("file is shorter than the npy preamble") }
             guard Array(raw[0..<6]) == magic else { throw bad("bad magic (not an npy file)") }
             let major = Int(raw[6]), minor = Int(raw[7])
@@ -105,6 +109,9 @@ public enum Npy {
             var headerLength = 0
             for i in 0..<lengthBytes { headerLength |= Int(raw[8 + i]) << (8 * i) }
             let start = 8 + lengthBytes
+            guard headerLength <= maxHeaderLength else {
+                throw bad("header length \(headerLength) is above numpy's limit of \(maxHeaderLength) bytes")
+            }
             guard headerLength <= raw.count - start else {
                 throw bad("header length \(headerLength) runs past the end of the file (\(raw.count) bytes)")
             }

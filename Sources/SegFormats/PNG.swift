@@ -60,47 +60,64 @@ public struct PNGImage: Sendable, Equatable {
 public enum PNG {
     /// Refuse images with a side above this before allocating their pixels.
     public static let defaultMaxSide = 16384
+    /// Refuse images with more pixels than this (2^25: 8K UHD, 7680x4320, fits) before allocating them: a
+    /// 16384x16384 label is a 268 MB image and gigabytes in the tables made from it.
+    public static let defaultMaxPixels = 1 << 25
 
-    public static func read(path: String, maxSide: Int = defaultMaxSide) throws -> PNGImage {
+    /// `accept` sees the header (no samples) before any pixel buffer exists, and throws to refuse the image.
+    public static func read(path: String, maxSide: Int = defaultMaxSide, maxPixels: Int = defaultMaxPixels,
+                            accept: (PNGImage) throws -> Void = { _ in }) throws -> PNGImage {
         let file = try MappedFile(path: path)
-        return try file.withBytes { try decode($0, path: path, maxSide: maxSide) }
+        return try file.withBytes { try decode($0, path: path, maxSide: maxSide, maxPixels: maxPixels, accept: accept) }
     }
 
     /// Reads only the header (size, colour type, bit depth, palette).
-    public static func readInfo(path: String, maxSide: Int = defaultMaxSide) throws -> PNGImage {
+    public static func readInfo(path: String, maxSide: Int = defaultMaxSide,
+                                maxPixels: Int = defaultMaxPixels) throws -> PNGImage {
         let file = try MappedFile(path: path)
-        return try file.withBytes { bytes in
-            var info = pngs_info()
-            try call(path: path) { err in
-                pngs_decode(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count,
-                            UInt32(maxSide), UInt32(maxSide), &info, nil, 0, err)
-            }
-            return image(from: info, samples: .eight([]))
-        }
+        return try file.withBytes { try header($0, path: path, maxSide: maxSide, maxPixels: maxPixels).image }
     }
 
-    public static func decode(_ bytes: UnsafeRawBufferPointer, path: String,
-                              maxSide: Int = defaultMaxSide) throws -> PNGImage {
+    private static func header(_ bytes: UnsafeRawBufferPointer, path: String, maxSide: Int,
+                               maxPixels: Int) throws -> (info: pngs_info, image: PNGImage) {
         var info = pngs_info()
-        let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        let side = UInt32(clamping: maxSide)
         try call(path: path) { err in
-            pngs_decode(data, bytes.count, UInt32(maxSide), UInt32(maxSide), &info, nil, 0, err)
+            pngs_decode(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, side, side, &info, nil, 0,
+                        err)
         }
+        let pixels = Int(info.width) * Int(info.height)
+        if pixels > maxPixels {
+            let size = "\(info.width)x\(info.height)"
+            throw FormatError.tooLarge(path: path,
+                                       problem: "image of \(size) has \(pixels) pixels, above the limit of \(maxPixels)")
+        }
+        return (info, image(from: info, samples: .eight([])))
+    }
+
+    public static func decode(_ bytes: UnsafeRawBufferPointer, path: String, maxSide: Int = defaultMaxSide,
+                              maxPixels: Int = defaultMaxPixels,
+                              accept: (PNGImage) throws -> Void = { _ in }) throws -> PNGImage {
+        var (info, declared) = try header(bytes, path: path, maxSide: maxSide, maxPixels: maxPixels)
+        try accept(declared)
+        let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        let side = UInt32(clamping: maxSide)
         let sampleCount = Int(info.width) * Int(info.height) * Int(info.channels)
+        // Rows are decoded straight into the uninitialised result: no page is touched before libpng writes it.
         if info.sample_bytes == 2 {
-            var words = [UInt16](repeating: 0, count: sampleCount)
-            try words.withUnsafeMutableBytes { out in
+            let words = try [UInt16](unsafeUninitializedCapacity: sampleCount) { out, initialized in
                 try call(path: path) { err in
-                    pngs_decode(data, bytes.count, UInt32(maxSide), UInt32(maxSide), &info,
-                                out.baseAddress?.assumingMemoryBound(to: UInt8.self), out.count, err)
+                    pngs_decode(data, bytes.count, side, side, &info,
+                                UnsafeMutableRawPointer(out.baseAddress)?.assumingMemoryBound(to: UInt8.self),
+                                sampleCount * 2, err)
                 }
+                initialized = sampleCount
             }
             return image(from: info, samples: .sixteen(words))
         }
         let pixels = try [UInt8](unsafeUninitializedCapacity: sampleCount) { out, initialized in
             try call(path: path) { err in
-                pngs_decode(data, bytes.count, UInt32(maxSide), UInt32(maxSide), &info,
-                            out.baseAddress, sampleCount, err)
+                pngs_decode(data, bytes.count, side, side, &info, out.baseAddress, sampleCount, err)
             }
             initialized = sampleCount
         }

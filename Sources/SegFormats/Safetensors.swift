@@ -38,6 +38,7 @@ public struct SafetensorsFile: @unchecked Sendable {
         func bad(_ problem: String) -> FormatError { .malformed(path: path, format: "safetensors", problem: problem) }
         let fileSize = file.count
         let (header, start): (JSONValue, Int) = try file.withBytes { raw in
+            guard raw.count > 0 else { throw FormatError.unreadable(path: path, reason: "empty file (0 bytes)") }
             guard raw.count >= 8 else { throw bad("file is shorter than the 8-byte header length") }
             var length: UInt64 = 0
             for i in 0..<8 { length |= UInt64(raw[i]) << (8 * UInt64(i)) }

@@ -24,10 +24,25 @@ public struct FeatureMap: Sendable {
         return FeatureMap(values: values, channels: shape[0], height: shape[1], width: shape[2])
     }
 
+    public var largestMagnitude: Float { values.reduce(0) { max($0, abs($1)) } }
+
     public var shapeText: String { "[\(channels), \(height), \(width)]" }
 
     func sameShape(_ other: FeatureMap) -> Bool {
         channels == other.channels && height == other.height && width == other.width
+    }
+
+    /// Which of a window's three maps (T-1, T, T+1) is at fault, or nil when they agree with each other
+    /// and with `channels`: one without the model's channels, else the one whose shape the other two do
+    /// not share (T when all three differ, since its neighbours are judged against it).
+    static func oddOneOut(_ maps: [FeatureMap], channels: Int? = nil) -> Int? {
+        if let channels, let wrong = [1, 0, 2].first(where: { maps[$0].channels != channels }) { return wrong }
+        switch (maps[0].sameShape(maps[1]), maps[2].sameShape(maps[1]), maps[0].sameShape(maps[2])) {
+        case (true, true, _): return nil
+        case (false, true, _): return 0
+        case (true, false, _): return 2
+        case (false, false, _): return 1
+        }
     }
 }
 

@@ -44,6 +44,10 @@ public struct InferRun {
             try fm.createDirectory(atPath: "\(folder)/\(Self.predictionFolder(stage))", withIntermediateDirectories: true)
             try fm.createDirectory(atPath: "\(folder)/\(Self.confidenceFolder(stage))", withIntermediateDirectories: true)
         }
+        guard !dataset.frames.isEmpty else {
+            throw RunError("\(dataset.root): no frame to run in this part of the dataset "
+                           + "(a --shard K/N holds none when K is not below the number of sequences)")
+        }
         let source = try FeatureSource.choose(model: model, data: dataset, saveFeatures: saveFeatures)
         if let saveFeatures { try fm.createDirectory(atPath: saveFeatures, withIntermediateDirectories: true) }
         let work = dataset.sequences.map { $0.frames.filter(source.covers) }
@@ -57,9 +61,10 @@ public struct InferRun {
             var windows = FeatureWindows(frames: frames, channels: model.channels, source: source)
             for (i, frame) in frames.enumerated() where written(frame) {
                 if observer.cancelled() { throw RunError("interrupted; \(done) of \(total) frames written, run again to resume") }
-                if !outputs(frame).allSatisfy({ fm.fileExists(atPath: $0) }) {
+                if !finished(frame) {
                     let window = try windows.window(i)
-                    try write(frame, window)
+                    let (previous, next) = Dataset.slidingWindow(frames, i)
+                    try write(frame, window, neighbours: [previous, next])
                     computed += 1
                 }
                 done += 1
@@ -70,12 +75,39 @@ public struct InferRun {
         return computed
     }
 
-    func write(_ frame: FrameRecord, _ window: FeatureWindow) throws {
+    /// Whether a frame's outputs were all written in full: each decodes as a whole PNG (a zero-byte or
+    /// truncated file, from a copy or a disk that filled up, does not), and the predictions agree in size.
+    func finished(_ frame: FrameRecord) -> Bool {
+        var sizes = Set<[Int]>()
+        for (i, path) in outputs(frame).enumerated() {
+            guard let png = try? PNG.read(path: path), png.colorType == .gray else { return false }
+            if i % 2 == 0 { sizes.insert([png.width, png.height]) }
+        }
+        return sizes.count == 1
+    }
+
+    func write(_ frame: FrameRecord, _ window: FeatureWindow, neighbours: [FrameRecord]) throws {
         let c = window.current
         let result = try model.forward(previous: window.previous.values, current: c.values, next: window.next.values, height: c.height, width: c.width)
         let size = ImageSize(height: c.height * featureStride, width: c.width * featureStride)
         for stage in model.stages {
-            let (labels, confidence) = upsampledPrediction(logits: result.logits(stage)!, classes: model.classes,
+            // Keys of nested layouts (VSPW's <video>/<frame>) need their folder under every stage.
+            for file in ["\(folder)/\(Self.predictionFolder(stage))/\(frame.key)",
+                         "\(folder)/\(Self.confidenceFolder(stage))/\(frame.key)"] {
+                try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent,
+                                                        withIntermediateDirectories: true)
+            }
+            let logits = result.logits(stage)!
+            if let bad = logits.firstIndex(where: { !$0.isFinite }) {
+                // Named: the window's frame with the largest feature, the likely cause.
+                let members = [(neighbours[0], window.previous), (frame, window.current), (neighbours[1], window.next)]
+                let largest = members.max { $0.1.largestMagnitude < $1.1.largestMagnitude }!
+                let source = largest.0.features ?? largest.0.image ?? largest.0.key
+                throw RunError("\(source): features up to \(largest.1.largestMagnitude) make the \(stage.rawValue) "
+                               + "logits of \(frame.key) \(logits[bad]) (float32 overflows); "
+                               + "features must be far smaller")
+            }
+            let (labels, confidence) = upsampledPrediction(logits: logits, classes: model.classes,
                                                            height: c.height, width: c.width, factor: featureStride)
             let map = ConfidenceMap(width: size.width, height: size.height, values: confidence)
             try PNG.write(PNGImage(width: size.width, height: size.height, colorType: .gray, bitDepth: 8, samples: .eight(labels)),

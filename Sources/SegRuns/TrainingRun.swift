@@ -89,9 +89,20 @@ public struct TrainingRun {
         while trainer.epochsDone < min(epochs, stopAfter ?? epochs) {
             let started = Date()
             let epoch = trainer.epochsDone + 1
+            let kept = epoch > 1 ? "\(out) holds epoch \(epoch - 1) (continue with --resume)" : "nothing was written"
             guard let loss = trainer.trainEpoch(training.samples, cancelled: observer.cancelled,
                                                 progress: { observer.progress(($0 + (epoch - 1) * $1), epochs * $1) }) else {
-                throw RunError("interrupted during epoch \(epoch); \(epoch > 1 ? "\(out) holds epoch \(epoch - 1) (continue with --resume)" : "nothing was written")")
+                throw RunError("interrupted during epoch \(epoch); \(kept)")
+            }
+            // A diverged epoch is not saved: its checkpoint would hold NaN or infinite weights.
+            if !loss.isFinite {
+                throw RunError("epoch \(epoch): the loss is \(loss) (diverged; try a lower --lr); \(kept)")
+            }
+            if let bad = trainer.model.parameters.values.firstIndex(where: { !$0.isFinite }) {
+                let slot = trainer.model.parameters.slots.first { $0.offset <= bad && bad < $0.offset + $0.count }
+                let value = trainer.model.parameters.values[bad]
+                let name = slot?.name ?? "a weight"
+                throw RunError("epoch \(epoch): \(name) became \(value) (diverged; try a lower --lr); \(kept)")
             }
             var line = String(format: "epoch %d/%d  loss %.4f", epoch, epochs, loss)
             if let validationData {
@@ -99,8 +110,7 @@ public struct TrainingRun {
             }
             line += String(format: "  (%.1f s)", Date().timeIntervalSince(started))
             metadata["segscope_history"] = [metadata["segscope_history"], "\(stage.rawValue) \(line)"].compactMap { $0 }.joined(separator: "; ")
-            try TrainingCheckpoint.write(trainer, carried: carried, metadata: metadata, to: out)
-            try TrainingCheckpoint.writeState(trainer, to: TrainingCheckpoint.statePath(out))
+            try TrainingCheckpoint.writePair(trainer, carried: carried, metadata: metadata, to: out)
             report(line)
         }
     }

@@ -47,8 +47,10 @@ public struct WindowForward {
 
     func run(paths: [String], features inputs: [FeatureMap], to out: String, warn: (String) -> Void) throws -> Model.Outputs {
         let current = inputs[1]
-        for (path, input) in zip(paths, inputs) where !input.sameShape(current) {
-            throw RunError("\(path): shape \(input.shapeText) differs from \(paths[1]) \(current.shapeText)")
+        if let odd = FeatureMap.oddOneOut(inputs) {
+            let others = (0..<3).filter { !inputs[$0].sameShape(inputs[odd]) }
+                .map { "\(paths[$0]) \(inputs[$0].shapeText)" }.joined(separator: " and ")
+            throw RunError("\(paths[odd]): shape \(inputs[odd].shapeText) differs from \(others)")
         }
         guard current.channels == model.channels else {
             throw RunError("\(paths[1]): \(current.channels) channels, but \(weightsName) expects \(model.channels)")

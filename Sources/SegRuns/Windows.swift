@@ -78,11 +78,17 @@ public struct FeatureWindows {
         for frame in [previous, frames[i], next] where loaded[frame.key] == nil {
             loaded[frame.key] = try source.features(frame)
         }
-        let window = FeatureWindow(previous: loaded[previous.key]!, current: loaded[frames[i].key]!, next: loaded[next.key]!)
-        guard window.current.channels == channels, window.previous.sameShape(window.current), window.next.sameShape(window.current) else {
-            throw RunError("\(frames[i].features ?? frames[i].key): features \(window.current.shapeText) do not match the model (\(channels) channels) or the neighbouring frames")
+        let members = [previous, frames[i], next]
+        let maps = members.map { loaded[$0.key]! }
+        if let odd = FeatureMap.oddOneOut(maps, channels: channels) {
+            let name = { (k: Int) in members[k].features ?? members[k].image ?? members[k].key }
+            let others = (0..<3).filter { !maps[$0].sameShape(maps[odd]) }
+                .map { "\(name($0)) \(maps[$0].shapeText)" }.joined(separator: " and ")
+            throw RunError("\(name(odd)): features \(maps[odd].shapeText) "
+                           + (maps[odd].channels != channels ? "do not have the model's \(channels) channels"
+                                                             : "differ from the neighbouring \(others)"))
         }
-        return window
+        return FeatureWindow(previous: maps[0], current: maps[1], next: maps[2])
     }
 }
 

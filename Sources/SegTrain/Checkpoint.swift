@@ -23,19 +23,37 @@ public struct CarriedTensor: Sendable {
 /// (AdamW's moments, float64); metadata `stage`, `step` (optimizer steps),
 /// `epochs_done`, `seed`.
 public enum TrainingCheckpoint {
+    /// The checkpoint and its state, together or not at all (see `AtomicFile.write(_:)`): a state beside a
+    /// checkpoint of another epoch, or none, would make `--resume` fail or go wrong. The state is renamed
+    /// first, so that an interruption between the two renames never leaves a newer checkpoint than its state.
+    public static func writePair(_ trainer: Trainer, carried: [CarriedTensor], metadata: [String: String],
+                                 to path: String) throws {
+        try AtomicFile.write([(stateWriter(trainer).encode(), statePath(path)),
+                              (checkpointWriter(trainer, carried: carried, metadata: metadata).encode(), path)])
+    }
+
     public static func write(_ trainer: Trainer, carried: [CarriedTensor], metadata: [String: String], to path: String) throws {
+        try checkpointWriter(trainer, carried: carried, metadata: metadata).write(to: path)
+    }
+
+    static func checkpointWriter(_ trainer: Trainer, carried: [CarriedTensor],
+                                 metadata: [String: String]) -> SafetensorsWriter {
         var writer = SafetensorsWriter(metadata: metadata)
         let trained = Set(trainer.model.parameters.slots.map(\.name))
         for tensor in carried where !trained.contains(tensor.name) { writer.add(tensor.name, tensor.values, shape: tensor.shape) }
         for slot in trainer.model.parameters.slots {
             writer.add(slot.name, trainer.model.parameters.tensor(slot).map { Float($0) }, shape: slot.shape)
         }
-        try writer.write(to: path)
+        return writer
     }
 
     public static func statePath(_ checkpoint: String) -> String { checkpoint + ".state" }
 
     public static func writeState(_ trainer: Trainer, to path: String) throws {
+        try stateWriter(trainer).write(to: path)
+    }
+
+    static func stateWriter(_ trainer: Trainer) -> SafetensorsWriter {
         var writer = SafetensorsWriter(metadata: ["stage": trainer.model.stage.rawValue, "step": String(trainer.optimizer.step),
                                                   "epochs_done": String(trainer.epochsDone), "seed": String(trainer.options.seed)])
         let p = trainer.model.parameters
@@ -45,7 +63,7 @@ public enum TrainingCheckpoint {
             writer.add("exp_avg." + slot.name, Array(trainer.optimizer.firstMoment[range]), shape: slot.shape)
             writer.add("exp_avg_sq." + slot.name, Array(trainer.optimizer.secondMoment[range]), shape: slot.shape)
         }
-        try writer.write(to: path)
+        return writer
     }
 
     /// Restores parameters, moments, step and epoch count from a state file

@@ -9,7 +9,7 @@ import Testing
 /// random features, and checked against the NumPy reference on the same inputs.
 @Suite struct MemoryTests {
     @Test func realCityscapesMemoryRunsInMAR() throws {
-        let shared = TestSupport.repositoryRoot + "/../shared/data/st_memory_cityscapes_psp50"
+        let shared = TestSupport.cityscapesMemory
         let root = try TestSupport.scratchDirectory()
         try TestSupport.python("""
             import sys

@@ -32,6 +32,8 @@ public enum TestSupport {
         public let status: Int32
         public let stdout: String
         public let stderr: String
+        /// The child's peak resident set in bytes (set by `segscopeMeasuringMemory` only).
+        public var peakResidentBytes = 0
     }
 
     /// The `segscope` binary built beside the test bundle.
@@ -48,6 +50,22 @@ public enum TestSupport {
     /// The same, killed after `seconds` (status 124, as timeout(1) reports): for inputs that once hung.
     public static func segscope(_ arguments: [String], timeout seconds: Int) throws -> Outcome {
         try outcome("/usr/bin/timeout", ["-s", "KILL", String(seconds), segscopeBinary] + arguments)
+    }
+
+    /// Runs `segscope` under GNU time and records its peak RSS (ru_maxrss). Time forks the child from its
+    /// own small process: the rusage of a child spawned from here counts this test process's pages too,
+    /// since posix_spawn shares our address space until exec and exec keeps the old space's peak.
+    public static func segscopeMeasuringMemory(_ arguments: [String]) throws -> Outcome {
+        let report = NSTemporaryDirectory() + "segscope-rss-\(UUID().uuidString)"
+        defer { unlink(report) }
+        var result = try outcome("/usr/bin/time", ["-f", "%M", "-o", report, segscopeBinary] + arguments)
+        // time writes "Command exited with non-zero status N" first when the status is not 0.
+        let text = (try? String(contentsOfFile: report, encoding: .utf8)) ?? ""
+        guard let kilobytes = text.split(separator: "\n").last.flatMap({ Int($0) }) else {
+            throw CommandFailure(description: "no peak RSS from /usr/bin/time: '\(text)'")
+        }
+        result.peakResidentBytes = kilobytes * 1024
+        return result
     }
 
     /// Runs a program to completion with posix_spawn, reading its stdout and
@@ -160,6 +178,12 @@ public enum TestSupport {
 
     public static func write(_ bytes: [UInt8], to path: String) throws {
         try Data(bytes).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// The release's Cityscapes MAR memory (key.npy, value.npy; MIT, its LICENSE beside them), kept in the
+    /// repository so that a clone alone passes the tests.
+    public static var cityscapesMemory: String {
+        repositoryRoot + "/Tests/Fixtures/st_memory_cityscapes_psp50"
     }
 
     /// The repository root, found from this source file's location.

@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct MemoryCommandTests {
     @Test func inspectOfTheRealCityscapesMemory() throws {
-        let shared = TestSupport.repositoryRoot + "/../shared/data/st_memory_cityscapes_psp50"
+        let shared = TestSupport.cityscapesMemory
         let text = try TestSupport.segscope(["memory", "inspect", shared])
         #expect(text.status == 0, "\(text.stderr)")
         #expect(text.stdout.contains("19 classes x 10 keys") && text.stdout.contains("85/190 (44.7%)"))
