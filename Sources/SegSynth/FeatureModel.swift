@@ -90,9 +90,11 @@ public struct FeatureModel: Sendable {
                     var feature = [Float](repeating: 0, count: c)
                     var weights = [Float](repeating: 0, count: classes)
                     for j in 0..<w {
-                        mixture(i: i, j: j, labels: labels, width: width, height: height, weights: &weights, into: &feature)
+                        mixture(i: i, j: j, labels: labels, width: width, height: height, weights: &weights,
+                                into: &feature)
                         for patch in patches { patch.apply(i: i, j: j, feature: &feature, glare: glare) }
-                        var rng = SplitMix64(seed: Deterministic.hash(Int(truncatingIfNeeded: seed), sequence, frame, i, j))
+                        let cellSeed = Deterministic.hash(Int(truncatingIfNeeded: seed), sequence, frame, i, j)
+                        var rng = SplitMix64(seed: cellSeed)
                         for k in 0..<c { base[k * h * w + i * w + j] = feature[k] + knobs.noise * rng.normal() }
                     }
                 }

@@ -41,7 +41,8 @@ public struct SyntheticDataset: Sendable {
             case .badSize(let text): return text
             case .outputExists(let path): return "\(path): exists and is not empty (use --force to replace it)"
             case .notAFolder(let path): return "\(path): exists and is not a folder (nothing is replaced)"
-            case .symbolicLink(let path): return "\(path): is a symbolic link; give the folder itself (nothing is replaced)"
+            case .symbolicLink(let path):
+                return "\(path): is a symbolic link; give the folder itself (nothing is replaced)"
             case .notAFolderName(let path): return "\(path): give a new folder name (not '/', '.' or '..')"
             }
         }
@@ -54,7 +55,8 @@ public struct SyntheticDataset: Sendable {
         guard sequences > 0, frames > 0, featureChannels > 0 else { throw SynthError.badSize("sequences, frames and feature dim must be positive") }
         let knobValues = [knobs.noise, knobs.confusableDistortion, knobs.corruptionsPerKiloCell]
         guard knobValues.allSatisfy({ $0.isFinite && $0 >= 0 }), knobs.corruptionsPerKiloCell <= 1000 else {
-            throw SynthError.badSize("noise, boundary distortion and corruptions must be finite and not negative (corruptions at most 1000)")
+            throw SynthError.badSize("noise, boundary distortion and corruptions must be finite and not negative "
+                + "(corruptions at most 1000)")
         }
         guard space.name == "cityscapes" else { throw SynthError.badSize("synth draws Cityscapes classes; other label spaces are not supported") }
     }

@@ -56,9 +56,9 @@ struct ForwardCommand: ParsableCommand {
 struct ModelOptions: ParsableArguments {
     @Option(help: "Weights: safetensors or PyTorch .pth (the release's, mmseg's or segscope's names).")
     var weights: String
-    @Option(help: "Attention heads, 1-\(OptionLimits.heads.upperBound) (default: the weights' metadata, else 2).")
+    @Option(help: "Attention heads, \(OptionLimits.text(OptionLimits.heads)) (default: the weights' metadata, else 2).")
     var heads: Int?
-    @Option(help: "Block size HBxWB, each 1-\(OptionLimits.blockSide.upperBound) (default: the weights' metadata, else 16x16).")
+    @Option(help: "Block size HBxWB, each \(OptionLimits.text(OptionLimits.blockSide)) (default: metadata, else 16x16).")
     var block: BlockSize?
     @Option(help: "Memory folder with key.npy and value.npy, for weights without MAR.memory_*.")
     var memory: String?

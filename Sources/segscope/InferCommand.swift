@@ -40,7 +40,8 @@ struct InferCommand: ParsableCommand {
     }
 
     func run() throws {
-        var run = try InferRun(model: try model.load(), dataset: try sharding.nonEmpty(try dataset.open()), folder: out, weightsName: model.weights)
+        var run = try InferRun(model: try model.load(), dataset: try sharding.nonEmpty(try dataset.open()), folder: out,
+                               weightsName: model.weights)
         (run.compact, run.labelledOnly, run.saveFeatures) = (compact, labelledOnly, saveFeatures)
         let work = LongWork(label: "infer")
         defer { work.finish() }

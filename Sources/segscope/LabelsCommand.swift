@@ -32,7 +32,8 @@ struct LabelsCommand: ParsableCommand {
         for (index, label) in space.labels.enumerated() {
             let evaluated = label.trainId >= 0 && label.trainId < 255
             let color = evaluated ? theme.classColors[label.trainId] : label.color
-            var line = right("\(label.id)", 4) + "  " + right("\(label.trainId)", 7) + "  " + pad(names[index], nameWidth) + "  "
+            var line = right("\(label.id)", 4) + "  " + right("\(label.trainId)", 7) + "  "
+                + pad(names[index], nameWidth) + "  "
                 + pad(categories[index], categoryWidth) + "  " + color.hex
             if style.colored { line += " " + style.background("    ", color) }
             out += line + "\n"

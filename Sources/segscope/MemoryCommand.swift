@@ -92,7 +92,8 @@ struct MemoryInspect: ParsableCommand {
         let theme = try labelSpace.map { try Theme.resolve($0) }
             ?? [LabelSpace.cityscapes, .camvid].first { $0.count == bank.classes }.map { Theme.builtIn(for: $0) }
         if let theme, theme.space.count != bank.classes {
-            throw InputError("--label-space \(labelSpace ?? ""): \(theme.space.count) classes, the memory \(bank.classes)")
+            let given = labelSpace ?? ""
+            throw InputError("--label-space \(given): \(theme.space.count) classes, the memory \(bank.classes)")
         }
         let names = (0..<bank.classes).map { index in theme.map { $0.space.classNames[index] } ?? "class \(index)" }
         let analysis = MemoryAnalysis(bank)
@@ -101,7 +102,8 @@ struct MemoryInspect: ParsableCommand {
         } else {
             let colors = theme.map { t in (0..<bank.classes).map { index in t.color(ofClass: UInt8(index)) } }
             // Class names come from theme files; JSON escapes them itself.
-            print(analysis.text(names: names.map(oneLine), colors: colors, style: AnsiStyling.forStandardOutput()), terminator: "")
+            let text = analysis.text(names: names.map(oneLine), colors: colors, style: AnsiStyling.forStandardOutput())
+            print(text, terminator: "")
         }
     }
 }

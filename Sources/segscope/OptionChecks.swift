@@ -44,10 +44,12 @@ enum OptionCheck {
         guard !path.isEmpty else { throw ValidationError("\(option): the path is empty") }
         let bytes = path.utf8.count
         guard bytes < pathMax else {
-            throw ValidationError("\(option): the path is \(bytes) bytes, longer than the system's limit (\(pathMax - 1))")
+            throw ValidationError("\(option): the path is \(bytes) bytes, longer than the system's limit "
+                + "(\(pathMax - 1))")
         }
         for component in path.split(separator: "/") where component.utf8.count > nameMax {
-            throw ValidationError("\(option): a name in the path is \(component.utf8.count) bytes, longer than the system's limit (\(nameMax))")
+            throw ValidationError("\(option): a name in the path is \(component.utf8.count) bytes, longer than the "
+                + "system's limit (\(nameMax))")
         }
     }
 
@@ -65,7 +67,8 @@ enum OptionCheck {
         }
         let last = path.split(separator: "/").last.map(String.init) ?? "/"
         guard ![".", "..", "/"].contains(last) else {
-            throw ValidationError("\(option) \(path): give a new \(kind == .file ? "file" : "folder") name, not '\(last)'")
+            let noun = kind == .file ? "file" : "folder"
+            throw ValidationError("\(option) \(path): give a new \(noun) name, not '\(last)'")
         }
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { return }
@@ -102,4 +105,7 @@ enum OptionLimits {
     static let feedForward = 1...16_384, depth = 1...64, marWidth = 1...16_384
     static let positionSide = 1...1024
     static let memoryKeys = 1...100_000
+
+    /// A range as --help states it.
+    static func text(_ range: ClosedRange<Int>) -> String { "\(range.lowerBound)-\(range.upperBound)" }
 }

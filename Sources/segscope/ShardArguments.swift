@@ -17,7 +17,8 @@ struct ShardArguments: ParsableArguments {
     func apply(_ data: Dataset) -> Dataset {
         guard let shard = chosen else { return data }
         if self.shard == nil {
-            warn("shard \(shard) of the sequences (from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT; --shard 0/1 for all)")
+            warn("shard \(shard) of the sequences (from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT; "
+                + "--shard 0/1 for all)")
         }
         return data.restricted(to: shard)
     }

@@ -49,7 +49,8 @@ struct TrainCommand: ParsableCommand {
     var valFeatures: String?
     @Flag(help: "Continue from <out> and <out>.state.")
     var resume = false
-    @Option(name: .customLong("stop-after"), help: "Stop after this many epochs (1 to --epochs) of the schedule (time-limited jobs; continue with --resume).")
+    @Option(name: .customLong("stop-after"),
+            help: "Stop after this many epochs (1 to --epochs; time-limited jobs; continue with --resume).")
     var stopAfter: Int?
     @Option(help: "STF attention heads (1-512).")
     var heads = 2
@@ -59,7 +60,8 @@ struct TrainCommand: ParsableCommand {
     var feedForward = 256
     @Option(help: "STF encoder and decoder layers (1-64).")
     var depth = 1
-    @Option(name: .customLong("pe-size"), help: "STF positional-encoding size HpxWp, each 1-1024 (default: the feature size).")
+    @Option(name: .customLong("pe-size"),
+            help: "STF positional-encoding size HpxWp, each 1-1024 (default: the feature size).")
     var peSize: GridSize?
     @Option(name: .customLong("mar-width"), help: "MAR attention and FFN width dh, 1-16384 (default C/2).")
     var marWidth: Int?
@@ -79,7 +81,8 @@ struct TrainCommand: ParsableCommand {
         if let stopAfter { try OptionCheck.range("--stop-after", stopAfter, 1...epochs) }
         if stage == .mar && memory == nil && !resume { throw ValidationError("the mar stage needs --memory DIR (from `segscope memory build`)") }
         try OptionCheck.output("--out", out, .file)
-        for (option, path) in [("--init", `init`), ("--memory", memory), ("--val", val), ("--val-features", valFeatures)] {
+        let inputs = [("--init", `init`), ("--memory", memory), ("--val", val), ("--val-features", valFeatures)]
+        for (option, path) in inputs {
             try OptionCheck.input(option, path)
         }
     }

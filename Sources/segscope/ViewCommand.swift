@@ -9,7 +9,8 @@ import SegView
 struct ViewerOptions: ParsableArguments {
     @Option(help: "Theme name or file (default: the label space's).")
     var theme: String?
-    @Option(name: .customLong("cache-mb"), help: "Memory for decoded frames, in MB (\(OptionLimits.cacheMB.lowerBound)-\(OptionLimits.cacheMB.upperBound)).")
+    @Option(name: .customLong("cache-mb"),
+            help: "Memory for decoded frames, in MB (\(OptionLimits.text(OptionLimits.cacheMB))).")
     var cacheMB = 512
     @Option(help: "Bookmark file (default: bookmarks.json beside the dataset).")
     var bookmarks: String?
@@ -67,9 +68,9 @@ struct RenderCommand: ParsableCommand {
     @OptionGroup var viewer: ViewerOptions
     @Option(help: "Frame: its key, N (1-based over the dataset) or S/N (sequence S, frame N, both 1-based).")
     var frame = "1"
-    @Option(help: "Columns of the virtual terminal (\(OptionLimits.renderColumns.lowerBound)-\(OptionLimits.renderColumns.upperBound)).")
+    @Option(help: "Columns of the virtual terminal (\(OptionLimits.text(OptionLimits.renderColumns))).")
     var cols = 160
-    @Option(help: "Rows of the virtual terminal (\(OptionLimits.renderRows.lowerBound)-\(OptionLimits.renderRows.upperBound)).")
+    @Option(help: "Rows of the virtual terminal (\(OptionLimits.text(OptionLimits.renderRows))).")
     var rows = 48
     @Option(help: "Layout: grid, row or single (also of the --png figure).")
     var layout: ViewState.Layout = .grid
@@ -143,6 +144,8 @@ struct BookmarksCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: file) else { throw InputError("\(file): no such bookmark file") }
         let bookmarks = try Bookmarks.load(path: file)
         // Every field comes from the file: a note may hold escape sequences (an OSC 52 clipboard write).
-        for entry in bookmarks.entries { print([entry.key, entry.created, entry.note].map(oneLine).joined(separator: "\t")) }
+        for entry in bookmarks.entries {
+            print([entry.key, entry.created, entry.note].map(oneLine).joined(separator: "\t"))
+        }
     }
 }

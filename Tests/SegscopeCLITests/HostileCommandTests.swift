@@ -52,7 +52,8 @@ struct MeasuredRun {
         }
         let code = timedOut ? 124 : (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         func text(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
-        return MeasuredRun(status: code, stdout: text(outPath), stderr: text(errPath), peakRSSBytes: Int(usage.ru_maxrss) * 1024)
+        return MeasuredRun(status: code, stdout: text(outPath), stderr: text(errPath),
+                           peakRSSBytes: Int(usage.ru_maxrss) * 1024)
     }
 }
 
@@ -90,7 +91,8 @@ struct MeasuredRun {
             ("--epochs", ["train", "classifier", samples, "--out", out + ".safetensors", "--epochs", huge]),
             ("--lr", ["train", "classifier", samples, "--out", out + ".safetensors", "--lr", "1e308"]),
             ("--lr", ["train", "classifier", samples, "--out", out + ".safetensors", "--lr", "nan"]),
-            ("--weight-decay", ["train", "classifier", samples, "--out", out + ".safetensors", "--weight-decay", "inf"]),
+            ("--weight-decay", ["train", "classifier", samples, "--out", out + ".safetensors",
+                                "--weight-decay", "inf"]),
             ("--batch", ["train", "classifier", samples, "--out", out + ".safetensors", "--batch", huge]),
             ("--heads", ["train", "stf", samples, "--out", out + ".safetensors", "--heads", huge]),
             ("--block", ["train", "stf", samples, "--out", out + ".safetensors", "--block", "\(huge)x\(huge)"]),
@@ -170,9 +172,10 @@ struct MeasuredRun {
                                                    "--size", "32x64"] + force)
             #expect(toFile.status != 0 && toFile.stderr.contains("\(file): exists and is not a folder"),
                     "\(toFile.status) \(toFile.stderr)")
-            let toLink = try TestSupport.segscope(["synth", "--out", root + "/link", "--sequences", "1", "--frames", "1",
-                                                   "--size", "32x64"] + force)
-            #expect(toLink.status != 0 && toLink.stderr.contains("is a symbolic link"), "\(toLink.status) \(toLink.stderr)")
+            let toLink = try TestSupport.segscope(["synth", "--out", root + "/link", "--sequences", "1",
+                                                   "--frames", "1", "--size", "32x64"] + force)
+            #expect(toLink.status != 0 && toLink.stderr.contains("is a symbolic link"),
+                    "\(toLink.status) \(toLink.stderr)")
         }
         #expect(try String(contentsOfFile: file, encoding: .utf8) == "keep me\n")
         #expect(try String(contentsOfFile: root + "/target/precious", encoding: .utf8) == "also keep me\n")
@@ -186,7 +189,8 @@ struct MeasuredRun {
                     "\(arguments[0]): \(run.status) \(run.stderr)")
         }
         let train = try TestSupport.segscope(["train", "classifier", samples, "--out", root + "/target"])
-        #expect(train.status == Self.usageError && train.stderr.contains("is a folder; give a file name"), "\(train.stderr)")
+        #expect(train.status == Self.usageError && train.stderr.contains("is a folder; give a file name"),
+                "\(train.stderr)")
         #expect(try String(contentsOfFile: file, encoding: .utf8) == "keep me\n")
     }
 
@@ -218,8 +222,8 @@ struct MeasuredRun {
     /// A one-letter relative output name works (NSString's path functions trapped on it).
     @Test func synthIntoAOneLetterFolder() throws {
         let root = try TestSupport.scratchDirectory()
-        let run = try TestSupport.outcome("/bin/sh", ["-c", "cd \"$1\" && exec \"$2\" synth --out d --sequences 1 --frames 1 "
-                                                      + "--size 32x64 --no-features", "sh", root, TestSupport.segscopeBinary])
+        let script = "cd \"$1\" && exec \"$2\" synth --out d --sequences 1 --frames 1 --size 32x64 --no-features"
+        let run = try TestSupport.outcome("/bin/sh", ["-c", script, "sh", root, TestSupport.segscopeBinary])
         #expect(run.status == 0, "\(run.status) \(run.stderr)")
         #expect(FileManager.default.fileExists(atPath: root + "/d/segscope.toml"))
     }
@@ -229,7 +233,8 @@ struct MeasuredRun {
     @Test(arguments: [SIGINT, SIGTERM])
     func synthEndsOnSignalsWithoutPartialOutput(signal: Int32) throws {
         let root = try TestSupport.scratchDirectory()
-        let command = [TestSupport.segscopeBinary, "synth", "--out", root + "/data", "--sequences", "3", "--frames", "50",
+        let command = [TestSupport.segscopeBinary, "synth", "--out", root + "/data", "--sequences", "3",
+                       "--frames", "50",
                        "--size", "4096x8192", "--feature-dim", "32"]
         var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
@@ -268,9 +273,11 @@ struct MeasuredRun {
             let run = try TestSupport.segscope(["render", "--gt", root, "--label-space", "cityscapes", "--ansi",
                                                 "--cols", "120", "--rows", "30"], environment: environment)
             #expect(run.status == 0, "\(run.stderr)")
-            #expect(!run.stdout.contains("\u{7}") && !run.stdout.contains("\u{1b}]") && !run.stdout.contains("\u{1b}[2J"),
+            #expect(!run.stdout.contains("\u{7}") && !run.stdout.contains("\u{1b}]")
+                    && !run.stdout.contains("\u{1b}[2J"),
                     "\(environment): \(run.stdout.debugDescription.prefix(400))")
-            #expect(run.stdout.contains("\u{241b}]0;PWNED\u{2407}\u{241b}[2J"), "the key is shown, its controls as pictures")
+            #expect(run.stdout.contains("\u{241b}]0;PWNED\u{2407}\u{241b}[2J"),
+                    "the key is shown, its controls as pictures")
         }
     }
 
@@ -324,7 +331,8 @@ struct MeasuredRun {
     /// Foundation's file errors read as "PATH: reason", never
     /// "Error Domain=NSCocoaErrorDomain Code=...".
     @Test func fileErrorsAreOneReadableLine() throws {
-        let run = try TestSupport.segscope(["synth", "--out", "/sys/segscope-test/data", "--sequences", "1", "--frames", "1",
+        let run = try TestSupport.segscope(["synth", "--out", "/sys/segscope-test/data", "--sequences", "1",
+                                            "--frames", "1",
                                             "--size", "32x64", "--no-features"])
         #expect(run.status == 1 && run.stderr.hasPrefix("segscope: /sys/") && !run.stderr.contains("Domain=")
                 && run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
@@ -339,7 +347,8 @@ struct MeasuredRun {
         let weights = TestSupport.repositoryRoot + "/samples/weights/street-c64.safetensors"
         let run = try TestSupport.segscope(["infer", root + "/d", "--weights", weights, "--out", root + "/run",
                                             "--shard", "2/3"])
-        #expect(run.status == 1 && run.stderr.contains("--shard 2/3: the dataset has 2 sequence(s), so shard 2 of 3 holds none"),
+        let expected = "--shard 2/3: the dataset has 2 sequence(s), so shard 2 of 3 holds none"
+        #expect(run.status == 1 && run.stderr.contains(expected),
                 "\(run.status) \(run.stderr)")
         #expect(!FileManager.default.fileExists(atPath: root + "/run"))
     }

@@ -43,15 +43,21 @@ def make_base(binary, base):
     """The inputs every run starts from, made once by segscope itself."""
     shutil.rmtree(base, ignore_errors=True)
     os.makedirs(base)
-    run_setup(binary, ["synth", "--out", "data", "--sequences", "2", "--frames", "3", "--size", "32x64",
+    run_setup(binary, ["synth", "--out", "data", "--sequences", "2", "--frames", "3", "--size", "64x128",
                        "--feature-dim", "64", "--seed", "7", "--split", "val"], base)
-    run_setup(binary, ["synth", "--out", "big", "--sequences", "1", "--frames", "1", "--size", "64x128",
+    run_setup(binary, ["synth", "--out", "big", "--sequences", "1", "--frames", "1", "--size", "128x256",
                        "--feature-dim", "64", "--seed", "8", "--split", "val"], base)
     shutil.copy(os.path.join(ROOT, "samples/weights/street-c64.safetensors"), os.path.join(base, "w.safetensors"))
     run_setup(binary, ["infer", "data", "--weights", "w.safetensors", "--out", "run"], base)
+    # The run's manifest names the dataset by absolute path: relative, so runs read their own mutated copy.
+    manifest = os.path.join(base, "run/segscope.toml")
+    with open(manifest) as f:
+        text = f.read().replace('"%s/data/' % base, '"../data/')
+    with open(manifest, "w") as f:
+        f.write(text)
     run_setup(binary, ["memory", "build", "data", "--weights", "w.safetensors", "--out", "memory",
                        "--kl", "2", "--kh", "2"], base)
-    run_setup(binary, ["eval", "run", "--save-confusion", "shard.st", "--format", "json"], base)
+    run_setup(binary, ["eval", "./run", "--save-confusion", "shard.st", "--format", "json"], base)
     shutil.copy(os.path.join(ROOT, "themes/cityscapes.toml"), os.path.join(base, "theme.toml"))
     with open(os.path.join(base, "bookmarks.json"), "w") as f:
         f.write('{"bookmarks": [{"key": "synth_000000_000001", "note": "a note", '
@@ -94,7 +100,8 @@ def templates(base):
         (["forward", "--weights", "in/w.safetensors", "--frames", "in/" + feats[0], "in/" + feats[1],
           "in/" + feats[2], "--out", "out"], ["w.safetensors", "data/features"]),
         (["forward", "--weights", "in/w.safetensors", "--images"]
-         + ["in/" + f.replace("features", "leftImg8bit_sequence").replace(".npy", "_leftImg8bit.png") for f in feats[:3]]
+         + ["in/" + f.replace("features", "leftImg8bit_sequence").replace(".npy", "_leftImg8bit.png")
+            for f in feats[:3]]
          + ["--out", "out"], ["w.safetensors", "data/leftImg8bit_sequence"]),
         (["infer", "in/data", "--weights", "in/w.safetensors", "--out", "out", "--labelled-only"],
          ["w.safetensors", "data"]),
@@ -105,7 +112,7 @@ def templates(base):
         (["memory", "inspect", "in/memory"], ["memory"]),
         (["memory", "inspect", "in/memory/memory.safetensors", "--format", "json"], ["memory"]),
         (["train", "classifier", "in/data", "--out", "out/c.safetensors", "--epochs", "1", "--batch", "2"], ["data"]),
-        (["train", "stf", "in/data", "--out", "out/s.safetensors", "--epochs", "1", "--block", "4x8", "--ffn", "16",
+        (["train", "stf", "in/data", "--out", "out/s.safetensors", "--epochs", "1", "--block", "8x8", "--ffn", "16",
           "--init", "in/w.safetensors"], ["data", "w.safetensors"]),
         (["train", "mar", "in/data", "--out", "out/m.safetensors", "--epochs", "1", "--memory", "in/memory",
           "--init", "in/w.safetensors", "--val", "in/data"], ["data", "memory", "w.safetensors"]),
@@ -376,7 +383,8 @@ def main():
             arguments, redirected = mutate_arguments(rng, arguments)
         in_sum = checksum(os.path.join(folder, "in"))
         before = listing(folder)
-        environment = {"PATH": "/usr/bin:/bin", "HOME": os.path.join(folder, "home"), "TMPDIR": os.path.join(folder, "tmp"),
+        environment = {"PATH": "/usr/bin:/bin", "HOME": os.path.join(folder, "home"),
+                       "TMPDIR": os.path.join(folder, "tmp"),
                        "XDG_CONFIG_HOME": os.path.join(folder, "home"), "SWIFT_BACKTRACE": "enable=no",
                        "TERM": rng.choice(["xterm-256color", "dumb", "vt100"])}
         if rng.random() < 0.5:
@@ -396,8 +404,11 @@ def main():
             number = len(findings) + 1
             kept = os.path.join(findings_dir, str(number))
             shutil.copytree(os.path.join(folder, "in"), os.path.join(kept, "in"), symlinks=True)
-            command = "cd %s && prlimit --as=%d %s %s" % (shlex.quote(kept), options.address_space_gb << 30,
-                                                        shlex.quote(binary), " ".join(shlex.quote(a) for a in arguments))
+            shown = " ".join("%s=%s" % (k, shlex.quote(environment[k])) for k in ("TERM", "COLORTERM")
+                             if k in environment)
+            command = "cd %s && env %s prlimit --as=%d %s %s" % (
+                shlex.quote(kept), shown, options.address_space_gb << 30, shlex.quote(binary),
+                " ".join(shlex.quote(a) for a in arguments))
             findings.append((problem, command, mutations))
             print("FINDING %d: %s\n  mutations: %s\n  reproduce: %s\n  stderr: %s" % (
                 number, problem, "; ".join(m.replace(folder + "/", "") for m in mutations) or "none", command,
