@@ -22,6 +22,7 @@ struct Segscope: ParsableCommand {
         // be reused.
         segscope_tune_malloc(32 << 20, 512 << 20)
         do {
+            try refuseNonUTF8Arguments()
             var command = try parseAsRoot()
             try command.run()
         } catch {
@@ -30,6 +31,17 @@ struct Segscope: ParsableCommand {
             if exitCode(for: error) != .failure || error is ExitCode { exit(withError: error) }
             FileHandle.standardError.write(Data("segscope: \(oneLine(describe(error)))\n".utf8))
             Foundation.exit(1)
+        }
+    }
+
+    /// Swift decodes arguments as UTF-8, replacing invalid bytes, so a
+    /// non-UTF-8 file name would become another name and "not exist".
+    static func refuseNonUTF8Arguments() throws {
+        for index in 1..<Int(CommandLine.argc) {
+            guard let raw = CommandLine.unsafeArgv[index], String(validatingCString: raw) == nil else { continue }
+            let shown = String(decoding: UnsafeRawBufferPointer(start: raw, count: strlen(raw)), as: UTF8.self)
+            throw ValidationError("argument \(index) ('\(oneLine(shown))') is not valid UTF-8: segscope reads only "
+                + "UTF-8 names; rename the file")
         }
     }
 

@@ -338,6 +338,17 @@ struct MeasuredRun {
                 && run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
     }
 
+    /// A file name that is not UTF-8 is a usage error saying so (it was "no such file": Swift replaced its bytes).
+    @Test func nonUTF8ArgumentsAreNamed() throws {
+        let root = try TestSupport.scratchDirectory()
+        let name = "\"$(printf 'w\\377.safetensors')\""
+        let script = "cd \"$1\" && : > \(name) && exec \"$2\" weights \(name)"
+        let run = try TestSupport.outcome("/bin/sh", ["-c", script, "sh", root, TestSupport.segscopeBinary])
+        #expect(run.status == Self.usageError && run.stderr.contains("argument 2")
+                && run.stderr.contains("not valid UTF-8"),
+                "\(run.status) \(run.stderr)")
+    }
+
     /// `--shard 2/3` on two sequences says the shard is empty (it said "no backbone").
     @Test func anEmptyShardSaysSo() throws {
         let root = try TestSupport.scratchDirectory()

@@ -20,6 +20,7 @@ import argparse
 import hashlib
 import os
 import random
+import re
 import resource
 import shlex
 import shutil
@@ -136,12 +137,41 @@ HOSTILE_VALUES = ["", "0", "-1", "1e308", "-1e308", "nan", "inf", "9223372036854
 INPUT_VALUES = {"in", "in/data", "in/w.safetensors", ".", "a=b=c", "-", "/dev/null"}
 
 
-def mutate_arguments(rng, arguments):
+COMMAND_WORDS = {"render", "eval", "merge", "forward", "infer", "memory", "build", "inspect", "train", "weights",
+                 "synth", "labels", "themes", "bookmarks"}
+OPTION_LINE = re.compile(r"^  (?:-\w, )?(--[a-z0-9-]+)( <[^>]+>)?")
+
+
+def command_options(binary, arguments, cache={}):
+    """The options of the command that `arguments` run, from its --help: (name, takes a value)."""
+    words = []
+    for word in arguments:
+        if word not in COMMAND_WORDS:
+            break
+        words.append(word)
+    key = tuple(words)
+    if key not in cache:
+        text = subprocess.run([binary] + words + ["--help"], capture_output=True, text=True).stdout
+        cache[key] = [(m.group(1), m.group(2) is not None) for m in map(OPTION_LINE.match, text.splitlines())
+                      if m and m.group(1) != "--help"]
+    return cache[key]
+
+
+def hostile_value(rng, arguments):
+    """A hostile value, or an edge of a number that is already on the command line."""
+    numbers = [a for a in arguments if re.fullmatch(r"-?[0-9.e]+(x[0-9]+)?", a)]
+    if numbers and rng.random() < 0.3:
+        number = rng.choice(numbers)
+        return rng.choice([number + "0000", "-" + number, number.replace("x", "0x") + "0", number * 5])
+    return rng.choice(HOSTILE_VALUES)
+
+
+def mutate_arguments(rng, arguments, options):
     """The mutated arguments, and whether outputs may now land in the inputs or the run folder."""
     arguments, redirected = list(arguments), False
     for _ in range(rng.choice([1, 1, 1, 2, 3])):
         choice = rng.random()
-        value = rng.choice(HOSTILE_VALUES)
+        value = hostile_value(rng, arguments)
         redirected = redirected or value in INPUT_VALUES or value == "n" * 300
         if choice < 0.55 and len(arguments) > 1:
             index = rng.randrange(1, len(arguments))
@@ -151,13 +181,10 @@ def mutate_arguments(rng, arguments):
             index = rng.randrange(1, len(arguments))
             redirected = redirected or arguments[index].startswith("out")
             del arguments[index]
-        elif choice < 0.85:
-            option = rng.choice(["--cols", "--rows", "--cache-mb", "--band", "--vc", "--heads", "--block", "--kl",
-                                 "--kh", "--epochs", "--lr", "--batch", "--shard", "--frame", "--keys", "--size",
-                                 "--feature-dim", "--corruptions", "--noise", "--pe-size", "--mar-width", "--ffn",
-                                 "--depth", "--stop-after", "--suspect-tau", "--boundary-dilation", "--layout",
-                                 "--format", "--theme", "--split", "--label-space", "--memory", "--features"])
-            arguments += [option, value]
+        elif choice < 0.85 and options:
+            # One of the command's own options (the others only give usage errors).
+            option, takes_value = rng.choice(options)
+            arguments += [option, value] if takes_value else [option]
         else:
             arguments.insert(rng.randrange(1, len(arguments) + 1), value)
     return arguments, redirected
@@ -379,8 +406,8 @@ def main():
             for _ in range(rng.choice([1, 1, 2, 3])):
                 mutations.append(mutate_file(rng, rng.choice(candidates), resized))
         redirected = False
-        if not mutations or rng.random() < 0.35:
-            arguments, redirected = mutate_arguments(rng, arguments)
+        if not mutations or rng.random() < 0.5:
+            arguments, redirected = mutate_arguments(rng, arguments, command_options(binary, arguments))
         in_sum = checksum(os.path.join(folder, "in"))
         before = listing(folder)
         environment = {"PATH": "/usr/bin:/bin", "HOME": os.path.join(folder, "home"),
@@ -396,8 +423,9 @@ def main():
         if problem is None and not redirected and checksum(os.path.join(folder, "in")) != in_sum:
             problem = "changed its inputs"
         if problem is None and not redirected:
-            # Outputs go to out/ (out.st, out.csv and the like count as out/).
-            stray = sorted(listing(folder) - before - {".stdout", ".stderr", "out"})
+            # Outputs go to out/ or to a path the arguments name (a hostile value is the user's choice).
+            named = {a.split("=")[-1].split("/")[0] for a in arguments} | {"out"}
+            stray = sorted(listing(folder) - before - named - {".stdout", ".stderr"})
             if stray or listing("/") != root_listing:
                 problem = "wrote outside its output: %s" % (stray or sorted(listing("/") ^ root_listing))
         if problem:
