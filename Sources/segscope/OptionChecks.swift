@@ -58,7 +58,9 @@ enum OptionCheck {
 
     /// A path to write: as `input`, without control characters (a name made
     /// by mistake that no shell shows plainly), not `.`, `..` or `/`, and not
-    /// an existing entry of the other kind.
+    /// an existing entry of the other kind. A file is written beside its
+    /// target and renamed over it, so an existing device, FIFO or socket
+    /// (`--png /dev/null`, run as root) would be replaced: refused.
     static func output(_ option: String, _ path: String?, _ kind: Kind) throws {
         guard let path else { return }
         try input(option, path)
@@ -70,14 +72,17 @@ enum OptionCheck {
             let noun = kind == .file ? "file" : "folder"
             throw ValidationError("\(option) \(path): give a new \(noun) name, not '\(last)'")
         }
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { return }
-        switch kind {
-        case .folder where !isFolder.boolValue:
+        var status = stat()
+        guard stat(path, &status) == 0 else { return }
+        switch (kind, status.st_mode & S_IFMT) {
+        case (.folder, S_IFDIR), (.file, S_IFREG): return
+        case (.folder, _):
             throw ValidationError("\(option) \(path): exists and is not a folder")
-        case .file where isFolder.boolValue:
+        case (.file, S_IFDIR):
             throw ValidationError("\(option) \(path): is a folder; give a file name")
-        default: return
+        case (.file, _):
+            throw ValidationError("\(option) \(path): is not a regular file (a device, FIFO or socket is never "
+                + "replaced)")
         }
     }
 }

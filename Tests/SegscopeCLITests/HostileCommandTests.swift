@@ -188,6 +188,18 @@ struct MeasuredRun {
             #expect(run.status == Self.usageError && run.stderr.contains("--out \(file): exists and is not a folder"),
                     "\(arguments[0]): \(run.status) \(run.stderr)")
         }
+        // Written beside and renamed over: a device or FIFO would be replaced (as root, /dev/null itself).
+        let fifo = root + "/fifo"
+        #expect(mkfifo(fifo, 0o644) == 0)
+        for (option, arguments) in [("--png", ["render", samples, "--png", fifo]),
+                                    ("--out", ["train", "classifier", samples, "--out", fifo]),
+                                    ("--out", ["synth", "--out", fifo])] {
+            let run = try TestSupport.segscope(arguments, timeout: 30)
+            #expect(run.status == Self.usageError && run.stderr.contains("\(option) \(fifo): "),
+                    "\(arguments[0]): \(run.status) \(run.stderr)")
+            var status = stat()
+            #expect(lstat(fifo, &status) == 0 && status.st_mode & S_IFMT == S_IFIFO, "the FIFO is still there")
+        }
         let train = try TestSupport.segscope(["train", "classifier", samples, "--out", root + "/target"])
         #expect(train.status == Self.usageError && train.stderr.contains("is a folder; give a file name"),
                 "\(train.stderr)")

@@ -129,8 +129,11 @@ HOSTILE_VALUES = ["", "0", "-1", "1e308", "-1e308", "nan", "inf", "9223372036854
                   "18446744073709551616", "2147483648", "100000x100000", "0x0", "1x", "x", "/", ".", "..", "//",
                   "/dev/zero", "/dev/null", "in", "in/data", "in/w.safetensors", "out", "a=", "=b", "a=b=c",
                   "\x1b]0;PWNED\x07", "-", "--", "1/0", "0/0", "5/3", "-1/2", "\u202e", "%s%n",
-                  "long/" * 900, "n" * 300, "4096x8192", "1000", "500"]
+                  "long/" * 900, "n" * 300, "4096x8192", "1000", "500", "d", "x"]
 
+
+SYSTEM_PATHS = {"/", "//", "/dev/zero", "/dev/null", ".", ".."}
+OUTPUT_OPTIONS = {"--out", "--png", "--save-confusion", "--suspects", "--save-features", "--bookmarks"}
 
 # Values that point a command at its inputs or its working folder: writing
 # there is what the user asked for, not a stray write.
@@ -143,7 +146,7 @@ OPTION_LINE = re.compile(r"^  (?:-\w, )?(--[a-z0-9-]+)( <[^>]+>)?")
 
 
 def command_options(binary, arguments, cache={}):
-    """The options of the command that `arguments` run, from its --help: (name, takes a value)."""
+    """The options of the command that `arguments` run, from its --help: (name, None, "number" or "text")."""
     words = []
     for word in arguments:
         if word not in COMMAND_WORDS:
@@ -152,18 +155,37 @@ def command_options(binary, arguments, cache={}):
     key = tuple(words)
     if key not in cache:
         text = subprocess.run([binary] + words + ["--help"], capture_output=True, text=True).stdout
-        cache[key] = [(m.group(1), m.group(2) is not None) for m in map(OPTION_LINE.match, text.splitlines())
-                      if m and m.group(1) != "--help"]
+        blocks = []
+        for line in text.splitlines():
+            if OPTION_LINE.match(line):
+                blocks.append(line)
+            elif blocks and line.startswith("      "):
+                blocks[-1] += " " + line.strip()
+        options = []
+        for block in blocks:
+            match = OPTION_LINE.match(block)
+            if match.group(1) == "--help":
+                continue
+            # Numeric options state a range ("1-512", "(0-100)") or a number default in their help.
+            numeric = match.group(2) and re.search(r"\d+-\d+|default: -?[0-9.e-]+\)|HxW|x[HW]|K/N", block)
+            options.append((match.group(1), None if not match.group(2) else "number" if numeric else "text"))
+        cache[key] = options
     return cache[key]
 
 
-def hostile_value(rng, arguments):
-    """A hostile value, or an edge of a number that is already on the command line."""
+NUMERIC_VALUES = ["0", "-1", "1", "2", "9223372036854775807", "4611686018427387904", "100000", "65536", "1e308",
+                  "nan", "-inf", "1e-320", "100000x100000", "65536x65536", "4096x8192", "1x1", "8x8", "0/1", "1/1",
+                  "3/2", "1000000"]
+
+
+def hostile_value(rng, arguments, numeric=False):
+    """A hostile value (a numeric one for an option whose value is a number), or an edge of a number that is
+    already on the command line."""
     numbers = [a for a in arguments if re.fullmatch(r"-?[0-9.e]+(x[0-9]+)?", a)]
     if numbers and rng.random() < 0.3:
         number = rng.choice(numbers)
         return rng.choice([number + "0000", "-" + number, number.replace("x", "0x") + "0", number * 5])
-    return rng.choice(HOSTILE_VALUES)
+    return rng.choice(NUMERIC_VALUES if numeric or rng.random() < 0.3 else HOSTILE_VALUES)
 
 
 def mutate_arguments(rng, arguments, options):
@@ -176,6 +198,8 @@ def mutate_arguments(rng, arguments, options):
         if choice < 0.55 and len(arguments) > 1:
             index = rng.randrange(1, len(arguments))
             redirected = redirected or arguments[index].startswith("out")
+            if re.fullmatch(r"[0-9./x-]+", arguments[index]):
+                value = hostile_value(rng, arguments, numeric=True)
             arguments[index] = value
         elif choice < 0.7 and len(arguments) > 1:
             index = rng.randrange(1, len(arguments))
@@ -183,10 +207,17 @@ def mutate_arguments(rng, arguments, options):
             del arguments[index]
         elif choice < 0.85 and options:
             # One of the command's own options (the others only give usage errors).
-            option, takes_value = rng.choice(options)
-            arguments += [option, value] if takes_value else [option]
+            option, kind = rng.choice(options)
+            if kind == "number":
+                value = hostile_value(rng, arguments, numeric=True)
+            arguments += [option] if kind is None else [option, value]
         else:
             arguments.insert(rng.randrange(1, len(arguments) + 1), value)
+    # Never let a mutation aim an output at the system or above the run folder (the fuzzer may run as root:
+    # `synth --out /dev/null` once replaced /dev/null with a folder, and --force deletes); such values stay inputs.
+    for index in range(1, len(arguments)):
+        if arguments[index] in SYSTEM_PATHS and arguments[index - 1] in OUTPUT_OPTIONS:
+            arguments[index] = "out/system"
     return arguments, redirected
 
 
@@ -206,8 +237,8 @@ def mutate_png_header(rng, data):
             fields = bytearray(payload)
             which = rng.choice(["size", "depth", "type"])
             if which == "size":
-                fields[0:8] = struct.pack(">II", rng.choice([0, 1, 16384, 65535, 1 << 31, 33, 64]),
-                                          rng.choice([0, 1, 16384, 65535, 1 << 31, 17, 32]))
+                sides = [0, 1, 16384, 16384, 20000, 65535, 1 << 31, 33, 64]
+                fields[0:8] = struct.pack(">II", rng.choice(sides), rng.choice(sides))
             elif which == "depth":
                 fields[8] = rng.choice([1, 2, 4, 8, 16, 3])
             else:
