@@ -97,6 +97,8 @@ def templates(base):
         (["eval", "--gt", gt, "--pred", "a=in/run/pred/mar", "--conf", "a=in/run/conf/mar",
           "--label-space", "cityscapes", "--suspects", "out/suspects.csv", "--format", "json"], ["run", "data"]),
         (["eval", "in/run", "--band", "2", "--vc", "2", "--format", "markdown"], ["run", "data"]),
+        # The ground truth as its own prediction: a mutated file is both.
+        (["eval", "--gt", gt, "--pred", "gt=" + gt, "--label-space", "cityscapes"], ["data/gtFine"]),
         (["eval", "merge", "in/shard.st", "in/shard.st", "--save-confusion", "out/m.st"], ["shard.st"]),
         (["forward", "--weights", "in/w.safetensors", "--frames", "in/" + feats[0], "in/" + feats[1],
           "in/" + feats[2], "--out", "out"], ["w.safetensors", "data/features"]),
@@ -132,6 +134,7 @@ HOSTILE_VALUES = ["", "0", "-1", "1e308", "-1e308", "nan", "inf", "9223372036854
                   "long/" * 900, "n" * 300, "4096x8192", "1000", "500", "d", "x"]
 
 
+FIRST_FRAMES = re.compile(r"synth_000000_00000[01]")
 SYSTEM_PATHS = {"/", "//", "/dev/zero", "/dev/null", ".", ".."}
 OUTPUT_OPTIONS = {"--out", "--png", "--save-confusion", "--suspects", "--save-features", "--bookmarks"}
 
@@ -433,9 +436,12 @@ def main():
         mutations = []
         candidates = [p for r in reads for p in ([os.path.join(folder, "in", r)] if os.path.isfile(
             os.path.join(folder, "in", r)) else files_under(os.path.join(folder, "in", r)))]
+        # Half the time a file of the first frames, which every command reads (render shows frame 1 or 2).
+        focus = [p for p in candidates if FIRST_FRAMES.search(p)]
         if candidates and rng.random() < 0.75:
             for _ in range(rng.choice([1, 1, 2, 3])):
-                mutations.append(mutate_file(rng, rng.choice(candidates), resized))
+                chosen = rng.choice(focus if focus and rng.random() < 0.5 else candidates)
+                mutations.append(mutate_file(rng, chosen, resized))
         redirected = False
         if not mutations or rng.random() < 0.5:
             arguments, redirected = mutate_arguments(rng, arguments, command_options(binary, arguments))
