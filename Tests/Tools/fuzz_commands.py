@@ -48,6 +48,8 @@ def make_base(binary, base):
                        "--feature-dim", "64", "--seed", "7", "--split", "val"], base)
     run_setup(binary, ["synth", "--out", "big", "--sequences", "1", "--frames", "1", "--size", "128x256",
                        "--feature-dim", "64", "--seed", "8", "--split", "val"], base)
+    run_setup(binary, ["synth", "--out", "small", "--sequences", "1", "--frames", "1", "--size", "32x64",
+                       "--feature-dim", "64", "--seed", "9", "--split", "val"], base)
     shutil.copy(os.path.join(ROOT, "samples/weights/street-c64.safetensors"), os.path.join(base, "w.safetensors"))
     run_setup(binary, ["infer", "data", "--weights", "w.safetensors", "--out", "run"], base)
     # The run's manifest names the dataset by absolute path: relative, so runs read their own mutated copy.
@@ -98,7 +100,7 @@ def templates(base):
           "--label-space", "cityscapes", "--suspects", "out/suspects.csv", "--format", "json"], ["run", "data"]),
         (["eval", "in/run", "--band", "2", "--vc", "2", "--format", "markdown"], ["run", "data"]),
         # The ground truth as its own prediction: a mutated file is both.
-        (["eval", "--gt", gt, "--pred", "gt=" + gt, "--label-space", "cityscapes"], ["data/gtFine"]),
+        (["eval", "--gt", gt, "--pred", "gt=" + gt, "--label-space", "cityscapes", "--vc", "2"], ["data/gtFine"]),
         (["eval", "merge", "in/shard.st", "in/shard.st", "--save-confusion", "out/m.st"], ["shard.st"]),
         (["forward", "--weights", "in/w.safetensors", "--frames", "in/" + feats[0], "in/" + feats[1],
           "in/" + feats[2], "--out", "out"], ["w.safetensors", "data/features"]),
@@ -418,7 +420,7 @@ def main():
     os.makedirs(findings_dir)
     make_base(binary, base)
     base_sum = checksum(base)
-    resized = [p for p in files_under(os.path.join(base, "big"))]
+    resized = list(files_under(os.path.join(base, "big"))) + list(files_under(os.path.join(base, "small")))
     commands = templates(base)
     rng = random.Random(options.seed)
     print("fuzz_commands: seed %d, %d commands, %.0f s, binary %s" % (options.seed, len(commands), options.seconds,
