@@ -58,7 +58,7 @@ struct ModelOptions: ParsableArguments {
     var weights: String
     @Option(help: "Attention heads, \(OptionLimits.text(OptionLimits.heads)) (default: the weights' metadata, else 2).")
     var heads: Int?
-    @Option(help: "Block size HBxWB, each \(OptionLimits.text(OptionLimits.blockSide)) (default: metadata, else 16x16).")
+    @Option(help: "Block size HBxWB, each \(OptionLimits.text(OptionLimits.blockSide)) (default: metadata; 16x16).")
     var block: BlockSize?
     @Option(help: "Memory folder with key.npy and value.npy, for weights without MAR.memory_*.")
     var memory: String?
