@@ -35,10 +35,16 @@ bench: setup-bench release
 	$(SWIFT) build -c release --product segscope-bench
 	SEGSCOPE_PYTHON=$(PYREF) $(shell $(SWIFT) build -c release --show-bin-path)/segscope-bench
 
-# libFuzzer targets for every parser, FUZZ_SECONDS each (scripts/fuzz.sh).
+# libFuzzer targets for every parser, FUZZ_SECONDS each (scripts/fuzz.sh); then
+# every command on mutated inputs and argument vectors for COMMAND_FUZZ_SECONDS
+# (Tests/Tools/fuzz_commands.py; findings kept in .build-fuzz/commands/findings).
 FUZZ_SECONDS ?= 60
+COMMAND_FUZZ_SECONDS ?= 300
 fuzz: setup
 	scripts/fuzz.sh $(FUZZ_SECONDS)
+	$(SWIFT) build --product segscope
+	python3 Tests/Tools/fuzz_commands.py --binary "$$($(SWIFT) build --show-bin-path)/segscope" \
+		--seconds $(COMMAND_FUZZ_SECONDS)
 
 # Every test under the address sanitizer (Swift and C; the C shims also under
 # the undefined-behaviour sanitizer, which Swift does not offer on Linux: its

@@ -72,22 +72,31 @@ public struct FeatureModel: Sendable {
     }
 
     /// Features [channels, height/featureStride, width/featureStride] (channel-first, as the engine reads them).
-    public func features(labels: [UInt8], width: Int, height: Int, frame: Int, sequence: Int) -> [Float] {
+    /// `cancelled` is polled between bands of rows and throws `SyntheticDataset.Cancelled`.
+    public func features(labels: [UInt8], width: Int, height: Int, frame: Int, sequence: Int,
+                         cancelled: () -> Bool = { false }) throws -> [Float] {
         let h = height / featureStride, w = width / featureStride, c = channels
         var out = [Float](repeating: 0, count: c * h * w)
         let patches = corruptionPatches(h: h, w: w, frame: frame, sequence: sequence)
-        out.withUnsafeMutableBufferPointer { buffer in
+        let band = 16
+        try out.withUnsafeMutableBufferPointer { buffer in
             let base = SharedMutablePointer(buffer.baseAddress!)
             // Rows are independent and each writes only its own cells: the
-            // result does not depend on thread scheduling.
-            parallelFor(h) { i in
-                var feature = [Float](repeating: 0, count: c)
-                var weights = [Float](repeating: 0, count: classes)
-                for j in 0..<w {
-                    mixture(i: i, j: j, labels: labels, width: width, height: height, weights: &weights, into: &feature)
-                    for patch in patches { patch.apply(i: i, j: j, feature: &feature, glare: glare) }
-                    var rng = SplitMix64(seed: Deterministic.hash(Int(truncatingIfNeeded: seed), sequence, frame, i, j))
-                    for k in 0..<c { base[k * h * w + i * w + j] = feature[k] + knobs.noise * rng.normal() }
+            // result does not depend on thread scheduling (nor on the bands).
+            for first in stride(from: 0, to: h, by: band) {
+                if cancelled() { throw SyntheticDataset.Cancelled() }
+                parallelFor(min(band, h - first)) { row in
+                    let i = first + row
+                    var feature = [Float](repeating: 0, count: c)
+                    var weights = [Float](repeating: 0, count: classes)
+                    for j in 0..<w {
+                        mixture(i: i, j: j, labels: labels, width: width, height: height, weights: &weights,
+                                into: &feature)
+                        for patch in patches { patch.apply(i: i, j: j, feature: &feature, glare: glare) }
+                        let cellSeed = Deterministic.hash(Int(truncatingIfNeeded: seed), sequence, frame, i, j)
+                        var rng = SplitMix64(seed: cellSeed)
+                        for k in 0..<c { base[k * h * w + i * w + j] = feature[k] + knobs.noise * rng.normal() }
+                    }
                 }
             }
         }

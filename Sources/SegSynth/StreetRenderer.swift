@@ -17,13 +17,16 @@ struct StreetRenderer {
     var centerX: Float { Float(width) / 2 }
     var horizon: Float { Float(height) * 0.42 }
 
-    func render(frame: Int) -> Frame {
+    /// The frame's pixels and labels; `cancelled` is polled every few rows
+    /// (a frame at the largest size takes long in a debug build) and throws `Cancelled`.
+    func render(frame: Int, cancelled: () -> Bool = { false }) throws -> Frame {
         let count = width * height
         var rgb = [UInt8](repeating: 0, count: count * 3)
         var labels = [UInt8](repeating: Street.sky, count: count)
         var depth = [Float](repeating: .infinity, count: count)
         let cameraZ = Float(frame) * scene.speed
         for y in 0..<height {
+            if y % 16 == 0, cancelled() { throw SyntheticDataset.Cancelled() }
             for x in 0..<width {
                 let (classId, color, z) = background(x: x, y: y, cameraZ: cameraZ)
                 let i = y * width + x
@@ -36,6 +39,7 @@ struct StreetRenderer {
             .filter { $0.1.z - cameraZ > 1.2 && $0.1.z - cameraZ < 160 }
             .sorted { $0.1.z > $1.1.z }
         for (object, position) in placed {
+            if cancelled() { throw SyntheticDataset.Cancelled() }
             let z = position.z - cameraZ
             let left = centerX + focal * (position.x - object.width / 2) / z
             let right = centerX + focal * (position.x + object.width / 2) / z
@@ -60,6 +64,7 @@ struct StreetRenderer {
         }
         // Sensor noise, fixed per pixel and frame.
         for i in 0..<(count * 3) {
+            if i % (1 << 20) == 0, cancelled() { throw SyntheticDataset.Cancelled() }
             let n = Int(Deterministic.lattice(i, frame, sequenceSeed) * 9) - 4
             rgb[i] = UInt8(clamping: Int(rgb[i]) + n)
         }

@@ -33,10 +33,17 @@ public struct SyntheticDataset: Sendable {
     public enum SynthError: Error, CustomStringConvertible, Equatable {
         case badSize(String)
         case outputExists(String)
+        case notAFolder(String)
+        case symbolicLink(String)
+        case notAFolderName(String)
         public var description: String {
             switch self {
             case .badSize(let text): return text
             case .outputExists(let path): return "\(path): exists and is not empty (use --force to replace it)"
+            case .notAFolder(let path): return "\(path): exists and is not a folder (nothing is replaced)"
+            case .symbolicLink(let path):
+                return "\(path): is a symbolic link; give the folder itself (nothing is replaced)"
+            case .notAFolderName(let path): return "\(path): give a new folder name (not '/', '.' or '..')"
             }
         }
     }
@@ -46,6 +53,11 @@ public struct SyntheticDataset: Sendable {
             throw SynthError.badSize("size \(height)x\(width): height and width must be multiples of 8, at least 32x64")
         }
         guard sequences > 0, frames > 0, featureChannels > 0 else { throw SynthError.badSize("sequences, frames and feature dim must be positive") }
+        let knobValues = [knobs.noise, knobs.confusableDistortion, knobs.corruptionsPerKiloCell]
+        guard knobValues.allSatisfy({ $0.isFinite && $0 >= 0 }), knobs.corruptionsPerKiloCell <= 1000 else {
+            throw SynthError.badSize("noise, boundary distortion and corruptions must be finite and not negative "
+                + "(corruptions at most 1000)")
+        }
         guard space.name == "cityscapes" else { throw SynthError.badSize("synth draws Cityscapes classes; other label spaces are not supported") }
     }
 
@@ -75,11 +87,27 @@ public struct SyntheticDataset: Sendable {
                       cancelled: () -> Bool = { false }) throws {
         try validate()
         let fm = FileManager.default
-        if fm.fileExists(atPath: output), let contents = try? fm.contentsOfDirectory(atPath: output), !contents.isEmpty, !force {
-            throw SynthError.outputExists(output)
+        var status = stat()
+        // lstat: a symbolic link is refused, never replaced nor followed (--force would delete its target's files).
+        if lstat(output, &status) == 0 {
+            switch status.st_mode & S_IFMT {
+            case S_IFLNK: throw SynthError.symbolicLink(output)
+            case S_IFDIR: break
+            default: throw SynthError.notAFolder(output)
+            }
+            if !force, let contents = try? fm.contentsOfDirectory(atPath: output), !contents.isEmpty {
+                throw SynthError.outputExists(output)
+            }
         }
-        let parent = (output as NSString).deletingLastPathComponent
-        let staging = (parent.isEmpty ? "." : parent) + "/." + (output as NSString).lastPathComponent + ".partial-\(getpid())"
+        // Split by hand: NSString's deletingLastPathComponent traps on a one-letter name ("d").
+        let components = output.split(separator: "/")
+        guard let name = components.last.map(String.init), name != ".", name != ".." else {
+            throw SynthError.notAFolderName(output)
+        }
+        let parentPath = (output.hasPrefix("/") ? "/" : "") + components.dropLast().joined(separator: "/")
+        let parent = parentPath.isEmpty ? "." : parentPath
+        Self.removeStaleStaging(in: parent, prefix: "." + name + ".partial-")
+        let staging = parent + "/." + name + ".partial-\(getpid())"
         try? fm.removeItem(atPath: staging)
         do {
             try writeContents(to: staging, progress: progress, cancelled: cancelled)
@@ -88,6 +116,17 @@ public struct SyntheticDataset: Sendable {
         } catch {
             try? fm.removeItem(atPath: staging)
             throw error
+        }
+    }
+
+    /// Staging folders (`prefix` + PID) of runs that were killed before they
+    /// could clean up: removed when their process is gone. A live process
+    /// (a concurrent run, or a reused PID) keeps its folder.
+    static func removeStaleStaging(in parent: String, prefix namePrefix: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return }
+        for name in names where name.hasPrefix(namePrefix) {
+            guard let pid = pid_t(name.dropFirst(namePrefix.count)), pid > 0, pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { try? FileManager.default.removeItem(atPath: parent + "/" + name) }
         }
     }
 
@@ -113,15 +152,17 @@ public struct SyntheticDataset: Sendable {
             for t in 0..<frames {
                 if cancelled() { throw Cancelled() }
                 let key = SyntheticDataset.key(sequence: sequence, frame: t)
-                let frame = renderer.render(frame: t)
+                let frame = try renderer.render(frame: t, cancelled: cancelled)
                 try PNG.write(PNGImage(width: width, height: height, colorType: .rgb, bitDepth: 8, samples: .eight(frame.rgb)),
                               to: "\(frameDir)/\(key)_leftImg8bit.png")
                 let map = LabelMap(width: width, height: height, ids: frame.labels)
                 try PNG.write(space.encode(map, as: .trainIds), to: "\(gtDir)/\(key)_gtFine_labelTrainIds.png", compressionLevel: 1)
                 try PNG.write(space.encode(map, as: .labelIds), to: "\(gtDir)/\(key)_gtFine_labelIds.png", compressionLevel: 1)
                 try PNG.write(space.encode(map, as: .color), to: "\(gtDir)/\(key)_gtFine_color.png", compressionLevel: 1)
+                if cancelled() { throw Cancelled() }
                 if let model {
-                    let features = model.features(labels: frame.labels, width: width, height: height, frame: t, sequence: sequence)
+                    let features = try model.features(labels: frame.labels, width: width, height: height, frame: t,
+                                                      sequence: sequence, cancelled: cancelled)
                     try Npy.write(features, shape: [featureChannels, height / 8, width / 8], to: "\(featureDir)/\(key).npy")
                 }
                 done += 1

@@ -11,8 +11,9 @@ public enum AnsiText {
             var current = ""
             for x in 0..<grid.width {
                 let cell = grid[x, y]
+                let glyph = cell.isPixel && depth == .monochrome ? shade(cell) : visible(cell.glyph)
                 if depth == .monochrome {
-                    out.append(cell.isPixel ? shade(cell) : cell.glyph)
+                    out.append(glyph)
                     continue
                 }
                 let sgr = (cell.bold ? "1;" : "22;") + colors.sgr(cell.foreground, background: false)
@@ -21,11 +22,21 @@ public enum AnsiText {
                     out += "\u{1b}[\(sgr)m"
                     current = sgr
                 }
-                out.append(cell.glyph)
+                out.append(glyph)
             }
             out += depth == .monochrome ? "\n" : "\u{1b}[0m\n"
         }
         return out
+    }
+
+    /// A cell's glyph, or a visible stand-in for a control character (text in
+    /// cells can come from file names and metadata; ESC would drive the terminal).
+    static func visible(_ glyph: Character) -> Character {
+        guard glyph.unicodeScalars.contains(where: isControl) else { return glyph }
+        let first = glyph.unicodeScalars.first!.value
+        // U+2400...U+241F picture C0 controls, U+2421 DEL; C1 has no pictures.
+        if first < 0x20 { return Character(Unicode.Scalar(0x2400 + first)!) }
+        return first == 0x7f ? "\u{2421}" : "\u{fffd}"
     }
 
     static func shade(_ cell: Cell) -> Character {
@@ -33,6 +44,26 @@ public enum AnsiText {
         func luma(_ c: RGB) -> Int { (299 * Int(c.r) + 587 * Int(c.g) + 114 * Int(c.b)) / 1000 }
         return shades[min(4, (luma(cell.foreground) + luma(cell.background)) / 2 * 5 / 256)]
     }
+}
+
+/// C0 controls, DEL and C1 controls: what a terminal may act on.
+func isControl(_ scalar: Unicode.Scalar) -> Bool {
+    scalar.value < 0x20 || (0x7f..<0xa0).contains(scalar.value)
+}
+
+/// Text that did not come from segscope (file names, metadata, notes) made
+/// safe to print: control characters (a newline in a file name, an escape in
+/// a header key) shown escaped, so a line stays one line that cannot drive the terminal.
+public func oneLine(_ text: String) -> String {
+    var out = ""
+    for scalar in text.unicodeScalars {
+        if isControl(scalar) {
+            out += "\\u{" + String(scalar.value, radix: 16) + "}"
+        } else {
+            out.unicodeScalars.append(scalar)
+        }
+    }
+    return out
 }
 
 /// SGR escapes for reports on a colour terminal, at its colour depth.

@@ -29,6 +29,19 @@ struct DatasetArguments: ParsableArguments {
     @Option(name: .customLong("ref"), help: "Reference method for deltas and flips (default: the first method).")
     var reference: String?
 
+    func validate() throws {
+        for (option, path) in [("path", path), ("--frames", frames), ("--gt", gt), ("--features", features),
+                               ("--label-space", labelSpace), ("--split", split), ("--ref", reference)] {
+            try OptionCheck.input(option, path)
+        }
+        for (option, values) in [("--pred", predictions), ("--conf", confidences)] {
+            for value in values {
+                let folder = value.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).last ?? ""
+                try OptionCheck.input(option, String(folder))
+            }
+        }
+    }
+
     func options() throws -> DatasetOptions {
         var options = DatasetOptions()
         options.path = path

@@ -35,6 +35,9 @@ struct ForwardCommand: ParsableCommand {
         guard (frames.count == 3 && images.isEmpty) || (images.count == 3 && frames.isEmpty) else {
             throw ValidationError("give --images or --frames, with exactly three files: PREV CUR NEXT")
         }
+        for path in frames { try OptionCheck.input("--frames", path) }
+        for path in images { try OptionCheck.input("--images", path) }
+        try OptionCheck.output("--out", out, .folder)
     }
 
     func run() throws {
@@ -53,15 +56,18 @@ struct ForwardCommand: ParsableCommand {
 struct ModelOptions: ParsableArguments {
     @Option(help: "Weights: safetensors or PyTorch .pth (the release's, mmseg's or segscope's names).")
     var weights: String
-    @Option(help: "Attention heads (default: the weights' metadata, else 2).")
+    @Option(help: "Attention heads, \(OptionLimits.text(OptionLimits.heads)) (default: the weights' metadata, else 2).")
     var heads: Int?
-    @Option(help: "Block size HBxWB (default: the weights' metadata, else 16x16).")
+    @Option(help: "Block size HBxWB, each \(OptionLimits.text(OptionLimits.blockSide)) (default: metadata; 16x16).")
     var block: BlockSize?
     @Option(help: "Memory folder with key.npy and value.npy, for weights without MAR.memory_*.")
     var memory: String?
 
     func validate() throws {
-        if let heads, heads <= 0 { throw ValidationError("--heads must be positive") }
+        if let heads { try OptionCheck.range("--heads", heads, OptionLimits.heads) }
+        if let block { try OptionCheck.size("--block", block, OptionLimits.blockSide) }
+        try OptionCheck.input("--weights", weights)
+        try OptionCheck.input("--memory", memory)
     }
 
     func load() throws -> Model { try Model.load(path: weights, heads: heads, block: block, memory: memory) }

@@ -34,8 +34,14 @@ struct InferCommand: ParsableCommand {
     var saveFeatures: String?
     @OptionGroup var sharding: ShardArguments
 
+    func validate() throws {
+        try OptionCheck.output("--out", out, .folder)
+        try OptionCheck.output("--save-features", saveFeatures, .folder)
+    }
+
     func run() throws {
-        var run = try InferRun(model: try model.load(), dataset: sharding.apply(try dataset.open()), folder: out, weightsName: model.weights)
+        var run = try InferRun(model: try model.load(), dataset: try sharding.nonEmpty(try dataset.open()), folder: out,
+                               weightsName: model.weights)
         (run.compact, run.labelledOnly, run.saveFeatures) = (compact, labelledOnly, saveFeatures)
         let work = LongWork(label: "infer")
         defer { work.finish() }

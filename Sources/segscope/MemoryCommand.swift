@@ -36,16 +36,18 @@ struct MemoryBuild: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var dataset: DatasetArguments
-    @Option(help: "Hard keys per class (KL).")
+    @Option(help: "Hard keys per class (KL, 1-100000).")
     var kl = 10
-    @Option(help: "Most confident features per class averaged into the prototype (KH).")
+    @Option(help: "Most confident features per class averaged into the prototype (KH, 1-100000).")
     var kh = 10
     @Option(help: "Output folder.")
     var out: String
     @Flag(name: .customLong("release-sampler"), help: "Use the release's streaming sampler instead of the plain rule.")
     var releaseSampler = false
     func validate() throws {
-        guard kl > 0, kh > 0 else { throw ValidationError("--kl and --kh must be positive") }
+        try OptionCheck.range("--kl", kl, OptionLimits.memoryKeys)
+        try OptionCheck.range("--kh", kh, OptionLimits.memoryKeys)
+        try OptionCheck.output("--out", out, .folder)
     }
 
     func run() throws {
@@ -80,17 +82,28 @@ struct MemoryInspect: ParsableCommand {
     @Option(name: .customLong("label-space"), help: "Names and colours of the classes (default: by class count).")
     var labelSpace: String?
 
+    func validate() throws {
+        try OptionCheck.input("path", path)
+        try OptionCheck.input("--label-space", labelSpace)
+    }
+
     func run() throws {
         let bank = try MemoryBank.load(path: path)
         let theme = try labelSpace.map { try Theme.resolve($0) }
             ?? [LabelSpace.cityscapes, .camvid].first { $0.count == bank.classes }.map { Theme.builtIn(for: $0) }
+        if let theme, theme.space.count != bank.classes {
+            let given = labelSpace ?? ""
+            throw InputError("--label-space \(given): \(theme.space.count) classes, the memory \(bank.classes)")
+        }
         let names = (0..<bank.classes).map { index in theme.map { $0.space.classNames[index] } ?? "class \(index)" }
         let analysis = MemoryAnalysis(bank)
         if format == .json {
             print(analysis.json(names: names).pretty)
         } else {
             let colors = theme.map { t in (0..<bank.classes).map { index in t.color(ofClass: UInt8(index)) } }
-            print(analysis.text(names: names, colors: colors, style: AnsiStyling.forStandardOutput()), terminator: "")
+            // Class names come from theme files; JSON escapes them itself.
+            let text = analysis.text(names: names.map(oneLine), colors: colors, style: AnsiStyling.forStandardOutput())
+            print(text, terminator: "")
         }
     }
 }

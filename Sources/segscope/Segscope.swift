@@ -1,6 +1,7 @@
 import ArgumentParser
 import CMallocTuning
 import Foundation
+import SegView
 
 /// segscope: inspect and evaluate video semantic segmentation (STF + MAR).
 @main
@@ -21,28 +22,49 @@ struct Segscope: ParsableCommand {
         // be reused.
         segscope_tune_malloc(32 << 20, 512 << 20)
         do {
+            try refuseNonUTF8Arguments()
             var command = try parseAsRoot()
             try command.run()
         } catch {
             // argument-parser gives its own errors (usage, help, version) an
             // exit code other than 1 and every other error 1: those are ours.
             if exitCode(for: error) != .failure || error is ExitCode { exit(withError: error) }
-            FileHandle.standardError.write(Data("segscope: \(oneLine(String(describing: error)))\n".utf8))
+            FileHandle.standardError.write(Data("segscope: \(oneLine(describe(error)))\n".utf8))
             Foundation.exit(1)
         }
     }
-}
 
-/// Control characters (a newline in a file name, an escape in a header key)
-/// shown escaped, so an error or a warning stays one line that cannot drive the terminal.
-func oneLine(_ text: String) -> String {
-    var out = ""
-    for scalar in text.unicodeScalars {
-        if scalar.value < 0x20 || (0x7f..<0xa0).contains(scalar.value) {
-            out += "\\u{" + String(scalar.value, radix: 16) + "}"
-        } else {
-            out.unicodeScalars.append(scalar)
+    /// Swift decodes arguments as UTF-8, replacing invalid bytes, so a
+    /// non-UTF-8 file name would become another name and "not exist".
+    static func refuseNonUTF8Arguments() throws {
+        for index in 1..<Int(CommandLine.argc) {
+            guard let raw = CommandLine.unsafeArgv[index], String(validatingCString: raw) == nil else { continue }
+            let shown = String(decoding: UnsafeRawBufferPointer(start: raw, count: strlen(raw)), as: UTF8.self)
+            throw ValidationError("argument \(index) ('\(oneLine(shown))') is not valid UTF-8: segscope reads only "
+                + "UTF-8 names; rename the file")
         }
     }
-    return out
+
+    /// An error as one readable line: Foundation's file errors
+    /// ("Error Domain=NSCocoaErrorDomain Code=642 ...") become "PATH: reason".
+    static func describe(_ error: Error) -> String {
+        let ns = error as NSError
+        guard ns.domain == NSCocoaErrorDomain else { return String(describing: error) }
+        let path = ns.userInfo[NSFilePathErrorKey] as? String ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path
+        let reason: String
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            reason = String(cString: strerror(Int32(underlying.code)))
+        } else {
+            switch CocoaError.Code(rawValue: ns.code) {
+            case .fileWriteVolumeReadOnly: reason = "read-only file system"
+            case .fileWriteFileExists: reason = "already exists"
+            case .fileWriteNoPermission, .fileReadNoPermission: reason = "permission denied"
+            case .fileNoSuchFile, .fileReadNoSuchFile: reason = "no such file or directory"
+            case .fileWriteOutOfSpace: reason = "no space left on device"
+            case .fileWriteInvalidFileName, .fileReadInvalidFileName: reason = "invalid file name"
+            default: reason = "file error (Foundation code \(ns.code))"
+            }
+        }
+        return path.map { "\($0): \(reason)" } ?? reason
+    }
 }

@@ -33,13 +33,13 @@ struct TrainCommand: ParsableCommand {
     var `init`: String?
     @Option(help: "Memory folder (key.npy, value.npy from `segscope memory build`) initialising MAR's memory.")
     var memory: String?
-    @Option(help: "Epochs.")
+    @Option(help: "Epochs (1-100000).")
     var epochs = 10
-    @Option(help: "Peak learning rate (decays as poly 0.9).")
+    @Option(help: "Peak learning rate (decays as poly 0.9), in 1e-12...10.")
     var lr = 1e-3
-    @Option(name: .customLong("weight-decay"), help: "AdamW's decoupled weight decay.")
+    @Option(name: .customLong("weight-decay"), help: "AdamW's decoupled weight decay (0-10).")
     var weightDecay = 0.01
-    @Option(help: "Samples per step (they run in parallel).")
+    @Option(help: "Samples per step, 1-1024 (they run in parallel).")
     var batch = 4
     @Option(help: "Seed of initialisation and data order.")
     var seed: UInt64 = 0
@@ -49,28 +49,42 @@ struct TrainCommand: ParsableCommand {
     var valFeatures: String?
     @Flag(help: "Continue from <out> and <out>.state.")
     var resume = false
-    @Option(name: .customLong("stop-after"), help: "Stop after this many epochs of the --epochs schedule (time-limited jobs; continue with --resume).")
+    @Option(name: .customLong("stop-after"),
+            help: "Stop after this many epochs (1 to --epochs; time-limited jobs; continue with --resume).")
     var stopAfter: Int?
-    @Option(help: "STF attention heads.")
+    @Option(help: "STF attention heads (1-512).")
     var heads = 2
-    @Option(help: "STF block size HBxWB.")
+    @Option(help: "STF block size HBxWB (each 1-1024).")
     var block = BlockSize(height: 16, width: 16)
-    @Option(name: .customLong("ffn"), help: "STF feed-forward width.")
+    @Option(name: .customLong("ffn"), help: "STF feed-forward width (1-16384).")
     var feedForward = 256
-    @Option(help: "STF encoder and decoder layers.")
+    @Option(help: "STF encoder and decoder layers (1-64).")
     var depth = 1
-    @Option(name: .customLong("pe-size"), help: "STF positional-encoding size HpxWp (default: the feature size).")
+    @Option(name: .customLong("pe-size"),
+            help: "STF positional-encoding size HpxWp, each 1-1024 (default: the feature size).")
     var peSize: GridSize?
-    @Option(name: .customLong("mar-width"), help: "MAR attention and FFN width dh (default C/2).")
+    @Option(name: .customLong("mar-width"), help: "MAR attention and FFN width dh, 1-16384 (default C/2).")
     var marWidth: Int?
 
     func validate() throws {
-        guard epochs > 0, batch > 0, lr > 0, weightDecay >= 0, heads > 0, feedForward > 0, depth > 0 else {
-            throw ValidationError("--epochs, --batch, --lr, --heads, --ffn and --depth must be positive, --weight-decay not negative")
-        }
+        typealias Limits = OptionLimits
+        try OptionCheck.range("--epochs", epochs, Limits.epochs)
+        try OptionCheck.range("--lr", lr, Limits.learningRate)
+        try OptionCheck.range("--weight-decay", weightDecay, Limits.weightDecay)
+        try OptionCheck.range("--batch", batch, Limits.batch)
+        try OptionCheck.range("--heads", heads, Limits.heads)
+        try OptionCheck.size("--block", block, Limits.blockSide)
+        try OptionCheck.range("--ffn", feedForward, Limits.feedForward)
+        try OptionCheck.range("--depth", depth, Limits.depth)
+        if let peSize { try OptionCheck.size("--pe-size", peSize, Limits.positionSide) }
+        if let marWidth { try OptionCheck.range("--mar-width", marWidth, Limits.marWidth) }
+        if let stopAfter { try OptionCheck.range("--stop-after", stopAfter, 1...epochs) }
         if stage == .mar && memory == nil && !resume { throw ValidationError("the mar stage needs --memory DIR (from `segscope memory build`)") }
-        if let marWidth, marWidth <= 0 { throw ValidationError("--mar-width must be positive") }
-        if let stopAfter, stopAfter <= 0 { throw ValidationError("--stop-after must be positive") }
+        try OptionCheck.output("--out", out, .file)
+        let inputs = [("--init", `init`), ("--memory", memory), ("--val", val), ("--val-features", valFeatures)]
+        for (option, path) in inputs {
+            try OptionCheck.input(option, path)
+        }
     }
 
     var head: TrainingRun.Head {

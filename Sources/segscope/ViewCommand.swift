@@ -9,13 +9,16 @@ import SegView
 struct ViewerOptions: ParsableArguments {
     @Option(help: "Theme name or file (default: the label space's).")
     var theme: String?
-    @Option(name: .customLong("cache-mb"), help: "Memory for decoded frames, in MB.")
+    @Option(name: .customLong("cache-mb"),
+            help: "Memory for decoded frames, in MB (\(OptionLimits.text(OptionLimits.cacheMB))).")
     var cacheMB = 512
     @Option(help: "Bookmark file (default: bookmarks.json beside the dataset).")
     var bookmarks: String?
 
     func validate() throws {
-        guard cacheMB >= 16 else { throw ValidationError("--cache-mb must be at least 16") }
+        try OptionCheck.range("--cache-mb", cacheMB, OptionLimits.cacheMB)
+        try OptionCheck.input("--theme", theme)
+        try OptionCheck.output("--bookmarks", bookmarks, .file)
     }
 
     func controller(_ dataset: Dataset) throws -> ViewerController {
@@ -65,9 +68,9 @@ struct RenderCommand: ParsableCommand {
     @OptionGroup var viewer: ViewerOptions
     @Option(help: "Frame: its key, N (1-based over the dataset) or S/N (sequence S, frame N, both 1-based).")
     var frame = "1"
-    @Option(help: "Columns of the virtual terminal.")
+    @Option(help: "Columns of the virtual terminal (\(OptionLimits.text(OptionLimits.renderColumns))).")
     var cols = 160
-    @Option(help: "Rows of the virtual terminal.")
+    @Option(help: "Rows of the virtual terminal (\(OptionLimits.text(OptionLimits.renderRows))).")
     var rows = 48
     @Option(help: "Layout: grid, row or single (also of the --png figure).")
     var layout: ViewState.Layout = .grid
@@ -82,6 +85,9 @@ struct RenderCommand: ParsableCommand {
         guard cols >= Compositor.minimumWidth, rows >= Compositor.minimumHeight else {
             throw ValidationError("--cols \(cols) --rows \(rows) is too small: the viewer needs at least \(Compositor.minimumWidth)x\(Compositor.minimumHeight)")
         }
+        try OptionCheck.range("--cols", cols, OptionLimits.renderColumns)
+        try OptionCheck.range("--rows", rows, OptionLimits.renderRows)
+        try OptionCheck.output("--png", png, .file)
         guard ansi || png != nil else { throw ValidationError("give --ansi, --png FILE, or both") }
         for token in keys.split(separator: " ") where Key(name: String(token)) == nil && token.count > 1 && token.first!.isUppercase && token.allSatisfy(\.isLetter) {
             throw ValidationError("--keys: '\(token)' is not a key name (Tab Enter Esc Up Down Left Right Home End PgUp PgDn Space Backspace)")
@@ -132,9 +138,14 @@ struct BookmarksCommand: ParsableCommand {
     @Argument(help: "Bookmark file (bookmarks.json).")
     var file: String
 
+    func validate() throws { try OptionCheck.input("file", file) }
+
     func run() throws {
         guard FileManager.default.fileExists(atPath: file) else { throw InputError("\(file): no such bookmark file") }
         let bookmarks = try Bookmarks.load(path: file)
-        for entry in bookmarks.entries { print("\(entry.key)\t\(entry.created)\t\(entry.note)") }
+        // Every field comes from the file: a note may hold escape sequences (an OSC 52 clipboard write).
+        for entry in bookmarks.entries {
+            print([entry.key, entry.created, entry.note].map(oneLine).joined(separator: "\t"))
+        }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import SegEngine
+import SegView
 
 struct WeightsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,7 +19,13 @@ struct WeightsCommand: ParsableCommand {
     @Option(help: "Memory folder with key.npy and value.npy, for weights with MAR but without MAR.memory_*.")
     var memory: String?
 
+    func validate() throws {
+        try OptionCheck.input("file", file)
+        try OptionCheck.input("--memory", memory)
+    }
+
     func run() throws {
-        for line in try Model.load(path: file, memory: memory).summary { print(line) }
+        // Lines name the file's tensors and metadata: escaped, as every string segscope did not make.
+        for line in try Model.load(path: file, memory: memory).summary { print(oneLine(line)) }
     }
 }

@@ -83,6 +83,37 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: parent).isEmpty)
     }
 
+    /// Cancellation is polled inside a frame too (a frame at the largest size
+    /// takes minutes in a debug build): a one-frame dataset stops part-way.
+    @Test func cancellationReachesInsideAFrame() throws {
+        let parent = try TestSupport.scratchDirectory()
+        var spec = SyntheticDataset()
+        (spec.frames, spec.sequences, spec.height, spec.width) = (1, 1, 256, 512)
+        var calls = 0
+        #expect(throws: SyntheticDataset.Cancelled.self) {
+            try spec.write(to: parent + "/out", force: false, cancelled: { calls += 1; return calls > 3 })
+        }
+        #expect(calls == 4, "stopped at the first poll that asked")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: parent).isEmpty)
+    }
+
+    /// A file or a symbolic link as the output is refused even with force, and kept.
+    @Test func fileAndSymlinkOutputsAreRefused() throws {
+        let parent = try TestSupport.scratchDirectory()
+        var spec = SyntheticDataset()
+        (spec.frames, spec.sequences, spec.height, spec.width, spec.writeFeatures) = (1, 1, 32, 64, false)
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: parent + "/file"))
+        try FileManager.default.createSymbolicLink(atPath: parent + "/link", withDestinationPath: parent + "/file")
+        #expect(throws: SyntheticDataset.SynthError.notAFolder(parent + "/file")) {
+            try spec.write(to: parent + "/file", force: true)
+        }
+        #expect(throws: SyntheticDataset.SynthError.symbolicLink(parent + "/link")) {
+            try spec.write(to: parent + "/link", force: true)
+        }
+        #expect(try String(contentsOfFile: parent + "/file", encoding: .utf8) == "keep")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: parent).sorted() == ["file", "link"])
+    }
+
     @Test func realPrototypesAreTheAnchorsAt512() throws {
         var spec = SyntheticDataset()
         spec.featureChannels = 512
