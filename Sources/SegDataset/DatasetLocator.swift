@@ -193,7 +193,7 @@ public enum DatasetLocator {
     /// - `[[method]]`: `name`, `pred` (folder), `conf` (folder, optional),
     ///   `encoding` (optional), in display order
     static func openManifest(path: String, options: DatasetOptions) throws -> Dataset {
-        let root = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        let root = FileName.parent(of: path)
         let document: JSONValue
         do { document = try ConfigFile.load(path: path) } catch let error as LabelError {
             throw DatasetError.manifest(path: path, problem: "\(error)".replacingOccurrences(of: path + ": ", with: ""))

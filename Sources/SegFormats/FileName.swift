@@ -6,6 +6,15 @@ public enum FileName {
     static let escapeBase: UInt32 = 0xF700
     static let escaped: ClosedRange<UInt32> = 0xF780...0xF7FF
 
+    /// The folder holding `path` ("." for a bare name, "/" for a name at the root). Foundation's
+    /// `NSString.deletingLastPathComponent` traps on a one-letter relative name ("d"), so no code
+    /// here uses it.
+    public static func parent(of path: String) -> String {
+        let components = path.split(separator: "/", omittingEmptySubsequences: true)
+        let parent = (path.hasPrefix("/") ? "/" : "") + components.dropLast().joined(separator: "/")
+        return parent.isEmpty ? "." : parent
+    }
+
     /// A name as read from a directory.
     public static func decode(_ bytes: [UInt8]) -> String {
         if let text = String(validating: bytes, as: UTF8.self) { return text }

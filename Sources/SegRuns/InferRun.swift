@@ -94,7 +94,7 @@ public struct InferRun {
             // Keys of nested layouts (VSPW's <video>/<frame>) need their folder under every stage.
             for file in ["\(folder)/\(Self.predictionFolder(stage))/\(frame.key)",
                          "\(folder)/\(Self.confidenceFolder(stage))/\(frame.key)"] {
-                try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent,
+                try FileManager.default.createDirectory(atPath: FileName.parent(of: file),
                                                         withIntermediateDirectories: true)
             }
             let logits = result.logits(stage)!

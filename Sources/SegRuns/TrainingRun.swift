@@ -41,7 +41,7 @@ public struct TrainingRun {
     /// Trains until the schedule (or --stop-after) ends; `report` gets one
     /// line per epoch, `observer` loading/epoch progress and cancellation.
     public func run(observer: WorkObserver = .silent, loading: WorkObserver = .silent, report: (String) -> Void) throws {
-        let folder = (out as NSString).deletingLastPathComponent
+        let folder = FileName.parent(of: out)
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isFolder), isFolder.boolValue else {
             throw RunError("\(out): the folder \(folder) does not exist")

@@ -99,13 +99,10 @@ public struct SyntheticDataset: Sendable {
                 throw SynthError.outputExists(output)
             }
         }
-        // Split by hand: NSString's deletingLastPathComponent traps on a one-letter name ("d").
-        let components = output.split(separator: "/")
-        guard let name = components.last.map(String.init), name != ".", name != ".." else {
+        guard let name = output.split(separator: "/").last.map(String.init), name != ".", name != ".." else {
             throw SynthError.notAFolderName(output)
         }
-        let parentPath = (output.hasPrefix("/") ? "/" : "") + components.dropLast().joined(separator: "/")
-        let parent = parentPath.isEmpty ? "." : parentPath
+        let parent = FileName.parent(of: output)
         Self.removeStaleStaging(in: parent, prefix: "." + name + ".partial-")
         let staging = parent + "/." + name + ".partial-\(getpid())"
         try? fm.removeItem(atPath: staging)

@@ -15,8 +15,8 @@ struct InferCommand: ParsableCommand {
             share) takes the sequences i with i mod N = K; N shards together write exactly what one run writes. Logits are upsampled x8 (bilinear, \
             align_corners=False): predictions are trainId PNGs, confidences (max softmax) 16-bit PNGs, under \
             RUN/pred/<stage>/ and RUN/conf/<stage>/ for the stages baseline, stf and mar. RUN/segscope.toml \
-            lets `segscope view RUN` and `segscope eval RUN` open the run. Frames already written are skipped, \
-            so an interrupted run resumes. --compact writes small runs for sharing: predictions at the highest \
+            lets `segscope view RUN` and `segscope eval RUN` open the run. Frames whose outputs decode whole are skipped \
+            (empty or cut files are written again), so an interrupted run resumes. --compact writes small runs for sharing: predictions at the highest \
             PNG compression and confidences as 8-bit PNGs (value / 255) of every second pixel of every second \
             row, which the viewer nearest-upsamples.
             """

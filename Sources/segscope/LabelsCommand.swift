@@ -18,6 +18,7 @@ struct LabelsCommand: ParsableCommand {
 
     func run() throws {
         let theme = try Theme.resolve(name)
+        for note in theme.notes { warn(note) }
         let space = theme.space
         let style = AnsiStyling.forStandardOutput()
         // Names come from theme files: escaped, as every string segscope did not make.

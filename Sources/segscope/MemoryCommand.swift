@@ -95,6 +95,7 @@ struct MemoryInspect: ParsableCommand {
             let given = labelSpace ?? ""
             throw InputError("--label-space \(given): \(theme.space.count) classes, the memory \(bank.classes)")
         }
+        for note in theme?.notes ?? [] { warn(note) }
         let names = (0..<bank.classes).map { index in theme.map { $0.space.classNames[index] } ?? "class \(index)" }
         let analysis = MemoryAnalysis(bank)
         if format == .json {

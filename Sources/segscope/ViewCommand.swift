@@ -26,6 +26,7 @@ struct ViewerOptions: ParsableArguments {
         guard theme.space.count == dataset.space.count else {
             throw InputError("theme \(theme.name) has \(theme.space.count) classes, the dataset's label space \(dataset.space.count)")
         }
+        for note in theme.notes { warn(note) }
         return try ViewerController(dataset: dataset, theme: theme, cacheBytes: cacheMB << 20, bookmarksPath: bookmarks)
     }
 }
@@ -74,7 +75,7 @@ struct RenderCommand: ParsableCommand {
     var rows = 48
     @Option(help: "Layout: grid, row or single (also of the --png figure).")
     var layout: ViewState.Layout = .grid
-    @Option(help: "Viewer keys to apply first, separated by spaces (e.g. \"c\" or \"i s\"); names: Tab Enter Esc Up Down Left Right Home End PgUp PgDn Space Backspace.")
+    @Option(help: "Viewer keys to apply first, separated by spaces (e.g. \"c\" or \"i s\"); names: Tab Enter Esc Up Down Left Right Home End PgUp PgDn Space Backspace Ctrl-C.")
     var keys = ""
     @Flag(help: "Print the view with ANSI colour escapes (colour depth from the environment; truecolor with COLORTERM=truecolor).")
     var ansi = false
@@ -90,7 +91,7 @@ struct RenderCommand: ParsableCommand {
         try OptionCheck.output("--png", png, .file)
         guard ansi || png != nil else { throw ValidationError("give --ansi, --png FILE, or both") }
         for token in keys.split(separator: " ") where Key(name: String(token)) == nil && token.count > 1 && token.first!.isUppercase && token.allSatisfy(\.isLetter) {
-            throw ValidationError("--keys: '\(token)' is not a key name (Tab Enter Esc Up Down Left Right Home End PgUp PgDn Space Backspace)")
+            throw ValidationError("--keys: '\(token)' is not a key name (Tab Enter Esc Up Down Left Right Home End PgUp PgDn Space Backspace Ctrl-C)")
         }
     }
 

@@ -118,7 +118,7 @@ import Testing
         var spec = SyntheticDataset()
         spec.featureChannels = 512
         let anchors = spec.anchors()
-        let shared = TestSupport.repositoryRoot + "/../shared/data/st_memory_cityscapes_psp50/value.npy"
+        let shared = TestSupport.cityscapesMemory + "/value.npy"
         let reference = try Npy.read(path: shared).floats()
         #expect(anchors.flatMap { $0 } == reference)
     }

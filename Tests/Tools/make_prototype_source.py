@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Embeds the 19 Cityscapes class prototypes of the ST_Memory release
-(shared/data/st_memory_cityscapes_psp50/value.npy, MIT, copyright 2021
+(Tests/Fixtures/st_memory_cityscapes_psp50/value.npy, MIT, copyright 2021
 jfzhuang) into Sources/SegSynth/CityscapesPrototypes.swift as base64 float32,
 so `segscope synth` has them without the data folder at run time.
-Re-run: python3 Tests/Tools/make_prototype_source.py ../shared/data/st_memory_cityscapes_psp50/value.npy
+Re-run: python3 Tests/Tools/make_prototype_source.py Tests/Fixtures/st_memory_cityscapes_psp50/value.npy
 """
 import base64
 import sys

@@ -11,7 +11,7 @@ enum Export {
             c.state.message = "export: open the IoU panel (i) or the confusion matrix (C) first"
             return
         }
-        let folder = (c.dataset.bookmarksPath as NSString).deletingLastPathComponent
+        let folder = FileName.parent(of: c.dataset.bookmarksPath)
         let scope = c.state.panel.scope.rawValue
         let name = c.state.panel.kind == .iou ? "iou-\(scope).md" : "confusion-\(scope).csv"
         c.state.prompt = ViewState.Prompt(kind: .export, text: (folder.isEmpty ? "" : folder + "/") + name)
