@@ -23,15 +23,6 @@ public struct InstanceCounts: Sendable, Equatable {
         categoryTruePositives = Array(repeating: 0, count: categories)
         categoryFalseNegatives = Array(repeating: 0, count: categories)
     }
-
-    public mutating func merge(_ other: InstanceCounts) {
-        for c in truePositives.indices { truePositives[c] += other.truePositives[c]; falseNegatives[c] += other.falseNegatives[c] }
-        for c in categoryTruePositives.indices {
-            categoryTruePositives[c] += other.categoryTruePositives[c]
-            categoryFalseNegatives[c] += other.categoryFalseNegatives[c]
-        }
-        present = present || other.present
-    }
 }
 
 public enum InstanceIoU {
