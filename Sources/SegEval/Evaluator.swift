@@ -64,6 +64,8 @@ public struct Evaluation: Sendable {
     public var framesWithGroundTruth = 0
     /// Files left out because they could not be read (with --skip-unreadable).
     public var unreadable: [UnreadableFile] = []
+    /// The frames evaluated when not the whole dataset (e.g. "frames A..B"), for the tables' footnotes.
+    public var scopeDescription: String?
 
     public var methods: [String] { results.map(\.name) }
     public func result(_ method: String) -> MethodResult? { results.first { $0.name == method } }

@@ -27,6 +27,7 @@ public struct Report {
     var coverage: [String] {
         let scored = results.map { "\(text($0.name)) \($0.counts.frames.count)" }.joined(separator: ", ")
         var lines = ["frames scored: \(scored) (of \(evaluation.framesWithGroundTruth) with ground truth)"]
+        if let scope = evaluation.scopeDescription { lines.append("scope: \(text(scope))") }
         if let reference = evaluation.reference, !others.isEmpty {
             let shared = others.map { "\(text($0.name)) \($0.shared.map { "\($0.frames)" } ?? "all its")" }.joined(separator: ", ")
             lines.append("Δ and flips: each method against \(text(reference)) over the frames both have (\(shared))")
