@@ -127,7 +127,15 @@ public enum Shards {
             return Int(n)
         }
         evaluation.evaluationProtocol = EvaluationProtocol(rawValue: meta["protocol"] ?? "") ?? .labelSpace
-        evaluation.framesWithGroundTruth = Int(meta["frames_with_gt"] ?? "").map { max(0, $0) } ?? evaluation.files.count
+        if let text = meta["frames_with_gt"] {
+            // At least the frames scored, and few enough that shards add up without overflow.
+            guard let n = Int(text), (evaluation.files.count...Int(Int32.max)).contains(n) else {
+                throw bad("metadata 'frames_with_gt' is not a frame count of at least the \(evaluation.files.count) files")
+            }
+            evaluation.framesWithGroundTruth = n
+        } else {
+            evaluation.framesWithGroundTruth = evaluation.files.count
+        }
         evaluation.unreadable = ((try? JSON.parse(meta["unreadable"] ?? "[]"))?.array ?? []).compactMap { entry in
             guard let items = entry.array, items.count == 2, let path = items[0].string, let reason = items[1].string else { return nil }
             return UnreadableFile(path: path, reason: reason)

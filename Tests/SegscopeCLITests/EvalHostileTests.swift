@@ -64,6 +64,8 @@ import Testing
             let vc = try TestSupport.segscope(["eval", "merge", path])
             #expect(Self.oneLineError(vc, contains: "\(name): metadata 'vc_lengths' holds"), "\(vc.stderr)")
         }
+        let frames = try Self.tampered(root, "frames.st", metadata: ["frames_with_gt": "\(Int.max)"])
+        #expect(Self.oneLineError(try TestSupport.segscope(["eval", "merge", frames, frames]), contains: "frames.st: metadata 'frames_with_gt'"))
         let band = try Self.tampered(root, "band.st", metadata: ["band": "99999999999"])
         #expect(Self.oneLineError(try TestSupport.segscope(["eval", "merge", band]), contains: "band.st: metadata 'band'"))
     }
