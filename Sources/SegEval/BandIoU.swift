@@ -20,7 +20,9 @@ public struct BandIoU: MetricUnit {
 
     public static func read(method: String, from shard: ShardReader, setup: MetricSetup) throws -> BandIoU? {
         let k = setup.classes
-        guard let counts = try shard.counts("band.\(method)", shape: [k, k + 1]) else { throw shard.bad("tensor band.\(method) missing") }
+        guard let counts = try shard.counts("band.\(method)", shape: [k, k + 1]) else {
+            throw shard.bad("tensor band.\(method) missing")
+        }
         let matrix = ConfusionMatrix(classes: k, counts: counts)
         guard matrix.totalFits else { throw shard.bad("band.\(method): counts too large to add up") }
         return BandIoU(matrix: matrix)
@@ -28,7 +30,8 @@ public struct BandIoU: MetricUnit {
 
     public static func rules(_ report: Report) -> [String] {
         let band = report.evaluation.band
-        return band > 0 ? ["band mIoU: the same, on pixels within \(band) px (Chebyshev) of a ground-truth class boundary"] : []
+        return band > 0
+            ? ["band mIoU: the same, on pixels within \(band) px (Chebyshev) of a ground-truth class boundary"] : []
     }
 
     public static func summaryRows(_ report: Report) -> [SummaryRow] {

@@ -21,8 +21,9 @@ public struct BoundaryIoUCounts: MetricUnit {
     public mutating func add(_ frame: FrameInput) {
         guard let ratio = frame.boundaryRatio else { return }
         frame.measure(.boundaryIoU) {
-            BoundaryIoU.add(groundTruth: frame.groundTruth, prediction: frame.prediction, classes: frame.space.count, ratio: ratio,
-                            intersections: &intersections, unions: &unions)
+            BoundaryIoU.add(
+                groundTruth: frame.groundTruth, prediction: frame.prediction, classes: frame.space.count, ratio: ratio,
+                intersections: &intersections, unions: &unions)
         }
     }
 
@@ -49,12 +50,15 @@ public struct BoundaryIoUCounts: MetricUnit {
 
     public static func rules(_ report: Report) -> [String] {
         guard let r = report.evaluation.boundaryRatio else { return [] }
-        return ["Boundary IoU (Cheng et al. 2021): boundaries of width max(1, round(\(r) x image diagonal)), "
-            + "intersections and unions summed over the dataset per class, then averaged over classes"]
+        return [
+            "Boundary IoU (Cheng et al. 2021): boundaries of width max(1, round(\(r) x image diagonal)), "
+                + "intersections and unions summed over the dataset per class, then averaged over classes"
+        ]
     }
 
     public static func summaryRows(_ report: Report) -> [SummaryRow] {
-        report.evaluation.boundaryRatio == nil ? [] : [SummaryRow("Boundary mIoU") { Metrics.mean($0.counts.boundaryIoU) }]
+        report.evaluation.boundaryRatio == nil
+            ? [] : [SummaryRow("Boundary mIoU") { Metrics.mean($0.counts.boundaryIoU) }]
     }
 
     public static func csvRows(_ report: Report) -> [CSVRow] {

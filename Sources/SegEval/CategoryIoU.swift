@@ -17,7 +17,9 @@ public struct CategoryIoU: MetricUnit {
         guard applies(report) else { return [] }
         let space = report.evaluation.space
         return space.categories.indices.map { i in
-            report.valueRow(.detail, "category", space.categories[i]) { Metrics.categoryIoU($0.counts.confusion, space: space)[i].iou }
+            report.valueRow(.detail, "category", space.categories[i]) {
+                Metrics.categoryIoU($0.counts.confusion, space: space)[i].iou
+            }
         }
     }
 
@@ -34,7 +36,8 @@ public struct CategoryIoU: MetricUnit {
         var out = "\nCategory IoU (%)\n"
         let width = max(12, categories.map(\.count).max() ?? 12)
         let columns = methods.map { max(5, $0.count) }
-        out += String(repeating: " ", count: width)
+        out +=
+            String(repeating: " ", count: width)
             + zip(methods, columns).map { "  " + String(repeating: " ", count: $1 - $0.count) + $0 }.joined() + "\n"
         let perMethod = report.results.map { Metrics.categoryIoU($0.counts.confusion, space: report.evaluation.space) }
         for (i, category) in categories.enumerated() {

@@ -11,7 +11,9 @@ public struct ClassIoU: MetricUnit {
 
     public mutating func add(_ frame: FrameInput) { matrix.merge(frame.confusion) }
 
-    public mutating func merge(_ other: ClassIoU) throws(MetricError) { try matrix.checkedMerge(other.matrix, "confusion") }
+    public mutating func merge(_ other: ClassIoU) throws(MetricError) {
+        try matrix.checkedMerge(other.matrix, "confusion")
+    }
 
     public func write(method: String, to shard: inout ShardWriter) {
         shard.add("confusion.\(method)", matrix.counts, shape: [matrix.classes, matrix.classes + 1])

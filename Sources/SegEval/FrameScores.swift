@@ -37,12 +37,17 @@ public struct FrameScores: MetricUnit {
     public mutating func merge(_ other: FrameScores) throws(MetricError) { scores += other.scores }
 
     public func write(method: String, to shard: inout ShardWriter) {
-        shard.set("frames", method: method, .array(scores.map {
-            .array([.string($0.key), .number($0.meanIoU.isNaN ? -1 : $0.meanIoU), .string($0.sequence)])
-        }))
+        shard.set(
+            "frames", method: method,
+            .array(
+                scores.map {
+                    .array([.string($0.key), .number($0.meanIoU.isNaN ? -1 : $0.meanIoU), .string($0.sequence)])
+                }))
         let matrices = scores.compactMap(\.confusion)
         if let first = matrices.first, matrices.count == scores.count {
-            shard.add("frames.\(method)", matrices.flatMap(\.counts), shape: [matrices.count, first.classes, first.classes + 1])
+            shard.add(
+                "frames.\(method)", matrices.flatMap(\.counts),
+                shape: [matrices.count, first.classes, first.classes + 1])
         }
     }
 
@@ -60,7 +65,9 @@ public struct FrameScores: MetricUnit {
             if let matrices {
                 let size = k * (k + 1)
                 let matrix = ConfusionMatrix(classes: k, counts: Array(matrices[(i * size)..<((i + 1) * size)]))
-                guard matrix.totalFits else { throw shard.bad("frames.\(method): counts of \(key) too large to add up") }
+                guard matrix.totalFits else {
+                    throw shard.bad("frames.\(method): counts of \(key) too large to add up")
+                }
                 score.confusion = matrix
             }
             scores.append(score)
@@ -80,7 +87,9 @@ public struct FrameScores: MetricUnit {
         return values.keys.sorted().map { key in
             let row = values[key]!
             let deltas = report.others.map { other -> Double in
-                guard let i = results.firstIndex(where: { $0.name == other.name }), let r = referenceIndex else { return .nan }
+                guard let i = results.firstIndex(where: { $0.name == other.name }), let r = referenceIndex else {
+                    return .nan
+                }
                 return row[i] - row[r]
             }
             return CSVRow(.frames, cells: ["frame", report.csvText(key)] + (row + deltas).map(report.csvNumber))

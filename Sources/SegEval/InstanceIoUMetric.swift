@@ -30,8 +30,10 @@ extension InstanceCounts: MetricUnit {
 
     public func write(method: String, to shard: inout ShardWriter) {
         guard present else { return }
-        shard.set("instances", method: method,
-                  .array((truePositives + falseNegatives + categoryTruePositives + categoryFalseNegatives).map { .number($0) }))
+        shard.set(
+            "instances", method: method,
+            .array(
+                (truePositives + falseNegatives + categoryTruePositives + categoryFalseNegatives).map { .number($0) }))
     }
 
     public static func read(method: String, from shard: ShardReader, setup: MetricSetup) throws -> InstanceCounts? {
@@ -39,7 +41,8 @@ extension InstanceCounts: MetricUnit {
         guard let entry = shard.entry("instances", method: method) else { return c }
         let (k, categories) = (setup.classes, setup.categories)
         guard let values = entry.array?.compactMap(\.number), values.count == 2 * k + 2 * categories,
-              values.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+            values.allSatisfy({ $0.isFinite && $0 >= 0 })
+        else {
             throw shard.bad("instances of \(method) do not hold \(2 * k + 2 * categories) finite numbers >= 0")
         }
         c.truePositives = Array(values[0..<k])
@@ -54,14 +57,21 @@ extension InstanceCounts: MetricUnit {
 
     public static func rules(_ report: Report) -> [String] {
         guard present(report) else { return [] }
-        return ["iIoU: cityscapesScripts' instance-level IoU, each GT instance weighted by its class's average size over its own, "
-            + "counts summed over the dataset"]
+        return [
+            "iIoU: cityscapesScripts' instance-level IoU, each GT instance weighted by its class's average size "
+                + "over its own, "
+                + "counts summed over the dataset"
+        ]
     }
 
     public static func summaryRows(_ report: Report) -> [SummaryRow] {
         guard present(report) else { return [] }
         let space = report.evaluation.space
-        return [SummaryRow("iIoU") { Metrics.mean(InstanceIoU.perClass($0.counts.instances, confusion: $0.counts.confusion, space: space)) }]
+        return [
+            SummaryRow("iIoU") {
+                Metrics.mean(InstanceIoU.perClass($0.counts.instances, confusion: $0.counts.confusion, space: space))
+            }
+        ]
     }
 
     public static func csvRows(_ report: Report) -> [CSVRow] {
@@ -73,9 +83,10 @@ extension InstanceCounts: MetricUnit {
             }
         }
         for i in InstanceIoU.categories(space) {
-            rows.append(report.valueRow(.detail, "category_iiou", space.categories[i]) {
-                InstanceIoU.perCategory($0.counts.instances, confusion: $0.counts.confusion, space: space)[i]
-            })
+            rows.append(
+                report.valueRow(.detail, "category_iiou", space.categories[i]) {
+                    InstanceIoU.perCategory($0.counts.instances, confusion: $0.counts.confusion, space: space)[i]
+                })
         }
         return rows
     }
@@ -90,7 +101,10 @@ extension InstanceCounts: MetricUnit {
         return [
             ("iiou", Report.number(Metrics.mean(perClass))),
             ("class_iiou", .object(instanceClasses.map { (report.classNames[$0], Report.number(perClass[$0])) })),
-            ("category_iiou", .object(InstanceIoU.categories(space).map { (space.categories[$0], Report.number(perCategory[$0])) })),
+            (
+                "category_iiou",
+                .object(InstanceIoU.categories(space).map { (space.categories[$0], Report.number(perCategory[$0])) })
+            ),
         ]
     }
 }

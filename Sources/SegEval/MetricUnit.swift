@@ -179,7 +179,8 @@ public struct MethodCounts: Sendable, Equatable {
     }
 
     public static func == (a: MethodCounts, b: MethodCounts) -> Bool {
-        a.units.count == b.units.count && a.units.allSatisfy { name, counts in b.units[name].map(counts.isEqual) ?? false }
+        a.units.count == b.units.count
+            && a.units.allSatisfy { name, counts in b.units[name].map(counts.isEqual) ?? false }
     }
 }
 
@@ -190,7 +191,9 @@ public struct ShardWriter {
     var perMethod: [String: [(String, JSONValue)]] = [:]
     var keyOrder: [String] = []
 
-    public mutating func add(_ name: String, _ values: [Int64], shape: [Int]) { tensors.add(name, values, shape: shape) }
+    public mutating func add(_ name: String, _ values: [Int64], shape: [Int]) {
+        tensors.add(name, values, shape: shape)
+    }
 
     /// Sets `key`'s entry for `method` (the metadata value is a JSON object over methods).
     public mutating func set(_ key: String, method: String, _ value: JSONValue) {
@@ -231,7 +234,9 @@ public struct ShardReader {
         }
         let values = try file.int64s(name)
         guard values.count == shape.reduce(1, *) else { throw bad("tensor \(name) holds \(values.count) values") }
-        if let negative = values.first(where: { $0 < 0 }) { throw bad("tensor \(name) holds a negative count (\(negative))") }
+        if let negative = values.first(where: { $0 < 0 }) {
+            throw bad("tensor \(name) holds a negative count (\(negative))")
+        }
         return values
     }
 

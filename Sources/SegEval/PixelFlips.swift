@@ -19,7 +19,9 @@ public struct PixelFlips: MetricUnit {
         guard let reference = frame.reference else { return }
         frame.measure(.flips) {
             all.add(groundTruth: frame.groundTruth, reference: reference, method: frame.prediction)
-            if let mask = frame.bandMask { band.add(groundTruth: frame.groundTruth, reference: reference, method: frame.prediction, mask: mask) }
+            if let mask = frame.bandMask {
+                band.add(groundTruth: frame.groundTruth, reference: reference, method: frame.prediction, mask: mask)
+            }
         }
     }
 
@@ -34,25 +36,31 @@ public struct PixelFlips: MetricUnit {
     }
 
     public func write(method: String, to shard: inout ShardWriter) {
-        shard.add("flips.\(method)", [all.fixed, all.broken, all.changedWrong, band.fixed, band.broken, band.changedWrong], shape: [2, 3])
+        shard.add(
+            "flips.\(method)", [all.fixed, all.broken, all.changedWrong, band.fixed, band.broken, band.changedWrong],
+            shape: [2, 3])
     }
 
     public static func read(method: String, from shard: ShardReader, setup: MetricSetup) throws -> PixelFlips? {
         guard let f = try shard.counts("flips.\(method)", shape: [2, 3]) else { return nil }
-        return PixelFlips(all: FlipCounts(fixed: f[0], broken: f[1], changedWrong: f[2]),
-                          band: FlipCounts(fixed: f[3], broken: f[4], changedWrong: f[5]))
+        return PixelFlips(
+            all: FlipCounts(fixed: f[0], broken: f[1], changedWrong: f[2]),
+            band: FlipCounts(fixed: f[3], broken: f[4], changedWrong: f[5]))
     }
 
     public static func csvRows(_ report: Report) -> [CSVRow] {
         guard report.evaluation.reference != nil else { return [] }
-        let kinds: [(String, (FlipCounts) -> Int64)] = [("fixed", \.fixed), ("broken", \.broken), ("changed_wrong", \.changedWrong)]
+        let kinds: [(String, (FlipCounts) -> Int64)] = [
+            ("fixed", \.fixed), ("broken", \.broken), ("changed_wrong", \.changedWrong),
+        ]
         var rows: [CSVRow] = []
         for (inBand, name) in [(false, ""), (true, "band ")] {
             for (label, pick) in kinds {
                 let cells = report.results.map { result in
                     result.counts[PixelFlips.self].map { "\(pick(inBand ? $0.band : $0.all))" } ?? ""
                 }
-                rows.append(CSVRow(.comparison, cells: ["flips", name + label] + cells + report.others.map { _ in "" }))
+                rows.append(
+                    CSVRow(.comparison, cells: ["flips", name + label] + cells + report.others.map { _ in "" }))
             }
         }
         return rows
@@ -60,26 +68,39 @@ public struct PixelFlips: MetricUnit {
 
     public static func jsonComparison(_ report: Report) -> [(String, JSONValue)] {
         func counts(_ f: FlipCounts) -> JSONValue {
-            .object([("fixed", .number(Double(f.fixed))), ("broken", .number(Double(f.broken))), ("changed_wrong", .number(Double(f.changedWrong)))])
+            .object([
+                ("fixed", .number(Double(f.fixed))), ("broken", .number(Double(f.broken))),
+                ("changed_wrong", .number(Double(f.changedWrong))),
+            ])
         }
         let flips: [(String, JSONValue)] = report.others.compactMap { result in
-            result.counts[PixelFlips.self].map { (result.name, .object([("all", counts($0.all)), ("band", counts($0.band))])) }
+            result.counts[PixelFlips.self].map {
+                (result.name, .object([("all", counts($0.all)), ("band", counts($0.band))]))
+            }
         }
         return [("flips", .object(flips))]
     }
 
     public static func textSection(_ report: Report, markdown: Bool) -> ReportSection? {
         guard let reference = report.evaluation.reference.map(report.text), !report.others.isEmpty else { return nil }
-        var out = markdown
-            ? "\n| flips vs \(reference) | fixed | broken | changed-but-wrong | fixed (band) | broken (band) | changed (band) |\n"
+        var out =
+            markdown
+            ? "\n| flips vs \(reference) | fixed | broken | changed-but-wrong | fixed (band) | broken (band) "
+                + "| changed (band) |\n"
                 + "| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n"
             : "\nPixel flips vs \(reference) (fixed: \(reference) wrong, method right; broken: the reverse)\n"
         for result in report.others {
             guard let flips = result.counts[PixelFlips.self] else { continue }
             let (f, b, method) = (flips.all, flips.band, report.text(result.name))
-            let cells = [method, "\(f.fixed)", "\(f.broken)", "\(f.changedWrong)", "\(b.fixed)", "\(b.broken)", "\(b.changedWrong)"]
-            out += markdown ? "| " + cells.joined(separator: " | ") + " |\n"
-                : "  \(method): fixed \(f.fixed), broken \(f.broken), changed-but-wrong \(f.changedWrong); in the \(report.evaluation.band)px band: "
+            let cells = [
+                method, "\(f.fixed)", "\(f.broken)", "\(f.changedWrong)", "\(b.fixed)", "\(b.broken)",
+                "\(b.changedWrong)",
+            ]
+            out +=
+                markdown
+                ? "| " + cells.joined(separator: " | ") + " |\n"
+                : "  \(method): fixed \(f.fixed), broken \(f.broken), changed-but-wrong \(f.changedWrong); "
+                    + "in the \(report.evaluation.band)px band: "
                     + "fixed \(b.fixed), broken \(b.broken), changed-but-wrong \(b.changedWrong)\n"
         }
         return ReportSection(comparison: true, text: out)

@@ -40,7 +40,9 @@ public struct ScopeReport {
         for (m, result) in results.enumerated() {
             for frame in result.counts.frames {
                 guard let matrix = frame.confusion else {
-                    throw EvaluationError.shard(path: "--per", problem: "these counts hold no per-frame confusion matrices (a shard from an older segscope)")
+                    throw EvaluationError.shard(
+                        path: "--per",
+                        problem: "these counts hold no per-frame confusion matrices (a shard from an older segscope)")
                 }
                 let name = scope == .frame ? frame.key : frame.sequence
                 if byScope[name] == nil {
@@ -62,7 +64,9 @@ public struct ScopeReport {
         return order.map { name in
             let perMethod = byScope[name]!
             let deltas = evaluation.others.map { other -> Double in
-                guard let r = referenceIndex, let m = results.firstIndex(where: { $0.name == other.name }) else { return .nan }
+                guard let r = referenceIndex, let m = results.firstIndex(where: { $0.name == other.name }) else {
+                    return .nan
+                }
                 let both = Set(perMethod[m].keys).intersection(perMethod[r].keys)
                 return meanIoU(sum(perMethod[m], only: both)) - meanIoU(sum(perMethod[r], only: both))
             }
@@ -75,8 +79,10 @@ public struct ScopeReport {
         let base = Report(evaluation)
         let methods = evaluation.methods
         let deltaNames = evaluation.others.map { "Δ \($0.name)-\(evaluation.reference ?? "")" }
-        let footer = "mIoU per \(scope.rawValue): the \(scope.rawValue)'s confusion matrices summed per method over the frames "
-            + "where its prediction was scored (frames: n per method); Δ over the frames of the \(scope.rawValue) both methods have\n"
+        let footer =
+            "mIoU per \(scope.rawValue): the \(scope.rawValue)'s confusion matrices summed per method over the frames "
+            + "where its prediction was scored (frames: n per method); Δ over the frames of the \(scope.rawValue) "
+            + "both methods have\n"
         switch format {
         case .json:
             let number = Report.number
@@ -86,34 +92,49 @@ public struct ScopeReport {
                     ("frames", .object(zip(methods, row.frames).map { ($0, .number(Double($1))) })),
                     ("miou", .object(zip(methods, row.matrices).map { ($0, number(meanIoU($1))) })),
                     ("delta_miou", .object(zip(evaluation.others, row.deltas).map { ($0.name, number($1)) })),
-                    ("iou", .object(zip(methods, row.matrices).map { method, m in
-                        (method, m.map { base.perClass(Metrics($0).iou) } ?? .null)
-                    })),
+                    (
+                        "iou",
+                        .object(
+                            zip(methods, row.matrices).map { method, m in
+                                (method, m.map { base.perClass(Metrics($0).iou) } ?? .null)
+                            })
+                    ),
                 ])
             }
             return JSONValue.object([
                 ("per", .string(scope.rawValue)), ("label_space", .string(evaluation.space.name)),
-                ("protocol", .string(evaluation.evaluationProtocol.rawValue)), ("reference", evaluation.reference.map { .string($0) } ?? .null),
+                ("protocol", .string(evaluation.evaluationProtocol.rawValue)),
+                ("reference", evaluation.reference.map { .string($0) } ?? .null),
                 ("scopes", .array(scopes)), ("aggregation", .string(String(footer.dropLast()))),
             ]).pretty + "\n"
         case .csv:
-            var lines = [(["scope", "name", "class"] + methods + evaluation.others.map { "delta_" + $0.name }).map(base.csvText).joined(separator: ",")]
+            var lines = [
+                (["scope", "name", "class"] + methods + evaluation.others.map { "delta_" + $0.name }).map(base.csvText)
+                    .joined(separator: ",")
+            ]
             for row in rows {
                 let prefix = [scope.rawValue, base.csvText(row.name)]
                 let empty = evaluation.others.map { _ in "" }
                 lines.append((prefix + ["frames"] + row.frames.map { "\($0)" } + empty).joined(separator: ","))
-                lines.append((prefix + ["mIoU"] + row.matrices.map { base.csvNumber(meanIoU($0)) } + row.deltas.map(base.csvNumber))
-                    .joined(separator: ","))
+                lines.append(
+                    (prefix + ["mIoU"] + row.matrices.map { base.csvNumber(meanIoU($0)) }
+                        + row.deltas.map(base.csvNumber))
+                        .joined(separator: ","))
                 for (c, name) in evaluation.space.classNames.enumerated() {
                     let values = row.matrices.map { m in m.map { Metrics($0).iou[c] } ?? .nan }
-                    lines.append((prefix + [base.csvText(name)] + values.map(base.csvNumber) + empty).joined(separator: ","))
+                    lines.append(
+                        (prefix + [base.csvText(name)] + values.map(base.csvNumber) + empty).joined(separator: ","))
                 }
             }
             return lines.joined(separator: "\n") + "\n"
         case .text, .markdown, .ablation:
-            let header = [scope.rawValue] + methods.map(base.text) + deltaNames.map(base.text) + ["frames (" + methods.map(base.text).joined(separator: "/") + ")"]
+            let header =
+                [scope.rawValue] + methods.map(base.text) + deltaNames.map(base.text) + [
+                    "frames (" + methods.map(base.text).joined(separator: "/") + ")"
+                ]
             let cells = rows.map { row in
-                [base.text(row.name)] + row.matrices.map { base.percent(meanIoU($0)) } + row.deltas.map(base.signedPercent)
+                [base.text(row.name)] + row.matrices.map { base.percent(meanIoU($0)) }
+                    + row.deltas.map(base.signedPercent)
                     + [row.frames.map(String.init).joined(separator: "/")]
             }
             var out = ""
@@ -130,7 +151,9 @@ public struct ScopeReport {
                 out += String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1)) + "\n"
                 out += cells.map(line).joined(separator: "\n") + "\n\n" + footer
             } else {
-                out += "| " + header.joined(separator: " | ") + " |\n|" + header.indices.map { $0 == 0 ? " --- |" : " ---: |" }.joined() + "\n"
+                out +=
+                    "| " + header.joined(separator: " | ") + " |\n|"
+                    + header.indices.map { $0 == 0 ? " --- |" : " ---: |" }.joined() + "\n"
                 out += cells.map { "| " + $0.joined(separator: " | ") + " |\n" }.joined() + "\n- " + footer
             }
             return out

@@ -23,12 +23,26 @@ extension TemporalCounts: MetricUnit {
     public func write(method: String, to shard: inout ShardWriter) {
         func number(_ v: Double) -> JSONValue { .number(v.isNaN ? -1 : v) }
         shard.add("flicker.\(method)", [changed, pixels], shape: [2])
-        shard.set("temporal", method: method, .object([
-            ("pairs", .array(pairs.map { .array([.string($0.key), number($0.fraction)]) })),
-            ("vc", .object(windows.keys.sorted().map { n in
-                ("\(n)", .array(windows[n]!.map { .array([.string($0.video), number($0.vspw), number($0.strict), .string($0.start)]) }))
-            })),
-        ]))
+        shard.set(
+            "temporal", method: method,
+            .object([
+                ("pairs", .array(pairs.map { .array([.string($0.key), number($0.fraction)]) })),
+                (
+                    "vc",
+                    .object(
+                        windows.keys.sorted().map { n in
+                            (
+                                "\(n)",
+                                .array(
+                                    windows[n]!.map {
+                                        .array([
+                                            .string($0.video), number($0.vspw), number($0.strict), .string($0.start),
+                                        ])
+                                    })
+                            )
+                        })
+                ),
+            ]))
     }
 
     public static func read(method: String, from shard: ShardReader, setup: MetricSetup) throws -> TemporalCounts? {
@@ -49,11 +63,14 @@ extension TemporalCounts: MetricUnit {
                 throw shard.bad("temporal vc key '\(n)' is not a window length in 2...\(longestWindow)")
             }
             c.windows[length] = try (list.array ?? []).map { entry in
-                guard let items = entry.array, items.count == 4, let video = items[0].string, let start = items[3].string else {
+                guard let items = entry.array, items.count == 4, let video = items[0].string,
+                    let start = items[3].string
+                else {
                     throw shard.bad("temporal vc \(n) of \(method): an entry is not [video, vspw, strict, first key]")
                 }
-                return VCWindow(video: video, start: start, vspw: try shard.fraction(items[1], "VC of \(video)"),
-                                strict: try shard.fraction(items[2], "strict VC of \(video)"))
+                return VCWindow(
+                    video: video, start: start, vspw: try shard.fraction(items[1], "VC of \(video)"),
+                    strict: try shard.fraction(items[2], "strict VC of \(video)"))
             }
         }
         return c
@@ -63,18 +80,22 @@ extension TemporalCounts: MetricUnit {
 
     /// Window lengths some method has VC windows for.
     static func vcLengths(_ report: Report) -> [Int] {
-        report.evaluation.vcLengths.filter { n in report.results.contains { !($0.counts.temporal.windows[n] ?? []).isEmpty } }
+        report.evaluation.vcLengths.filter { n in
+            report.results.contains { !($0.counts.temporal.windows[n] ?? []).isEmpty }
+        }
     }
 
     public static func rules(_ report: Report) -> [String] {
         var lines: [String] = []
         if hasFlicker(report) {
-            lines.append("flicker: pixels whose predicted class changes between adjacent frames of a sequence / all pixels of "
-                + "those pairs (pooled); per pair, the flicker of (t, t+1) is attached to frame t")
+            lines.append(
+                "flicker: pixels whose predicted class changes between adjacent frames of a sequence / all pixels of "
+                    + "those pairs (pooled); per pair, the flicker of (t, t+1) is attached to frame t")
         }
         if !vcLengths(report).isEmpty {
-            lines.append("mVC n: VSPW's VC_perclip, mean over all windows of all videos (videos of <= n frames skipped); "
-                + "strict: the prediction must also equal the GT, void left out")
+            lines.append(
+                "mVC n: VSPW's VC_perclip, mean over all windows of all videos (videos of <= n frames skipped); "
+                    + "strict: the prediction must also equal the GT, void left out")
         }
         return lines
     }
@@ -94,22 +115,45 @@ extension TemporalCounts: MetricUnit {
         let t = result.counts.temporal
         var entries: [(String, JSONValue)] = []
         if t.pixels > 0 {
-            entries.append(("flicker", .object([("overall", number(t.flicker)), ("pairs", .number(Double(t.pairs.count))),
-                                                ("per_pair", .object(t.pairs.map { ($0.key, number($0.fraction)) }))])))
+            entries.append(
+                (
+                    "flicker",
+                    .object([
+                        ("overall", number(t.flicker)), ("pairs", .number(Double(t.pairs.count))),
+                        ("per_pair", .object(t.pairs.map { ($0.key, number($0.fraction)) })),
+                    ])
+                ))
         }
         let lengths = vcLengths(report)
         if !lengths.isEmpty {
-            entries.append(("vc", .object(lengths.map { n in
-                let windows = t.windows[n] ?? []
-                var videos: [(String, JSONValue)] = []
-                for video in Array(Set(windows.map(\.video))).sorted() {
-                    let mine = windows.filter { $0.video == video }
-                    videos.append((video, .object([("vspw", number(Metrics.mean(mine.map(\.vspw)))),
-                                                   ("strict", number(Metrics.mean(mine.map(\.strict))))])))
-                }
-                return ("\(n)", .object([("vspw", number(t.meanVC(n, strict: false))), ("strict", number(t.meanVC(n, strict: true))),
-                                          ("windows", .number(Double(windows.count))), ("videos", .object(videos))]))
-            })))
+            entries.append(
+                (
+                    "vc",
+                    .object(
+                        lengths.map { n in
+                            let windows = t.windows[n] ?? []
+                            var videos: [(String, JSONValue)] = []
+                            for video in Array(Set(windows.map(\.video))).sorted() {
+                                let mine = windows.filter { $0.video == video }
+                                videos.append(
+                                    (
+                                        video,
+                                        .object([
+                                            ("vspw", number(Metrics.mean(mine.map(\.vspw)))),
+                                            ("strict", number(Metrics.mean(mine.map(\.strict)))),
+                                        ])
+                                    ))
+                            }
+                            return (
+                                "\(n)",
+                                .object([
+                                    ("vspw", number(t.meanVC(n, strict: false))),
+                                    ("strict", number(t.meanVC(n, strict: true))),
+                                    ("windows", .number(Double(windows.count))), ("videos", .object(videos)),
+                                ])
+                            )
+                        })
+                ))
         }
         return entries
     }

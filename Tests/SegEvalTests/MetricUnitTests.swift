@@ -17,7 +17,8 @@ import Testing
         let read = try Shards.read(path: path)
         for (a, b) in zip(evaluation.results, read.results) {
             #expect(a.counts == b.counts, "\(a.name)")
-            #expect(a.shared?.method == b.shared?.method && a.shared?.reference == b.shared?.reference, "\(a.name) shared")
+            #expect(
+                a.shared?.method == b.shared?.method && a.shared?.reference == b.shared?.reference, "\(a.name) shared")
         }
         #expect(Report(read).render(.csv) == Report(evaluation).render(.csv))
         #expect(try ScopeReport(read, per: .frame).render(.json) == ScopeReport(evaluation, per: .frame).render(.json))
@@ -59,8 +60,12 @@ import Testing
 
     @Test func unreadableFilesAreCollectedNotOnlyTheFirst() throws {
         let root = try EvalData.make(frames: 6)
-        let frames = try FileManager.default.subpathsOfDirectory(atPath: root + "/pred/b").filter { $0.hasSuffix(".png") }.sorted()
-        for name in frames.prefix(2) { try Data("broken".utf8).write(to: URL(fileURLWithPath: root + "/pred/b/" + name)) }
+        let frames = try FileManager.default.subpathsOfDirectory(atPath: root + "/pred/b").filter {
+            $0.hasSuffix(".png")
+        }.sorted()
+        for name in frames.prefix(2) {
+            try Data("broken".utf8).write(to: URL(fileURLWithPath: root + "/pred/b/" + name))
+        }
         let dataset = try EvalData.dataset(root)
         #expect {
             _ = try Evaluator.run(dataset)
@@ -77,8 +82,13 @@ import Testing
     }
 
     @Test func repeatedWarningsCollapse() {
-        let notes = ["x/1.png: 16 pixels hold no trainIds value", "x/2.png: 3 pixels hold no trainIds value", "something else",
-                     "x/3.png: 700 pixels hold no trainIds value"]
-        #expect(Warnings.collapse(notes) == ["x/1.png: 16 pixels hold no trainIds value (and 2 more like it)", "something else"])
+        let notes = [
+            "x/1.png: 16 pixels hold no trainIds value", "x/2.png: 3 pixels hold no trainIds value", "something else",
+            "x/3.png: 700 pixels hold no trainIds value",
+        ]
+        #expect(
+            Warnings.collapse(notes) == [
+                "x/1.png: 16 pixels hold no trainIds value (and 2 more like it)", "something else",
+            ])
     }
 }
