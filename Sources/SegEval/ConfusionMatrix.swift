@@ -95,7 +95,7 @@ public struct ConfusionMatrix: Sendable, Equatable {
     /// total must fit in Int64 (each derived sum, a row, a column or
     /// tp + fp + fn, is at most the total).
     public mutating func checkedMerge(_ other: ConfusionMatrix, _ what: String) throws(MetricError) {
-        precondition(other.classes == classes, "cannot merge confusion matrices of \(classes) and \(other.classes) classes")
+        precondition(other.classes == classes, "confusion matrices of \(classes) and \(other.classes) classes")
         var sum = counts
         var total: Int64 = 0
         for i in counts.indices {

@@ -176,9 +176,11 @@ public enum Evaluator {
         parallelFor(frames.count) { index in
             if cancelled() || shared.withLock({ $0.error != nil }) { return }
             do {
-                let result = try evaluate(frame: frames[index].record, sequence: frames[index].sequence, loader: loader,
-                                          methods: dataset.methods, reference: reference, space: dataset.space, band: options.band,
-                                          boundaryRatio: options.boundaryRatio, timing: options.timing, cancelled: cancelled)
+                let result = try evaluate(frame: frames[index].record, sequence: frames[index].sequence,
+                                          loader: loader, methods: dataset.methods, reference: reference,
+                                          space: dataset.space, band: options.band,
+                                          boundaryRatio: options.boundaryRatio, timing: options.timing,
+                                          cancelled: cancelled)
                 let done = shared.withLock { state -> Int in
                     state.perFrame[index] = result
                     state.notes += result.notes
@@ -249,7 +251,8 @@ public enum Evaluator {
         var unreadable: [UnreadableFile] = []
     }
 
-    static func evaluate(frame: FrameRecord, sequence: String, loader: FrameLoader, methods: [String], reference: String?,
+    static func evaluate(frame: FrameRecord, sequence: String, loader: FrameLoader, methods: [String],
+                         reference: String?,
                          space: LabelSpace, band: Int, boundaryRatio: Double?, timing: EvaluationTiming? = nil,
                          cancelled: () -> Bool = { false }) throws -> FrameCounts {
         let k = space.count
@@ -269,7 +272,8 @@ public enum Evaluator {
             instances = load(path) {
                 let ids = try loader.instances(frame)
                 if let ids, let gt, ids.count != gt.map.ids.count {
-                    throw FormatError.unsupported(path: path, problem: "instance ids are not the size of \(frame.groundTruth!)")
+                    throw FormatError.unsupported(path: path,
+                                                  problem: "instance ids are not the size of \(frame.groundTruth!)")
                 }
                 return ids
             }
@@ -281,8 +285,11 @@ public enum Evaluator {
         let mask = band > 0 ? measure(.band) { BoundaryBand.band(gt.map, width: band) } : nil
         var predictions: [String: LabelMap] = [:]
         for method in methods {
+            let size = (gt.map.width, gt.map.height)
             guard let path = frame.predictions[method],
-                  let labels = load(path, { try measure(.decodePredictions) { try loader.prediction(frame, method: method, size: (gt.map.width, gt.map.height)) } })
+                  let labels = load(path, {
+                      try measure(.decodePredictions) { try loader.prediction(frame, method: method, size: size) }
+                  })
             else { continue }
             predictions[method] = labels.map
             result.notes += labels.notes
@@ -294,10 +301,11 @@ public enum Evaluator {
                 ConfusionMatrix.add(groundTruth: gt.map, prediction: prediction, all: &all, band: &inBand, mask: mask)
             }
             let compared = reference != nil && method != reference
-            let input = FrameInput(key: frame.key, sequence: sequence, space: space, groundTruth: gt.map, prediction: prediction,
+            let input = FrameInput(key: frame.key, sequence: sequence, space: space, groundTruth: gt.map,
+                                   prediction: prediction,
                                    reference: compared ? reference.flatMap { predictions[$0] } : nil, bandMask: mask,
-                                   instances: instances, confusion: all, bandConfusion: inBand, boundaryRatio: boundaryRatio,
-                                   timing: timing)
+                                   instances: instances, confusion: all, bandConfusion: inBand,
+                                   boundaryRatio: boundaryRatio, timing: timing)
             var c = MethodCounts(MetricSetup(space: space, compared: compared))
             c.add(input)
             result.counts[method] = c

@@ -29,7 +29,8 @@ public struct Report {
         var lines = ["frames scored: \(scored) (of \(evaluation.framesWithGroundTruth) with ground truth)"]
         if let scope = evaluation.scopeDescription { lines.append("scope: \(text(scope))") }
         if let reference = evaluation.reference, !others.isEmpty {
-            let shared = others.map { "\(text($0.name)) \($0.shared.map { "\($0.frames)" } ?? "all its")" }.joined(separator: ", ")
+            let shared = others.map { "\(text($0.name)) \($0.shared.map { "\($0.frames)" } ?? "all its")" }
+                .joined(separator: ", ")
             lines.append("Δ and flips: each method against \(text(reference)) over the frames both have (\(shared))")
         }
         if !evaluation.unreadable.isEmpty {
@@ -71,7 +72,9 @@ public struct Report {
     }
 
     public static func number(_ v: Double) -> JSONValue { v.isNaN ? .null : .number(v) }
-    func perClass(_ values: [Double]) -> JSONValue { .object(zip(evaluation.space.classNames, values).map { ($0, Report.number($1)) }) }
+    func perClass(_ values: [Double]) -> JSONValue {
+        .object(zip(evaluation.space.classNames, values).map { ($0, Report.number($1)) })
+    }
 
     public func render(_ format: Format) -> String {
         switch format {
@@ -91,7 +94,8 @@ public struct Report {
             let m = result.metrics
             let delta = result.name == evaluation.reference ? "" : signedPercent(self.delta(result, meanIoU))
             let band = evaluation.band > 0 ? percent(result.bandMetrics.meanIoU) : "-"
-            out += "| \(text(result.name)) | \(percent(meanIoU(result))) | \(delta) | \(band) | \(percent(m.pixelAccuracy)) |\n"
+            out += "| \(text(result.name)) | \(percent(meanIoU(result))) | \(delta) | \(band) "
+                + "| \(percent(m.pixelAccuracy)) |\n"
         }
         return out + "\nIoU on \(evaluation.files.count) frames.\n" + rules.map { "- " + $0 + "\n" }.joined()
     }
@@ -113,8 +117,12 @@ public struct Report {
         let coverage: JSONValue = .object([
             ("frames_with_gt", .number(Double(evaluation.framesWithGroundTruth))),
             ("scored", .object(results.map { ($0.name, .number(Double($0.counts.frames.count))) })),
-            ("shared_with_reference", .object(others.compactMap { r in r.shared.map { (r.name, .number(Double($0.frames))) } })),
-            ("unreadable", .array(evaluation.unreadable.map { .object([("path", .string($0.path)), ("reason", .string($0.reason))]) })),
+            ("shared_with_reference",
+             .object(others.compactMap { r in r.shared.map { (r.name, .number(Double($0.frames))) } })),
+            ("unreadable",
+             .array(evaluation.unreadable.map { file in
+                 .object([("path", .string(file.path)), ("reason", .string(file.reason))])
+             })),
         ])
         var top: [(String, JSONValue)] = [
             ("label_space", .string(evaluation.space.name)),
@@ -124,7 +132,8 @@ public struct Report {
             ("deltas", .object(deltas)),
         ]
         top += MetricRegistry.units.flatMap { $0.jsonComparison(self) }
-        let missing: [(String, JSONValue)] = results.filter { !$0.missing.isEmpty }.map { ($0.name, .number(Double($0.missing.count))) }
+        let missing: [(String, JSONValue)] = results.filter { !$0.missing.isEmpty }
+            .map { ($0.name, .number(Double($0.missing.count))) }
         top += [
             ("band", .number(Double(evaluation.band))),
             ("boundary_ratio", evaluation.boundaryRatio.map { .number($0) } ?? .null),
@@ -151,9 +160,10 @@ public struct Report {
     func csv() -> String {
         let header = ["kind", "name"] + evaluation.methods.map(csvText) + others.map { csvText("delta_" + $0.name) }
         var rows = MetricRegistry.units.flatMap { $0.csvRows(self) }
-        let summary = MetricRegistry.units.flatMap { $0.summaryRows(self) }.map { row in valueRow(.detail, "summary", row.label, row.value) }
+        let summary = summaryRows().map { row in valueRow(.detail, "summary", row.label, row.value) }
         let coverage = [
-            CSVRow(.detail, cells: ["coverage", "frames scored"] + results.map { "\($0.counts.frames.count)" } + others.map { _ in "" }),
+            CSVRow(.detail, cells: ["coverage", "frames scored"] + results.map { "\($0.counts.frames.count)" }
+                + others.map { _ in "" }),
             CSVRow(.detail, cells: ["coverage", "frames shared with reference"]
                 + results.map { r in r.shared.map { "\($0.frames)" } ?? "" } + others.map { _ in "" }),
         ]
@@ -165,8 +175,10 @@ public struct Report {
     }
 
     /// A CSV row of ratios: each method's value, then each compared method's Δ over shared frames.
-    public func valueRow(_ section: CSVRow.Section, _ kind: String, _ name: String, _ pick: (MethodResult) -> Double) -> CSVRow {
-        CSVRow(section, cells: [kind, csvText(name)] + results.map { csvNumber(pick($0)) } + others.map { csvNumber(delta($0, pick)) })
+    public func valueRow(_ section: CSVRow.Section, _ kind: String, _ name: String,
+                         _ pick: (MethodResult) -> Double) -> CSVRow {
+        CSVRow(section, cells: [kind, csvText(name)] + results.map { csvNumber(pick($0)) }
+            + others.map { csvNumber(delta($0, pick)) })
     }
 
     func csvNumber(_ v: Double) -> String { v.isNaN ? "" : format6(v) }
@@ -174,7 +186,8 @@ public struct Report {
     /// Quoted when it holds a comma or a quote; control characters escaped.
     func csvText(_ raw: String) -> String {
         let name = text(raw)
-        return name.contains(",") || name.contains("\"") ? "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : name
+        guard name.contains(",") || name.contains("\"") else { return name }
+        return "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     func format6(_ v: Double) -> String {
@@ -222,7 +235,8 @@ public struct Report {
         }
         let separatorIndex = rows.count
         for summary in summaryRows() {
-            row(summary.label, results.map(summary.value), deltas: others.map { delta($0, summary.value) }, lowerIsBetter: summary.lowerIsBetter)
+            row(summary.label, results.map(summary.value), deltas: others.map { delta($0, summary.value) },
+                lowerIsBetter: summary.lowerIsBetter)
         }
         var out = ""
         if markdown {

@@ -35,7 +35,9 @@ public enum Shards {
     public static func write(_ evaluation: Evaluation, to path: String) throws {
         var shard = ShardWriter()
         func add(_ counts: MethodCounts, as name: String) {
-            for unit in MetricRegistry.units { if let c = counts.units[unit.name] { c.write(method: name, to: &shard) } }
+            for unit in MetricRegistry.units {
+                if let c = counts.units[unit.name] { c.write(method: name, to: &shard) }
+            }
         }
         for result in evaluation.results {
             add(result.counts, as: result.name)
@@ -56,7 +58,8 @@ public enum Shards {
             "band": String(evaluation.band),
             "files": JSONValue.array(evaluation.files.map { .string($0) }).serialized,
             "frames_with_gt": String(evaluation.framesWithGroundTruth),
-            "unreadable": JSONValue.array(evaluation.unreadable.map { .array([.string($0.path), .string($0.reason)]) }).serialized,
+            "unreadable": JSONValue.array(evaluation.unreadable.map { .array([.string($0.path), .string($0.reason)]) })
+                .serialized,
             "missing": JSONValue.object(evaluation.results.filter { !$0.missing.isEmpty }.map { ($0.name, .array($0.missing.map { .string($0) })) }).serialized,
             "boundary_ratio": evaluation.boundaryRatio.map { "\($0)" } ?? "",
             "vc_lengths": JSONValue.array(evaluation.vcLengths.map { .number(Double($0)) }).serialized,
@@ -88,7 +91,9 @@ public enum Shards {
         guard Set(methods).count == methods.count else { throw bad("metadata 'methods' names a method twice") }
         let referenceText = meta["reference"] ?? ""
         let reference = referenceText.isEmpty ? nil : referenceText
-        if let reference, !methods.contains(reference) { throw bad("reference '\(reference)' is not one of the methods") }
+        if let reference, !methods.contains(reference) {
+            throw bad("reference '\(reference)' is not one of the methods")
+        }
         var missing: [String: [String]] = [:]
         for (method, keys) in (try? JSON.parse(meta["missing"] ?? "{}"))?.object ?? [] { missing[method] = keys.array?.compactMap(\.string) ?? [] }
         let reader = try ShardReader(path: path, file: file, keys: tableKeys)
@@ -104,7 +109,8 @@ public enum Shards {
         var results: [MethodResult] = []
         for method in methods {
             let compared = reference != nil && method != reference
-            var result = MethodResult(name: method, counts: try counts(method, compared: compared), missing: missing[method] ?? [])
+            var result = MethodResult(name: method, counts: try counts(method, compared: compared),
+                                      missing: missing[method] ?? [])
             if compared && file.tensor("confusion.\(sharedName(method))") != nil {
                 result.shared = SharedCounts(method: try counts(sharedName(method), compared: true),
                                              reference: try counts(sharedReferenceName(method), compared: false))
@@ -114,15 +120,21 @@ public enum Shards {
         guard let band = Int(meta["band"] ?? ""), (0...largestBand).contains(band) else {
             throw bad("metadata 'band' is not a width in 0...\(largestBand)")
         }
-        var evaluation = Evaluation(space: resolved, results: results, reference: reference, band: band, files: try list("files"), notes: [])
+        var evaluation = Evaluation(space: resolved, results: results, reference: reference, band: band,
+                                    files: try list("files"), notes: [])
         if let text = meta["boundary_ratio"], !text.isEmpty {
-            guard let ratio = Double(text), ratio > 0 && ratio < 1 else { throw bad("metadata 'boundary_ratio' is not in (0, 1)") }
+            guard let ratio = Double(text), ratio > 0 && ratio < 1 else {
+                throw bad("metadata 'boundary_ratio' is not in (0, 1)")
+            }
             evaluation.boundaryRatio = ratio
         }
-        guard let lengths = (try? JSON.parse(meta["vc_lengths"] ?? "[]"))?.array else { throw bad("metadata 'vc_lengths' is not a JSON list") }
+        guard let lengths = (try? JSON.parse(meta["vc_lengths"] ?? "[]"))?.array else {
+            throw bad("metadata 'vc_lengths' is not a JSON list")
+        }
         evaluation.vcLengths = try lengths.map { value in
             guard let n = value.number, n.rounded() == n, n >= 2, n <= Double(TemporalCounts.longestWindow) else {
-                throw bad("metadata 'vc_lengths' holds \(value.serialized), not a window length in 2...\(TemporalCounts.longestWindow)")
+                throw bad("metadata 'vc_lengths' holds \(value.serialized), "
+                    + "not a window length in 2...\(TemporalCounts.longestWindow)")
             }
             return Int(n)
         }
@@ -130,14 +142,16 @@ public enum Shards {
         if let text = meta["frames_with_gt"] {
             // At least the frames scored, and few enough that shards add up without overflow.
             guard let n = Int(text), (evaluation.files.count...Int(Int32.max)).contains(n) else {
-                throw bad("metadata 'frames_with_gt' is not a frame count of at least the \(evaluation.files.count) files")
+                throw bad("metadata 'frames_with_gt' is not a frame count of at least "
+                    + "the \(evaluation.files.count) files")
             }
             evaluation.framesWithGroundTruth = n
         } else {
             evaluation.framesWithGroundTruth = evaluation.files.count
         }
         evaluation.unreadable = ((try? JSON.parse(meta["unreadable"] ?? "[]"))?.array ?? []).compactMap { entry in
-            guard let items = entry.array, items.count == 2, let path = items[0].string, let reason = items[1].string else { return nil }
+            guard let items = entry.array, items.count == 2, let path = items[0].string, let reason = items[1].string
+            else { return nil }
             return UnreadableFile(path: path, reason: reason)
         }
         return evaluation

@@ -97,7 +97,8 @@ public enum Temporal {
     /// Flicker and VC windows of one sequence, per method (the first unreadable file is thrown).
     public static func sequence(_ sequence: SequenceRecord, loader: FrameLoader, methods: [String], classes k: Int,
                                 vcLengths: [Int]) throws -> [String: TemporalCounts] {
-        let outcome = frames(sequence.frames, name: sequence.name, loader: loader, methods: methods, classes: k, vcLengths: vcLengths)
+        let outcome = frames(sequence.frames, name: sequence.name, loader: loader, methods: methods, classes: k,
+                             vcLengths: vcLengths)
         if let first = outcome.unreadable.first { throw EvaluationError.unreadable([first]) }
         return outcome.counts
     }
@@ -140,7 +141,8 @@ public enum Temporal {
                         for i in current.ids.indices where current.ids[i] != before.ids[i] { changed += 1 }
                         counts.changed += changed
                         counts.pixels += Int64(current.ids.count)
-                        counts.pairs.append(FlickerPair(key: key, fraction: Double(changed) / Double(current.ids.count)))
+                        let fraction = Double(changed) / Double(current.ids.count)
+                        counts.pairs.append(FlickerPair(key: key, fraction: fraction))
                     } else {
                         outcome.notes.append("\(method): no flicker for \(key) -> \(frame.key): the predictions are "
                             + "\(before.width)x\(before.height) and \(current.width)x\(current.height)")
@@ -150,15 +152,19 @@ public enum Temporal {
             }
             if let truths, withGT.allSatisfy({ $0.predictions[method] != nil }) {
                 let predictions = zip(withGT, truths).compactMap { frame, gt in
-                    load(frame.predictions[method]!) { try loader.prediction(frame, method: method, size: (gt.width, gt.height))?.map }
+                    load(frame.predictions[method]!) {
+                        try loader.prediction(frame, method: method, size: (gt.width, gt.height))?.map
+                    }
                 }
                 let sizes = Set((truths + predictions).map { [$0.width, $0.height] })
                 if predictions.count == truths.count && sizes.count == 1 {
                     for n in vcLengths where withGT.count > n {
-                        counts.windows[n] = windows(truths: truths, predictions: predictions, n: n, video: name, keys: withGT.map(\.key), classes: k)
+                        counts.windows[n] = windows(truths: truths, predictions: predictions, n: n, video: name,
+                                                    keys: withGT.map(\.key), classes: k)
                     }
                 } else if predictions.count == truths.count {
-                    outcome.notes.append("\(method): no video consistency for sequence \(name): its frames are not all one size "
+                    outcome.notes.append("\(method): no video consistency for sequence \(name): "
+                        + "its frames are not all one size "
                         + "(\(sizes.map { "\($0[0])x\($0[1])" }.sorted().joined(separator: ", ")))")
                 }
             }

@@ -25,7 +25,8 @@ struct EvalCommand: ParsableCommand {
         let help = EvalRun.helpMessage(columns: 78)
         guard let start = help.range(of: "ARGUMENTS:") else { return "" }
         return "Arguments and options of `segscope eval` (the same as `segscope eval run`):\n\n"
-            + help[start.lowerBound...].replacingOccurrences(of: "\n  -h, --help              Show help information.", with: "")
+            + help[start.lowerBound...]
+            .replacingOccurrences(of: "\n  -h, --help              Show help information.", with: "")
     }
 }
 
@@ -93,15 +94,20 @@ struct EvalRunOptions: ParsableArguments {
     var saveConfusion: String?
     @Flag(help: "Fail if any method lacks a prediction for a frame with ground truth.")
     var strict = false
-    @Flag(name: .customLong("skip-unreadable"), help: "Score the frames that can be read when some files cannot (they are listed as warnings); without it, eval lists them and fails.")
+    @Flag(name: .customLong("skip-unreadable"),
+          help: ArgumentHelp("Score the frames that can be read when some files cannot (they are listed as warnings); "
+              + "without it, eval lists them and fails."))
     var skipUnreadable = false
-    @Option(help: "Report mIoU per frame or per sequence (the viewer's frame and sequence scopes) instead of the per-class table: frame or sequence.")
+    @Option(help: ArgumentHelp("Report mIoU per frame or per sequence (the viewer's frame and sequence scopes) "
+                + "instead of the per-class table: frame or sequence."))
     var per: ScopeReport.Scope?
-    @Option(help: "Only the frames A..B (inclusive, in dataset order; each a frame key, N counted over the dataset, or S/N), as the viewer's marked range.")
+    @Option(help: ArgumentHelp("Only the frames A..B (inclusive, in dataset order; each a frame key, N counted over "
+                + "the dataset, or S/N), as the viewer's marked range."))
     var range: String?
     @Option(name: .customLong("protocol"), help: "Which classes mIoU averages over: default (the label space's rule; Cityscapes: every class with GT or predicted pixels) or vspw (classes with GT pixels, as VSPW_code).")
     var evaluationProtocol: EvaluationProtocol = .labelSpace
-    @Option(name: .customLong("vc"), help: "Video consistency window length (repeat for several; default 8 and 16; 2 to 100000).")
+    @Option(name: .customLong("vc"),
+            help: "Video consistency window length (repeat for several; default 8 and 16; 2 to 100000).")
     var vcLengths: [Int] = []
     @Option(name: .customLong("boundary-dilation"), help: "Boundary IoU's dilation ratio (of the image diagonal).")
     var boundaryDilation = BoundaryIoU.defaultDilationRatio
@@ -116,16 +122,21 @@ struct EvalRunOptions: ParsableArguments {
     @OptionGroup var sharding: ShardArguments
 
     func validate() throws {
-        guard Self.bandRange.contains(band) else { throw ValidationError("--band must be in \(Self.bandRange) (pixels)") }
+        guard Self.bandRange.contains(band) else {
+            throw ValidationError("--band must be in \(Self.bandRange) (pixels)")
+        }
         guard suspectTau >= 0 && suspectTau <= 1 else { throw ValidationError("--suspect-tau must be in [0, 1]") }
-        guard vcLengths.allSatisfy(Self.vcRange.contains) else { throw ValidationError("--vc must be in \(Self.vcRange) frames") }
+        guard vcLengths.allSatisfy(Self.vcRange.contains) else {
+            throw ValidationError("--vc must be in \(Self.vcRange) frames")
+        }
         guard boundaryDilation > 0 && boundaryDilation < 1 else { throw ValidationError("--boundary-dilation must be in (0, 1)") }
         if let range { _ = try Self.rangeEnds(range) }
     }
 
     /// "A..B" as its two frame names.
     static func rangeEnds(_ text: String) throws -> (String, String) {
-        guard let dots = text.range(of: ".."), !text[..<dots.lowerBound].isEmpty, !text[dots.upperBound...].isEmpty else {
+        guard let dots = text.range(of: ".."), !text[..<dots.lowerBound].isEmpty, !text[dots.upperBound...].isEmpty
+        else {
             throw ValidationError("--range must be A..B (two frames: keys, N or S/N), not '\(oneLine(text))'")
         }
         return (String(text[..<dots.lowerBound]), String(text[dots.upperBound...]))
@@ -162,11 +173,15 @@ struct EvalRunOptions: ParsableArguments {
         let work = LongWork(label: "eval")
         var evaluation: Evaluation
         do {
-            evaluation = try Evaluator.run(data, options: options, progress: work.observer.progress, cancelled: work.observer.cancelled)
+            evaluation = try Evaluator.run(data, options: options, progress: work.observer.progress,
+                                           cancelled: work.observer.cancelled)
         } catch EvaluationError.unreadable(let files) {
             work.finish()
-            for file in files { FileHandle.standardError.write(Data("segscope: cannot read: \(oneLine(file.reason))\n".utf8)) }
-            throw InputError("\(files.count) file(s) could not be read (listed above); --skip-unreadable scores the rest")
+            for file in files {
+                FileHandle.standardError.write(Data("segscope: cannot read: \(oneLine(file.reason))\n".utf8))
+            }
+            throw InputError("\(files.count) file(s) could not be read (listed above); "
+                + "--skip-unreadable scores the rest")
         }
         work.finish()
         evaluation.scopeDescription = scopeDescription
