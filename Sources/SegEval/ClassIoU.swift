@@ -9,7 +9,11 @@ public struct ClassIoU: MetricUnit {
 
     public init?(_ setup: MetricSetup) { matrix = ConfusionMatrix(classes: setup.classes) }
 
-    public mutating func add(_ frame: FrameInput) { matrix.merge(frame.confusion) }
+    public mutating func add(_ frame: FrameInput) {
+        // Empty counts (a frame's own) take the frame's matrix as is: its storage is then shared with the
+        // frame's score instead of copied (one matrix per frame and method is kept until the merge).
+        if matrix.total == 0 { matrix = frame.confusion } else { matrix.merge(frame.confusion) }
+    }
 
     public mutating func merge(_ other: ClassIoU) throws(MetricError) {
         try matrix.checkedMerge(other.matrix, "confusion")
