@@ -257,7 +257,11 @@ public struct Report {
                     return best.contains(i) ? style.bold(padded) : padded
                 }.joined(separator: "  ")
             }
-            out += "IoU (%) on \(evaluation.files.count) frames, \(evaluation.space.name); * = best per row\n"
+            out += "IoU (%) on \(evaluation.files.count) frames, \(evaluation.space.name); * = best per row"
+            if let reference = evaluation.reference, !others.isEmpty {
+                out += "; Δ over the frames each method shares with \(text(reference))"
+            }
+            out += "\n"
             out += line(header, best: []) + "\n"
             let rule = String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1))
             out += rule + "\n"

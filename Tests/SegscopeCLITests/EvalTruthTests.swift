@@ -133,6 +133,7 @@ enum EvalFixture {
             text.stdout.contains("Δ and flips: each method against a over the frames both have (b 4)"), "\(text.stdout)"
         )
         #expect(text.stdout.contains("frames scored: a 5, b 4 (of 5 with ground truth)"))
+        #expect(text.stdout.split(separator: "\n").first?.hasSuffix("Δ over the frames each method shares with a") == true)
     }
 
     /// Item 4: per-frame, per-sequence and range figures equal the confusion matrices summed over those frames.
