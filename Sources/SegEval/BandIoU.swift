@@ -12,7 +12,9 @@ public struct BandIoU: MetricUnit {
 
     public mutating func add(_ frame: FrameInput) { matrix.merge(frame.bandConfusion) }
 
-    public mutating func merge(_ other: BandIoU) throws(MetricError) { try matrix.checkedMerge(other.matrix, "band") }
+    public mutating func checkedMerge(_ other: BandIoU) throws(MetricError) {
+        try matrix.checkedMerge(other.matrix, "band")
+    }
 
     public func write(method: String, to shard: inout ShardWriter) {
         shard.add("band.\(method)", matrix.counts, shape: [matrix.classes, matrix.classes + 1])

@@ -27,7 +27,7 @@ public struct BoundaryIoUCounts: MetricUnit {
         }
     }
 
-    public mutating func merge(_ other: BoundaryIoUCounts) throws(MetricError) {
+    public mutating func checkedMerge(_ other: BoundaryIoUCounts) throws(MetricError) {
         for c in intersections.indices {
             intersections[c] = try checkedSum(intersections[c], other.intersections[c], "boundary")
             unions[c] = try checkedSum(unions[c], other.unions[c], "boundary")

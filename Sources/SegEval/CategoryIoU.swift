@@ -7,7 +7,7 @@ public struct CategoryIoU: MetricUnit {
     public static let name = "category"
 
     public init?(_ setup: MetricSetup) { return nil }
-    public mutating func merge(_ other: CategoryIoU) throws(MetricError) {}
+    public mutating func checkedMerge(_ other: CategoryIoU) throws(MetricError) {}
     public func write(method: String, to shard: inout ShardWriter) {}
     public static func read(method: String, from shard: ShardReader, setup: MetricSetup) throws -> CategoryIoU? { nil }
 

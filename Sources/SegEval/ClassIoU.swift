@@ -15,7 +15,7 @@ public struct ClassIoU: MetricUnit {
         if matrix.total == 0 { matrix = frame.confusion } else { matrix.merge(frame.confusion) }
     }
 
-    public mutating func merge(_ other: ClassIoU) throws(MetricError) {
+    public mutating func checkedMerge(_ other: ClassIoU) throws(MetricError) {
         try matrix.checkedMerge(other.matrix, "confusion")
     }
 

@@ -34,7 +34,7 @@ public struct FrameScores: MetricUnit {
         scores.append(score)
     }
 
-    public mutating func merge(_ other: FrameScores) throws(MetricError) { scores += other.scores }
+    public mutating func checkedMerge(_ other: FrameScores) throws(MetricError) { scores += other.scores }
 
     public func write(method: String, to shard: inout ShardWriter) {
         shard.set(

@@ -23,6 +23,11 @@ public struct InstanceCounts: Sendable, Equatable {
         categoryTruePositives = Array(repeating: 0, count: categories)
         categoryFalseNegatives = Array(repeating: 0, count: categories)
     }
+
+    /// `checkedMerge` for counts of one dataset's frames (sums of finite weights stay finite).
+    public mutating func merge(_ other: InstanceCounts) {
+        do { try checkedMerge(other) } catch { preconditionFailure("\(error)") }
+    }
 }
 
 public enum InstanceIoU {

@@ -14,7 +14,7 @@ extension InstanceCounts: MetricUnit {
         InstanceIoU.add(instances: instances, prediction: frame.prediction, space: frame.space, into: &self)
     }
 
-    public mutating func merge(_ other: InstanceCounts) throws(MetricError) {
+    public mutating func checkedMerge(_ other: InstanceCounts) throws(MetricError) {
         func add(_ a: inout [Double], _ b: [Double]) throws(MetricError) {
             for c in a.indices {
                 a[c] += b[c]

@@ -15,7 +15,8 @@ public protocol MetricUnit: Sendable, Equatable {
     /// Adds one frame's pixels (metrics counted per sequence leave it empty).
     mutating func add(_ frame: FrameInput)
     /// Adds another frame's or shard's counts; `MetricError.overflow` when a sum does not fit.
-    mutating func merge(_ other: Self) throws(MetricError)
+    /// (Not `merge`: some counts keep their older, unchecked `merge` for callers outside eval.)
+    mutating func checkedMerge(_ other: Self) throws(MetricError)
     /// Writes one method's counts into a shard (under `method`).
     func write(method: String, to shard: inout ShardWriter)
     /// One method's counts from a shard, every value checked; nil when the shard holds none.
@@ -48,7 +49,7 @@ extension MetricUnit {
     func merging(_ other: any MetricUnit) throws(MetricError) -> any MetricUnit {
         guard let other = other as? Self else { return self }
         var copy = self
-        try copy.merge(other)
+        try copy.checkedMerge(other)
         return copy
     }
 

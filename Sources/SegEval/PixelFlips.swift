@@ -25,7 +25,7 @@ public struct PixelFlips: MetricUnit {
         }
     }
 
-    public mutating func merge(_ other: PixelFlips) throws(MetricError) {
+    public mutating func checkedMerge(_ other: PixelFlips) throws(MetricError) {
         func add(_ a: inout FlipCounts, _ b: FlipCounts) throws(MetricError) {
             a.fixed = try checkedSum(a.fixed, b.fixed, "flips")
             a.broken = try checkedSum(a.broken, b.broken, "flips")

@@ -18,6 +18,11 @@ public struct TemporalCounts: Sendable, Equatable {
 
     public var flicker: Double { pixels == 0 ? .nan : Double(changed) / Double(pixels) }
 
+    /// `checkedMerge` for counts known to be small (one dataset's frames); traps on overflow.
+    public mutating func merge(_ other: TemporalCounts) {
+        do { try checkedMerge(other) } catch { preconditionFailure("\(error)") }
+    }
+
     /// mVC_n over all windows of all videos (NaN windows left out), VSPW's rule or the strict one.
     public func meanVC(_ n: Int, strict: Bool) -> Double {
         let values = (windows[n] ?? []).map { strict ? $0.strict : $0.vspw }.filter { !$0.isNaN }
@@ -85,7 +90,7 @@ public enum Temporal {
             guard let outcome else { continue }
             for (method, c) in outcome.counts {
                 var sum = total.counts[method] ?? TemporalCounts()
-                try sum.merge(c)
+                try sum.checkedMerge(c)
                 total.counts[method] = sum
             }
             total.unreadable += outcome.unreadable

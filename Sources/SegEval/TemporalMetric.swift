@@ -13,7 +13,7 @@ extension TemporalCounts: MetricUnit {
 
     public init?(_ setup: MetricSetup) { self.init() }
 
-    public mutating func merge(_ other: TemporalCounts) throws(MetricError) {
+    public mutating func checkedMerge(_ other: TemporalCounts) throws(MetricError) {
         changed = try checkedSum(changed, other.changed, "flicker")
         pixels = try checkedSum(pixels, other.pixels, "flicker")
         pairs += other.pairs
