@@ -111,6 +111,11 @@ enum EvalFixture {
         let coverage = json?["coverage"] as? [String: Any]
         #expect((coverage?["scored"] as? [String: Int]) == ["a": 5, "b": 4])
         #expect((coverage?["unreadable"] as? [[String: String]])?.count == 2)
+        let shard = root + "/skipped.st"
+        #expect(try TestSupport.segscope(args + ["--skip-unreadable", "--save-confusion", shard]).status == 0)
+        let merged = try TestSupport.segscope(["eval", "merge", shard])
+        #expect(merged.status == 0 && merged.stderr.components(separatedBy: "left out, cannot read").count == 3, "\(merged.stderr)")
+        #expect(merged.stdout.contains("frames scored: a 5, b 4 (of 6 with ground truth)"), "\(merged.stdout)")
     }
 
     /// Item 3: b lacks the frame where a is worst; Δ b−a over the frames both have is 0, not b's 4 frames
