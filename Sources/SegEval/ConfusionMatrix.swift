@@ -91,6 +91,31 @@ public struct ConfusionMatrix: Sendable, Equatable {
         for i in counts.indices { counts[i] += other.counts[i] }
     }
 
+    /// `merge` with a named error instead of a trap: every count and the
+    /// total must fit in Int64 (each derived sum, a row, a column or
+    /// tp + fp + fn, is at most the total).
+    public mutating func checkedMerge(_ other: ConfusionMatrix, _ what: String) throws(MetricError) {
+        precondition(other.classes == classes, "confusion matrices of \(classes) and \(other.classes) classes")
+        var sum = counts
+        var total: Int64 = 0
+        for i in counts.indices {
+            sum[i] = try checkedSum(counts[i], other.counts[i], what)
+            total = try checkedSum(total, sum[i], what)
+        }
+        counts = sum
+    }
+
+    /// Whether the total fits in Int64 (then no derived sum overflows).
+    public var totalFits: Bool {
+        var total: Int64 = 0
+        for c in counts {
+            let (sum, overflow) = total.addingReportingOverflow(c)
+            if overflow || c < 0 { return false }
+            total = sum
+        }
+        return true
+    }
+
     public func rowTotal(_ g: Int) -> Int64 { (0...classes).reduce(0) { $0 + self[g, $1] } }
     public func columnTotal(_ p: Int) -> Int64 { (0..<classes).reduce(0) { $0 + self[$1, p] } }
     public var total: Int64 { counts.reduce(0, +) }

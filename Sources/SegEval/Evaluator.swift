@@ -5,72 +5,43 @@ import SegFormats
 import SegLabels
 import Synchronization
 
-/// One method's counts over a dataset.
-public struct MethodCounts: Sendable, Equatable {
-    public var confusion: ConfusionMatrix
-    /// Counts inside the boundary band only.
-    public var bandConfusion: ConfusionMatrix
-    /// Against the reference method (nil for the reference itself).
-    public var flips: FlipCounts?
-    public var bandFlips: FlipCounts?
-    /// (frame key, mIoU of that frame alone), in dataset order.
-    public var frames: [FrameScore] = []
-    /// Boundary IoU (Cheng et al.): per class, summed intersections and unions of boundaries.
-    public var boundaryIntersections: [Int64]
-    public var boundaryUnions: [Int64]
-    /// Flicker and video consistency.
-    public var temporal = TemporalCounts()
-    /// Cityscapes' instance-level counts (iIoU), when the GT has instance ids.
-    public var instances: InstanceCounts
-
-    public init(classes: Int, withFlips: Bool, categories: Int = 0) {
-        instances = InstanceCounts(classes: classes, categories: categories)
-        confusion = ConfusionMatrix(classes: classes)
-        bandConfusion = ConfusionMatrix(classes: classes)
-        flips = withFlips ? FlipCounts() : nil
-        bandFlips = withFlips ? FlipCounts() : nil
-        boundaryIntersections = Array(repeating: 0, count: classes)
-        boundaryUnions = Array(repeating: 0, count: classes)
-    }
-
-    public mutating func merge(_ other: MethodCounts) {
-        confusion.merge(other.confusion)
-        bandConfusion.merge(other.bandConfusion)
-        if let f = other.flips { flips?.merge(f) }
-        if let f = other.bandFlips { bandFlips?.merge(f) }
-        frames += other.frames
-        for c in boundaryIntersections.indices {
-            boundaryIntersections[c] += other.boundaryIntersections[c]
-            boundaryUnions[c] += other.boundaryUnions[c]
-        }
-        temporal.merge(other.temporal)
-        instances.merge(other.instances)
-    }
-
-    /// Boundary IoU per class (NaN where no image had a boundary of the class).
-    public var boundaryIoU: [Double] {
-        zip(boundaryIntersections, boundaryUnions).map { $1 == 0 ? .nan : Double($0) / Double($1) }
-    }
-}
-
-public struct FrameScore: Sendable, Equatable {
-    public let key: String
-    public let meanIoU: Double
-    public init(key: String, meanIoU: Double) {
-        self.key = key
-        self.meanIoU = meanIoU
-    }
-}
-
 /// One method's evaluation: its name, counts and the frames it lacks.
 public struct MethodResult: Sendable {
     public let name: String
     public var counts: MethodCounts
     /// Keys of frames with GT but no prediction of this method.
     public var missing: [String]
+    /// For a compared method: its counts and the reference's over the frames
+    /// both have, from which every Δ is taken (nil: the reference itself, or
+    /// a shard written before they were kept).
+    public var shared: SharedCounts?
+
+    public init(name: String, counts: MethodCounts, missing: [String], shared: SharedCounts? = nil) {
+        (self.name, self.counts, self.missing, self.shared) = (name, counts, missing, shared)
+    }
 
     public var metrics: Metrics { Metrics(counts.confusion) }
     public var bandMetrics: Metrics { Metrics(counts.bandConfusion) }
+}
+
+/// A compared method and the reference, each over the frames both have.
+public struct SharedCounts: Sendable {
+    public var method: MethodCounts
+    public var reference: MethodCounts
+    /// How many frames both have.
+    public var frames: Int { method.frames.count }
+
+    public mutating func merge(_ other: SharedCounts) throws(MetricError) {
+        try method.merge(other.method)
+        try reference.merge(other.reference)
+    }
+}
+
+/// A file that could not be read, and why (the decoder's words).
+public struct UnreadableFile: Sendable, Equatable, Hashable {
+    public var path: String
+    public var reason: String
+    public init(path: String, reason: String) { (self.path, self.reason) = (path, reason) }
 }
 
 /// Everything `segscope eval` reports, and what a shard file stores.
@@ -89,6 +60,12 @@ public struct Evaluation: Sendable {
     /// Ground-truth files evaluated, in dataset order.
     public var files: [String]
     public var notes: [String]
+    /// Frames with ground truth in scope (scored or not).
+    public var framesWithGroundTruth = 0
+    /// Files left out because they could not be read (with --skip-unreadable).
+    public var unreadable: [UnreadableFile] = []
+    /// The frames evaluated when not the whole dataset (e.g. "frames A..B"), for the tables' footnotes.
+    public var scopeDescription: String?
 
     public var methods: [String] { results.map(\.name) }
     public func result(_ method: String) -> MethodResult? { results.first { $0.name == method } }
@@ -110,6 +87,10 @@ public struct EvaluationOptions: Sendable {
     /// Flicker and video consistency (a second pass over every predicted frame).
     public var temporal = true
     public var evaluationProtocol = EvaluationProtocol.labelSpace
+    /// Score the rest when files cannot be read (else `EvaluationError.unreadable` lists them all).
+    public var skipUnreadable = false
+    /// Only these frames (keys), e.g. a `--range`; nil: every frame.
+    public var scope: Set<String>?
     public init() {}
 }
 
@@ -139,6 +120,7 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable {
     case noMethods
     case missingPredictions(method: String, count: Int, examples: [String])
     case shard(path: String, problem: String)
+    case unreadable([UnreadableFile])
     case cancelled
 
     public var description: String {
@@ -148,6 +130,9 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable {
         case .missingPredictions(let method, let count, let examples):
             return "method '\(method)' has no prediction for \(count) frame(s) with ground truth, e.g. \(examples.joined(separator: ", ")) (--strict)"
         case .shard(let path, let problem): return "\(path): \(problem)"
+        case .unreadable(let files):
+            if files.count == 1 { return "\(files[0].reason) (--skip-unreadable scores the rest)" }
+            return "\(files.count) files could not be read, e.g. \(files[0].reason) (--skip-unreadable scores the rest)"
         case .cancelled: return "interrupted; nothing was written"
         }
     }
@@ -155,26 +140,34 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable {
 
 public enum Evaluator {
     /// Evaluates every method on every frame that has ground truth, in
-    /// parallel over frames; memory holds only the frames in flight.
+    /// parallel over frames; memory holds only the frames in flight. Files
+    /// that cannot be read are all collected: thrown together as
+    /// `EvaluationError.unreadable`, or with `skipUnreadable` left out and
+    /// listed in `Evaluation.unreadable`.
     public static func run(_ dataset: Dataset, options: EvaluationOptions = EvaluationOptions(),
                            progress: @Sendable (Int, Int) -> Void = { _, _ in },
                            cancelled: @Sendable () -> Bool = { false }) throws -> Evaluation {
         guard !dataset.methods.isEmpty else { throw EvaluationError.noMethods }
-        let frames = dataset.frames.filter { $0.groundTruth != nil }
+        let frames = dataset.sequences.flatMap { sequence in
+            sequence.frames.filter { $0.groundTruth != nil && (options.scope?.contains($0.key) ?? true) }
+                .map { (sequence: sequence.name, record: $0) }
+        }
         guard !frames.isEmpty else { throw EvaluationError.noGroundTruth(dataset.root) }
         var missing: [String: [String]] = [:]
         for method in dataset.methods {
-            let keys = frames.filter { $0.predictions[method] == nil }.map(\.key)
+            let keys = frames.filter { $0.record.predictions[method] == nil }.map(\.record.key)
             if !keys.isEmpty { missing[method] = keys }
         }
         if options.strict, let (method, keys) = missing.sorted(by: { $0.key < $1.key }).first {
             throw EvaluationError.missingPredictions(method: method, count: keys.count, examples: Array(keys.prefix(3)))
         }
         let loader = FrameLoader(dataset: dataset)
-        let k = dataset.space.count
         let reference = dataset.reference
+        func setup(_ method: String) -> MetricSetup {
+            MetricSetup(space: dataset.space, compared: reference != nil && method != reference)
+        }
         struct Shared {
-            var perFrame: [[String: MethodCounts]?]
+            var perFrame: [FrameCounts?]
             var notes: [String] = []
             var error: Error?
             var done = 0
@@ -183,11 +176,14 @@ public enum Evaluator {
         parallelFor(frames.count) { index in
             if cancelled() || shared.withLock({ $0.error != nil }) { return }
             do {
-                let (result, notes) = try evaluate(frame: frames[index], loader: loader, methods: dataset.methods, reference: reference,
-                                                   space: dataset.space, band: options.band, boundaryRatio: options.boundaryRatio, timing: options.timing)
+                let result = try evaluate(frame: frames[index].record, sequence: frames[index].sequence,
+                                          loader: loader, methods: dataset.methods, reference: reference,
+                                          space: dataset.space, band: options.band,
+                                          boundaryRatio: options.boundaryRatio, timing: options.timing,
+                                          cancelled: cancelled)
                 let done = shared.withLock { state -> Int in
                     state.perFrame[index] = result
-                    state.notes += notes
+                    state.notes += result.notes
                     state.done += 1
                     return state.done
                 }
@@ -199,64 +195,121 @@ public enum Evaluator {
         if cancelled() { throw EvaluationError.cancelled }
         let state = shared.withLock { $0 }
         if let error = state.error { throw error }
+        var unreadable = state.perFrame.flatMap { $0?.unreadable ?? [] }
+        var notes = state.notes
+        var temporal: [String: TemporalCounts] = [:]
+        if options.temporal {
+            let outcome = try Temporal.evaluate(dataset, vcLengths: options.vcLengths, scope: options.scope,
+                                                skip: Set(unreadable.map(\.path)), cancelled: cancelled)
+            temporal = outcome.counts
+            unreadable += outcome.unreadable
+            notes += outcome.notes
+        }
+        unreadable = unique(unreadable)
+        if !unreadable.isEmpty && !options.skipUnreadable { throw EvaluationError.unreadable(unreadable) }
         // Merge in dataset order so per-frame lists and sums do not depend on scheduling.
-        let temporal = options.temporal ? try Temporal.evaluate(dataset, vcLengths: options.vcLengths, cancelled: cancelled) : [:]
-        let results = dataset.methods.map { method in
-            var counts = MethodCounts(classes: k, withFlips: reference != nil && method != reference, categories: dataset.space.categories.count)
-            for frame in state.perFrame { if let c = frame?[method] { counts.merge(c) } }
+        var results: [MethodResult] = []
+        for method in dataset.methods {
+            var counts = MethodCounts(setup(method))
+            var both = reference != nil && method != reference
+                ? SharedCounts(method: MethodCounts(setup(method)), reference: MethodCounts(setup(reference!))) : nil
+            for frame in state.perFrame {
+                guard let frame, let c = frame.counts[method] else { continue }
+                try counts.merge(c)
+                if both != nil, let r = frame.counts[reference!] {
+                    try both!.method.merge(c)
+                    try both!.reference.merge(r)
+                }
+            }
             counts.temporal = temporal[method] ?? TemporalCounts()
-            return MethodResult(name: method, counts: counts, missing: missing[method] ?? [])
+            both?.method.temporal = counts.temporal
+            both?.reference.temporal = temporal[reference ?? ""] ?? TemporalCounts()
+            results.append(MethodResult(name: method, counts: counts, missing: missing[method] ?? [], shared: both))
         }
         var evaluation = Evaluation(space: dataset.space, results: results, reference: reference, band: options.band,
-                                    files: frames.compactMap(\.groundTruth), notes: Array(Set(state.notes)).sorted() + dataset.notes)
+                                    files: state.perFrame.compactMap { $0?.scored == true ? $0?.groundTruth : nil },
+                                    notes: Array(Set(notes)).sorted() + dataset.notes)
+        evaluation.framesWithGroundTruth = frames.count
+        evaluation.unreadable = unreadable
         evaluation.boundaryRatio = options.boundaryRatio
         evaluation.vcLengths = options.temporal ? options.vcLengths : []
         evaluation.evaluationProtocol = options.evaluationProtocol
         return evaluation
     }
 
-    static func evaluate(frame: FrameRecord, loader: FrameLoader, methods: [String], reference: String?,
-                         space: LabelSpace, band: Int, boundaryRatio: Double?, timing: EvaluationTiming? = nil) throws -> ([String: MethodCounts], [String]) {
+    static func unique(_ files: [UnreadableFile]) -> [UnreadableFile] {
+        var seen = Set<String>()
+        return files.filter { seen.insert($0.path).inserted }
+    }
+
+    /// One frame's counts per method, and the files of it that could not be read.
+    struct FrameCounts: Sendable {
+        var groundTruth: String
+        var scored = false
+        var counts: [String: MethodCounts] = [:]
+        var notes: [String] = []
+        var unreadable: [UnreadableFile] = []
+    }
+
+    static func evaluate(frame: FrameRecord, sequence: String, loader: FrameLoader, methods: [String],
+                         reference: String?,
+                         space: LabelSpace, band: Int, boundaryRatio: Double?, timing: EvaluationTiming? = nil,
+                         cancelled: () -> Bool = { false }) throws -> FrameCounts {
         let k = space.count
         func measure<T>(_ stage: EvaluationTiming.Stage, _ body: () throws -> T) rethrows -> T {
             try timing.map { try $0.measure(stage, body) } ?? body()
         }
-        guard let gt = try measure(.decodeGroundTruth, { try loader.groundTruth(frame) }) else { return ([:], []) }
-        var notes = gt.notes
-        let instances = try loader.instances(frame)
-        if let instances, instances.count != gt.map.ids.count {
-            throw FormatError.unsupported(path: frame.instances!, problem: "instance ids are not the size of \(frame.groundTruth!)")
+        var result = FrameCounts(groundTruth: frame.groundTruth!)
+        func load<T>(_ path: String, _ body: () throws -> T?) -> T? {
+            do { return try body() } catch {
+                result.unreadable.append(UnreadableFile(path: path, reason: "\(error)"))
+                return nil
+            }
         }
+        let gt = load(frame.groundTruth!) { try measure(.decodeGroundTruth) { try loader.groundTruth(frame) } }
+        var instances: [UInt16]?
+        if let path = frame.instances {
+            instances = load(path) {
+                let ids = try loader.instances(frame)
+                if let ids, let gt, ids.count != gt.map.ids.count {
+                    throw FormatError.unsupported(path: path,
+                                                  problem: "instance ids are not the size of \(frame.groundTruth!)")
+                }
+                return ids
+            }
+            if instances == nil, gt != nil { return result }
+        }
+        guard let gt else { return result }
+        result.notes = gt.notes
+        result.scored = true
         let mask = band > 0 ? measure(.band) { BoundaryBand.band(gt.map, width: band) } : nil
         var predictions: [String: LabelMap] = [:]
         for method in methods {
-            guard let labels = try measure(.decodePredictions, { try loader.prediction(frame, method: method, size: (gt.map.width, gt.map.height)) })
+            let size = (gt.map.width, gt.map.height)
+            guard let path = frame.predictions[method],
+                  let labels = load(path, {
+                      try measure(.decodePredictions) { try loader.prediction(frame, method: method, size: size) }
+                  })
             else { continue }
             predictions[method] = labels.map
-            notes += labels.notes
+            result.notes += labels.notes
         }
-        var result: [String: MethodCounts] = [:]
         for (method, prediction) in predictions {
-            var c = MethodCounts(classes: k, withFlips: reference != nil && method != reference, categories: space.categories.count)
-            if let instances { InstanceIoU.add(instances: instances, prediction: prediction, space: space, into: &c.instances) }
+            if cancelled() { break }
+            var all = ConfusionMatrix(classes: k), inBand = ConfusionMatrix(classes: k)
             measure(.confusion) {
-                ConfusionMatrix.add(groundTruth: gt.map, prediction: prediction, all: &c.confusion, band: &c.bandConfusion, mask: mask)
+                ConfusionMatrix.add(groundTruth: gt.map, prediction: prediction, all: &all, band: &inBand, mask: mask)
             }
-            if let boundaryRatio {
-                measure(.boundaryIoU) {
-                    BoundaryIoU.add(groundTruth: gt.map, prediction: prediction, classes: k, ratio: boundaryRatio,
-                                    intersections: &c.boundaryIntersections, unions: &c.boundaryUnions)
-                }
-            }
-            if let reference, method != reference, let ref = predictions[reference] {
-                measure(.flips) {
-                    c.flips!.add(groundTruth: gt.map, reference: ref, method: prediction)
-                    if let mask { c.bandFlips!.add(groundTruth: gt.map, reference: ref, method: prediction, mask: mask) }
-                }
-            }
-            c.frames = [FrameScore(key: frame.key, meanIoU: Metrics(c.confusion).meanIoU)]
-            result[method] = c
+            let compared = reference != nil && method != reference
+            let input = FrameInput(key: frame.key, sequence: sequence, space: space, groundTruth: gt.map,
+                                   prediction: prediction,
+                                   reference: compared ? reference.flatMap { predictions[$0] } : nil, bandMask: mask,
+                                   instances: instances, confusion: all, bandConfusion: inBand,
+                                   boundaryRatio: boundaryRatio, timing: timing)
+            var c = MethodCounts(MetricSetup(space: space, compared: compared))
+            c.add(input)
+            result.counts[method] = c
         }
-        return (result, notes)
+        return result
     }
 }

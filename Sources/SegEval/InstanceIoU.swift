@@ -24,13 +24,9 @@ public struct InstanceCounts: Sendable, Equatable {
         categoryFalseNegatives = Array(repeating: 0, count: categories)
     }
 
+    /// `checkedMerge` for counts of one dataset's frames (sums of finite weights stay finite).
     public mutating func merge(_ other: InstanceCounts) {
-        for c in truePositives.indices { truePositives[c] += other.truePositives[c]; falseNegatives[c] += other.falseNegatives[c] }
-        for c in categoryTruePositives.indices {
-            categoryTruePositives[c] += other.categoryTruePositives[c]
-            categoryFalseNegatives[c] += other.categoryFalseNegatives[c]
-        }
-        present = present || other.present
+        do { try checkedMerge(other) } catch { preconditionFailure("\(error)") }
     }
 }
 

@@ -10,6 +10,10 @@ import SegLabels
 ///   for methods other than the reference; `boundary.<method>`: I64 [2, K]
 ///   (Boundary IoU intersections, unions); `flicker.<method>`: I64 [2]
 ///   (changed pixels, pixels of adjacent-frame pairs);
+/// - compared methods' counts over the frames they share with the reference,
+///   the same tensors and entries under `<method>|shared` and
+///   `<method>|shared-reference`; each frame's confusion: `frames.<method>`
+///   I64 [F, K, K+1];
 /// - metadata: `segscope_shard` = "1", `label_space`, `classes` (JSON list),
 ///   `methods` (JSON list, in order), `reference`, `band`, `files` (JSON list
 ///   of ground-truth files), `frames` (JSON object: method -> [[key, mIoU], ...]),
@@ -17,35 +21,35 @@ import SegLabels
 ///   `vc_lengths` (JSON list), `protocol`, `temporal` (JSON object: method ->
 ///   {"pairs": [[key, fraction]...], "vc": {"n": [[video, vspw, strict, first key]...]}};
 ///   NaN written as -1), `instances` (JSON object: method -> weighted true
-///   positives per class, false negatives per class, then the same per category).
+///   positives per class, false negatives per class, then the same per category),
+///   `frames_with_gt`, `unreadable` (JSON list of [path, reason]).
+/// Each metric's part is written and read by its `MetricUnit`; reading checks
+/// every count (no negative, no sum beyond Int64) and names the shard file.
 public enum Shards {
+    /// Metadata keys holding per-method JSON objects (written by metric units).
+    static let tableKeys = ["frames", "temporal", "instances"]
+    /// Shard names of a compared method's counts over the frames it shares with the reference.
+    static func sharedName(_ method: String) -> String { method + "|shared" }
+    static func sharedReferenceName(_ method: String) -> String { method + "|shared-reference" }
+
     public static func write(_ evaluation: Evaluation, to path: String) throws {
-        var writer = SafetensorsWriter()
-        let k = evaluation.space.count
-        for result in evaluation.results {
-            let (method, c) = (result.name, result.counts)
-            writer.add("confusion.\(method)", c.confusion.counts, shape: [k, k + 1])
-            writer.add("band.\(method)", c.bandConfusion.counts, shape: [k, k + 1])
-            if let f = c.flips, let b = c.bandFlips {
-                writer.add("flips.\(method)", [f.fixed, f.broken, f.changedWrong, b.fixed, b.broken, b.changedWrong], shape: [2, 3])
+        var shard = ShardWriter()
+        func add(_ counts: MethodCounts, as name: String) {
+            for unit in MetricRegistry.units {
+                if let c = counts.units[unit.name] { c.write(method: name, to: &shard) }
             }
-            writer.add("boundary.\(method)", c.boundaryIntersections + c.boundaryUnions, shape: [2, k])
-            writer.add("flicker.\(method)", [c.temporal.changed, c.temporal.pixels], shape: [2])
         }
-        func number(_ v: Double) -> JSONValue { .number(v.isNaN ? -1 : v) }
-        let temporal = JSONValue.object(evaluation.results.map { result in
-            let t = result.counts.temporal
-            return (result.name, .object([
-                ("pairs", .array(t.pairs.map { .array([.string($0.key), number($0.fraction)]) })),
-                ("vc", .object(t.windows.keys.sorted().map { n in
-                    ("\(n)", .array(t.windows[n]!.map { .array([.string($0.video), number($0.vspw), number($0.strict), .string($0.start)]) }))
-                })),
-            ]))
-        })
-        let frames = JSONValue.object(evaluation.results.map { result in
-            (result.name, .array(result.counts.frames.map { .array([.string($0.key), .number($0.meanIoU.isNaN ? -1 : $0.meanIoU)]) }))
-        })
-        writer.metadata = [
+        for result in evaluation.results {
+            add(result.counts, as: result.name)
+            if let shared = result.shared {
+                add(shared.method, as: sharedName(result.name))
+                add(shared.reference, as: sharedReferenceName(result.name))
+            }
+        }
+        var writer = shard.tensors
+        for key in shard.keyOrder { writer.metadata[key] = JSONValue.object(shard.perMethod[key]!).serialized }
+        for key in tableKeys where writer.metadata[key] == nil { writer.metadata[key] = "{}" }
+        writer.metadata.merge([
             "segscope_shard": "1",
             "label_space": evaluation.space.name,
             "classes": JSONValue.array(evaluation.space.classNames.map { .string($0) }).serialized,
@@ -53,19 +57,19 @@ public enum Shards {
             "reference": evaluation.reference ?? "",
             "band": String(evaluation.band),
             "files": JSONValue.array(evaluation.files.map { .string($0) }).serialized,
-            "frames": frames.serialized,
+            "frames_with_gt": String(evaluation.framesWithGroundTruth),
+            "unreadable": JSONValue.array(evaluation.unreadable.map { .array([.string($0.path), .string($0.reason)]) })
+                .serialized,
             "missing": JSONValue.object(evaluation.results.filter { !$0.missing.isEmpty }.map { ($0.name, .array($0.missing.map { .string($0) })) }).serialized,
             "boundary_ratio": evaluation.boundaryRatio.map { "\($0)" } ?? "",
             "vc_lengths": JSONValue.array(evaluation.vcLengths.map { .number(Double($0)) }).serialized,
             "protocol": evaluation.evaluationProtocol.rawValue,
-            "temporal": temporal.serialized,
-            "instances": JSONValue.object(evaluation.results.filter { $0.counts.instances.present }.map { result in
-                let i = result.counts.instances
-                return (result.name, .array((i.truePositives + i.falseNegatives + i.categoryTruePositives + i.categoryFalseNegatives).map { .number($0) }))
-            }).serialized,
-        ]
+        ]) { _, new in new }
         try writer.write(to: path)
     }
+
+    /// Largest band a shard may name (as `eval --band` allows).
+    static let largestBand = 255
 
     public static func read(path: String, space: LabelSpace? = nil) throws -> Evaluation {
         let file = try SafetensorsFile(path: path)
@@ -74,79 +78,82 @@ public enum Shards {
         guard meta["segscope_shard"] == "1" else { throw bad("not a segscope confusion shard") }
         func list(_ key: String) throws -> [String] {
             guard let text = meta[key], let items = (try? JSON.parse(text))?.array else { throw bad("metadata '\(key)' is not a JSON list") }
-            return items.compactMap(\.string)
+            return try items.map { item in
+                guard let s = item.string else { throw bad("metadata '\(key)' holds a value that is not a string") }
+                return s
+            }
         }
         let spaceName = meta["label_space"] ?? ""
         let resolved = space ?? LabelSpace.named(spaceName)
         guard let resolved else { throw bad("label space '\(spaceName)' is not built in; pass --label-space with its theme") }
         guard try list("classes") == resolved.classNames else { throw bad("classes differ from label space \(resolved.name)") }
         let methods = try list("methods")
-        let k = resolved.count
+        guard Set(methods).count == methods.count else { throw bad("metadata 'methods' names a method twice") }
         let referenceText = meta["reference"] ?? ""
+        let reference = referenceText.isEmpty ? nil : referenceText
+        if let reference, !methods.contains(reference) {
+            throw bad("reference '\(reference)' is not one of the methods")
+        }
         var missing: [String: [String]] = [:]
         for (method, keys) in (try? JSON.parse(meta["missing"] ?? "{}"))?.object ?? [] { missing[method] = keys.array?.compactMap(\.string) ?? [] }
-        var results: [MethodResult] = []
-        let frameTable = (try? JSON.parse(meta["frames"] ?? "{}")) ?? .object([])
-        let temporalTable = (try? JSON.parse(meta["temporal"] ?? "{}")) ?? .object([])
-        let instanceTable = (try? JSON.parse(meta["instances"] ?? "{}")) ?? .object([])
-        for method in methods {
-            var c = MethodCounts(classes: k, withFlips: file.tensor("flips.\(method)") != nil, categories: resolved.categories.count)
-            for (name, shape) in [("confusion.\(method)", [k, k + 1]), ("band.\(method)", [k, k + 1])] {
-                guard let t = file.tensor(name), t.shape == shape else { throw bad("tensor \(name) missing or not [\(k), \(k + 1)]") }
+        let reader = try ShardReader(path: path, file: file, keys: tableKeys)
+        func counts(_ name: String, compared: Bool) throws -> MethodCounts {
+            let setup = MetricSetup(space: resolved, compared: compared)
+            var c = MethodCounts(setup)
+            c.units = [:]
+            for unit in MetricRegistry.units {
+                if let value = try unit.read(method: name, from: reader, setup: setup) { c.units[unit.name] = value }
             }
-            c.confusion = ConfusionMatrix(classes: k, counts: try file.int64s("confusion.\(method)"))
-            c.bandConfusion = ConfusionMatrix(classes: k, counts: try file.int64s("band.\(method)"))
-            if file.tensor("flips.\(method)") != nil {
-                let f = try file.int64s("flips.\(method)")
-                guard f.count == 6 else { throw bad("tensor flips.\(method) is not [2, 3]") }
-                c.flips = FlipCounts(fixed: f[0], broken: f[1], changedWrong: f[2])
-                c.bandFlips = FlipCounts(fixed: f[3], broken: f[4], changedWrong: f[5])
-            }
-            c.frames = (frameTable[method]?.array ?? []).compactMap { pair in
-                guard let items = pair.array, items.count == 2, let key = items[0].string, let v = items[1].number else { return nil }
-                return FrameScore(key: key, meanIoU: v < 0 ? .nan : v)
-            }
-            if file.tensor("boundary.\(method)") != nil {
-                let b = try file.int64s("boundary.\(method)")
-                guard b.count == 2 * k else { throw bad("tensor boundary.\(method) is not [2, \(k)]") }
-                c.boundaryIntersections = Array(b[0..<k])
-                c.boundaryUnions = Array(b[k...])
-            }
-            if file.tensor("flicker.\(method)") != nil {
-                let f = try file.int64s("flicker.\(method)")
-                guard f.count == 2 else { throw bad("tensor flicker.\(method) is not [2]") }
-                (c.temporal.changed, c.temporal.pixels) = (f[0], f[1])
-            }
-            if let values = instanceTable[method]?.array?.compactMap(\.number) {
-                let categories = resolved.categories.count
-                guard values.count == 2 * k + 2 * categories else { throw bad("instances of \(method) do not hold \(2 * k + 2 * categories) numbers") }
-                c.instances = InstanceCounts(classes: k, categories: categories)
-                c.instances.truePositives = Array(values[0..<k])
-                c.instances.falseNegatives = Array(values[k..<(2 * k)])
-                c.instances.categoryTruePositives = Array(values[(2 * k)..<(2 * k + categories)])
-                c.instances.categoryFalseNegatives = Array(values[(2 * k + categories)...])
-                c.instances.present = true
-            }
-            let methodTemporal = temporalTable[method]
-            c.temporal.pairs = (methodTemporal?["pairs"]?.array ?? []).compactMap { pair in
-                guard let items = pair.array, items.count == 2, let key = items[0].string, let v = items[1].number else { return nil }
-                return FlickerPair(key: key, fraction: v < 0 ? .nan : v)
-            }
-            for (n, list) in methodTemporal?["vc"]?.object ?? [] {
-                guard let length = Int(n) else { throw bad("temporal vc key '\(n)' is not a window length") }
-                c.temporal.windows[length] = (list.array ?? []).compactMap { entry in
-                    guard let items = entry.array, items.count == 4, let video = items[0].string, let a = items[1].number, let b = items[2].number,
-                          let start = items[3].string else { return nil }
-                    return VCWindow(video: video, start: start, vspw: a < 0 ? .nan : a, strict: b < 0 ? .nan : b)
-                }
-            }
-            results.append(MethodResult(name: method, counts: c, missing: missing[method] ?? []))
+            return c
         }
-        var evaluation = Evaluation(space: resolved, results: results, reference: referenceText.isEmpty ? nil : referenceText,
-                                    band: Int(meta["band"] ?? "") ?? 0, files: try list("files"), notes: [])
-        evaluation.boundaryRatio = (meta["boundary_ratio"]).flatMap { Double($0) }
-        evaluation.vcLengths = ((try? JSON.parse(meta["vc_lengths"] ?? "[]"))?.array ?? []).compactMap { $0.number.map { Int($0) } }
+        var results: [MethodResult] = []
+        for method in methods {
+            let compared = reference != nil && method != reference
+            var result = MethodResult(name: method, counts: try counts(method, compared: compared),
+                                      missing: missing[method] ?? [])
+            if compared && file.tensor("confusion.\(sharedName(method))") != nil {
+                result.shared = SharedCounts(method: try counts(sharedName(method), compared: true),
+                                             reference: try counts(sharedReferenceName(method), compared: false))
+            }
+            results.append(result)
+        }
+        guard let band = Int(meta["band"] ?? ""), (0...largestBand).contains(band) else {
+            throw bad("metadata 'band' is not a width in 0...\(largestBand)")
+        }
+        var evaluation = Evaluation(space: resolved, results: results, reference: reference, band: band,
+                                    files: try list("files"), notes: [])
+        if let text = meta["boundary_ratio"], !text.isEmpty {
+            guard let ratio = Double(text), ratio > 0 && ratio < 1 else {
+                throw bad("metadata 'boundary_ratio' is not in (0, 1)")
+            }
+            evaluation.boundaryRatio = ratio
+        }
+        guard let lengths = (try? JSON.parse(meta["vc_lengths"] ?? "[]"))?.array else {
+            throw bad("metadata 'vc_lengths' is not a JSON list")
+        }
+        evaluation.vcLengths = try lengths.map { value in
+            guard let n = value.number, n.rounded() == n, n >= 2, n <= Double(TemporalCounts.longestWindow) else {
+                throw bad("metadata 'vc_lengths' holds \(value.serialized), "
+                    + "not a window length in 2...\(TemporalCounts.longestWindow)")
+            }
+            return Int(n)
+        }
         evaluation.evaluationProtocol = EvaluationProtocol(rawValue: meta["protocol"] ?? "") ?? .labelSpace
+        if let text = meta["frames_with_gt"] {
+            // At least the frames scored, and few enough that shards add up without overflow.
+            guard let n = Int(text), (evaluation.files.count...Int(Int32.max)).contains(n) else {
+                throw bad("metadata 'frames_with_gt' is not a frame count of at least "
+                    + "the \(evaluation.files.count) files")
+            }
+            evaluation.framesWithGroundTruth = n
+        } else {
+            evaluation.framesWithGroundTruth = evaluation.files.count
+        }
+        evaluation.unreadable = ((try? JSON.parse(meta["unreadable"] ?? "[]"))?.array ?? []).compactMap { entry in
+            guard let items = entry.array, items.count == 2, let path = items[0].string, let reason = items[1].string
+            else { return nil }
+            return UnreadableFile(path: path, reason: reason)
+        }
         return evaluation
     }
 
@@ -166,12 +173,32 @@ public enum Shards {
             seen.formUnion(shard.files)
             // Same method names in the same order (checked above).
             for (i, result) in shard.results.enumerated() {
-                merged.results[i].counts.merge(result.counts)
+                let failure = mergeCounts(into: &merged.results[i], result)
+                if let failure { throw EvaluationError.shard(path: path, problem: "\(result.name): \(failure)") }
                 merged.results[i].missing += result.missing
             }
             merged.files += shard.files
+            merged.framesWithGroundTruth += shard.framesWithGroundTruth
+            merged.unreadable += shard.unreadable
         }
         return merged
+    }
+}
+
+extension Shards {
+    /// Adds one shard's counts of a method; the overflow, if any, as a value.
+    static func mergeCounts(into merged: inout MethodResult, _ result: MethodResult) -> MetricError? {
+        do {
+            try merged.counts.merge(result.counts)
+            if let other = result.shared, merged.shared != nil {
+                try merged.shared!.merge(other)
+            } else {
+                merged.shared = nil
+            }
+            return nil
+        } catch {
+            return error
+        }
     }
 }
 

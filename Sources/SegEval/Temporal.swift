@@ -18,11 +18,9 @@ public struct TemporalCounts: Sendable, Equatable {
 
     public var flicker: Double { pixels == 0 ? .nan : Double(changed) / Double(pixels) }
 
+    /// `checkedMerge` for counts known to be small (one dataset's frames); traps on overflow.
     public mutating func merge(_ other: TemporalCounts) {
-        changed += other.changed
-        pixels += other.pixels
-        pairs += other.pairs
-        for (n, list) in other.windows { windows[n, default: []] += list }
+        do { try checkedMerge(other) } catch { preconditionFailure("\(error)") }
     }
 
     /// mVC_n over all windows of all videos (NaN windows left out), VSPW's rule or the strict one.
@@ -32,7 +30,7 @@ public struct TemporalCounts: Sendable, Equatable {
     }
 }
 
-/// The flicker of one pair of adjacent frames: the later frame's key and the fraction of pixels that changed.
+/// The flicker of one pair of adjacent frames (t, t+1): frame t's key and the fraction of pixels that changed.
 public struct FlickerPair: Sendable, Equatable {
     public var key: String
     public var fraction: Double
@@ -63,64 +61,121 @@ public struct VCWindow: Sendable, Equatable {
 /// frame i and leaves void out. Pixels are compared as decoded classes, so
 /// values the label space ignores (VSPW's 124 and 255) compare equal.
 public enum Temporal {
-    public static func evaluate(_ dataset: Dataset, vcLengths: [Int], cancelled: @Sendable () -> Bool = { false }) throws -> [String: TemporalCounts] {
+    /// What one pass over sequences found: counts per method, files it could
+    /// not read (left out, as absent) and notes (pairs or windows skipped).
+    public struct Outcome: Sendable {
+        public var counts: [String: TemporalCounts] = [:]
+        public var unreadable: [UnreadableFile] = []
+        public var notes: [String] = []
+    }
+
+    /// Every sequence, in parallel. `scope` (frame keys) limits the frames
+    /// used; `skip` holds files already known to be unreadable.
+    public static func evaluate(_ dataset: Dataset, vcLengths: [Int], scope: Set<String>? = nil, skip: Set<String> = [],
+                                cancelled: @Sendable () -> Bool = { false }) throws -> Outcome {
         let loader = FrameLoader(dataset: dataset)
         let k = dataset.space.count
-        let shared = Mutex<(counts: [[String: TemporalCounts]?], error: Error?)>((Array(repeating: nil, count: dataset.sequences.count), nil))
+        let shared = Mutex<[Outcome?]>(Array(repeating: nil, count: dataset.sequences.count))
         parallelFor(dataset.sequences.count) { s in
-            if cancelled() || shared.withLock({ $0.error != nil }) { return }
-            do {
-                let result = try sequence(dataset.sequences[s], loader: loader, methods: dataset.methods, classes: k, vcLengths: vcLengths)
-                shared.withLock { $0.counts[s] = result }
-            } catch {
-                shared.withLock { if $0.error == nil { $0.error = error } }
-            }
+            if cancelled() { return }
+            let sequence = dataset.sequences[s]
+            let frames = scope.map { keys in sequence.frames.filter { keys.contains($0.key) } } ?? sequence.frames
+            let result = self.frames(frames, name: sequence.name, loader: loader, methods: dataset.methods, classes: k,
+                                     vcLengths: vcLengths, skip: skip, cancelled: cancelled)
+            shared.withLock { $0[s] = result }
         }
         if cancelled() { throw EvaluationError.cancelled }
-        let state = shared.withLock { $0 }
-        if let error = state.error { throw error }
-        var total: [String: TemporalCounts] = [:]
-        for perMethod in state.counts { for (method, c) in perMethod ?? [:] { total[method, default: TemporalCounts()].merge(c) } }
+        var total = Outcome()
+        for outcome in shared.withLock({ $0 }) {
+            guard let outcome else { continue }
+            for (method, c) in outcome.counts {
+                var sum = total.counts[method] ?? TemporalCounts()
+                try sum.checkedMerge(c)
+                total.counts[method] = sum
+            }
+            total.unreadable += outcome.unreadable
+            total.notes += outcome.notes
+        }
         return total
     }
 
-    /// Flicker and VC windows of one sequence, per method.
+    /// Flicker and VC windows of one sequence, per method (the first unreadable file is thrown).
     public static func sequence(_ sequence: SequenceRecord, loader: FrameLoader, methods: [String], classes k: Int,
-                         vcLengths: [Int]) throws -> [String: TemporalCounts] {
-        var result: [String: TemporalCounts] = [:]
-        let withGT = sequence.frames.filter { $0.groundTruth != nil }
-        let needsVC = withGT.count > (vcLengths.min() ?? Int.max)
-        var truths: [LabelMap] = []
-        if needsVC { truths = try withGT.map { try loader.groundTruth($0)!.map } }
-        for method in methods {
-            var counts = TemporalCounts()
-            // Flicker over adjacent listed frames that both have a prediction.
-            var previous: LabelMap?
-            for frame in sequence.frames {
-                guard frame.predictions[method] != nil else { previous = nil; continue }
-                let size = frame.groundTruth.flatMap { try? ImageFile.size(path: $0) }
-                let current = try loader.prediction(frame, method: method, size: size)!.map
-                if let previous, previous.ids.count == current.ids.count {
-                    var changed: Int64 = 0
-                    for i in current.ids.indices where current.ids[i] != previous.ids[i] { changed += 1 }
-                    counts.changed += changed
-                    counts.pixels += Int64(current.ids.count)
-                    counts.pairs.append(FlickerPair(key: frame.key, fraction: Double(changed) / Double(current.ids.count)))
-                }
-                previous = current
+                                vcLengths: [Int]) throws -> [String: TemporalCounts] {
+        let outcome = frames(sequence.frames, name: sequence.name, loader: loader, methods: methods, classes: k,
+                             vcLengths: vcLengths)
+        if let first = outcome.unreadable.first { throw EvaluationError.unreadable([first]) }
+        return outcome.counts
+    }
+
+    /// Flicker over adjacent listed frames that both have a readable
+    /// prediction of one size; VC over the frames with GT when every one has
+    /// a readable prediction and all share one size (else the sequence's VC
+    /// is skipped with a note: windows compare pixels across frames).
+    static func frames(_ frames: [FrameRecord], name: String, loader: FrameLoader, methods: [String], classes k: Int,
+                       vcLengths: [Int], skip: Set<String> = [], cancelled: () -> Bool = { false }) -> Outcome {
+        var outcome = Outcome()
+        func load<T>(_ path: String, _ body: () throws -> T?) -> T? {
+            guard !skip.contains(path) else { return nil }
+            do { return try body() } catch {
+                outcome.unreadable.append(UnreadableFile(path: path, reason: "\(error)"))
+                return nil
             }
-            // VC over the frames with GT, all of which need this method's prediction.
-            if needsVC && withGT.allSatisfy({ $0.predictions[method] != nil }) {
-                let predictions = try zip(withGT, truths).map { frame, gt in
-                    try loader.prediction(frame, method: method, size: (gt.width, gt.height))!.map
-                }
-                for n in vcLengths where withGT.count > n {
-                    counts.windows[n] = windows(truths: truths, predictions: predictions, n: n, video: sequence.name, keys: withGT.map(\.key), classes: k)
-                }
-            }
-            result[method] = counts
         }
-        return result
+        let withGT = frames.filter { $0.groundTruth != nil }
+        let needsVC = withGT.count > (vcLengths.min() ?? Int.max)
+        var truths: [LabelMap]?
+        if needsVC {
+            let loaded = withGT.compactMap { frame in load(frame.groundTruth!) { try loader.groundTruth(frame)?.map } }
+            truths = loaded.count == withGT.count ? loaded : nil
+        }
+        for method in methods {
+            if cancelled() { break }
+            var counts = TemporalCounts()
+            var previous: (key: String, map: LabelMap)?
+            for frame in frames {
+                guard let path = frame.predictions[method] else { previous = nil; continue }
+                let size = frame.groundTruth.flatMap { try? ImageFile.size(path: $0) }
+                guard let current = load(path, { try loader.prediction(frame, method: method, size: size)?.map }) else {
+                    previous = nil
+                    continue
+                }
+                if let (key, before) = previous {
+                    if before.width == current.width && before.height == current.height {
+                        var changed: Int64 = 0
+                        for i in current.ids.indices where current.ids[i] != before.ids[i] { changed += 1 }
+                        counts.changed += changed
+                        counts.pixels += Int64(current.ids.count)
+                        let fraction = Double(changed) / Double(current.ids.count)
+                        counts.pairs.append(FlickerPair(key: key, fraction: fraction))
+                    } else {
+                        outcome.notes.append("\(method): no flicker for \(key) -> \(frame.key): the predictions are "
+                            + "\(before.width)x\(before.height) and \(current.width)x\(current.height)")
+                    }
+                }
+                previous = (frame.key, current)
+            }
+            if let truths, withGT.allSatisfy({ $0.predictions[method] != nil }) {
+                let predictions = zip(withGT, truths).compactMap { frame, gt in
+                    load(frame.predictions[method]!) {
+                        try loader.prediction(frame, method: method, size: (gt.width, gt.height))?.map
+                    }
+                }
+                let sizes = Set((truths + predictions).map { [$0.width, $0.height] })
+                if predictions.count == truths.count && sizes.count == 1 {
+                    for n in vcLengths where withGT.count > n {
+                        counts.windows[n] = windows(truths: truths, predictions: predictions, n: n, video: name,
+                                                    keys: withGT.map(\.key), classes: k)
+                    }
+                } else if predictions.count == truths.count {
+                    outcome.notes.append("\(method): no video consistency for sequence \(name): "
+                        + "its frames are not all one size "
+                        + "(\(sizes.map { "\($0[0])x\($0[1])" }.sorted().joined(separator: ", ")))")
+                }
+            }
+            outcome.counts[method] = counts
+        }
+        return outcome
     }
 
     /// VC windows of one video. A pixel's GT is stable over window i when its
