@@ -325,11 +325,11 @@ enum SynthTestData {
         var model = CompositorTests.model(state)
         model.frameKeys = ["a", "b", "c"]
         var counts = TemporalCounts()
-        counts.pairs = [FlickerPair(key: "b", fraction: 0.25), FlickerPair(key: "c", fraction: 0.5)]
+        counts.pairs = [FlickerPair(key: "a", fraction: 0.25), FlickerPair(key: "b", fraction: 0.5)]
         counts.windows[8] = [VCWindow(video: "v", start: "a", vspw: 0.9, strict: 0.8)]
         model.temporal = ["before": counts]
         let compositor = Compositor(model: model.analyzed(), width: 120, height: 40)
-        // A pair is keyed by its later frame; frame t shows t→t+1, as the flicker mode does.
+        // SegEval keys the pair (t, t+1) by frame t; frame t shows t→t+1, as the flicker mode does.
         #expect(Sparklines.values(compositor.model, "before") == [0.25, 0.5, nil])
         #expect(compositor.compose().plainText.contains("25.0–50.0"))
         state.sparkMetric = .vc8

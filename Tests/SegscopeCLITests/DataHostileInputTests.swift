@@ -6,9 +6,11 @@ import Testing
 /// Issue 22, the data part: files and datasets that once blew up memory, lost files, trapped or gave
 /// unclear errors, through the binary. Memory is the child's peak RSS (GNU time's ru_maxrss).
 @Suite struct DataHostileInputTests {
+    /// A failure whose every stderr line is one `segscope:` message (eval lists each unreadable file
+    /// on its own line, then how many) and one of them says `text`.
     static func oneLineError(_ outcome: TestSupport.Outcome, contains text: String) -> Bool {
-        outcome.status == 1 && outcome.stderr.hasPrefix("segscope: ")
-            && outcome.stderr.split(separator: "\n").count == 1
+        outcome.status == 1 && !outcome.stderr.isEmpty
+            && outcome.stderr.split(separator: "\n").allSatisfy { $0.hasPrefix("segscope: ") }
             && outcome.stderr.contains(text)
     }
 
@@ -153,29 +155,6 @@ import Testing
         #expect(finished.status == 0 && finished.stdout.hasPrefix("epoch 2/2"), "\(finished.stderr)")
     }
 
-    /// A learning rate that makes the weights infinite stops training with an error; the last good
-    /// checkpoint stays (and nothing is written when the first epoch diverges).
-    @Test func divergedTrainingStopsAndKeepsTheLastGoodCheckpoint() throws {
-        let root = try TestSupport.scratchDirectory()
-        let data = try TrainTests.synth(root)
-        let out = root + "/c.safetensors"
-        let common = ["train", "classifier", data, "--batch", "2", "--seed", "3", "--out", out, "--epochs", "3"]
-        let diverged = try TestSupport.segscope(common + ["--lr", "1e308"])
-        #expect(Self.oneLineError(diverged, contains: "epoch 1: "), "\(diverged.status) \(diverged.stderr)")
-        #expect(diverged.stderr.contains("diverged") && diverged.stderr.contains("nothing was written"),
-                "\(diverged.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: out))
-
-        let good = try TestSupport.segscope(common + ["--stop-after", "1"])
-        #expect(good.status == 0, "\(good.stderr)")
-        let kept = try Data(contentsOf: URL(fileURLWithPath: out))
-        let resumed = try TestSupport.segscope(common + ["--resume", "--lr", "1e308"])
-        #expect(Self.oneLineError(resumed, contains: "epoch 2: "), "\(resumed.status) \(resumed.stderr)")
-        #expect(resumed.stderr.contains("\(out) holds epoch 1"), "\(resumed.stderr)")
-        #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == kept)
-        #expect(try SafetensorsFile(path: out).floats("classifier.weight").allSatisfy(\.isFinite))
-    }
-
     /// A resumed infer rewrites outputs that are empty or cut short instead of taking them as finished.
     @Test func resumedInferRewritesBrokenOutputs() throws {
         let (data, weights, run) = try InferTests.setUp()
@@ -207,7 +186,7 @@ import Testing
     @Test func emptyShardSaysItHoldsNoFrame() throws {
         let (data, weights, run) = try InferTests.setUp()
         let infer = try TestSupport.segscope(["infer", "--weights", weights, data, "--out", run, "--shard", "2/3"])
-        #expect(Self.oneLineError(infer, contains: data + ": no frame to run in this part of the dataset"),
+        #expect(Self.oneLineError(infer, contains: "--shard 2/3: the dataset has 2 sequence(s), so shard 2 of 3 holds none"),
                 "\(infer.stderr)")
         #expect(!infer.stderr.contains("backbone"))
     }

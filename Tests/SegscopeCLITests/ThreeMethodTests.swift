@@ -63,8 +63,9 @@ import Testing
         #expect(flips.stdout.contains("flips baseline→mar"))
         #expect(flips.stdout.range(of: #"fixed [1-9][\d,]* broken [\d,]+"#, options: .regularExpression) != nil)
 
-        let iou = try Self.render(root, keys: "i s", layout: "single")
-        #expect(iou.stdout.contains("IoU % · this frame · sort delta"))
+        // s cycles class → each method → Δ (three methods: four presses to Δ).
+        let iou = try Self.render(root, keys: "i s s s s", layout: "single")
+        #expect(iou.stdout.contains("IoU % · this frame · sort Δ ↓"))
         let sequence = try Self.render(root, keys: "i u")
         #expect(sequence.stdout.contains("IoU % · sequence"))
 

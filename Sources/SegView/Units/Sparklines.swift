@@ -45,12 +45,8 @@ enum Sparklines: ViewerUnit {
             guard let counts = model.temporal?[method] else { return [] }
             var byKey: [String: Double] = [:]
             if model.state.sparkMetric == .flicker {
-                // A pair is keyed by its later frame; frame t shows t→t+1.
-                let position = Dictionary(model.frameKeys.enumerated().map { ($1, $0) }, uniquingKeysWith: { a,
-                    _ in a })
-                for pair in counts.pairs {
-                    if let later = position[pair.key], later > 0 { byKey[model.frameKeys[later - 1]] = pair.fraction }
-                }
+                // SegEval keys the pair (t, t+1) by frame t: frame t shows t→t+1, as eval's per-pair rows.
+                for pair in counts.pairs { byKey[pair.key] = pair.fraction }
             } else {
                 for window in counts.windows[8] ?? [] { byKey[window.start] = window.vspw }
             }
