@@ -32,8 +32,8 @@ if CommandLine.arguments.count == 3 && CommandLine.arguments[1] == "backbone-chi
     exit(0)
 }
 // A child of the bench: one BLAS library, loaded on its own (BLASProbe.swift).
-if CommandLine.arguments.count == 4 && CommandLine.arguments[1] == "blas-child" {
-    blasChild(path: CommandLine.arguments[2], blisKernels: CommandLine.arguments[3])
+if CommandLine.arguments.count == 3 && CommandLine.arguments[1] == "blas-child" {
+    blasChild(path: CommandLine.arguments[2])
     exit(0)
 }
 let python = ProcessInfo.processInfo.environment["SEGSCOPE_PYTHON"] ?? "python3"
@@ -118,7 +118,7 @@ do {
     let me = CommandLine.arguments[0]
     var table: [(name: String, rates: [Double], threaded: Double)] = []
     for library in debianBLAS where FileManager.default.fileExists(atPath: library.path) {
-        guard let out = run([me, "blas-child", library.path, blasKernels]),
+        guard let out = run([me, "blas-child", library.path]),
               let json = try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any],
               let rates = json["engine"] as? [Double], let threaded = json["threaded"] as? Double else { continue }
         let kernels = json["kernels"] as? String ?? ""
@@ -137,10 +137,9 @@ do {
               + row.rates.map { String(format: "%8.0f", $0) }.joined() + String(format: "  %8.0f", row.threaded))
     }
     if !missing.isEmpty { print("  not installed: \(missing.joined(separator: ", ")) (make setup-bench installs them)") }
-    let linked = table.first { $0.name.hasPrefix("BLIS serial") }
     let bestDebian = table.filter { !$0.name.hasPrefix("numpy") }.max { $0.rates.reduce(0, +) < $1.rates.reduce(0, +) }
-    if let linked, let bestDebian {
-        print("  segscope links \(linked.name) (make setup); fastest Debian BLAS over the engine's shapes: \(bestDebian.name)")
+    if let bestDebian {
+        print("  segscope runs \(blasKernels) (\(blasPath ?? "none")); fastest Debian BLAS over the engine's shapes: \(bestDebian.name)")
     }
     bestSgemm = max(bestSgemm, table.flatMap { $0.rates + [$0.threaded] }.max() ?? 0)
     print(String(format: "  best sgemm measured in this run: %.0f GFLOP/s", bestSgemm))
@@ -404,7 +403,7 @@ do {
         let n = 128.0 * 256, c = 512.0, dh = 256.0, rows = 190.0
         let marFLOP = 2 * (2 * n * c * rows + 2 * n * c * dh)
         let s = median(stf), m = median(mar)
-        print(String(format: "  sgemm (2048^3, the engine's way) in this run: %.0f GFLOP/s; best sgemm of any BLAS above: %.0f GFLOP/s (BLIS %@ kernels linked)",
+        print(String(format: "  sgemm (2048^3, the engine's way) in this run: %.0f GFLOP/s; best sgemm of any BLAS above: %.0f GFLOP/s (%@)",
                      peak, bestSgemm, blasKernels))
         print(String(format: "  STF %.2f s = %.0f GFLOP/s (%.0f%% of the best sgemm); MAR %.3f s = %.0f GFLOP/s (%.0f%%); peak RSS %.2f GB",
                      s, 2 * 563.5 / s, 2 * 563.5 / s / bestSgemm * 100, m, marFLOP / m / 1e9, marFLOP / m / 1e9 / bestSgemm * 100, Double(rss.max()!) / 1e9))
@@ -480,7 +479,7 @@ do {
        let ours = measured["seconds"] as? Double, let rss = measured["peak_rss"] as? Int {
         let peak = measuredSgemmGFLOPS()
         let flop = backbone.flops(height: 1024, width: 2048)
-        print(String(format: "  sgemm peak in this run: %.0f GFLOP/s (2048^3, all cores; BLAS: BLIS, %@ kernels)", peak, blasKernels))
+        print(String(format: "  sgemm peak in this run: %.0f GFLOP/s (2048^3, all cores; BLAS: %@)", peak, blasKernels))
         print(String(format: "  segscope %.2f s = %.0f GFLOP/s (%.0f%% of peak; %.2f TFLOP)   PyTorch %@ (2 threads) %.2f s   speed-up %.2fx (target >= 1.5)",
                      ours, flop / ours / 1e9, flop / ours / 1e9 / peak * 100, flop / 1e12, json["torch"] as? String ?? "?", peerSeconds, peerSeconds / ours))
         print(String(format: "  peak RSS segscope %.2f GB   PyTorch %.2f GB (each a fresh process: weights, frame, activations)   ratio %.2f (target <= 0.5)",
