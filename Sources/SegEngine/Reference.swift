@@ -137,7 +137,7 @@ public enum Kernels {
 
     public static func attention(q: [Float], k: [Float], v: [Float], queries l: Int, keys s: Int, channels c: Int, heads: Int) -> [Float] {
         var out = [Float](repeating: 0, count: l * c)
-        var scores = [Float](repeating: 0, count: l * s)
+        var scores = [Float](repeating: 0, count: attentionScratch(keys: s))
         out.withUnsafeMutableBufferPointer { o in
             scores.withUnsafeMutableBufferPointer { sc in
                 groupAttention(o.baseAddress!, q: q, k: k, v: v, scores: sc.baseAddress!, queries: l, keys: s, channels: c,
