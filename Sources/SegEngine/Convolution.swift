@@ -54,10 +54,9 @@ public struct Convolution: Sendable {
 
     /// x [H*W, Cin] (the concatenation, along channels, of `parts` when given)
     /// -> [Ho*Wo, Cout]; `residual` [Ho*Wo, Cout] is added before `relu`.
-    /// 3x3 convolutions with stride 1 run by Winograd (`WinogradTransform.backbone`),
-    /// the others as GEMMs over gathered taps (`winograd` nil: all of them).
+    /// `method` chooses between Winograd and GEMMs over gathered taps.
     public func apply(_ parts: [[Float]], height h: Int, width w: Int, relu: Bool, residual: [Float]? = nil,
-                      winograd: WinogradTransform? = .backbone) -> [Float] {
+                      method: ConvolutionMethod = .automatic) -> [Float] {
         let widths = parts.map { $0.count / (h * w) }
         precondition(widths.reduce(0, +) == inputs && zip(parts, widths).allSatisfy { $0.count == $1 * h * w })
         let (ho, wo) = outputSize(height: h, width: w)
@@ -70,7 +69,7 @@ public struct Convolution: Sendable {
         let direct = kernel == 1 && stride == 1 && padding == 0 && parts.count == 1
         withPointers(parts + (residual.map { [$0] } ?? [])) { pointers in
             let sources = Array(pointers.prefix(parts.count)), residualPointer = residual == nil ? nil : pointers.last
-            if let winograd, runsWinograd, n > 0 {
+            if let winograd = method.winograd(for: self), n > 0 {
                 out.withUnsafeMutableBufferPointer { ob in
                     applyWinograd(sources, widths: widths, height: h, width: w, relu: relu, residual: residualPointer,
                                   output: SharedMutablePointer(ob.baseAddress!), transform: winograd)
@@ -118,8 +117,8 @@ public struct Convolution: Sendable {
     }
 
     public func apply(_ x: [Float], height h: Int, width w: Int, relu: Bool, residual: [Float]? = nil,
-                      winograd: WinogradTransform? = .backbone) -> [Float] {
-        apply([x], height: h, width: w, relu: relu, residual: residual, winograd: winograd)
+                      method: ConvolutionMethod = .automatic) -> [Float] {
+        apply([x], height: h, width: w, relu: relu, residual: residual, method: method)
     }
 
     /// For output positions start..<start+count, the input channels under

@@ -160,13 +160,13 @@ public enum Kernels {
     public static func convolutionBatchNorm(_ x: [Float], weight: [Float], inputs ci: Int, outputs co: Int, height h: Int, width w: Int,
                                             kernel k: Int, stride s: Int, padding p: Int, dilation d: Int,
                                             gamma: [Float], beta: [Float], mean: [Float], variance: [Float], relu: Bool,
-                                            winograd: WinogradTransform? = .backbone) -> [Float] {
+                                            method: ConvolutionMethod = .automatic) -> [Float] {
         // Channel-first in and out, as the twin; position-major inside.
         let convolution = Convolution.foldingBatchNorm(weight: weight, inputs: ci, outputs: co, kernel: k, stride: s, padding: p, dilation: d,
                                                        gamma: gamma, beta: beta, mean: mean, variance: variance)
         let (ho, wo) = convolution.outputSize(height: h, width: w)
         let out = convolution.apply(tokensFromChannels(x, channels: ci, positions: h * w), height: h, width: w, relu: relu,
-                                    winograd: winograd)
+                                    method: method)
         return channelsFromTokens(out, channels: co, positions: ho * wo)
     }
 
@@ -174,7 +174,7 @@ public enum Kernels {
     public static func convolutionBatchNorm(parts widths: [Int], _ x: [Float], weight: [Float], outputs co: Int, height h: Int, width w: Int,
                                             kernel k: Int, stride s: Int, padding p: Int, dilation d: Int,
                                             gamma: [Float], beta: [Float], mean: [Float], variance: [Float], relu: Bool,
-                                            winograd: WinogradTransform? = .backbone) -> [Float] {
+                                            method: ConvolutionMethod = .automatic) -> [Float] {
         let ci = widths.reduce(0, +)
         let convolution = Convolution.foldingBatchNorm(weight: weight, inputs: ci, outputs: co, kernel: k, stride: s, padding: p, dilation: d,
                                                        gamma: gamma, beta: beta, mean: mean, variance: variance)
@@ -184,7 +184,7 @@ public enum Kernels {
             first += width
         }
         let (ho, wo) = convolution.outputSize(height: h, width: w)
-        return channelsFromTokens(convolution.apply(parts, height: h, width: w, relu: relu, winograd: winograd), channels: co,
+        return channelsFromTokens(convolution.apply(parts, height: h, width: w, relu: relu, method: method), channels: co,
                                   positions: ho * wo)
     }
 

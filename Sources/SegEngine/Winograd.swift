@@ -59,12 +59,34 @@ public struct WinogradTransform: Sendable {
     }
 }
 
-extension Convolution {
-    /// Whether `apply` runs this convolution by Winograd: 3x3 with stride 1
-    /// (any padding and dilation; a dilated one is a plain 3x3 on each of its
-    /// d x d interleaved sub-grids).
-    var runsWinograd: Bool { kernel == 3 && stride == 1 }
+/// How `Convolution.apply` computes: `automatic` is what the backbone runs.
+public enum ConvolutionMethod: Sendable {
+    /// Winograd F(2x2, 3x3) for 3x3 convolutions with stride 1 and at least
+    /// `winogradMinimumInputs` input channels, GEMMs over gathered taps otherwise.
+    case automatic
+    /// GEMMs over gathered taps.
+    case gemm
+    /// This transform wherever it applies (3x3, stride 1), GEMMs otherwise.
+    case winograd(WinogradTransform)
 
+    /// Below this many input channels the transforms cost more than the
+    /// multiplies they save (measured with `segscope-bench convolution-child`:
+    /// the stem's 32-channel 3x3s at 512x1024 take 0.46 CPU s by F(2x2) and
+    /// 0.32 s as GEMMs; at 64 channels Winograd is 1.13x faster, at 512 1.6-1.7x).
+    public static let winogradMinimumInputs = 64
+
+    func winograd(for convolution: Convolution) -> WinogradTransform? {
+        // Any padding and dilation: a dilated 3x3 is a plain 3x3 on each of its d x d interleaved sub-grids.
+        guard convolution.kernel == 3 && convolution.stride == 1 else { return nil }
+        switch self {
+        case .automatic: return convolution.inputs >= Self.winogradMinimumInputs ? .backbone : nil
+        case .gemm: return nil
+        case .winograd(let transform): return transform
+        }
+    }
+}
+
+extension Convolution {
     /// The filter transform U = G g G^T of every (output, input) channel pair,
     /// [a^2, Cout, Cin]: row xi = (i, j) of the window is a [Cout, Cin] matrix.
     func winogradFilters(_ transform: WinogradTransform) -> [Float] {

@@ -39,7 +39,7 @@ import Testing
         for relu in [false, true] {
             let fast = Kernels.convolutionBatchNorm(x, weight: weight, inputs: ci, outputs: co, height: h, width: w, kernel: 3, stride: 1,
                                                     padding: p, dilation: d, gamma: gamma, beta: beta, mean: mean, variance: variance,
-                                                    relu: relu, winograd: transform)
+                                                    relu: relu, method: .winograd(transform))
             let exact = Reference.convolutionBatchNorm(x, weight: weight, inputs: ci, outputs: co, height: h, width: w, kernel: 3, stride: 1,
                                                        padding: p, dilation: d, gamma: gamma, beta: beta, mean: mean, variance: variance,
                                                        relu: relu)
@@ -59,10 +59,10 @@ import Testing
         let fast = Kernels.convolutionBatchNorm(parts: widths, x, weight: weight, outputs: co, height: h, width: w, kernel: 3, stride: 1,
                                                 padding: 1, dilation: 1, gamma: ones, beta: zeros, mean: zeros,
                                                 variance: [Float](repeating: 1 - 1e-5, count: co), relu: false,
-                                                winograd: tile == 2 ? .f2 : .f4)
+                                                method: .winograd(tile == 2 ? .f2 : .f4))
         let gemm = Kernels.convolutionBatchNorm(parts: widths, x, weight: weight, outputs: co, height: h, width: w, kernel: 3, stride: 1,
                                                 padding: 1, dilation: 1, gamma: ones, beta: zeros, mean: zeros,
-                                                variance: [Float](repeating: 1 - 1e-5, count: co), relu: false, winograd: nil)
+                                                variance: [Float](repeating: 1 - 1e-5, count: co), relu: false, method: .gemm)
         // L here is at most 557 * 9 / 3 = 1671 (|x|, 3|w| <= 1).
         #expect(Double(V.maxDifference(fast, gemm)) <= (tile == 2 ? 1e-6 : 1e-5) * 1671 + 2e-4)
         #expect(V.maxDifference(fast, gemm) > 0, "Winograd ran (it rounds differently from the GEMM)")

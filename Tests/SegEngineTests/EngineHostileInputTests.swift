@@ -5,7 +5,7 @@ import Testing
 
 /// Issue #22's engine cases: malformed metadata and features that cannot be
 /// computed with are errors naming what is wrong, never defaults or NaN.
-@Suite struct HostileInputTests {
+@Suite struct EngineHostileInputTests {
     /// The "small" fixture with its `__metadata__` replaced (tensor offsets are
     /// relative to the header's end, so the payload is kept as it is).
     static func weights(metadata: [String: String]) throws -> String {
