@@ -115,6 +115,8 @@ enum BLAS {
         let sgemm: Sgemm, dgemm: Dgemm
     }
 
+    private static let loading = NSLock()
+
     /// Loaded once, before the first BLAS call (every call below goes through it).
     static let loaded: Result<Library, BLASError> = Result { () throws(BLASError) in try load(environment: ProcessInfo.processInfo.environment) }
 
@@ -125,6 +127,9 @@ enum BLAS {
     /// OPENBLAS_NUM_THREADS are set only when unset, and only while the
     /// library initialises, so child processes see the user's environment.
     static func load(environment: [String: String]) throws(BLASError) -> Library {
+        // The environment is process-wide: one load at a time sets and restores it.
+        loading.lock()
+        defer { loading.unlock() }
         let requested = environment[BLASChoice.variable].flatMap { $0.isEmpty ? nil : $0 } ?? BLASChoice.openBLAS.rawValue
         let paths: [String]
         if requested.contains("/") {

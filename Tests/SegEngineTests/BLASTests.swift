@@ -3,8 +3,9 @@ import Foundation
 import Testing
 
 /// The engine's BLAS: OpenBLAS by default with kernels chosen for the CPU
-/// before it initialises, BLIS on request, and both agreeing.
-@Suite struct BLASTests {
+/// before it initialises, BLIS on request, and both agreeing. Serialized:
+/// loads set and restore process-wide environment variables.
+@Suite(.serialized) struct BLASTests {
     /// The core types OpenBLAS 0.3.21 itself picks on the CPUs it knows, and
     /// the ones it would miss (it fell back to Prescott on an AVX-512 Xeon).
     @Test func coreTypeFollowsTheVectorFeatures() {
