@@ -28,10 +28,9 @@ let package = Package(
         // that shim.h defines, and SwiftPM warns about them on every build.
         .systemLibrary(name: "CNCursesW", path: "Sources/CNCursesW",
                        providers: [.apt(["libncursesw5-dev"])]),
-        // BLIS, single-threaded; scripts/setup.sh writes segscope-blas.pc
-        // (Debian keeps this build's headers and library in their own folders).
-        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "segscope-blas",
-                       providers: [.apt(["libblis-serial-dev"])]),
+        // The CPU features that choose BLAS kernels; the BLAS itself (OpenBLAS by
+        // default, BLIS on request) is loaded at run time by SegEngine/BLAS.swift.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
         // The only code that calls libpng: it owns setjmp, so a libpng error is an
         // error code here and never a longjmp through Swift frames.
         .target(name: "CPNGShim", dependencies: ["CLibPNG"], path: "Sources/CPNGShim"),
@@ -44,7 +43,7 @@ let package = Package(
         .target(name: "SegFormats", dependencies: ["CPNGShim", "CJPEGShim"]),
         .target(name: "SegLabels", dependencies: ["SegFormats"]),
         .target(name: "SegDataset", dependencies: ["SegFormats", "SegLabels"]),
-        // The backbone, STF and MAR on BLIS (the only module that links BLAS).
+        // The backbone, STF and MAR on OpenBLAS (the only module that calls BLAS).
         .target(name: "SegEngine", dependencies: ["SegFormats", "SegLabels", "CBLAS"]),
         // Training of the classifier, STF and MAR heads (float64, manual backward).
         .target(name: "SegTrain", dependencies: ["SegFormats", "SegEngine"]),

@@ -9,10 +9,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libncursesw5-dev libblis-serial-dev libpng-dev libjpeg62-turbo-dev pkg-config tmux python3 python3-numpy python3-venv)
-# The BLAS segscope links is BLIS (libblis-serial-dev): on the engine's GEMM
-# shapes it is the fastest BLAS Debian ships for this kind of machine (make
-# bench prints the table). --bench installs the others to measure them.
+packages=(libncursesw5-dev libopenblas-dev libblis4-serial libpng-dev libjpeg62-turbo-dev pkg-config tmux python3
+          python3-numpy python3-venv)
+# The BLAS segscope runs is OpenBLAS (libopenblas-dev, loaded at run time with
+# kernels chosen for the CPU); BLIS (libblis4-serial) is the choice
+# SEGSCOPE_BLAS=blis gives. --bench installs the others to measure them.
 [ "${1:-}" = "--bench" ] && packages+=(chafa libopenblas0-serial libopenblas0-pthread libopenblas0-openmp
                                        libblis4-pthread libblis4-openmp libatlas3-base libblas3)
 missing=()
@@ -34,22 +35,6 @@ if [ ${#missing[@]} -gt 0 ]; then
         echo "  apt-get update && ${command[*]}" >&2
         exit 1
     fi
-fi
-
-# BLIS's serial build keeps its headers and library in folders of their own:
-# segscope-blas.pc tells the Swift build where (the Makefile puts
-# .build/pkgconfig on PKG_CONFIG_PATH). Replaced only when it changes.
-multiarch=$(gcc -print-multiarch 2>/dev/null || dpkg-architecture -qDEB_HOST_MULTIARCH)
-mkdir -p .build/pkgconfig
-printf '%s\n' "Name: segscope-blas" \
-    "Description: the BLAS segscope links: BLIS, single-threaded (libblis-serial-dev)" \
-    "Version: 0.9" \
-    "Cflags: -I/usr/include/$multiarch/blis-serial" \
-    "Libs: -L/usr/lib/$multiarch/blis-serial -lblis" > .build/pkgconfig/segscope-blas.pc.tmp
-if cmp -s .build/pkgconfig/segscope-blas.pc.tmp .build/pkgconfig/segscope-blas.pc; then
-    rm .build/pkgconfig/segscope-blas.pc.tmp
-else
-    mv .build/pkgconfig/segscope-blas.pc.tmp .build/pkgconfig/segscope-blas.pc
 fi
 
 if [ "${1:-}" = "--refs" ] || [ "${1:-}" = "--bench" ]; then

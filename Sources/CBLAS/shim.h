@@ -1,34 +1,34 @@
-// BLIS (Debian's libblis-serial-dev: single-threaded, as the engine runs one
-// GEMM per core itself), through its CBLAS interface (32-bit integers). The
-// few functions segscope calls are declared here rather than through blis.h,
-// whose feature macros clash with Glibc's module. Library folder:
-// .build/pkgconfig/segscope-blas.pc, written by scripts/setup.sh.
-#include <stdint.h>
+// What the one BLAS file (SegEngine/BLAS.swift) needs from C: the CPU's
+// vector features, to choose kernels before the BLAS library initialises.
+// The library itself is loaded at run time (dlopen), so nothing is linked.
 #include <cpuid.h>
 
-enum CBLAS_ORDER { CblasRowMajor = 101, CblasColMajor = 102 };
-enum CBLAS_TRANSPOSE { CblasNoTrans = 111, CblasTrans = 112, CblasConjTrans = 113 };
+enum { SEGSCOPE_CPU_OTHER = 0, SEGSCOPE_CPU_INTEL = 1, SEGSCOPE_CPU_AMD = 2 };
 
-void cblas_sgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE transA, enum CBLAS_TRANSPOSE transB, int m, int n, int k,
-                 float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
-void cblas_dgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE transA, enum CBLAS_TRANSPOSE transB, int m, int n, int k,
-                 double alpha, const double *a, int lda, const double *b, int ldb, double beta, double *c, int ldc);
+static inline unsigned int segscope_xcr0(void) {
+    unsigned int low, high;
+    __asm__ volatile("xgetbv" : "=a"(low), "=d"(high) : "c"(0));
+    return low;
+}
 
-// BLIS's own API: threads per call, and the kernel family it chose (arch_t is an enum).
-void bli_thread_set_num_threads(int64_t threads);
-int bli_arch_query_id(void);
-char *bli_arch_string(int id);
-
-// Whether this CPU is Intel's and the OS lets programs use AVX-512 (F, CD,
-// BW, DQ, VL and the ZMM/opmask state saved: XCR0 bits 1, 2, 5, 6, 7).
-static inline int segscope_intel_avx512_usable(void) {
+// The vendor (SEGSCOPE_CPU_*), and whether AVX2 with FMA and AVX-512 (F,
+// CD, BW, DQ, VL) are usable: the CPU has them and the OS saves their state
+// (XCR0 bits 1, 2 for YMM; also 5, 6, 7 for ZMM and the opmasks).
+static inline void segscope_cpu_features(int *vendor, int *avx2, int *avx512) {
     unsigned int a, b, c, d;
-    if (!__get_cpuid(0, &a, &b, &c, &d) || b != 0x756e6547 /* "Genu" */ || a < 7) return 0;
-    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27)) /* OSXSAVE */) return 0;
-    unsigned int xcr0_low, xcr0_high;
-    __asm__ volatile("xgetbv" : "=a"(xcr0_low), "=d"(xcr0_high) : "c"(0));
-    if ((xcr0_low & 0xE6) != 0xE6) return 0;
+    *vendor = SEGSCOPE_CPU_OTHER;
+    *avx2 = 0;
+    *avx512 = 0;
+    if (!__get_cpuid(0, &a, &b, &c, &d)) return;
+    if (b == 0x756e6547) *vendor = SEGSCOPE_CPU_INTEL;      // "Genu"ineIntel
+    else if (b == 0x68747541) *vendor = SEGSCOPE_CPU_AMD;   // "Auth"enticAMD
+    if (a < 7) return;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return;
+    const int fma = (c >> 12) & 1, osxsave = (c >> 27) & 1;
+    if (!osxsave) return;
+    const unsigned int xcr0 = segscope_xcr0();
     __cpuid_count(7, 0, a, b, c, d);
+    *avx2 = fma && ((b >> 5) & 1) && (xcr0 & 0x6) == 0x6;
     const unsigned int needed = (1u << 16) | (1u << 17) | (1u << 28) | (1u << 30) | (1u << 31); // F, DQ, CD, BW, VL
-    return (b & needed) == needed;
+    *avx512 = *avx2 && (b & needed) == needed && (xcr0 & 0xE6) == 0xE6;
 }

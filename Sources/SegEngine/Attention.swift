@@ -1,20 +1,34 @@
 import Foundation
 import SegFormats
 
+/// Query rows whose scores are computed, normalised and used at once: their
+/// [rows, S] scores stay in a core's cache (64 x 768 floats is 192 KB) for
+/// the product with V, instead of a whole [L, S] matrix going out to memory
+/// and back between the three passes.
+let attentionQueryRows = 64
+
+/// Scores scratch that `groupAttention` needs for `keys` keys.
+func attentionScratch(keys s: Int) -> Int { attentionQueryRows * s }
+
 /// Multi-head attention of one group of tokens whose projections are done:
 /// out[L, C] = concat_h softmax(q_h k_h^T * scale) v_h, with q [L, C],
-/// k and v [S, C], heads of d = C / heads channels, scores scratch [L, S].
+/// k and v [S, C], heads of d = C / heads channels, scores scratch of
+/// `attentionScratch(keys:)` floats. Per head and block of query rows: scores,
+/// softmax and the product with V while the block's scores are in cache.
 func groupAttention(_ out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
                     v: UnsafePointer<Float>, scores: UnsafeMutablePointer<Float>,
                     queries l: Int, keys s: Int, channels c: Int, heads: Int, scale: Float) {
-    // q [l, c], k [s, c], v [s, c], out [l, c], scores [l, s]
+    // q [l, c], k [s, c], v [s, c], out [l, c], scores [rows, s]
     let d = c / heads
     for head in 0..<heads {
         let offset = head * d
-        BLAS.gemm(transposeB: true, m: l, n: s, k: d, alpha: scale, a: q + offset, lda: c, b: k + offset, ldb: c,
-                  c: scores, ldc: s)
-        softmaxRows(scores, rows: l, columns: s, stride: s)
-        BLAS.gemm(m: l, n: d, k: s, a: scores, lda: s, b: v + offset, ldb: c, c: out + offset, ldc: c)
+        for first in stride(from: 0, to: l, by: attentionQueryRows) {
+            let rows = min(attentionQueryRows, l - first)
+            BLAS.gemm(transposeB: true, m: rows, n: s, k: d, alpha: scale, a: q + first * c + offset, lda: c, b: k + offset, ldb: c,
+                      c: scores, ldc: s)
+            softmaxRows(scores, rows: rows, columns: s, stride: s)
+            BLAS.gemm(m: rows, n: d, k: s, a: scores, lda: s, b: v + offset, ldb: c, c: out + first * c + offset, ldc: c)
+        }
     }
 }
 
@@ -26,10 +40,13 @@ func groupAttention(_ out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>,
 /// result rows, so no all-token Q, K or V is ever held. Groups run in
 /// parallel with single-threaded BLAS.
 /// Each group's result rows are written into `out` (accumulate: added, for
-/// a residual connection, so no result buffer is needed).
+/// a residual connection, so no result buffer is needed); `norm`, when
+/// given, is applied to each written row while it is in cache (the groups'
+/// query rows must then cover every row once: the LayerNorm after a residual
+/// connection, without a pass of its own).
 func groupedMHA(_ weights: Attention, queryInput: [Float], queryPositions: [Float], keyInput: [Float], keyPositions: [Float],
-                valueInput: [Float], into out: inout [Float], accumulate: Bool, channels c: Int, heads: Int, groups: Int,
-                queryRows: @Sendable (Int) -> [Int], keyRows: @Sendable (Int) -> [Int]) {
+                valueInput: [Float], into out: inout [Float], accumulate: Bool, norm: Norm? = nil, channels c: Int, heads: Int,
+                groups: Int, queryRows: @Sendable (Int) -> [Int], keyRows: @Sendable (Int) -> [Int]) {
     let scale = 1 / Float(c / heads).squareRoot()
     let selfAttention = queryInput == keyInput && queryPositions == keyPositions
     queryInput.withUnsafeBufferPointer { qi in queryPositions.withUnsafeBufferPointer { qp in
@@ -44,7 +61,7 @@ func groupedMHA(_ weights: Attention, queryInput: [Float], queryPositions: [Floa
             // Gathered inputs, their projections, scores and the attended values;
             // left uninitialised, since each is written in full before it is read.
             var gathered = uninitialized((nq + 2 * nk) * c), projected = uninitialized((nq + 2 * nk) * c)
-            var scores = uninitialized(nq * nk), attended = uninitialized(nq * c)
+            var scores = uninitialized(attentionScratch(keys: nk)), attended = uninitialized(nq * c)
             gathered.withUnsafeMutableBufferPointer { gb in projected.withUnsafeMutableBufferPointer { pb in
             scores.withUnsafeMutableBufferPointer { sb in attended.withUnsafeMutableBufferPointer { ab in
                 let queryIn = gb.baseAddress!, keyIn = queryIn + nq * c, valueIn = keyIn + nk * c
@@ -74,6 +91,7 @@ func groupedMHA(_ weights: Attention, queryInput: [Float], queryPositions: [Floa
                     } else {
                         target.update(from: source, count: c)
                     }
+                    norm?.apply(target, tokens: 1, channels: c, inParallel: false)
                 }
             } } } }
         }
@@ -124,15 +142,18 @@ extension Norm {
 }
 
 extension FeedForward {
-    /// x += linear2(relu(linear1(x))) over [L, C] tokens, in chunks of
-    /// tokens on all cores, so the hidden layer never exists for all tokens.
-    func addInPlace(to x: inout [Float], tokens l: Int) {
-        let chunkSize = 512, chunks = (l + chunkSize - 1) / chunkSize
+    /// x = norm(x + linear2(relu(linear1(x)))) over [L, C] tokens (no norm:
+    /// just the residual sum), in chunks of tokens on all cores, so the
+    /// hidden layer never exists for all tokens and the LayerNorm runs on
+    /// each chunk while it is in cache.
+    func addInPlace(to x: inout [Float], tokens l: Int, then norm: Norm? = nil) {
+        let chunkSize = 512, chunks = (l + chunkSize - 1) / chunkSize, c = first.inputs
         x.withUnsafeMutableBufferPointer { xb in
             let base = SharedMutablePointer(xb.baseAddress!)
             parallelFor(chunks) { chunk in
-                let start = chunk * chunkSize
-                addInPlace(to: base.base + start * first.inputs, tokens: min(chunkSize, l - start))
+                let start = chunk * chunkSize, count = min(chunkSize, l - start)
+                addInPlace(to: base.base + start * c, tokens: count)
+                norm?.apply(base.base + start * c, tokens: count, channels: c, inParallel: false)
             }
         }
     }

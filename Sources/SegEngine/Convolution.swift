@@ -54,7 +54,9 @@ public struct Convolution: Sendable {
 
     /// x [H*W, Cin] (the concatenation, along channels, of `parts` when given)
     /// -> [Ho*Wo, Cout]; `residual` [Ho*Wo, Cout] is added before `relu`.
-    public func apply(_ parts: [[Float]], height h: Int, width w: Int, relu: Bool, residual: [Float]? = nil) -> [Float] {
+    /// `method` chooses between Winograd and GEMMs over gathered taps.
+    public func apply(_ parts: [[Float]], height h: Int, width w: Int, relu: Bool, residual: [Float]? = nil,
+                      method: ConvolutionMethod = .automatic) -> [Float] {
         let widths = parts.map { $0.count / (h * w) }
         precondition(widths.reduce(0, +) == inputs && zip(parts, widths).allSatisfy { $0.count == $1 * h * w })
         let (ho, wo) = outputSize(height: h, width: w)
@@ -67,6 +69,13 @@ public struct Convolution: Sendable {
         let direct = kernel == 1 && stride == 1 && padding == 0 && parts.count == 1
         withPointers(parts + (residual.map { [$0] } ?? [])) { pointers in
             let sources = Array(pointers.prefix(parts.count)), residualPointer = residual == nil ? nil : pointers.last
+            if let winograd = method.winograd(for: self), n > 0 {
+                out.withUnsafeMutableBufferPointer { ob in
+                    applyWinograd(sources, widths: widths, height: h, width: w, relu: relu, residual: residualPointer,
+                                  output: SharedMutablePointer(ob.baseAddress!), transform: winograd)
+                }
+                return
+            }
             weight.withUnsafeBufferPointer { wb in
                 bias.withUnsafeBufferPointer { bb in
                     out.withUnsafeMutableBufferPointer { ob in
@@ -107,8 +116,9 @@ public struct Convolution: Sendable {
         return out
     }
 
-    public func apply(_ x: [Float], height h: Int, width w: Int, relu: Bool, residual: [Float]? = nil) -> [Float] {
-        apply([x], height: h, width: w, relu: relu, residual: residual)
+    public func apply(_ x: [Float], height h: Int, width w: Int, relu: Bool, residual: [Float]? = nil,
+                      method: ConvolutionMethod = .automatic) -> [Float] {
+        apply([x], height: h, width: w, relu: relu, residual: residual, method: method)
     }
 
     /// For output positions start..<start+count, the input channels under

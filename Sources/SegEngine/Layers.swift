@@ -36,9 +36,6 @@ func parallelGemmRows(transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer
 
 /// Benchmarks' yardstick: GFLOP/s of an n x n x n sgemm run the engine's way
 /// (rows split over all cores, single-threaded BLAS per chunk), best of 3.
-/// The kernel family the linked BLAS runs (BLIS's name, e.g. "skx").
-public var blasKernels: String { BLAS.kernels }
-
 public func measuredSgemmGFLOPS(size n: Int = 2048) -> Double {
     let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
     var c = [Float](repeating: 0, count: n * n)

@@ -8,6 +8,9 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case geometry(String)
     case memory(path: String, problem: String)
     case nonFinite(path: String, name: String, index: Int, value: Float)
+    case metadata(path: String, key: String, value: String, expected: String)
+    /// A forward pass gave a non-finite value: `input` names what it was given.
+    case nonFiniteOutput(input: String, stage: String, index: Int, value: Float)
 
     public var description: String {
         switch self {
@@ -18,6 +21,10 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case .geometry(let text): return text
         case .memory(let path, let problem): return "\(path): \(problem)"
         case .nonFinite(let path, let name, let index, let value): return "\(path): tensor \(name) holds \(value) at element \(index) (weights must be finite)"
+        case .metadata(let path, let key, let value, let expected):
+            return "\(path): metadata \(key) is \"\(value)\", expected \(expected)"
+        case .nonFiniteOutput(let input, let stage, let index, let value):
+            return "\(input): the \(stage) output holds \(value) at element \(index) (the input's values are too large to compute with)"
         }
     }
 }
@@ -46,9 +53,26 @@ public struct Model: Sendable {
     /// `memory` is a folder with key.npy and value.npy used when the weights
     /// have no MAR.memory_* tensors.
     public static func load(path: String, heads: Int? = nil, block: BlockSize? = nil, memory: String? = nil) throws -> Model {
+        try requireBLAS()
         var reader = try TensorReader(path: path)
-        let headCount = heads ?? reader.file.metadata["heads"].flatMap { Int($0) } ?? 2
-        let blockSize = block ?? reader.file.metadata["block_size"].flatMap(BlockSize.init(metadata:)) ?? BlockSize(height: 16, width: 16)
+        // Metadata that is present must be well-formed: a silent fall-back to
+        // the defaults would run STF with the wrong heads or blocks.
+        let metadata = reader.file.metadata
+        func malformed(_ key: String, _ expected: String) -> ModelError {
+            .metadata(path: path, key: key, value: metadata[key] ?? "", expected: expected)
+        }
+        let fileHeads = try metadata["heads"].map { text in
+            guard let count = Int(text.trimmingCharacters(in: .whitespaces)), count > 0 else {
+                throw malformed("heads", "a positive integer")
+            }
+            return count
+        }
+        let fileBlock = try metadata["block_size"].map { text in
+            guard let size = BlockSize(metadata: text) else { throw malformed("block_size", "\"H,W\" with positive integers") }
+            return size
+        }
+        let headCount = heads ?? fileHeads ?? 2
+        let blockSize = block ?? fileBlock ?? BlockSize(height: 16, width: 16)
 
         // The release's checkpoints keep each stage's classifier as pspnet.decode_head.conv_seg; mmseg's as decode_head.conv_seg.
         let main = try reader.classifier(["classifier", "pspnet.decode_head.conv_seg", "decode_head.conv_seg"])
@@ -91,11 +115,24 @@ public struct Model: Sendable {
         public func seconds(_ name: String) -> Double? { timings.first { $0.0 == name }?.1 }
     }
 
-    /// Runs the pipeline of the spec on features [C, H, W] of T-1, T, T+1.
-    public func forward(previous: [Float], current: [Float], next: [Float], height h: Int, width w: Int) throws -> Outputs {
-        let n = h * w
-        guard current.count == channels * n, previous.count == current.count, next.count == current.count else {
-            throw ModelError.geometry("features must be [\(channels), \(h), \(w)] for all three frames")
+    /// Runs the pipeline of the spec on features [C, H, W] of T-1, T, T+1;
+    /// `input` names them in errors (e.g. the current frame's file). Inputs
+    /// and outputs are checked: a non-finite value is an error, never written out.
+    public func forward(previous: [Float], current: [Float], next: [Float], height h: Int, width w: Int,
+                        input: String = "features") throws -> Outputs {
+        guard h > 0, w > 0 else { throw ModelError.geometry("\(input): empty (\(h)x\(w) cells)") }
+        let (n, overflow) = h.multipliedReportingOverflow(by: w)
+        guard !overflow, current.count == channels &* n, previous.count == current.count, next.count == current.count else {
+            throw ModelError.geometry("\(input): features must be [\(channels), \(h), \(w)] for all three frames")
+        }
+        for (frame, values) in [("T-1", previous), ("T", current), ("T+1", next)] {
+            if let i = values.firstIndex(where: { !$0.isFinite }) {
+                throw ModelError.geometry("\(input): the features of frame \(frame) hold \(values[i]) at element \(i)")
+            }
+        }
+        func checked(_ values: [Float], _ stage: String) throws -> [Float] {
+            if let i = firstNonFinite(values) { throw ModelError.nonFiniteOutput(input: input, stage: stage, index: i, value: values[i]) }
+            return values
         }
         var timings: [(String, Double)] = []
         func timed<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
@@ -104,22 +141,23 @@ public struct Model: Sendable {
             return try body()
         }
         let currentTokens = tokensFromChannels(current, channels: channels, positions: n)
-        let baselineLogits = timed("baseline classifier") { baselineClassifier.logits(currentTokens, tokens: n) }
+        let baselineLogits = try checked(timed("baseline classifier") { baselineClassifier.logits(currentTokens, tokens: n) },
+                                         "baseline classifier")
         var outputs = Outputs(baselineLogits: baselineLogits)
         var refined = currentTokens
         if let stf {
             guard h % stf.blockHeight == 0, w % stf.blockWidth == 0 else {
                 throw ModelError.geometry("feature size \(h)x\(w) is not a multiple of the block size \(stf.blockHeight)x\(stf.blockWidth) (use --block)")
             }
-            let g = timed("STF") { stf.forward(previous: previous, current: current, next: next, height: h, width: w) }
+            let g = try checked(timed("STF") { stf.forward(previous: previous, current: current, next: next, height: h, width: w) }, "STF")
             outputs.stf = channelsFromTokens(g, channels: channels, positions: n)
-            outputs.stfLogits = timed("STF classifier") { stfClassifier.logits(g, tokens: n) }
+            outputs.stfLogits = try checked(timed("STF classifier") { stfClassifier.logits(g, tokens: n) }, "STF classifier")
             refined = g
         }
         if let mar {
-            let r = timed("MAR") { mar.forward(refined, tokens: n) }
+            let r = try checked(timed("MAR") { mar.forward(refined, tokens: n) }, "MAR")
             outputs.mar = channelsFromTokens(r, channels: channels, positions: n)
-            outputs.marLogits = timed("MAR classifier") { marClassifier.logits(r, tokens: n) }
+            outputs.marLogits = try checked(timed("MAR classifier") { marClassifier.logits(r, tokens: n) }, "MAR classifier")
         }
         outputs.timings = timings
         return outputs
@@ -291,6 +329,17 @@ struct TensorReader {
         let valueOutput = matmulTransposedB(values, output.weight, m: rows, k: dh, n: c)
         return MARWeights(channels: c, width: dh, memoryRows: rows, scoreProjection: scoreProjection, valueOutput: valueOutput,
                           outputBias: output.bias ?? [Float](repeating: 0, count: c), feedForward: ffn, norm1: n1, norm2: n2)
+    }
+}
+
+/// The index of the first NaN or infinity in `values`, nil if all are finite.
+func firstNonFinite(_ values: [Float]) -> Int? {
+    values.withUnsafeBufferPointer { buffer in
+        // A sum of products by zero is NaN exactly when some element is not finite:
+        // one branch-free pass, then a search only when it failed.
+        var probe: Float = 0
+        for v in buffer { probe += v * 0 }
+        return probe.isNaN ? buffer.firstIndex { !$0.isFinite } : nil
     }
 }
 

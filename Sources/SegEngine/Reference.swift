@@ -137,7 +137,7 @@ public enum Kernels {
 
     public static func attention(q: [Float], k: [Float], v: [Float], queries l: Int, keys s: Int, channels c: Int, heads: Int) -> [Float] {
         var out = [Float](repeating: 0, count: l * c)
-        var scores = [Float](repeating: 0, count: l * s)
+        var scores = [Float](repeating: 0, count: attentionScratch(keys: s))
         out.withUnsafeMutableBufferPointer { o in
             scores.withUnsafeMutableBufferPointer { sc in
                 groupAttention(o.baseAddress!, q: q, k: k, v: v, scores: sc.baseAddress!, queries: l, keys: s, channels: c,
@@ -159,19 +159,22 @@ public enum Kernels {
 
     public static func convolutionBatchNorm(_ x: [Float], weight: [Float], inputs ci: Int, outputs co: Int, height h: Int, width w: Int,
                                             kernel k: Int, stride s: Int, padding p: Int, dilation d: Int,
-                                            gamma: [Float], beta: [Float], mean: [Float], variance: [Float], relu: Bool) -> [Float] {
+                                            gamma: [Float], beta: [Float], mean: [Float], variance: [Float], relu: Bool,
+                                            method: ConvolutionMethod = .automatic) -> [Float] {
         // Channel-first in and out, as the twin; position-major inside.
         let convolution = Convolution.foldingBatchNorm(weight: weight, inputs: ci, outputs: co, kernel: k, stride: s, padding: p, dilation: d,
                                                        gamma: gamma, beta: beta, mean: mean, variance: variance)
         let (ho, wo) = convolution.outputSize(height: h, width: w)
-        let out = convolution.apply(tokensFromChannels(x, channels: ci, positions: h * w), height: h, width: w, relu: relu)
+        let out = convolution.apply(tokensFromChannels(x, channels: ci, positions: h * w), height: h, width: w, relu: relu,
+                                    method: method)
         return channelsFromTokens(out, channels: co, positions: ho * wo)
     }
 
     /// The same with the input split along channels into parts of the given widths.
     public static func convolutionBatchNorm(parts widths: [Int], _ x: [Float], weight: [Float], outputs co: Int, height h: Int, width w: Int,
                                             kernel k: Int, stride s: Int, padding p: Int, dilation d: Int,
-                                            gamma: [Float], beta: [Float], mean: [Float], variance: [Float], relu: Bool) -> [Float] {
+                                            gamma: [Float], beta: [Float], mean: [Float], variance: [Float], relu: Bool,
+                                            method: ConvolutionMethod = .automatic) -> [Float] {
         let ci = widths.reduce(0, +)
         let convolution = Convolution.foldingBatchNorm(weight: weight, inputs: ci, outputs: co, kernel: k, stride: s, padding: p, dilation: d,
                                                        gamma: gamma, beta: beta, mean: mean, variance: variance)
@@ -181,7 +184,8 @@ public enum Kernels {
             first += width
         }
         let (ho, wo) = convolution.outputSize(height: h, width: w)
-        return channelsFromTokens(convolution.apply(parts, height: h, width: w, relu: relu), channels: co, positions: ho * wo)
+        return channelsFromTokens(convolution.apply(parts, height: h, width: w, relu: relu, method: method), channels: co,
+                                  positions: ho * wo)
     }
 
     public static func adaptiveAveragePool(_ x: [Float], channels c: Int, height h: Int, width w: Int, size s: Int) -> [Float] {

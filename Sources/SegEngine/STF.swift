@@ -43,21 +43,23 @@ public struct ICSAGeometry: Sendable {
     }
 }
 
-/// x += ICSA(x, k, v, pos_q, pos_k): the attention block with its residual
-/// connection, where the queries are the residual stream x itself (true of
-/// every ICSA in STF); `memory` gives keys and values (nil: x, self-attention).
-/// x, pos_q [Tq*H*W, C]; memory, pos_k [Tk*H*W, C]. Long range over in-block
-/// offsets gives u; short range within blocks on u is added to x in place,
-/// so x's buffer is never copied.
+/// x = norm(x + ICSA(x, k, v, pos_q, pos_k)): the attention block with its
+/// residual connection and the LayerNorm after it, where the queries are the
+/// residual stream x itself (true of every ICSA in STF); `memory` gives keys
+/// and values (nil: x, self-attention). x, pos_q [Tq*H*W, C]; memory, pos_k
+/// [Tk*H*W, C]. Long range over in-block offsets gives u; short range within
+/// blocks on u is added to x in place, so x's buffer is never copied, and
+/// each block's rows are normalised as they are written (the blocks cover
+/// every token once).
 func addICSA(to x: inout [Float], _ w: ICSAWeights, memory: [Float]?, positionsQ: [Float], positionsK: [Float],
-             geometry: ICSAGeometry, channels c: Int, heads: Int) {
+             geometry: ICSAGeometry, channels c: Int, heads: Int, then norm: Norm) {
     let g = geometry
     var u = uninitialized(g.queryFrames * g.height * g.width * c) // every row belongs to exactly one group
     groupedMHA(w.long, queryInput: x, queryPositions: positionsQ, keyInput: memory ?? x, keyPositions: positionsK,
                valueInput: memory ?? x, into: &u, accumulate: false, channels: c, heads: heads, groups: g.blockHeight * g.blockWidth,
                queryRows: { g.longRows($0, frames: g.queryFrames) }, keyRows: { g.longRows($0, frames: g.keyFrames) })
     groupedMHA(w.short, queryInput: u, queryPositions: positionsQ, keyInput: u, keyPositions: positionsQ, valueInput: u,
-               into: &x, accumulate: true, channels: c, heads: heads, groups: g.blocksDown * g.blocksAcross,
+               into: &x, accumulate: true, norm: norm, channels: c, heads: heads, groups: g.blocksDown * g.blocksAcross,
                queryRows: { g.shortRows($0) }, keyRows: { g.shortRows($0) })
 }
 
@@ -79,10 +81,8 @@ extension STFWeights {
         let encoderGeometry = ICSAGeometry(queryFrames: 3, keyFrames: 3, height: h, width: w, blockHeight: blockHeight, blockWidth: blockWidth)
         for layer in encoder {
             addICSA(to: &x, layer.attention, memory: nil, positionsQ: encoderPositions, positionsK: encoderPositions,
-                    geometry: encoderGeometry, channels: c, heads: heads)
-            layer.norm1.applyInPlace(&x, tokens: 3 * n, channels: c)
-            layer.feedForward.addInPlace(to: &x, tokens: 3 * n)
-            layer.norm2.applyInPlace(&x, tokens: 3 * n, channels: c)
+                    geometry: encoderGeometry, channels: c, heads: heads, then: layer.norm1)
+            layer.feedForward.addInPlace(to: &x, tokens: 3 * n, then: layer.norm2)
         }
         let memory = x
         var y = tokensFromChannels(current, channels: c, positions: n)
@@ -90,13 +90,10 @@ extension STFWeights {
         let crossGeometry = ICSAGeometry(queryFrames: 1, keyFrames: 3, height: h, width: w, blockHeight: blockHeight, blockWidth: blockWidth)
         for layer in decoder {
             addICSA(to: &y, layer.selfAttention, memory: nil, positionsQ: decoderPositions, positionsK: decoderPositions,
-                    geometry: selfGeometry, channels: c, heads: heads)
-            layer.norm1.applyInPlace(&y, tokens: n, channels: c)
+                    geometry: selfGeometry, channels: c, heads: heads, then: layer.norm1)
             addICSA(to: &y, layer.crossAttention, memory: memory, positionsQ: decoderPositions, positionsK: encoderPositions,
-                    geometry: crossGeometry, channels: c, heads: heads)
-            layer.norm2.applyInPlace(&y, tokens: n, channels: c)
-            layer.feedForward.addInPlace(to: &y, tokens: n)
-            layer.norm3.applyInPlace(&y, tokens: n, channels: c)
+                    geometry: crossGeometry, channels: c, heads: heads, then: layer.norm2)
+            layer.feedForward.addInPlace(to: &y, tokens: n, then: layer.norm3)
         }
         return y
     }

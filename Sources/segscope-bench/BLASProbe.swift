@@ -1,10 +1,10 @@
 import Dispatch
 import Foundation
+import SegEngine
 
 // Every BLAS on the machine, timed on the engine's own GEMM shapes. Each
 // library runs in a child of the bench (`segscope-bench blas-child PATH`),
-// loaded with RTLD_DEEPBIND so its own symbols win over the BLIS that
-// segscope links; the engine's way is one single-threaded GEMM per core at
+// loaded with RTLD_DEEPBIND so its own symbols win; the engine's way is one single-threaded GEMM per core at
 // once (it parallelises over token chunks, attention groups and tiles
 // itself), and the library's own threading is measured on 2048^3 beside it.
 
@@ -36,7 +36,7 @@ struct BLASLibrary {
 
 let multiarch = "/usr/lib/x86_64-linux-gnu"
 let debianBLAS: [BLASLibrary] = [
-    BLASLibrary(name: "BLIS serial (linked)", path: "\(multiarch)/blis-serial/libblis.so.4"),
+    BLASLibrary(name: "BLIS serial", path: "\(multiarch)/blis-serial/libblis.so.4"),
     BLASLibrary(name: "BLIS pthread", path: "\(multiarch)/blis-pthread/libblis.so.4"),
     BLASLibrary(name: "BLIS openmp", path: "\(multiarch)/blis-openmp/libblis.so.4"),
     BLASLibrary(name: "OpenBLAS serial", path: "\(multiarch)/openblas-serial/libopenblas.so.0"),
@@ -55,12 +55,13 @@ typealias ArchQuery = @convention(c) () -> Int32
 typealias CoreName = @convention(c) () -> UnsafePointer<CChar>?
 
 /// In the child: loads `path`, times every shape, prints one JSON object.
-/// BLIS builds get the kernel family segscope configures for its own BLIS
-/// (`blisKernels`, see SegEngine/BLAS.swift), so the table compares builds,
-/// not configurations; OpenBLAS detects its own (OPENBLAS_CORETYPE is left alone).
-func blasChild(path: String, blisKernels: String) {
+/// BLIS and OpenBLAS builds get the kernels segscope chooses for them
+/// (`CPUFeatures`, see SegEngine/BLAS.swift; a variable the user set is
+/// kept), so the table compares builds, not configurations.
+func blasChild(path: String) {
     let cores = ProcessInfo.processInfo.activeProcessorCount
-    if path.contains("/blis-") { setenv("BLIS_ARCH_TYPE", blisKernels, 0) }
+    if path.contains("/blis-"), let arch = CPUFeatures.host.blisArchType { setenv("BLIS_ARCH_TYPE", arch, 0) }
+    if path.contains("/openblas-"), let core = CPUFeatures.host.openBLASCoreType { setenv("OPENBLAS_CORETYPE", core, 0) }
     guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | Int32(RTLD_DEEPBIND)), let symbol = dlsym(handle, "cblas_sgemm") else {
         print("{\"error\": \"cannot load\"}")
         return

@@ -43,6 +43,16 @@ import Testing
                                    Reference.attention(q: q, k: k, v: v, queries: l, keys: s, channels: c, heads: heads)) < 1e-5)
     }
 
+    /// More queries than one block of rows (64), the last block partial: each
+    /// block's scores, softmax and product with V are done while in cache.
+    @Test(arguments: [1, 2])
+    func attentionOverSeveralQueryBlocks(heads: Int) {
+        let c = 32, l = 150, s = 97
+        let q = Self.values(l * c, seed: 14).map { $0 * 3 }, k = Self.values(s * c, seed: 15), v = Self.values(s * c, seed: 16)
+        #expect(Self.maxDifference(Kernels.attention(q: q, k: k, v: v, queries: l, keys: s, channels: c, heads: heads),
+                                   Reference.attention(q: q, k: k, v: v, queries: l, keys: s, channels: c, heads: heads)) < 1e-5)
+    }
+
     @Test(arguments: [(6, 10, 8, 12), (8, 8, 8, 8), (16, 32, 5, 7), (3, 3, 128, 256)])
     func bilinearResize(hs: Int, ws: Int, h: Int, w: Int) {
         let plane = Self.values(hs * ws, seed: 11)
