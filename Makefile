@@ -4,10 +4,8 @@ SWIFT ?= swift
 PREFIX ?= /usr/local
 PYREF := $(CURDIR)/.build/pyref/bin/python3
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)/segscope
-# Where scripts/setup.sh writes segscope-blas.pc (the BLAS the build links).
-export PKG_CONFIG_PATH := $(CURDIR)/.build/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
 
-.PHONY: setup setup-refs setup-bench build release demo test bench fuzz sanitize sanitize-thread reproduce check-pytorch install clean
+.PHONY: setup setup-refs setup-bench build release demo test bench fuzz format lint sanitize sanitize-thread reproduce check-pytorch install clean
 
 setup:
 	@scripts/setup.sh
@@ -34,6 +32,15 @@ test: setup-refs
 bench: setup-bench release
 	$(SWIFT) build -c release --product segscope-bench
 	SEGSCOPE_PYTHON=$(PYREF) $(shell $(SWIFT) build -c release --show-bin-path)/segscope-bench
+
+# The code's layout is swift-format's (the toolchain ships it), by .swift-format:
+# `make format` rewrites in place, `make lint` (and CI) fails on any finding.
+FORMATTED := Package.swift Sources Tests Fuzz
+format:
+	$(SWIFT) format format --in-place --recursive --parallel $(FORMATTED)
+
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel $(FORMATTED)
 
 # libFuzzer targets for every parser, FUZZ_SECONDS each (scripts/fuzz.sh); then
 # every command on mutated inputs and argument vectors for COMMAND_FUZZ_SECONDS

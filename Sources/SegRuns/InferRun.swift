@@ -88,7 +88,18 @@ public struct InferRun {
 
     func write(_ frame: FrameRecord, _ window: FeatureWindow, neighbours: [FrameRecord]) throws {
         let c = window.current
-        let result = try model.forward(previous: window.previous.values, current: c.values, next: window.next.values, height: c.height, width: c.width)
+        let result: Model.Outputs
+        do {
+            result = try model.forward(previous: window.previous.values, current: c.values, next: window.next.values,
+                                       height: c.height, width: c.width, input: frame.features ?? frame.image ?? frame.key)
+        } catch ModelError.nonFiniteOutput(_, let stage, _, let value) {
+            // Named: the window's frame with the largest feature, the likely cause.
+            let members = [(neighbours[0], window.previous), (frame, window.current), (neighbours[1], window.next)]
+            let largest = members.max { $0.1.largestMagnitude < $1.1.largestMagnitude }!
+            let source = largest.0.features ?? largest.0.image ?? largest.0.key
+            throw RunError("\(source): features up to \(largest.1.largestMagnitude) make the \(stage) "
+                           + "of \(frame.key) \(value) (float32 overflows); features must be far smaller")
+        }
         let size = ImageSize(height: c.height * featureStride, width: c.width * featureStride)
         for stage in model.stages {
             // Keys of nested layouts (VSPW's <video>/<frame>) need their folder under every stage.
@@ -98,15 +109,6 @@ public struct InferRun {
                                                         withIntermediateDirectories: true)
             }
             let logits = result.logits(stage)!
-            if let bad = logits.firstIndex(where: { !$0.isFinite }) {
-                // Named: the window's frame with the largest feature, the likely cause.
-                let members = [(neighbours[0], window.previous), (frame, window.current), (neighbours[1], window.next)]
-                let largest = members.max { $0.1.largestMagnitude < $1.1.largestMagnitude }!
-                let source = largest.0.features ?? largest.0.image ?? largest.0.key
-                throw RunError("\(source): features up to \(largest.1.largestMagnitude) make the \(stage.rawValue) "
-                               + "logits of \(frame.key) \(logits[bad]) (float32 overflows); "
-                               + "features must be far smaller")
-            }
             let (labels, confidence) = upsampledPrediction(logits: logits, classes: model.classes,
                                                            height: c.height, width: c.width, factor: featureStride)
             let map = ConfidenceMap(width: size.width, height: size.height, values: confidence)

@@ -41,6 +41,8 @@ public struct TrainingRun {
     /// Trains until the schedule (or --stop-after) ends; `report` gets one
     /// line per epoch, `observer` loading/epoch progress and cancellation.
     public func run(observer: WorkObserver = .silent, loading: WorkObserver = .silent, report: (String) -> Void) throws {
+        // Training's float64 GEMMs go through the engine's BLAS: a missing library is an error now, not mid-epoch.
+        try requireBLAS()
         let folder = FileName.parent(of: out)
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isFolder), isFolder.boolValue else {

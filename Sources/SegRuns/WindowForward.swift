@@ -59,7 +59,8 @@ public struct WindowForward {
             warn("\(model.unusedTensors.count) tensor(s) in \(weightsName) are not used by the engine (e.g. \(model.unusedTensors[0]))")
         }
         let (h, w, c, k) = (current.height, current.width, current.channels, model.classes)
-        let outputs = try model.forward(previous: inputs[0].values, current: current.values, next: inputs[2].values, height: h, width: w)
+        let outputs = try model.forward(previous: inputs[0].values, current: current.values, next: inputs[2].values,
+                                        height: h, width: w, input: paths[1])
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         for stage in Stage.allCases {
             guard let logits = outputs.logits(stage) else {
