@@ -16,18 +16,21 @@ let package = Package(
         .library(name: "SegDataset", targets: ["SegDataset"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: [
         // System libraries from Debian (see `make setup`).
-        .systemLibrary(name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng",
-                       providers: [.apt(["libpng-dev"])]),
-        .systemLibrary(name: "CLibJPEG", path: "Sources/CLibJPEG", pkgConfig: "libjpeg",
-                       providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(
+            name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "CLibJPEG", path: "Sources/CLibJPEG", pkgConfig: "libjpeg",
+            providers: [.apt(["libjpeg62-turbo-dev"])]),
         // No pkgConfig for ncursesw: its cflags only repeat the feature macros
         // that shim.h defines, and SwiftPM warns about them on every build.
-        .systemLibrary(name: "CNCursesW", path: "Sources/CNCursesW",
-                       providers: [.apt(["libncursesw5-dev"])]),
+        .systemLibrary(
+            name: "CNCursesW", path: "Sources/CNCursesW",
+            providers: [.apt(["libncursesw5-dev"])]),
         // The CPU features that choose BLAS kernels; the BLAS itself (OpenBLAS by
         // default, BLIS on request) is loaded at run time by SegEngine/BLAS.swift.
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
@@ -49,34 +52,52 @@ let package = Package(
         .target(name: "SegTrain", dependencies: ["SegFormats", "SegEngine"]),
         .target(name: "SegEval", dependencies: ["SegFormats", "SegLabels", "SegDataset"]),
         // Running the model over datasets: the library behind infer, memory build and train.
-        .target(name: "SegRuns", dependencies: ["SegFormats", "SegLabels", "SegDataset", "SegEngine", "SegEval", "SegTrain"]),
+        .target(
+            name: "SegRuns",
+            dependencies: ["SegFormats", "SegLabels", "SegDataset", "SegEngine", "SegEval", "SegTrain"]),
         // The viewer: state -> pure compositor -> cells (SegView); the one type that
         // owns the terminal (SegTerminal).
         .target(name: "SegView", dependencies: ["SegFormats", "SegLabels", "SegDataset", "SegEval"]),
         .target(name: "SegTerminal", dependencies: ["SegView", "SegLabels", "SegFormats", "CNCursesW"]),
         // Synthetic street video with ground truth and backbone-like features.
-        .target(name: "SegSynth", dependencies: ["SegFormats", "SegLabels"],
-                exclude: ["CityscapesPrototypes.LICENSE"]),
-        .executableTarget(name: "segscope", dependencies: [
-            "SegFormats", "SegLabels", "SegDataset", "SegSynth", "SegEval", "SegView", "SegTerminal", "SegEngine", "SegTrain", "SegRuns", "CMallocTuning",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .target(
+            name: "SegSynth", dependencies: ["SegFormats", "SegLabels"],
+            exclude: ["CityscapesPrototypes.LICENSE"]),
+        .executableTarget(
+            name: "segscope",
+            dependencies: [
+                "SegFormats", "SegLabels", "SegDataset", "SegSynth", "SegEval", "SegView", "SegTerminal", "SegEngine",
+                "SegTrain", "SegRuns", "CMallocTuning",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
 
         .target(name: "SegTestSupport", path: "Tests/SegTestSupport"),
         // `make bench`: figures against peers measured in the same run.
-        .executableTarget(name: "segscope-bench", dependencies: ["SegFormats", "SegLabels", "SegDataset", "SegSynth", "SegEval", "SegView", "SegEngine", "SegRuns", "CMallocTuning"]),
+        .executableTarget(
+            name: "segscope-bench",
+            dependencies: [
+                "SegFormats", "SegLabels", "SegDataset", "SegSynth", "SegEval", "SegView", "SegEngine", "SegRuns",
+                "CMallocTuning",
+            ]),
 
-        .testTarget(name: "SegFormatsTests", dependencies: ["SegFormats", "SegTestSupport"],
-                    exclude: ["Fixtures"]),
-        .testTarget(name: "SegLabelsTests", dependencies: ["SegLabels", "SegTestSupport"],
-                    exclude: ["Fixtures"]),
+        .testTarget(
+            name: "SegFormatsTests", dependencies: ["SegFormats", "SegTestSupport"],
+            exclude: ["Fixtures"]),
+        .testTarget(
+            name: "SegLabelsTests", dependencies: ["SegLabels", "SegTestSupport"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "SegDatasetTests", dependencies: ["SegDataset", "SegTestSupport"]),
         .testTarget(name: "SegSynthTests", dependencies: ["SegSynth", "SegTestSupport"]),
         .testTarget(name: "SegEvalTests", dependencies: ["SegEval", "SegTestSupport"]),
-        .testTarget(name: "SegEngineTests", dependencies: ["SegEngine", "SegFormats", "SegTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "SegEngineTests", dependencies: ["SegEngine", "SegFormats", "SegTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SegTrainTests", dependencies: ["SegTrain", "SegEngine", "SegFormats"]),
-        .testTarget(name: "SegViewTests", dependencies: ["SegView", "SegDataset", "SegEval", "SegFormats", "SegLabels", "SegSynth", "SegTestSupport"]),
-        .testTarget(name: "SegRunsTests", dependencies: ["SegRuns", "SegEngine", "SegDataset", "SegFormats", "SegLabels", "SegTestSupport"]),
+        .testTarget(
+            name: "SegViewTests",
+            dependencies: ["SegView", "SegDataset", "SegEval", "SegFormats", "SegLabels", "SegSynth", "SegTestSupport"]),
+        .testTarget(
+            name: "SegRunsTests",
+            dependencies: ["SegRuns", "SegEngine", "SegDataset", "SegFormats", "SegLabels", "SegTestSupport"]),
         // Runs the built `segscope` binary as a user would.
         .testTarget(name: "SegscopeCLITests", dependencies: ["SegTestSupport", "SegFormats"]),
     ],

@@ -9,11 +9,15 @@ let harnesses = ["png", "jpeg", "npy", "safetensors", "pth", "json", "toml", "th
 let package = Package(
     name: "segscope-fuzz",
     dependencies: [.package(name: "segscope", path: "..")],
-    targets: [.target(name: "FuzzDriver")] + harnesses.map { name in
-        .executableTarget(name: "fuzz-\(name)", dependencies: [
-            "FuzzDriver", .product(name: "SegFormats", package: "segscope"), .product(name: "SegLabels", package: "segscope"),
-            .product(name: "SegDataset", package: "segscope"),
-        ], path: "Sources/\(name)")
-    },
+    targets: [.target(name: "FuzzDriver")]
+        + harnesses.map { name in
+            .executableTarget(
+                name: "fuzz-\(name)",
+                dependencies: [
+                    "FuzzDriver", .product(name: "SegFormats", package: "segscope"),
+                    .product(name: "SegLabels", package: "segscope"),
+                    .product(name: "SegDataset", package: "segscope"),
+                ], path: "Sources/\(name)")
+        },
     swiftLanguageModes: [.v6]
 )

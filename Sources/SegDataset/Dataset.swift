@@ -65,9 +65,11 @@ public struct Dataset: Sendable {
     public var frames: [FrameRecord] { sequences.flatMap(\.frames) }
     public var frameCount: Int { sequences.reduce(0) { $0 + $1.frames.count } }
 
-    public init(root: String, layout: Layout, space: LabelSpace, sequences: [SequenceRecord], methods: [String],
-                reference: String?, groundTruthEncoding: LabelEncoding?, predictionEncodings: [String: LabelEncoding],
-                bookmarksPath: String, notes: [String]) {
+    public init(
+        root: String, layout: Layout, space: LabelSpace, sequences: [SequenceRecord], methods: [String],
+        reference: String?, groundTruthEncoding: LabelEncoding?, predictionEncodings: [String: LabelEncoding],
+        bookmarksPath: String, notes: [String]
+    ) {
         self.root = root
         self.layout = layout
         self.space = space
@@ -102,7 +104,8 @@ public struct Dataset: Sendable {
         }
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         if parts.count == 2, let s = Int(parts[0]), let f = Int(parts[1]), sequences.indices.contains(s - 1),
-           sequences[s - 1].frames.indices.contains(f - 1) {
+            sequences[s - 1].frames.indices.contains(f - 1)
+        {
             return (s - 1, f - 1)
         }
         if parts.count == 1, var position = Int(text), position >= 1 {

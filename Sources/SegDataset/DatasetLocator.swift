@@ -23,14 +23,17 @@ public struct DatasetOptions: Sendable {
     /// the order the predictions were given.
     public mutating func addMethods(predictions: [String], confidences: [String]) throws {
         func split(_ text: String, _ flag: String) throws -> (String, String) {
-            guard let eq = text.firstIndex(of: "="), eq != text.startIndex, text.index(after: eq) != text.endIndex else {
+            guard let eq = text.firstIndex(of: "="), eq != text.startIndex, text.index(after: eq) != text.endIndex
+            else {
                 throw DatasetError.badOption("\(flag) expects NAME=DIR, got '\(text)'")
             }
             return (String(text[..<eq]), String(text[text.index(after: eq)...]))
         }
         for text in predictions {
             let (name, folder) = try split(text, "--pred")
-            guard !methods.contains(where: { $0.name == name }) else { throw DatasetError.badOption("method '\(name)' given twice") }
+            guard !methods.contains(where: { $0.name == name }) else {
+                throw DatasetError.badOption("method '\(name)' given twice")
+            }
             methods.append(MethodSource(name: name, predictions: folder, encoding: predictionEncoding))
         }
         for text in confidences {
@@ -61,61 +64,75 @@ public enum DatasetLocator {
                 return try openManifest(path: path + "/" + manifestName, options: options)
             }
             if fm.fileExists(atPath: path + "/leftImg8bit_sequence") || fm.fileExists(atPath: path + "/leftImg8bit")
-                || fm.fileExists(atPath: path + "/gtFine") {
+                || fm.fileExists(atPath: path + "/gtFine")
+            {
                 return try openCityscapes(root: path, options: options)
             }
             if ["train", "val", "test"].contains(where: { fm.fileExists(atPath: path + "/\($0)annot") }) {
                 return try openCamVid(root: path, options: options)
             }
-            if isFolder(path + "/data") && (["train.txt", "val.txt", "test.txt"].contains { fm.fileExists(atPath: path + "/" + $0) }
-                                            || isVSPWVideo(path + "/data")) {
+            if isFolder(path + "/data")
+                && (["train.txt", "val.txt", "test.txt"].contains { fm.fileExists(atPath: path + "/" + $0) }
+                    || isVSPWVideo(path + "/data"))
+            {
                 return try openVSPW(root: path, options: options)
             }
             if options.frames == nil && options.groundTruth == nil && options.methods.isEmpty {
-                throw DatasetError.notADataset(path: path, reason:
-                    "no \(manifestName), no leftImg8bit_sequence/ or gtFine/ (Cityscapes), no trainannot/ (CamVid), no data/<video>/origin/ (VSPW); or give --frames/--gt/--pred")
+                throw DatasetError.notADataset(
+                    path: path,
+                    reason:
+                        "no \(manifestName), no leftImg8bit_sequence/ or gtFine/ (Cityscapes), no trainannot/ (CamVid), no data/<video>/origin/ (VSPW); or give --frames/--gt/--pred"
+                )
             }
         }
         guard options.frames != nil || options.groundTruth != nil || !options.methods.isEmpty else {
             throw DatasetError.badOption("no dataset given: pass a PATH or --frames/--gt/--pred folders")
         }
-        return try assemble(root: options.path ?? ".", layout: .folders, space: options.space ?? .cityscapes,
-                            frames: options.frames, groundTruth: options.groundTruth, features: options.features,
-                            methods: options.methods, options: options, notes: options.space == nil
-                                ? ["no --label-space given: using cityscapes"] : [])
+        return try assemble(
+            root: options.path ?? ".", layout: .folders, space: options.space ?? .cityscapes,
+            frames: options.frames, groundTruth: options.groundTruth, features: options.features,
+            methods: options.methods, options: options,
+            notes: options.space == nil
+                ? ["no --label-space given: using cityscapes"] : [])
     }
 
     // MARK: layouts
 
     static func openCityscapes(root: String, options: DatasetOptions) throws -> Dataset {
         let fm = FileManager.default
-        let imageBase = fm.fileExists(atPath: root + "/leftImg8bit_sequence") ? root + "/leftImg8bit_sequence"
-                                                                              : root + "/leftImg8bit"
+        let imageBase =
+            fm.fileExists(atPath: root + "/leftImg8bit_sequence")
+            ? root + "/leftImg8bit_sequence"
+            : root + "/leftImg8bit"
         let split = options.split.map { "/" + $0 } ?? ""
         let frames = fm.fileExists(atPath: imageBase) ? imageBase + split : nil
         let gt = fm.fileExists(atPath: root + "/gtFine") ? root + "/gtFine" + split : nil
-        let features = options.features ?? (fm.fileExists(atPath: root + "/features") ? root + "/features" + split : nil)
+        let features =
+            options.features ?? (fm.fileExists(atPath: root + "/features") ? root + "/features" + split : nil)
         for (folder, role) in [(frames, "frames"), (gt, "ground truth")] {
             if let folder, !isFolder(folder) { throw DatasetError.missingFolder(path: folder, role: role) }
         }
-        return try assemble(root: root, layout: .cityscapes, space: options.space ?? .cityscapes,
-                            frames: options.frames ?? frames, groundTruth: options.groundTruth ?? gt,
-                            features: features.flatMap { isFolder($0) ? $0 : nil },
-                            methods: options.methods, options: options, notes: [])
+        return try assemble(
+            root: root, layout: .cityscapes, space: options.space ?? .cityscapes,
+            frames: options.frames ?? frames, groundTruth: options.groundTruth ?? gt,
+            features: features.flatMap { isFolder($0) ? $0 : nil },
+            methods: options.methods, options: options, notes: [])
     }
 
     /// The SegNet CamVid layout: `<split>/` frames and `<split>annot/` labels
     /// (values 0-10, 11 = void), frames named `<seq>_<frame>.png`.
     static func openCamVid(root: String, options: DatasetOptions) throws -> Dataset {
         let split = options.split ?? (["test", "val", "train"].first { isFolder(root + "/\($0)annot") } ?? "test")
-        let frames = root + "/" + split, gt = root + "/" + split + "annot"
+        let frames = root + "/" + split
+        let gt = root + "/" + split + "annot"
         guard isFolder(gt) else { throw DatasetError.missingFolder(path: gt, role: "ground truth") }
         var options = options
         if options.groundTruthEncoding == nil { options.groundTruthEncoding = .labelIds }
-        return try assemble(root: root, layout: .camvid, space: options.space ?? .camvid,
-                            frames: options.frames ?? (isFolder(frames) ? frames : nil),
-                            groundTruth: options.groundTruth ?? gt, features: options.features,
-                            methods: options.methods, options: options, notes: [])
+        return try assemble(
+            root: root, layout: .camvid, space: options.space ?? .camvid,
+            frames: options.frames ?? (isFolder(frames) ? frames : nil),
+            groundTruth: options.groundTruth ?? gt, features: options.features,
+            methods: options.methods, options: options, notes: [])
     }
 
     /// Whether `data` holds VSPW videos (a folder with origin/ or mask/).
@@ -138,7 +155,9 @@ public enum DatasetLocator {
             let list = root + "/\(split).txt"
             guard fm.fileExists(atPath: list) else { throw DatasetError.missingFolder(path: list, role: "split list") }
             let text = try MappedFile(path: list).withBytes { String(decoding: $0, as: UTF8.self) }
-            videos = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            videos = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                !$0.isEmpty
+            }
         } else {
             videos = ((try? Self.list(root + "/data")) ?? []).filter { isFolder(root + "/data/" + $0) }.sorted()
         }
@@ -148,22 +167,38 @@ public enum DatasetLocator {
         var notes: [String] = []
         for video in videos {
             let folder = root + "/data/" + video
-            guard isFolder(folder) else { notes.append("VSPW video '\(video)' is listed but has no folder \(folder)"); continue }
+            guard isFolder(folder) else {
+                notes.append("VSPW video '\(video)' is listed but has no folder \(folder)")
+                continue
+            }
             var byStem: [String: FrameRecord] = [:]
             func files(_ sub: String, _ extensions: [String]) -> [(stem: String, path: String)] {
                 let names = (try? Self.list(folder + "/" + sub)) ?? []
                 return names.sorted().compactMap { name in
-                    guard let dot = name.lastIndex(of: "."), extensions.contains(name[name.index(after: dot)...].lowercased()),
-                          !name.hasPrefix(".") else { return nil }
+                    guard let dot = name.lastIndex(of: "."),
+                        extensions.contains(name[name.index(after: dot)...].lowercased()),
+                        !name.hasPrefix(".")
+                    else { return nil }
                     return (String(name[..<dot]), folder + "/" + sub + "/" + name)
                 }
             }
             func record(_ stem: String) -> FrameRecord {
-                byStem[stem] ?? FrameRecord(id: FrameKey(key: video + "/" + stem, sequence: video,
-                                                         index: Int(stem.filter(\.isNumber)) ?? 0))
+                byStem[stem]
+                    ?? FrameRecord(
+                        id: FrameKey(
+                            key: video + "/" + stem, sequence: video,
+                            index: Int(stem.filter(\.isNumber)) ?? 0))
             }
-            for (stem, path) in files("origin", ["jpg", "jpeg", "png"]) { var r = record(stem); r.image = path; byStem[stem] = r }
-            for (stem, path) in files("mask", ["png"]) { var r = record(stem); r.groundTruth = path; byStem[stem] = r }
+            for (stem, path) in files("origin", ["jpg", "jpeg", "png"]) {
+                var r = record(stem)
+                r.image = path
+                byStem[stem] = r
+            }
+            for (stem, path) in files("mask", ["png"]) {
+                var r = record(stem)
+                r.groundTruth = path
+                byStem[stem] = r
+            }
             for method in options.methods {
                 for stem in Array(byStem.keys) {
                     if let folder = method.predictions, exists("\(folder)/\(video)/\(stem).png") {
@@ -179,8 +214,10 @@ public enum DatasetLocator {
             records += byStem.values
         }
         if records.isEmpty { throw DatasetError.noFrames(path: root + "/data") }
-        return try dataset(root: root, layout: .vspw, space: options.space ?? .vspw, records: records, methods: options.methods, options: options,
-                           notes: notes, frames: root + "/data", groundTruth: root + "/data", features: options.features)
+        return try dataset(
+            root: root, layout: .vspw, space: options.space ?? .vspw, records: records, methods: options.methods,
+            options: options,
+            notes: notes, frames: root + "/data", groundTruth: root + "/data", features: options.features)
     }
 
     /// A manifest (TOML or JSON), field by field; paths are relative to the
@@ -201,7 +238,9 @@ public enum DatasetLocator {
         guard document.object != nil else { throw DatasetError.manifest(path: path, problem: "not a table") }
         func folder(_ key: String) throws -> String? {
             guard let value = document[key] else { return nil }
-            guard let relative = value.string else { throw DatasetError.manifest(path: path, problem: "'\(key)' must be a string") }
+            guard let relative = value.string else {
+                throw DatasetError.manifest(path: path, problem: "'\(key)' must be a string")
+            }
             let resolved = relative.hasPrefix("/") ? relative : root + "/" + relative
             guard isFolder(resolved) else { throw DatasetError.missingFolder(path: resolved, role: key) }
             return resolved
@@ -224,15 +263,22 @@ public enum DatasetLocator {
         }
         var methods: [MethodSource] = []
         for entry in document["method"]?.array ?? [] {
-            guard let name = entry["name"]?.string else { throw DatasetError.manifest(path: path, problem: "a [[method]] has no name") }
+            guard let name = entry["name"]?.string else {
+                throw DatasetError.manifest(path: path, problem: "a [[method]] has no name")
+            }
             func sub(_ key: String) throws -> String? {
                 guard let relative = entry[key]?.string else { return nil }
                 let resolved = relative.hasPrefix("/") ? relative : root + "/" + relative
-                guard isFolder(resolved) else { throw DatasetError.missingFolder(path: resolved, role: "method '\(name)' \(key)") }
+                guard isFolder(resolved) else {
+                    throw DatasetError.missingFolder(path: resolved, role: "method '\(name)' \(key)")
+                }
                 return resolved
             }
-            methods.append(MethodSource(name: name, predictions: try sub("pred"), confidences: try sub("conf"),
-                                        encoding: try encoding(entry["encoding"], "method '\(name)' encoding") ?? options.predictionEncoding))
+            methods.append(
+                MethodSource(
+                    name: name, predictions: try sub("pred"), confidences: try sub("conf"),
+                    encoding: try encoding(entry["encoding"], "method '\(name)' encoding") ?? options.predictionEncoding
+                ))
         }
         for extra in options.methods where !methods.contains(where: { $0.name == extra.name }) { methods.append(extra) }
         var merged = options
@@ -242,81 +288,116 @@ public enum DatasetLocator {
         if merged.bookmarks == nil {
             merged.bookmarks = document["bookmarks"]?.string.map { $0.hasPrefix("/") ? $0 : root + "/" + $0 }
         }
-        return try assemble(root: root, layout: .manifest, space: space ?? .cityscapes,
-                            frames: try options.frames ?? folder("frames"), groundTruth: try options.groundTruth ?? folder("gt"),
-                            features: try options.features ?? folder("features"), methods: methods, options: merged,
-                            notes: space == nil ? ["manifest has no label_space: using cityscapes"] : [])
+        return try assemble(
+            root: root, layout: .manifest, space: space ?? .cityscapes,
+            frames: try options.frames ?? folder("frames"), groundTruth: try options.groundTruth ?? folder("gt"),
+            features: try options.features ?? folder("features"), methods: methods, options: merged,
+            notes: space == nil ? ["manifest has no label_space: using cityscapes"] : [])
     }
 
     // MARK: assembly
 
-    static func assemble(root: String, layout: Dataset.Layout, space: LabelSpace, frames: String?, groundTruth: String?,
-                         features: String?, methods: [MethodSource], options: DatasetOptions, notes: [String]) throws -> Dataset {
+    static func assemble(
+        root: String, layout: Dataset.Layout, space: LabelSpace, frames: String?, groundTruth: String?,
+        features: String?, methods: [MethodSource], options: DatasetOptions, notes: [String]
+    ) throws -> Dataset {
         var notes = notes
         var records: [FrameKey: FrameRecord] = [:]
         func record(_ id: FrameKey) -> FrameRecord { records[id] ?? FrameRecord(id: id) }
         if let frames {
             for (id, path) in try index(folder: frames, role: "frames", score: imageScore) {
-                var r = record(id); r.image = path; records[id] = r
+                var r = record(id)
+                r.image = path
+                records[id] = r
             }
         }
         if let groundTruth {
             let preference = options.groundTruthEncoding
-            for (id, path) in try index(folder: groundTruth, role: "ground truth", score: { labelScore($0, preference) }) {
-                var r = record(id); r.groundTruth = path; records[id] = r
+            for (id, path) in try index(
+                folder: groundTruth, role: "ground truth", score: { labelScore($0, preference) })
+            {
+                var r = record(id)
+                r.groundTruth = path
+                records[id] = r
             }
-            for (id, path) in try index(folder: groundTruth, role: "ground truth", score: { $0.hasSuffix("_instanceIds.png") ? 1 : nil })
+            for (id, path) in try index(
+                folder: groundTruth, role: "ground truth", score: { $0.hasSuffix("_instanceIds.png") ? 1 : nil })
             where records[id]?.groundTruth != nil {
                 records[id]!.instances = path
             }
         }
         if let features {
             for (id, path) in try index(folder: features, role: "features", score: { $0.hasSuffix(".npy") ? 1 : nil }) {
-                var r = record(id); r.features = path; records[id] = r
+                var r = record(id)
+                r.features = path
+                records[id] = r
             }
         }
         for method in methods {
             if let folder = method.predictions {
                 let preference = method.encoding ?? options.predictionEncoding
-                let found = try index(folder: folder, role: "method '\(method.name)' predictions", score: { labelScore($0, preference) })
+                let found = try index(
+                    folder: folder, role: "method '\(method.name)' predictions", score: { labelScore($0, preference) })
                 // Predictions only attach to known frames when frames or GT define them.
                 let definesFrames = frames != nil || groundTruth != nil
                 var unmatched = 0
                 for (id, path) in found {
-                    if definesFrames && records[id] == nil { unmatched += 1; continue }
-                    var r = record(id); r.predictions[method.name] = path; records[id] = r
+                    if definesFrames && records[id] == nil {
+                        unmatched += 1
+                        continue
+                    }
+                    var r = record(id)
+                    r.predictions[method.name] = path
+                    records[id] = r
                 }
-                if unmatched > 0 { notes.append("method '\(method.name)': \(unmatched) prediction file(s) match no frame") }
+                if unmatched > 0 {
+                    notes.append("method '\(method.name)': \(unmatched) prediction file(s) match no frame")
+                }
             }
             if let folder = method.confidences {
-                let found = try index(folder: folder, role: "method '\(method.name)' confidences", score: confidenceScore)
+                let found = try index(
+                    folder: folder, role: "method '\(method.name)' confidences", score: confidenceScore)
                 for (id, path) in found where records[id] != nil || (frames == nil && groundTruth == nil) {
-                    var r = record(id); r.confidences[method.name] = path; records[id] = r
+                    var r = record(id)
+                    r.confidences[method.name] = path
+                    records[id] = r
                 }
             }
         }
         if records.isEmpty { throw DatasetError.noFrames(path: frames ?? groundTruth ?? root) }
-        return try dataset(root: root, layout: layout, space: space, records: Array(records.values), methods: methods, options: options,
-                           notes: notes, frames: frames, groundTruth: groundTruth, features: features)
+        return try dataset(
+            root: root, layout: layout, space: space, records: Array(records.values), methods: methods,
+            options: options,
+            notes: notes, frames: frames, groundTruth: groundTruth, features: features)
     }
 
     /// Frames grouped into sequences and ordered, with the methods and where bookmarks go.
-    static func dataset(root: String, layout: Dataset.Layout, space: LabelSpace, records: [FrameRecord], methods: [MethodSource],
-                        options: DatasetOptions, notes: [String], frames: String?, groundTruth: String?, features: String?) throws -> Dataset {
+    static func dataset(
+        root: String, layout: Dataset.Layout, space: LabelSpace, records: [FrameRecord], methods: [MethodSource],
+        options: DatasetOptions, notes: [String], frames: String?, groundTruth: String?, features: String?
+    ) throws -> Dataset {
         var bySequence: [String: [FrameRecord]] = [:]
         for r in records { bySequence[r.id.sequence, default: []].append(r) }
-        let sequences = bySequence.keys.sorted().map { SequenceRecord(name: $0.isEmpty ? "frames" : $0, frames: bySequence[$0]!.sorted { $0.id < $1.id }) }
+        let sequences = bySequence.keys.sorted().map {
+            SequenceRecord(name: $0.isEmpty ? "frames" : $0, frames: bySequence[$0]!.sorted { $0.id < $1.id })
+        }
         let names = methods.map(\.name)
         if let reference = options.reference, !names.contains(reference) {
-            throw DatasetError.badOption("reference method '\(reference)' is not among the methods (\(names.joined(separator: ", ")))")
+            throw DatasetError.badOption(
+                "reference method '\(reference)' is not among the methods (\(names.joined(separator: ", ")))")
         }
-        let bookmarks = options.bookmarks ?? (layout == .manifest || layout == .cityscapes || layout == .camvid || layout == .vspw
-            ? root + "/bookmarks.json" : (frames ?? groundTruth ?? root) + "/bookmarks.json")
+        let bookmarks =
+            options.bookmarks
+            ?? (layout == .manifest || layout == .cityscapes || layout == .camvid || layout == .vspw
+                ? root + "/bookmarks.json" : (frames ?? groundTruth ?? root) + "/bookmarks.json")
         var encodings: [String: LabelEncoding] = [:]
-        for method in methods { if let e = method.encoding ?? options.predictionEncoding { encodings[method.name] = e } }
-        var dataset = Dataset(root: root, layout: layout, space: space, sequences: sequences, methods: names,
-                              reference: options.reference ?? names.first, groundTruthEncoding: options.groundTruthEncoding,
-                              predictionEncodings: encodings, bookmarksPath: bookmarks, notes: notes)
+        for method in methods {
+            if let e = method.encoding ?? options.predictionEncoding { encodings[method.name] = e }
+        }
+        var dataset = Dataset(
+            root: root, layout: layout, space: space, sequences: sequences, methods: names,
+            reference: options.reference ?? names.first, groundTruthEncoding: options.groundTruthEncoding,
+            predictionEncodings: encodings, bookmarksPath: bookmarks, notes: notes)
         dataset.framesFolder = frames
         dataset.groundTruthFolder = groundTruth
         dataset.featuresFolder = features
@@ -343,7 +424,9 @@ public enum DatasetLocator {
     static func labelScore(_ name: String, _ preference: LabelEncoding?) -> Int? {
         guard name.hasSuffix(".png") else { return nil }
         if name.contains("instanceIds") { return nil }
-        let encoding: LabelEncoding? = name.contains("TrainIds") || name.contains("trainIds") ? .trainIds
+        let encoding: LabelEncoding? =
+            name.contains("TrainIds") || name.contains("trainIds")
+            ? .trainIds
             : name.contains("labelIds") ? .labelIds : name.hasSuffix("_color.png") ? .color : nil
         if let preference, let encoding { return encoding == preference ? 10 : 1 }
         switch encoding {
@@ -370,8 +453,10 @@ public enum DatasetLocator {
     static func list(_ directory: String) throws -> [String] {
         guard let stream = opendir(FileName.systemPath(directory)) else {
             let code = errno
-            let reason = code == EACCES ? "permission denied (cannot list the folder)"
-                                        : "cannot list the folder: \(String(cString: strerror(code)))"
+            let reason =
+                code == EACCES
+                ? "permission denied (cannot list the folder)"
+                : "cannot list the folder: \(String(cString: strerror(code)))"
             throw FormatError.unreadable(path: directory, reason: reason)
         }
         defer { closedir(stream) }

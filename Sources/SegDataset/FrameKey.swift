@@ -37,7 +37,8 @@ public struct FrameKey: Hashable, Comparable, Sendable, CustomStringConvertible 
         let parts = stem.split(separator: "_", omittingEmptySubsequences: false)
         func digits(_ s: Substring) -> Int? { s.isEmpty || !s.allSatisfy(\.isNumber) ? nil : Int(s) }
         if parts.count >= 3, let frame = digits(parts[2]), digits(parts[1]) != nil, !parts[0].isEmpty {
-            self.init(key: parts[0..<3].joined(separator: "_"), sequence: parts[0..<2].joined(separator: "_"), index: frame)
+            self.init(
+                key: parts[0..<3].joined(separator: "_"), sequence: parts[0..<2].joined(separator: "_"), index: frame)
             return
         }
         if parts.count >= 2, !parts[0].isEmpty {

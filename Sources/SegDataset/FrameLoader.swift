@@ -32,10 +32,14 @@ public struct RGBImage: Sendable, Equatable {
             switch png.colorType {
             case .gray, .grayAlpha:
                 let v = byte(samples[i * png.channels]) &* scale
-                rgb[3 * i] = v; rgb[3 * i + 1] = v; rgb[3 * i + 2] = v
+                rgb[3 * i] = v
+                rgb[3 * i + 1] = v
+                rgb[3 * i + 2] = v
             case .palette:
                 let c = png.palette[Int(byte(samples[i]))]
-                rgb[3 * i] = c.r; rgb[3 * i + 1] = c.g; rgb[3 * i + 2] = c.b
+                rgb[3 * i] = c.r
+                rgb[3 * i + 1] = c.g
+                rgb[3 * i + 2] = c.b
             case .rgb, .rgba:
                 rgb[3 * i] = byte(samples[i * png.channels])
                 rgb[3 * i + 1] = byte(samples[i * png.channels + 1])
@@ -67,13 +71,17 @@ public struct ConfidenceMap: Sendable, Equatable {
             let array = try Npy.read(path: path)
             let shape = array.shape.count == 3 && array.shape[0] == 1 ? Array(array.shape.dropFirst()) : array.shape
             guard shape.count == 2, !array.elementType.isInteger else {
-                throw FormatError.unsupported(path: path, problem: "confidences must be a float array [H, W], found \(array.elementType.rawValue) \(array.shape)")
+                throw FormatError.unsupported(
+                    path: path,
+                    problem:
+                        "confidences must be a float array [H, W], found \(array.elementType.rawValue) \(array.shape)")
             }
             let values = array.floats()
             if let i = values.firstIndex(where: { !$0.isFinite }) {
                 let place = "row \(i / shape[1]), column \(i % shape[1])"
-                throw FormatError.malformed(path: path, format: "confidence npy",
-                                            problem: "value \(values[i]) at \(place) (confidences must be finite)")
+                throw FormatError.malformed(
+                    path: path, format: "confidence npy",
+                    problem: "value \(values[i]) at \(place) (confidences must be finite)")
             }
             return ConfidenceMap(width: shape[1], height: shape[0], values: values)
         }
@@ -108,8 +116,10 @@ public struct ConfidenceMap: Sendable, Equatable {
     /// Every `factor`-th pixel of every `factor`-th row (the viewer
     /// nearest-upsamples it back to the ground truth's size).
     public func subsampled(by factor: Int) -> ConfidenceMap {
-        let w = (width + factor - 1) / factor, h = (height + factor - 1) / factor
-        return ConfidenceMap(width: w, height: h, values: (0..<(w * h)).map { values[($0 / w) * factor * width + ($0 % w) * factor] })
+        let w = (width + factor - 1) / factor
+        let h = (height + factor - 1) / factor
+        return ConfidenceMap(
+            width: w, height: h, values: (0..<(w * h)).map { values[($0 / w) * factor * width + ($0 % w) * factor] })
     }
 }
 
@@ -140,9 +150,11 @@ public struct FrameLoader: Sendable {
             image = RGBImage(try PNG.read(path: path, maxSide: maxSide))
         }
         if let groundTruth = frame.groundTruth, let size = try? ImageFile.size(path: groundTruth, maxSide: maxSide),
-           size.width != image.width || size.height != image.height {
-            throw DatasetError.differentSize(path: path, size: "\(image.width)x\(image.height)", reference: groundTruth,
-                                             referenceSize: "\(size.width)x\(size.height)")
+            size.width != image.width || size.height != image.height
+        {
+            throw DatasetError.differentSize(
+                path: path, size: "\(image.width)x\(image.height)", reference: groundTruth,
+                referenceSize: "\(size.width)x\(size.height)")
         }
         return image
     }
@@ -152,8 +164,9 @@ public struct FrameLoader: Sendable {
     public func instances(_ frame: FrameRecord) throws -> [UInt16]? {
         guard let path = frame.instances else { return nil }
         func wrongType(_ png: PNGImage) -> FormatError {
-            .unsupported(path: path,
-                         problem: "instance ids must be a 16-bit gray PNG, found \(png.colorType) \(png.bitDepth)-bit")
+            .unsupported(
+                path: path,
+                problem: "instance ids must be a 16-bit gray PNG, found \(png.colorType) \(png.bitDepth)-bit")
         }
         let png = try PNG.read(path: path, maxSide: maxSide) { if $0.colorType != .gray { throw wrongType($0) } }
         guard png.colorType == .gray, let words = png.words ?? png.bytes?.map(UInt16.init) else { throw wrongType(png) }
@@ -167,23 +180,34 @@ public struct FrameLoader: Sendable {
 
     /// A method's prediction, brought to `size` (the ground truth's) when it
     /// is smaller by an exact integer factor.
-    public func prediction(_ frame: FrameRecord, method: String, size: (width: Int, height: Int)? = nil,
-                           sizeSource: String? = nil) throws -> Labels? {
+    public func prediction(
+        _ frame: FrameRecord, method: String, size: (width: Int, height: Int)? = nil,
+        sizeSource: String? = nil
+    ) throws -> Labels? {
         guard let path = frame.predictions[method] else { return nil }
         let labels = try labels(path: path, encoding: dataset.predictionEncodings[method])
         guard let size else { return labels }
-        let map = try fit(labels.map, width: labels.map.width, height: labels.map.height, to: size, path: path,
-                          reference: sizeSource ?? frame.groundTruth ?? "the frame") { $0.upsampled(by: $1) }
+        let map = try fit(
+            labels.map, width: labels.map.width, height: labels.map.height, to: size, path: path,
+            reference: sizeSource ?? frame.groundTruth ?? "the frame"
+        ) { $0.upsampled(by: $1) }
         if map.width == labels.map.width { return labels }
-        return Labels(map: map, decision: labels.decision,
-                      notes: labels.notes + ["\(path): \(labels.map.width)x\(labels.map.height) upsampled x\(map.width / labels.map.width) (nearest) to \(map.width)x\(map.height)"])
+        return Labels(
+            map: map, decision: labels.decision,
+            notes: labels.notes + [
+                "\(path): \(labels.map.width)x\(labels.map.height) upsampled x\(map.width / labels.map.width) (nearest) to \(map.width)x\(map.height)"
+            ])
     }
 
-    public func confidence(_ frame: FrameRecord, method: String, size: (width: Int, height: Int)? = nil) throws -> ConfidenceMap? {
+    public func confidence(_ frame: FrameRecord, method: String, size: (width: Int, height: Int)? = nil) throws
+        -> ConfidenceMap?
+    {
         guard let path = frame.confidences[method] else { return nil }
         let map = try ConfidenceMap.read(path: path)
         guard let size else { return map }
-        return try fit(map, width: map.width, height: map.height, to: size, path: path, reference: frame.groundTruth ?? "the frame") { map, factor in
+        return try fit(
+            map, width: map.width, height: map.height, to: size, path: path, reference: frame.groundTruth ?? "the frame"
+        ) { map, factor in
             var values = [Float](repeating: 0, count: map.values.count * factor * factor)
             let w = map.width * factor
             for y in 0..<(map.height * factor) {
@@ -196,17 +220,22 @@ public struct FrameLoader: Sendable {
     public func labels(path: String, encoding: LabelEncoding?) throws -> Labels {
         let png = try PNG.read(path: path, maxSide: maxSide, accept: { try Self.checkLabelType($0, path: path) })
         let space = dataset.space
-        let decision = try encoding.map { EncodingDecision(encoding: $0, reason: "given", warning: nil) }
+        let decision =
+            try encoding.map { EncodingDecision(encoding: $0, reason: "given", warning: nil) }
             ?? space.detectEncoding(of: png, path: path)
         let decoded = try space.decode(png, encoding: decision.encoding, path: path)
         var notes: [String] = decision.warning.map { [$0] } ?? []
         if !decoded.unknownColors.isEmpty {
             let total = decoded.unknownColors.reduce(0) { $0 + $1.pixels }
             let examples = decoded.unknownColors.prefix(3).map { "\($0.color) x\($0.pixels)" }.joined(separator: ", ")
-            notes.append("\(path): \(total) pixels have colours outside the \(space.name) table (\(examples)); treated as ignore")
+            notes.append(
+                "\(path): \(total) pixels have colours outside the \(space.name) table (\(examples)); treated as ignore"
+            )
         }
         if decoded.outOfRangePixels > 0 {
-            notes.append("\(path): \(decoded.outOfRangePixels) pixels hold no \(decision.encoding.rawValue) value of \(space.name); treated as ignore")
+            notes.append(
+                "\(path): \(decoded.outOfRangePixels) pixels hold no \(decision.encoding.rawValue) value of \(space.name); treated as ignore"
+            )
         }
         return Labels(map: decoded.map, decision: decision, notes: notes)
     }
@@ -214,25 +243,30 @@ public struct FrameLoader: Sendable {
     /// Labels are 8-bit (or fewer) gray or palette values, or 8-bit RGB(A) colours: anything else is refused
     /// from the header, before a buffer for its pixels exists.
     static func checkLabelType(_ header: PNGImage, path: String) throws {
-        let holdsLabels: Bool = switch header.colorType {
-        case .gray, .palette: header.bitDepth <= 8
-        case .rgb, .rgba: header.bitDepth == 8
-        case .grayAlpha: false
-        }
+        let holdsLabels: Bool =
+            switch header.colorType {
+            case .gray, .palette: header.bitDepth <= 8
+            case .rgb, .rgba: header.bitDepth == 8
+            case .grayAlpha: false
+            }
         if !holdsLabels {
             let type = header.colorType == .grayAlpha ? "gray+alpha" : "\(header.colorType)"
             throw LabelError.wrongBitDepth(path: path, bitDepth: header.bitDepth, colorType: type)
         }
     }
 
-    private func fit<T>(_ value: T, width: Int, height: Int, to size: (width: Int, height: Int), path: String,
-                        reference: String, upsample: (T, Int) -> T) throws -> T {
+    private func fit<T>(
+        _ value: T, width: Int, height: Int, to size: (width: Int, height: Int), path: String,
+        reference: String, upsample: (T, Int) -> T
+    ) throws -> T {
         if width == size.width && height == size.height { return value }
         if width > 0, height > 0, size.width % width == 0, size.height % height == 0,
-           size.width / width == size.height / height {
+            size.width / width == size.height / height
+        {
             return upsample(value, size.width / width)
         }
-        throw DatasetError.sizeMismatch(path: path, size: "\(width)x\(height)", reference: reference,
-                                        referenceSize: "\(size.width)x\(size.height)")
+        throw DatasetError.sizeMismatch(
+            path: path, size: "\(width)x\(height)", reference: reference,
+            referenceSize: "\(size.width)x\(size.height)")
     }
 }

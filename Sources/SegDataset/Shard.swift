@@ -21,7 +21,8 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
     /// SLURM_ARRAY_TASK_MIN (0 if unset) out of SLURM_ARRAY_TASK_COUNT.
     public static func slurm(_ environment: [String: String]) -> Shard? {
         guard let id = environment["SLURM_ARRAY_TASK_ID"].flatMap({ Int($0) }),
-              let count = environment["SLURM_ARRAY_TASK_COUNT"].flatMap({ Int($0) }) else { return nil }
+            let count = environment["SLURM_ARRAY_TASK_COUNT"].flatMap({ Int($0) })
+        else { return nil }
         return Shard(index: id - (environment["SLURM_ARRAY_TASK_MIN"].flatMap { Int($0) } ?? 0), count: count)
     }
 
@@ -31,11 +32,14 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
 extension Dataset {
     /// The same dataset with only the sequences of `shard`.
     public func restricted(to shard: Shard) -> Dataset {
-        var copy = Dataset(root: root, layout: layout, space: space,
-                           sequences: sequences.enumerated().filter { $0.offset % shard.count == shard.index }.map(\.element),
-                           methods: methods, reference: reference, groundTruthEncoding: groundTruthEncoding,
-                           predictionEncodings: predictionEncodings, bookmarksPath: bookmarksPath, notes: notes)
-        (copy.framesFolder, copy.groundTruthFolder, copy.featuresFolder) = (framesFolder, groundTruthFolder, featuresFolder)
+        var copy = Dataset(
+            root: root, layout: layout, space: space,
+            sequences: sequences.enumerated().filter { $0.offset % shard.count == shard.index }.map(\.element),
+            methods: methods, reference: reference, groundTruthEncoding: groundTruthEncoding,
+            predictionEncodings: predictionEncodings, bookmarksPath: bookmarksPath, notes: notes)
+        (copy.framesFolder, copy.groundTruthFolder, copy.featuresFolder) = (
+            framesFolder, groundTruthFolder, featuresFolder
+        )
         return copy
     }
 }

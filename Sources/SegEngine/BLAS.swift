@@ -23,20 +23,24 @@ public enum BLASChoice: String, CaseIterable, Sendable {
         case .openBLAS:
             // The pthread build is what libopenblas-dev installs; it is told to
             // use one thread, and is safe to call from several threads at once.
-            return ["openblas-pthread", "openblas-serial", "openblas-openmp"].map { "\(directory)/\($0)/libopenblas.so.0" }
+            return ["openblas-pthread", "openblas-serial", "openblas-openmp"].map {
+                "\(directory)/\($0)/libopenblas.so.0"
+            }
                 + ["libopenblas.so.0"]
         case .blis:
-            return ["blis-serial", "blis-pthread", "blis-openmp"].map { "\(directory)/\($0)/libblis.so.4" } + ["libblis.so.4"]
+            return ["blis-serial", "blis-pthread", "blis-openmp"].map { "\(directory)/\($0)/libblis.so.4" } + [
+                "libblis.so.4"
+            ]
         }
     }
 
     static var multiarch: String {
         #if arch(x86_64)
-        return "x86_64-linux-gnu"
+            return "x86_64-linux-gnu"
         #elseif arch(arm64)
-        return "aarch64-linux-gnu"
+            return "aarch64-linux-gnu"
         #else
-        return "unknown-linux-gnu"
+            return "unknown-linux-gnu"
         #endif
     }
 }
@@ -49,7 +53,8 @@ public enum BLASError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .unknownChoice(let value):
-            return "\(BLASChoice.variable)=\(value): not a BLAS segscope knows (openblas, blis, or the path of a CBLAS library)"
+            return
+                "\(BLASChoice.variable)=\(value): not a BLAS segscope knows (openblas, blis, or the path of a CBLAS library)"
         case .cannotLoad(let choice, let tried, let reason):
             return "cannot load the BLAS \(choice) (tried \(tried.joined(separator: ", ")): \(reason)); "
                 + "install it (scripts/setup.sh) or choose another with \(BLASChoice.variable)"
@@ -67,12 +72,17 @@ public struct CPUFeatures: Sendable, Equatable {
     /// AVX-512 F, CD, BW, DQ and VL, with the OS saving ZMM and opmask state.
     public let avx512: Bool
 
-    public init(vendor: Vendor, avx2: Bool, avx512: Bool) { (self.vendor, self.avx2, self.avx512) = (vendor, avx2, avx512) }
+    public init(vendor: Vendor, avx2: Bool, avx512: Bool) {
+        (self.vendor, self.avx2, self.avx512) = (vendor, avx2, avx512)
+    }
 
     public static let host: CPUFeatures = {
-        var vendor: Int32 = 0, avx2: Int32 = 0, avx512: Int32 = 0
+        var vendor: Int32 = 0
+        var avx2: Int32 = 0
+        var avx512: Int32 = 0
         segscope_cpu_features(&vendor, &avx2, &avx512)
-        let named: Vendor = vendor == Int32(SEGSCOPE_CPU_INTEL) ? .intel : vendor == Int32(SEGSCOPE_CPU_AMD) ? .amd : .other
+        let named: Vendor =
+            vendor == Int32(SEGSCOPE_CPU_INTEL) ? .intel : vendor == Int32(SEGSCOPE_CPU_AMD) ? .amd : .other
         return CPUFeatures(vendor: named, avx2: avx2 != 0, avx512: avx512 != 0)
     }()
 
@@ -103,10 +113,16 @@ public struct CPUFeatures: Sendable, Equatable {
 /// identity or the transpose and lda/ldb/ldc are row strides, so a head's
 /// columns of a wider matrix can be used in place.
 enum BLAS {
-    typealias Sgemm = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
-                                      UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32) -> Void
-    typealias Dgemm = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Double, UnsafePointer<Double>?, Int32,
-                                      UnsafePointer<Double>?, Int32, Double, UnsafeMutablePointer<Double>?, Int32) -> Void
+    typealias Sgemm =
+        @convention(c) (
+            Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
+            UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32
+        ) -> Void
+    typealias Dgemm =
+        @convention(c) (
+            Int32, Int32, Int32, Int32, Int32, Int32, Double, UnsafePointer<Double>?, Int32,
+            UnsafePointer<Double>?, Int32, Double, UnsafeMutablePointer<Double>?, Int32
+        ) -> Void
 
     struct Library: Sendable {
         let path: String
@@ -118,7 +134,9 @@ enum BLAS {
     private static let loading = NSLock()
 
     /// Loaded once, before the first BLAS call (every call below goes through it).
-    static let loaded: Result<Library, BLASError> = Result { () throws(BLASError) in try load(environment: ProcessInfo.processInfo.environment) }
+    static let loaded: Result<Library, BLASError> = Result { () throws(BLASError) in
+        try load(environment: ProcessInfo.processInfo.environment)
+    }
 
     /// Loads the library the environment chooses and makes it single-threaded:
     /// the engine parallelises over attention groups, token chunks and
@@ -130,7 +148,8 @@ enum BLAS {
         // The environment is process-wide: one load at a time sets and restores it.
         loading.lock()
         defer { loading.unlock() }
-        let requested = environment[BLASChoice.variable].flatMap { $0.isEmpty ? nil : $0 } ?? BLASChoice.openBLAS.rawValue
+        let requested =
+            environment[BLASChoice.variable].flatMap { $0.isEmpty ? nil : $0 } ?? BLASChoice.openBLAS.rawValue
         let paths: [String]
         if requested.contains("/") {
             paths = [requested]
@@ -148,9 +167,11 @@ enum BLAS {
         setIfUnset("OPENBLAS_CORETYPE", CPUFeatures.host.openBLASCoreType)
         setIfUnset("OPENBLAS_NUM_THREADS", "1")
         setIfUnset("BLIS_ARCH_TYPE", CPUFeatures.host.blisArchType)
-        defer { temporary.forEach { unsetenv($0) } }
+        defer { for name in temporary { unsetenv(name) } }
 
-        var handle: UnsafeMutableRawPointer?, path = "", reason = "not found"
+        var handle: UnsafeMutableRawPointer?
+        var path = ""
+        var reason = "not found"
         for candidate in paths {
             if let opened = dlopen(candidate, RTLD_NOW | RTLD_LOCAL) {
                 (handle, path) = (opened, candidate)
@@ -163,7 +184,8 @@ enum BLAS {
             guard let address = dlsym(handle, name) else { throw BLASError.missingSymbol(path: path, symbol: name) }
             return unsafeBitCast(address, to: type)
         }
-        let sgemm = try symbol("cblas_sgemm", as: Sgemm.self), dgemm = try symbol("cblas_dgemm", as: Dgemm.self)
+        let sgemm = try symbol("cblas_sgemm", as: Sgemm.self)
+        let dgemm = try symbol("cblas_dgemm", as: Dgemm.self)
 
         // Each library's own thread setting and kernel name; BLIS initialises
         // (and reads BLIS_ARCH_TYPE) when told its threads.
@@ -195,18 +217,23 @@ enum BLAS {
     }
 
     @inline(__always)
-    static func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
-                     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
-                     c: UnsafeMutablePointer<Float>, ldc: Int) {
+    static func gemm(
+        transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         // Empty products are no call: BLAS rejects a leading dimension of 0 as
         // an "illegal value" (printed on stdout, and the call does nothing).
         guard m > 0, n > 0 else { return }
         guard k > 0 else {
-            for row in 0..<m { for column in 0..<n { c[row * ldc + column] = beta == 0 ? 0 : beta * c[row * ldc + column] } }
+            for row in 0..<m {
+                for column in 0..<n { c[row * ldc + column] = beta == 0 ? 0 : beta * c[row * ldc + column] }
+            }
             return
         }
-        library.sgemm(101, transposeA ? 112 : 111, transposeB ? 112 : 111, // row-major; no/transposed
-                      Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        library.sgemm(
+            101, transposeA ? 112 : 111, transposeB ? 112 : 111,  // row-major; no/transposed
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 }
 
@@ -231,14 +258,19 @@ public var blasPath: String? { try? BLAS.loaded.get().path }
 /// Row-major double-precision GEMM for the trainer (SegTrain), which runs in
 /// float64 so its gradients can be checked against finite differences with
 /// the same code. Same conventions as `BLAS.gemm`.
-public func gemm64(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Double = 1,
-                   a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int, beta: Double = 0,
-                   c: UnsafeMutablePointer<Double>, ldc: Int) {
+public func gemm64(
+    transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Double = 1,
+    a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int, beta: Double = 0,
+    c: UnsafeMutablePointer<Double>, ldc: Int
+) {
     guard m > 0, n > 0 else { return }
     guard k > 0 else {
-        for row in 0..<m { for column in 0..<n { c[row * ldc + column] = beta == 0 ? 0 : beta * c[row * ldc + column] } }
+        for row in 0..<m {
+            for column in 0..<n { c[row * ldc + column] = beta == 0 ? 0 : beta * c[row * ldc + column] }
+        }
         return
     }
-    BLAS.library.dgemm(101, transposeA ? 112 : 111, transposeB ? 112 : 111,
-                       Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    BLAS.library.dgemm(
+        101, transposeA ? 112 : 111, transposeB ? 112 : 111,
+        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }

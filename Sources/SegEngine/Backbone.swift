@@ -71,7 +71,10 @@ public struct PSPNetBackbone: Sendable {
         for (scale, convolution) in zip(Self.poolScales, pyramid) {
             let pooled = adaptiveAveragePool(x, channels: c, height: h, width: w, size: scale)
             let reduced = convolution.apply(pooled, height: scale, width: scale, relu: true)
-            parts.append(resizeTokens(reduced, frames: 1, height: scale, width: scale, toHeight: h, width: w, channels: convolution.outputs))
+            parts.append(
+                resizeTokens(
+                    reduced, frames: 1, height: scale, width: scale, toHeight: h, width: w,
+                    channels: convolution.outputs))
         }
         return bottleneck.apply(parts, height: h, width: w, relu: true)
     }
@@ -84,18 +87,27 @@ extension TensorReader {
     }
 
     /// Convolution `conv` [Cout, Cin, k, k] (no bias) with BatchNorm `bn` folded in.
-    mutating func convolutionBatchNorm(_ conv: String, _ bn: String, stride: Int = 1, dilation: Int = 1) throws -> Convolution {
+    mutating func convolutionBatchNorm(_ conv: String, _ bn: String, stride: Int = 1, dilation: Int = 1) throws
+        -> Convolution
+    {
         let w = try tensor(conv + ".weight", [-1, -1, -1, -1])
         let (co, ci, k) = (w.shape[0], w.shape[1], w.shape[2])
-        guard w.shape[3] == k else { throw ModelError.shape(path: path, name: conv + ".weight", expected: "[Cout, Cin, k, k]", found: w.shape) }
-        let gamma = try tensor(bn + ".weight", [co]).values, beta = try tensor(bn + ".bias", [co]).values
-        let mean = try tensor(bn + ".running_mean", [co]).values, variance = try tensor(bn + ".running_var", [co]).values
+        guard w.shape[3] == k else {
+            throw ModelError.shape(path: path, name: conv + ".weight", expected: "[Cout, Cin, k, k]", found: w.shape)
+        }
+        let gamma = try tensor(bn + ".weight", [co]).values
+        let beta = try tensor(bn + ".bias", [co]).values
+        let mean = try tensor(bn + ".running_mean", [co]).values
+        let variance = try tensor(bn + ".running_var", [co]).values
         markUsed(bn + ".num_batches_tracked")
         guard !w.values.isEmpty, !gamma.isEmpty, !beta.isEmpty, !mean.isEmpty, !variance.isEmpty else {
-            return Convolution(torchWeight: [Float](repeating: 0, count: co * ci * k * k), bias: [Float](repeating: 0, count: co), inputs: ci, outputs: co, kernel: k)
+            return Convolution(
+                torchWeight: [Float](repeating: 0, count: co * ci * k * k), bias: [Float](repeating: 0, count: co),
+                inputs: ci, outputs: co, kernel: k)
         }
-        return Convolution.foldingBatchNorm(weight: w.values, inputs: ci, outputs: co, kernel: k, stride: stride, padding: dilation * (k / 2),
-                                            dilation: dilation, gamma: gamma, beta: beta, mean: mean, variance: variance)
+        return Convolution.foldingBatchNorm(
+            weight: w.values, inputs: ci, outputs: co, kernel: k, stride: stride, padding: dilation * (k / 2),
+            dilation: dilation, gamma: gamma, beta: beta, mean: mean, variance: variance)
     }
 
     /// The whole backbone under `prefix` ("pspnet." or ""); widths and depth from the tensors.
@@ -111,28 +123,39 @@ extension TensorReader {
             var count = 0
             while has("\(layer).\(count).conv1.weight") { count += 1 }
             guard count > 0 else { throw ModelError.missing(path: path, names: ["\(layer).0.conv1.weight"]) }
-            stages.append(try (0..<count).map { i in
-                let block = "\(layer).\(i)"
-                // contract_dilation: the first block of a dilated stage uses half the dilation.
-                let d = i == 0 && dilation > 1 ? dilation / 2 : dilation, s = i == 0 ? stride : 1
-                let convolutions = bottleneckBlocks
-                    ? [try convolutionBatchNorm("\(block).conv1", "\(block).bn1"),
-                       try convolutionBatchNorm("\(block).conv2", "\(block).bn2", stride: s, dilation: d),
-                       try convolutionBatchNorm("\(block).conv3", "\(block).bn3")]
-                    // mmseg's BasicBlock: only conv1 is dilated; conv2 is a plain 3x3 with padding 1.
-                    : [try convolutionBatchNorm("\(block).conv1", "\(block).bn1", stride: s, dilation: d),
-                       try convolutionBatchNorm("\(block).conv2", "\(block).bn2")]
-                let downsample = has("\(block).downsample.0.weight")
-                    ? try convolutionBatchNorm("\(block).downsample.0", "\(block).downsample.1", stride: s) : nil
-                return ResidualBlock(convolutions: convolutions, downsample: downsample)
-            })
+            stages.append(
+                try (0..<count).map { i in
+                    let block = "\(layer).\(i)"
+                    // contract_dilation: the first block of a dilated stage uses half the dilation.
+                    let d = i == 0 && dilation > 1 ? dilation / 2 : dilation
+                    let s = i == 0 ? stride : 1
+                    let convolutions =
+                        bottleneckBlocks
+                        ? [
+                            try convolutionBatchNorm("\(block).conv1", "\(block).bn1"),
+                            try convolutionBatchNorm("\(block).conv2", "\(block).bn2", stride: s, dilation: d),
+                            try convolutionBatchNorm("\(block).conv3", "\(block).bn3"),
+                        ]
+                        // mmseg's BasicBlock: only conv1 is dilated; conv2 is a plain 3x3 with padding 1.
+                        : [
+                            try convolutionBatchNorm("\(block).conv1", "\(block).bn1", stride: s, dilation: d),
+                            try convolutionBatchNorm("\(block).conv2", "\(block).bn2"),
+                        ]
+                    let downsample =
+                        has("\(block).downsample.0.weight")
+                        ? try convolutionBatchNorm("\(block).downsample.0", "\(block).downsample.1", stride: s) : nil
+                    return ResidualBlock(convolutions: convolutions, downsample: downsample)
+                })
         }
         let counts = stages.map(\.count)
         let depth = (bottleneckBlocks ? 3 : 2) * counts.reduce(0, +) + 2
         let h = prefix + "decode_head."
-        let pyramid = try PSPNetBackbone.poolScales.indices.map { try convolutionBatchNorm("\(h)psp_modules.\($0).1.conv", "\(h)psp_modules.\($0).1.bn") }
+        let pyramid = try PSPNetBackbone.poolScales.indices.map {
+            try convolutionBatchNorm("\(h)psp_modules.\($0).1.conv", "\(h)psp_modules.\($0).1.bn")
+        }
         let bottleneck = try convolutionBatchNorm("\(h)bottleneck.conv", "\(h)bottleneck.bn")
-        let backbone = PSPNetBackbone(stem: stem, stages: stages, pyramid: pyramid, bottleneck: bottleneck, depth: depth)
+        let backbone = PSPNetBackbone(
+            stem: stem, stages: stages, pyramid: pyramid, bottleneck: bottleneck, depth: depth)
         try backbone.checkWidths(path: path)
         return backbone
     }
@@ -144,19 +167,30 @@ extension PSPNetBackbone {
     func checkWidths(path: String) throws {
         func check(_ convolution: Convolution, _ inputs: Int, _ name: String) throws {
             guard convolution.inputs == inputs else {
-                throw ModelError.disagree(path: path, detail: "\(name) takes \(convolution.inputs) channels, but receives \(inputs)")
+                throw ModelError.disagree(
+                    path: path, detail: "\(name) takes \(convolution.inputs) channels, but receives \(inputs)")
             }
         }
         var width = 3
-        for (i, convolution) in stem.enumerated() { try check(convolution, width, "stem conv \(i)"); width = convolution.outputs }
+        for (i, convolution) in stem.enumerated() {
+            try check(convolution, width, "stem conv \(i)")
+            width = convolution.outputs
+        }
         for (s, stage) in stages.enumerated() {
             for (i, block) in stage.enumerated() {
                 let blockInput = width
-                for convolution in block.convolutions { try check(convolution, width, "layer\(s + 1).\(i)"); width = convolution.outputs }
-                if block.downsample == nil && blockInput != width {
-                    throw ModelError.disagree(path: path, detail: "layer\(s + 1).\(i) changes width \(blockInput) -> \(width) without a downsample")
+                for convolution in block.convolutions {
+                    try check(convolution, width, "layer\(s + 1).\(i)")
+                    width = convolution.outputs
                 }
-                if let downsample = block.downsample { try check(downsample, blockInput, "layer\(s + 1).\(i).downsample") }
+                if block.downsample == nil && blockInput != width {
+                    throw ModelError.disagree(
+                        path: path,
+                        detail: "layer\(s + 1).\(i) changes width \(blockInput) -> \(width) without a downsample")
+                }
+                if let downsample = block.downsample {
+                    try check(downsample, blockInput, "layer\(s + 1).\(i).downsample")
+                }
             }
         }
         for (i, convolution) in pyramid.enumerated() { try check(convolution, width, "psp_modules.\(i)") }
@@ -171,7 +205,9 @@ extension PSPNetBackbone {
         var total = 0.0
         func count(_ convolution: Convolution, _ size: (Int, Int)) -> (Int, Int) {
             let out = convolution.outputSize(height: size.0, width: size.1)
-            total += 2 * Double(out.height * out.width) * Double(convolution.outputs * convolution.inputs * convolution.kernel * convolution.kernel)
+            total +=
+                2 * Double(out.height * out.width)
+                * Double(convolution.outputs * convolution.inputs * convolution.kernel * convolution.kernel)
             return out
         }
         var size = (h, w)

@@ -8,13 +8,16 @@ extension MARWeights {
     /// it is in cache, one chunk per core, instead of one pass over all
     /// tokens per layer.
     func forward(_ x: [Float], tokens n: Int) -> [Float] {
-        let c = channels, chunkSize = 256
+        let c = channels
+        let chunkSize = 256
         var y = uninitialized(n * c)
         y.withUnsafeMutableBufferPointer { yb in
             x.withUnsafeBufferPointer { xb in
-                let output = SharedMutablePointer(yb.baseAddress!), input = SharedPointer(xb.baseAddress!)
+                let output = SharedMutablePointer(yb.baseAddress!)
+                let input = SharedPointer(xb.baseAddress!)
                 parallelFor((n + chunkSize - 1) / chunkSize) { chunk in
-                    let start = chunk * chunkSize, count = min(chunkSize, n - start)
+                    let start = chunk * chunkSize
+                    let count = min(chunkSize, n - start)
                     refine(input.base + start * c, into: output.base + start * c, tokens: count)
                 }
             }
@@ -24,7 +27,8 @@ extension MARWeights {
 
     /// One chunk: out[count, C] = MAR(x[count, C]), on the calling thread.
     private func refine(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, tokens count: Int) {
-        let c = channels, rows = memoryRows
+        let c = channels
+        let rows = memoryRows
         var scores = uninitialized(count * rows)
         scores.withUnsafeMutableBufferPointer { sb in
             let s = sb.baseAddress!

@@ -15,16 +15,24 @@ public struct MemoryAnalysis: Sendable {
 
     public init(_ bank: MemoryBank) {
         self.bank = bank
-        let c = bank.channels, k = bank.classes, per = bank.perClass
+        let c = bank.channels
+        let k = bank.classes
+        let per = bank.perClass
         func row(_ data: [Float], _ i: Int) -> ArraySlice<Float> { data[(i * c)..<((i + 1) * c)] }
         func norm(_ v: ArraySlice<Float>) -> Double { v.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot() }
-        func dot(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Double { zip(a, b).reduce(0) { $0 + Double($1.0) * Double($1.1) } }
+        func dot(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Double {
+            zip(a, b).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+        }
         prototypeNorms = (0..<k).map { norm(row(bank.prototypes, $0)) }
-        keyNorms = (0..<k).map { cls in (0..<per).map { norm(row(bank.keys, cls * per + $0)) }.reduce(0, +) / Double(per) }
+        keyNorms = (0..<k).map { cls in
+            (0..<per).map { norm(row(bank.keys, cls * per + $0)) }.reduce(0, +) / Double(per)
+        }
         let protoNorms = prototypeNorms
-        cosine = (0..<k).map { a in (0..<k).map { b in
-            dot(row(bank.prototypes, a), row(bank.prototypes, b)) / max(1e-12, protoNorms[a] * protoNorms[b])
-        } }
+        cosine = (0..<k).map { a in
+            (0..<k).map { b in
+                dot(row(bank.prototypes, a), row(bank.prototypes, b)) / max(1e-12, protoNorms[a] * protoNorms[b])
+            }
+        }
         nearest = (0..<(k * per)).map { i in
             let key = row(bank.keys, i)
             let keyNorm = max(1e-12, norm(key))
@@ -35,7 +43,9 @@ public struct MemoryAnalysis: Sendable {
         }
         // PCA of keys and prototypes together: top two eigenvectors of the
         // covariance by power iteration from a fixed start (deterministic).
-        let points = (0..<(k * per)).map { Array(row(bank.keys, $0)).map(Double.init) } + (0..<k).map { Array(row(bank.prototypes, $0)).map(Double.init) }
+        let points =
+            (0..<(k * per)).map { Array(row(bank.keys, $0)).map(Double.init) }
+            + (0..<k).map { Array(row(bank.prototypes, $0)).map(Double.init) }
         let mean = (0..<c).map { ch in points.reduce(0) { $0 + $1[ch] } / Double(points.count) }
         let centered = points.map { p in zip(p, mean).map { $0 - $1 } }
         func covarianceTimes(_ v: [Double]) -> [Double] {
@@ -46,7 +56,10 @@ public struct MemoryAnalysis: Sendable {
             }
             return out
         }
-        func normalized(_ v: [Double]) -> [Double] { let n = max(1e-300, v.reduce(0) { $0 + $1 * $1 }.squareRoot()); return v.map { $0 / n } }
+        func normalized(_ v: [Double]) -> [Double] {
+            let n = max(1e-300, v.reduce(0) { $0 + $1 * $1 }.squareRoot())
+            return v.map { $0 / n }
+        }
         var first = normalized((0..<c).map { 1 + Double($0 % 7) / 7 })
         for _ in 0..<200 { first = normalized(covarianceTimes(first)) }
         var second = normalized((0..<c).map { Double(($0 * 5) % 11) - 5 })
@@ -56,7 +69,9 @@ public struct MemoryAnalysis: Sendable {
             v = zip(v, first).map { $0 - along * $1 }
             second = normalized(v)
         }
-        let projected = centered.map { p in (zip(p, first).reduce(0) { $0 + $1.0 * $1.1 }, zip(p, second).reduce(0) { $0 + $1.0 * $1.1 }) }
+        let projected = centered.map { p in
+            (zip(p, first).reduce(0) { $0 + $1.0 * $1.1 }, zip(p, second).reduce(0) { $0 + $1.0 * $1.1 })
+        }
         keyPoints = Array(projected.prefix(k * per))
         prototypePoints = Array(projected.suffix(k))
     }
@@ -86,7 +101,9 @@ public struct MemoryAnalysis: Sendable {
         members.append(("prototype_norm", .object(prototypeNorm)))
         let matrix: [JSONValue] = cosine.map { JSONValue.array($0.map(number)) }
         members.append(("cosine", .array(matrix)))
-        let pairs: [JSONValue] = confusablePairs(10).map { JSONValue.array([.string(names[$0.0]), .string(names[$0.1]), number($0.2)]) }
+        let pairs: [JSONValue] = confusablePairs(10).map {
+            JSONValue.array([.string(names[$0.0]), .string(names[$0.1]), number($0.2)])
+        }
         members.append(("confusable", .array(pairs)))
         let ownCounts: [(String, JSONValue)] = zip(names, own).map { ($0, .number(Double($1))) }
         members.append(("nearest_own", .object(ownCounts)))
@@ -101,16 +118,23 @@ public struct MemoryAnalysis: Sendable {
     /// A text report; with a colouring `style`, `colors` (class colours)
     /// colour the heatmap and the scatter.
     public func text(names: [String], colors: [RGB]?, style: any TextStyling) -> String {
-        let k = bank.classes, per = bank.perClass
-        let own = nearestOwn, total = own.reduce(0, +)
+        let k = bank.classes
+        let per = bank.perClass
+        let own = nearestOwn
+        let total = own.reduce(0, +)
         var out = "Memory: \(k) classes x \(per) keys, \(bank.channels) channels\n"
         let percent = Double(total) / Double(k * per) * 100
-        out += "Keys nearest (cosine) to their own class's prototype: \(total)/\(k * per) (\(String(format: "%.1f", percent))%)\n\n"
+        out +=
+            "Keys nearest (cosine) to their own class's prototype: \(total)/\(k * per) (\(String(format: "%.1f", percent))%)\n\n"
         let width = max(5, names.map(\.count).max() ?? 5)
-        out += "class".padding(toLength: width, withPad: " ", startingAt: 0) + "  keys  protos  key norm  proto norm  own-nearest\n"
+        out +=
+            "class".padding(toLength: width, withPad: " ", startingAt: 0)
+            + "  keys  protos  key norm  proto norm  own-nearest\n"
         for cls in 0..<k {
             out += names[cls].padding(toLength: width, withPad: " ", startingAt: 0)
-            out += String(format: "  %4d  %6d  %8.2f  %10.2f  %5d/%d\n", per, 1, keyNorms[cls], prototypeNorms[cls], own[cls], per)
+            out += String(
+                format: "  %4d  %6d  %8.2f  %10.2f  %5d/%d\n", per, 1, keyNorms[cls], prototypeNorms[cls], own[cls], per
+            )
         }
         out += "\nMost similar prototypes (cosine):\n"
         for (a, b, v) in confusablePairs(5) { out += "  \(names[a]) / \(names[b]): \(String(format: "%.3f", v))\n" }
@@ -130,15 +154,19 @@ public struct MemoryAnalysis: Sendable {
             }
             out += "\n"
         }
-        out += "\nPCA of keys (·) and prototypes (◆), class by colour" + (style.colored && colors != nil ? "" : " (letters: class a, b, ...)") + "\n"
+        out +=
+            "\nPCA of keys (·) and prototypes (◆), class by colour"
+            + (style.colored && colors != nil ? "" : " (letters: class a, b, ...)") + "\n"
         out += scatter(colors: colors, style: style)
         return out
     }
 
     func scatter(colors: [RGB]?, style: any TextStyling) -> String {
-        let columns = 72, rows = 22
+        let columns = 72
+        let rows = 22
         let all = keyPoints + prototypePoints
-        let xs = all.map(\.0), ys = all.map(\.1)
+        let xs = all.map(\.0)
+        let ys = all.map(\.1)
         let (x0, x1, y0, y1) = (xs.min()!, xs.max()!, ys.min()!, ys.max()!)
         var cells = [[(Character, Int)?]](repeating: [(Character, Int)?](repeating: nil, count: columns), count: rows)
         func place(_ p: (Double, Double), _ glyph: Character, _ cls: Int) {
@@ -151,7 +179,10 @@ public struct MemoryAnalysis: Sendable {
         var out = ""
         for row in cells {
             for cell in row {
-                guard let (glyph, cls) = cell else { out += " "; continue }
+                guard let (glyph, cls) = cell else {
+                    out += " "
+                    continue
+                }
                 if style.colored, let colors {
                     out += style.foreground(String(glyph), colors[cls], bold: true)
                 } else {

@@ -54,7 +54,8 @@ public struct MemorySampler: Sendable {
             }
         case .release:
             // The thresholds are the lists' extremes, also while a list is short.
-            let largestHard = hard[label].last?.score ?? 1.0, smallestGood = good[label].first?.score ?? 0.0
+            let largestHard = hard[label].last?.score ?? 1.0
+            let smallestGood = good[label].first?.score ?? 0.0
             if score < largestHard {
                 Self.insert(Entry(score: score, feature: feature()), into: &hard[label], ascending: true)
                 if hard[label].count > hardCount { hard[label].removeLast() }
@@ -91,7 +92,9 @@ public struct MemorySampler: Sendable {
             let hardList = hard[k].isEmpty ? good[k] : hard[k]
             if !hardList.isEmpty {
                 for i in 0..<hardCount {
-                    keys.replaceSubrange(((k * hardCount + i) * c)..<((k * hardCount + i + 1) * c), with: hardList[i % hardList.count].feature)
+                    keys.replaceSubrange(
+                        ((k * hardCount + i) * c)..<((k * hardCount + i + 1) * c),
+                        with: hardList[i % hardList.count].feature)
                 }
             }
             let goodList = good[k].isEmpty ? hard[k] : good[k]

@@ -15,16 +15,20 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .missing(let path, let names):
-            return "\(path): missing tensor(s): \(names.prefix(8).joined(separator: ", "))\(names.count > 8 ? " and \(names.count - 8) more" : "")"
-        case .shape(let path, let name, let expected, let found): return "\(path): tensor \(name) has shape \(found), expected \(expected)"
+            return
+                "\(path): missing tensor(s): \(names.prefix(8).joined(separator: ", "))\(names.count > 8 ? " and \(names.count - 8) more" : "")"
+        case .shape(let path, let name, let expected, let found):
+            return "\(path): tensor \(name) has shape \(found), expected \(expected)"
         case .disagree(let path, let detail): return "\(path): \(detail)"
         case .geometry(let text): return text
         case .memory(let path, let problem): return "\(path): \(problem)"
-        case .nonFinite(let path, let name, let index, let value): return "\(path): tensor \(name) holds \(value) at element \(index) (weights must be finite)"
+        case .nonFinite(let path, let name, let index, let value):
+            return "\(path): tensor \(name) holds \(value) at element \(index) (weights must be finite)"
         case .metadata(let path, let key, let value, let expected):
             return "\(path): metadata \(key) is \"\(value)\", expected \(expected)"
         case .nonFiniteOutput(let input, let stage, let index, let value):
-            return "\(input): the \(stage) output holds \(value) at element \(index) (the input's values are too large to compute with)"
+            return
+                "\(input): the \(stage) output holds \(value) at element \(index) (the input's values are too large to compute with)"
         }
     }
 }
@@ -52,7 +56,9 @@ public struct Model: Sendable {
     /// `block` override the file's metadata (defaults 2 and 16x16);
     /// `memory` is a folder with key.npy and value.npy used when the weights
     /// have no MAR.memory_* tensors.
-    public static func load(path: String, heads: Int? = nil, block: BlockSize? = nil, memory: String? = nil) throws -> Model {
+    public static func load(path: String, heads: Int? = nil, block: BlockSize? = nil, memory: String? = nil) throws
+        -> Model
+    {
         try requireBLAS()
         var reader = try TensorReader(path: path)
         // Metadata that is present must be well-formed: a silent fall-back to
@@ -68,7 +74,9 @@ public struct Model: Sendable {
             return count
         }
         let fileBlock = try metadata["block_size"].map { text in
-            guard let size = BlockSize(metadata: text) else { throw malformed("block_size", "\"H,W\" with positive integers") }
+            guard let size = BlockSize(metadata: text) else {
+                throw malformed("block_size", "\"H,W\" with positive integers")
+            }
             return size
         }
         let headCount = heads ?? fileHeads ?? 2
@@ -80,17 +88,23 @@ public struct Model: Sendable {
         let stfHead = try reader.optionalClassifier("classifier_stf") ?? main
         let c = main.channels
         for other in [baseline, stfHead] where other.channels != c || other.classes != main.classes {
-            throw ModelError.disagree(path: path, detail: "classifiers disagree: [\(main.classes), \(c)] vs [\(other.classes), \(other.channels)]")
+            throw ModelError.disagree(
+                path: path,
+                detail: "classifiers disagree: [\(main.classes), \(c)] vs [\(other.classes), \(other.channels)]")
         }
         let backbone = try reader.pspnetPrefix().map { try reader.pspnet(prefix: $0) }
         if let backbone, backbone.channels != c {
-            throw ModelError.disagree(path: path, detail: "the backbone gives \(backbone.channels) channels, the classifier takes \(c)")
+            throw ModelError.disagree(
+                path: path, detail: "the backbone gives \(backbone.channels) channels, the classifier takes \(c)")
         }
         let stf = try reader.has("STF.pe_enc") ? reader.stf(channels: c, heads: headCount, block: blockSize) : nil
-        let mar = try reader.hasPrefix("MAR.") ? reader.mar(channels: c, classes: main.classes, memoryFolder: memory) : nil
+        let mar =
+            try reader.hasPrefix("MAR.") ? reader.mar(channels: c, classes: main.classes, memoryFolder: memory) : nil
         try reader.finish()
-        return Model(path: path, format: reader.file.formatName, backbone: backbone, stf: stf, mar: mar, baselineClassifier: baseline, stfClassifier: stfHead, marClassifier: main,
-                     unusedTensors: reader.unused)
+        return Model(
+            path: path, format: reader.file.formatName, backbone: backbone, stf: stf, mar: mar,
+            baselineClassifier: baseline, stfClassifier: stfHead, marClassifier: main,
+            unusedTensors: reader.unused)
     }
 
     public struct Outputs: Sendable {
@@ -118,11 +132,14 @@ public struct Model: Sendable {
     /// Runs the pipeline of the spec on features [C, H, W] of T-1, T, T+1;
     /// `input` names them in errors (e.g. the current frame's file). Inputs
     /// and outputs are checked: a non-finite value is an error, never written out.
-    public func forward(previous: [Float], current: [Float], next: [Float], height h: Int, width w: Int,
-                        input: String = "features") throws -> Outputs {
+    public func forward(
+        previous: [Float], current: [Float], next: [Float], height h: Int, width w: Int,
+        input: String = "features"
+    ) throws -> Outputs {
         guard h > 0, w > 0 else { throw ModelError.geometry("\(input): empty (\(h)x\(w) cells)") }
         let (n, overflow) = h.multipliedReportingOverflow(by: w)
-        guard !overflow, current.count == channels &* n, previous.count == current.count, next.count == current.count else {
+        guard !overflow, current.count == channels &* n, previous.count == current.count, next.count == current.count
+        else {
             throw ModelError.geometry("\(input): features must be [\(channels), \(h), \(w)] for all three frames")
         }
         for (frame, values) in [("T-1", previous), ("T", current), ("T+1", next)] {
@@ -131,7 +148,9 @@ public struct Model: Sendable {
             }
         }
         func checked(_ values: [Float], _ stage: String) throws -> [Float] {
-            if let i = firstNonFinite(values) { throw ModelError.nonFiniteOutput(input: input, stage: stage, index: i, value: values[i]) }
+            if let i = firstNonFinite(values) {
+                throw ModelError.nonFiniteOutput(input: input, stage: stage, index: i, value: values[i])
+            }
             return values
         }
         var timings: [(String, Double)] = []
@@ -141,23 +160,30 @@ public struct Model: Sendable {
             return try body()
         }
         let currentTokens = tokensFromChannels(current, channels: channels, positions: n)
-        let baselineLogits = try checked(timed("baseline classifier") { baselineClassifier.logits(currentTokens, tokens: n) },
-                                         "baseline classifier")
+        let baselineLogits = try checked(
+            timed("baseline classifier") { baselineClassifier.logits(currentTokens, tokens: n) },
+            "baseline classifier")
         var outputs = Outputs(baselineLogits: baselineLogits)
         var refined = currentTokens
         if let stf {
             guard h % stf.blockHeight == 0, w % stf.blockWidth == 0 else {
-                throw ModelError.geometry("feature size \(h)x\(w) is not a multiple of the block size \(stf.blockHeight)x\(stf.blockWidth) (use --block)")
+                throw ModelError.geometry(
+                    "feature size \(h)x\(w) is not a multiple of the block size \(stf.blockHeight)x\(stf.blockWidth) (use --block)"
+                )
             }
-            let g = try checked(timed("STF") { stf.forward(previous: previous, current: current, next: next, height: h, width: w) }, "STF")
+            let g = try checked(
+                timed("STF") { stf.forward(previous: previous, current: current, next: next, height: h, width: w) },
+                "STF")
             outputs.stf = channelsFromTokens(g, channels: channels, positions: n)
-            outputs.stfLogits = try checked(timed("STF classifier") { stfClassifier.logits(g, tokens: n) }, "STF classifier")
+            outputs.stfLogits = try checked(
+                timed("STF classifier") { stfClassifier.logits(g, tokens: n) }, "STF classifier")
             refined = g
         }
         if let mar {
             let r = try checked(timed("MAR") { mar.forward(refined, tokens: n) }, "MAR")
             outputs.mar = channelsFromTokens(r, channels: channels, positions: n)
-            outputs.marLogits = try checked(timed("MAR classifier") { marClassifier.logits(r, tokens: n) }, "MAR classifier")
+            outputs.marLogits = try checked(
+                timed("MAR classifier") { marClassifier.logits(r, tokens: n) }, "MAR classifier")
         }
         outputs.timings = timings
         return outputs
@@ -188,11 +214,15 @@ struct TensorReader {
             return ([], shape.map { max($0, 1) })
         }
         guard found.count == shape.count, zip(found, shape).allSatisfy({ $1 < 0 || $0 == $1 }) else {
-            throw ModelError.shape(path: path, name: name, expected: "[" + shape.map { $0 < 0 ? "*" : String($0) }.joined(separator: ", ") + "]", found: found)
+            throw ModelError.shape(
+                path: path, name: name,
+                expected: "[" + shape.map { $0 < 0 ? "*" : String($0) }.joined(separator: ", ") + "]", found: found)
         }
         used.insert(name)
         let values = try file.floats(name)
-        if let i = values.firstIndex(where: { !$0.isFinite }) { throw ModelError.nonFinite(path: path, name: name, index: i, value: values[i]) }
+        if let i = values.firstIndex(where: { !$0.isFinite }) {
+            throw ModelError.nonFinite(path: path, name: name, index: i, value: values[i])
+        }
         return (values, found)
     }
 
@@ -219,14 +249,19 @@ struct TensorReader {
         let w = try tensor(prefix + ".in_proj_weight", [3 * c, c]).values
         let b = try tensor(prefix + ".in_proj_bias", [3 * c]).values
         func part(_ i: Int) -> Linear {
-            Linear(weight: w.isEmpty ? [] : Array(w[(i * c * c)..<((i + 1) * c * c)]),
-                   bias: b.isEmpty ? [] : Array(b[(i * c)..<((i + 1) * c)]), inputs: c, outputs: c)
+            Linear(
+                weight: w.isEmpty ? [] : Array(w[(i * c * c)..<((i + 1) * c * c)]),
+                bias: b.isEmpty ? [] : Array(b[(i * c)..<((i + 1) * c)]), inputs: c, outputs: c)
         }
-        return Attention(query: part(0), key: part(1), value: part(2), output: try linear(prefix + ".out_proj", inputs: c, outputs: c))
+        return Attention(
+            query: part(0), key: part(1), value: part(2),
+            output: try linear(prefix + ".out_proj", inputs: c, outputs: c))
     }
 
     mutating func icsa(_ prefix: String, channels c: Int) throws -> ICSAWeights {
-        ICSAWeights(long: try attention(prefix + ".self_attn_long", channels: c), short: try attention(prefix + ".self_attn_short", channels: c))
+        ICSAWeights(
+            long: try attention(prefix + ".self_attn_long", channels: c),
+            short: try attention(prefix + ".self_attn_short", channels: c))
     }
 
     mutating func feedForward(_ prefix: String, channels c: Int) throws -> FeedForward {
@@ -245,9 +280,11 @@ struct TensorReader {
         guard let shape = file.shape(of: prefix + ".weight") else { return nil }
         // A 1x1 convolution [K, C, 1, 1] or a plain [K, C].
         guard shape.count == 2 || (shape.count == 4 && shape[2] == 1 && shape[3] == 1) else {
-            throw ModelError.shape(path: path, name: prefix + ".weight", expected: "[K, C] or [K, C, 1, 1]", found: shape)
+            throw ModelError.shape(
+                path: path, name: prefix + ".weight", expected: "[K, C] or [K, C, 1, 1]", found: shape)
         }
-        let k = shape[0], c = shape[1]
+        let k = shape[0]
+        let c = shape[1]
         let weight = try tensor(prefix + ".weight", shape).values
         return Classifier(weight: weight, bias: try tensor(prefix + ".bias", [k]).values, classes: k, channels: c)
     }
@@ -261,24 +298,31 @@ struct TensorReader {
         var depth = 0
         while has("STF.encoder.layers.\(depth).norm1.weight") { depth += 1 }
         guard depth > 0 else { throw ModelError.missing(path: path, names: ["STF.encoder.layers.0.*"]) }
-        var encoder: [EncoderLayer] = [], decoder: [DecoderLayer] = []
+        var encoder: [EncoderLayer] = []
+        var decoder: [DecoderLayer] = []
         for i in 0..<depth {
             let e = "STF.encoder.layers.\(i)"
-            encoder.append(EncoderLayer(attention: try icsa(e + ".self_attn", channels: c), feedForward: try feedForward(e, channels: c),
-                                        norm1: try norm(e + ".norm1", channels: c), norm2: try norm(e + ".norm2", channels: c)))
+            encoder.append(
+                EncoderLayer(
+                    attention: try icsa(e + ".self_attn", channels: c), feedForward: try feedForward(e, channels: c),
+                    norm1: try norm(e + ".norm1", channels: c), norm2: try norm(e + ".norm2", channels: c)))
             let d = "STF.decoder.layers.\(i)"
-            decoder.append(DecoderLayer(selfAttention: try icsa(d + ".self_attn", channels: c),
-                                        crossAttention: try icsa(d + ".multihead_attn", channels: c),
-                                        feedForward: try feedForward(d, channels: c), norm1: try norm(d + ".norm1", channels: c),
-                                        norm2: try norm(d + ".norm2", channels: c), norm3: try norm(d + ".norm3", channels: c)))
+            decoder.append(
+                DecoderLayer(
+                    selfAttention: try icsa(d + ".self_attn", channels: c),
+                    crossAttention: try icsa(d + ".multihead_attn", channels: c),
+                    feedForward: try feedForward(d, channels: c), norm1: try norm(d + ".norm1", channels: c),
+                    norm2: try norm(d + ".norm2", channels: c), norm3: try norm(d + ".norm3", channels: c)))
         }
         let planes = enc.shape[3] * enc.shape[4]
         // pe_enc [1, C, 3, Hp, Wp] is channel-major: [C, 3*Hp*Wp] -> tokens [3*Hp*Wp, C].
-        return STFWeights(channels: c, heads: heads, blockHeight: block.height, blockWidth: block.width,
-                          encoderPositions: enc.values.isEmpty ? [] : tokensFromChannels(enc.values, channels: c, positions: 3 * planes),
-                          decoderPositions: dec.values.isEmpty ? [] : tokensFromChannels(dec.values, channels: c, positions: planes),
-                          positionHeight: enc.shape[3], positionWidth: enc.shape[4],
-                          encoder: encoder, decoder: decoder)
+        return STFWeights(
+            channels: c, heads: heads, blockHeight: block.height, blockWidth: block.width,
+            encoderPositions: enc.values.isEmpty
+                ? [] : tokensFromChannels(enc.values, channels: c, positions: 3 * planes),
+            decoderPositions: dec.values.isEmpty ? [] : tokensFromChannels(dec.values, channels: c, positions: planes),
+            positionHeight: enc.shape[3], positionWidth: enc.shape[4],
+            encoder: encoder, decoder: decoder)
     }
 
     mutating func mar(channels c: Int, classes k: Int, memoryFolder: String?) throws -> MARWeights {
@@ -295,7 +339,9 @@ struct TensorReader {
         let (query, dh) = try chain("q")
         let (keyProjection, _) = try chain("k")
         let (valueProjection, _) = try chain("v")
-        var memoryKey: [Float], memoryValue: [Float], rows: Int
+        var memoryKey: [Float]
+        var memoryValue: [Float]
+        var rows: Int
         if has("MAR.memory_key") {
             let mk = try tensor("MAR.memory_key", [1, -1, c])
             rows = mk.shape[1]
@@ -304,7 +350,9 @@ struct TensorReader {
         } else if let memoryFolder {
             let bank = try MemoryBank.load(path: memoryFolder)
             guard bank.channels == c, bank.classes == k else {
-                throw ModelError.memory(path: memoryFolder, problem: "memory of \(bank.classes) classes x \(bank.channels) channels, the model has \(k) x \(c)")
+                throw ModelError.memory(
+                    path: memoryFolder,
+                    problem: "memory of \(bank.classes) classes x \(bank.channels) channels, the model has \(k) x \(c)")
             }
             (memoryKey, memoryValue, rows) = (bank.keys, bank.repeatedPrototypes, bank.rows)
         } else {
@@ -315,20 +363,24 @@ struct TensorReader {
         let output = try linear("\(a).to_out.0", inputs: dh, outputs: c)
         let hd = "MAR.HEdecoder"
         let ffn = try feedForward(hd, channels: c)
-        let n1 = try norm(hd + ".norm1", channels: c), n2 = try norm(hd + ".norm2", channels: c)
-        let complete = !query.isEmpty && !keyProjection.isEmpty && !valueProjection.isEmpty && rows > 0 && !output.weight.isEmpty
+        let n1 = try norm(hd + ".norm1", channels: c)
+        let n2 = try norm(hd + ".norm2", channels: c)
+        let complete =
+            !query.isEmpty && !keyProjection.isEmpty && !valueProjection.isEmpty && rows > 0 && !output.weight.isEmpty
         guard complete else {
-            return MARWeights(channels: c, width: dh, memoryRows: rows, scoreProjection: [], valueOutput: [], outputBias: [],
-                              feedForward: ffn, norm1: n1, norm2: n2)
+            return MARWeights(
+                channels: c, width: dh, memoryRows: rows, scoreProjection: [], valueOutput: [], outputBias: [],
+                feedForward: ffn, norm1: n1, norm2: n2)
         }
-        let keys = matmulTransposedB(memoryKey, keyProjection, m: rows, k: c, n: dh)         // [N, dh]
-        let values = matmulTransposedB(memoryValue, valueProjection, m: rows, k: c, n: dh)   // [N, dh]
+        let keys = matmulTransposedB(memoryKey, keyProjection, m: rows, k: c, n: dh)  // [N, dh]
+        let values = matmulTransposedB(memoryValue, valueProjection, m: rows, k: c, n: dh)  // [N, dh]
         // Wq^T K^T = (K Wq)^T: [C, N]; V Wout^T: [N, C].
-        let keyQuery = matmul(keys, query, m: rows, k: dh, n: c)                               // [N, C]
+        let keyQuery = matmul(keys, query, m: rows, k: dh, n: c)  // [N, C]
         let scoreProjection = transposed(keyQuery, rows: rows, columns: c)
         let valueOutput = matmulTransposedB(values, output.weight, m: rows, k: dh, n: c)
-        return MARWeights(channels: c, width: dh, memoryRows: rows, scoreProjection: scoreProjection, valueOutput: valueOutput,
-                          outputBias: output.bias ?? [Float](repeating: 0, count: c), feedForward: ffn, norm1: n1, norm2: n2)
+        return MARWeights(
+            channels: c, width: dh, memoryRows: rows, scoreProjection: scoreProjection, valueOutput: valueOutput,
+            outputBias: output.bias ?? [Float](repeating: 0, count: c), feedForward: ffn, norm1: n1, norm2: n2)
     }
 }
 
@@ -348,7 +400,11 @@ func matmul(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int) -> [Float] {
     var out = [Float](repeating: 0, count: m * n)
     a.withUnsafeBufferPointer { ab in
         b.withUnsafeBufferPointer { bb in
-            out.withUnsafeMutableBufferPointer { BLAS.gemm(m: m, n: n, k: k, a: ab.baseAddress!, lda: k, b: bb.baseAddress!, ldb: n, c: $0.baseAddress!, ldc: n) }
+            out.withUnsafeMutableBufferPointer {
+                BLAS.gemm(
+                    m: m, n: n, k: k, a: ab.baseAddress!, lda: k, b: bb.baseAddress!, ldb: n, c: $0.baseAddress!, ldc: n
+                )
+            }
         }
     }
     return out
@@ -360,7 +416,9 @@ func matmulTransposedB(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int) -> [F
     a.withUnsafeBufferPointer { ab in
         b.withUnsafeBufferPointer { bb in
             out.withUnsafeMutableBufferPointer {
-                BLAS.gemm(transposeB: true, m: m, n: n, k: k, a: ab.baseAddress!, lda: k, b: bb.baseAddress!, ldb: k, c: $0.baseAddress!, ldc: n)
+                BLAS.gemm(
+                    transposeB: true, m: m, n: n, k: k, a: ab.baseAddress!, lda: k, b: bb.baseAddress!, ldb: k,
+                    c: $0.baseAddress!, ldc: n)
             }
         }
     }

@@ -4,15 +4,19 @@ extension Model {
         var lines = ["\(path): \(format), \(classes) classes, \(channels)-channel features"]
         if let backbone {
             let widths = backbone.stages.map { $0.last!.convolutions.last!.outputs }
-            lines.append("backbone: PSPNet, ResNetV1c-\(backbone.depth) (\(backbone.stages.map { String($0.count) }.joined(separator: "+")) "
-                         + "\(backbone.stages[0][0].convolutions.count == 3 ? "Bottleneck" : "BasicBlock") blocks), stem \(backbone.stem.last!.outputs), "
-                         + "stage widths \(widths.map(String.init).joined(separator: "/")), PSP head \(backbone.pyramid[0].outputs) x 4 pools -> \(backbone.channels)")
+            lines.append(
+                "backbone: PSPNet, ResNetV1c-\(backbone.depth) (\(backbone.stages.map { String($0.count) }.joined(separator: "+")) "
+                    + "\(backbone.stages[0][0].convolutions.count == 3 ? "Bottleneck" : "BasicBlock") blocks), stem \(backbone.stem.last!.outputs), "
+                    + "stage widths \(widths.map(String.init).joined(separator: "/")), PSP head \(backbone.pyramid[0].outputs) x 4 pools -> \(backbone.channels)"
+            )
         } else {
             lines.append("backbone: none (give frames' features with --features)")
         }
         if let stf {
-            lines.append("STF: \(stf.encoder.count) encoder + \(stf.decoder.count) decoder layers, \(stf.heads) heads, blocks \(stf.blockHeight)x\(stf.blockWidth), "
-                         + "positional encodings \(stf.positionHeight)x\(stf.positionWidth), FFN \(stf.encoder[0].feedForward.first.outputs)")
+            lines.append(
+                "STF: \(stf.encoder.count) encoder + \(stf.decoder.count) decoder layers, \(stf.heads) heads, blocks \(stf.blockHeight)x\(stf.blockWidth), "
+                    + "positional encodings \(stf.positionHeight)x\(stf.positionWidth), FFN \(stf.encoder[0].feedForward.first.outputs)"
+            )
         } else {
             lines.append("STF: none")
         }
@@ -28,9 +32,15 @@ extension Model {
             var groups: [(String, Int)] = []
             for name in unusedTensors {
                 let group = name.split(separator: ".").prefix(2).joined(separator: ".")
-                if let i = groups.firstIndex(where: { $0.0 == group }) { groups[i].1 += 1 } else { groups.append((group, 1)) }
+                if let i = groups.firstIndex(where: { $0.0 == group }) {
+                    groups[i].1 += 1
+                } else {
+                    groups.append((group, 1))
+                }
             }
-            lines.append("unused: \(unusedTensors.count) tensor(s): " + groups.map { "\($0.0).* (\($0.1))" }.joined(separator: ", "))
+            lines.append(
+                "unused: \(unusedTensors.count) tensor(s): "
+                    + groups.map { "\($0.0).* (\($0.1))" }.joined(separator: ", "))
         }
         return lines
     }

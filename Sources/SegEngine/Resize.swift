@@ -13,13 +13,17 @@ func bilinearTaps(output n: Int, input m: Int) -> [(Int, Int, Float)] {
 }
 
 /// Resizes planes [P, Hs, Ws] to [P, H, W] (P = channels x frames).
-func resizePlanes(_ source: [Float], planes p: Int, height hs: Int, width ws: Int, toHeight h: Int, width w: Int) -> [Float] {
+func resizePlanes(_ source: [Float], planes p: Int, height hs: Int, width ws: Int, toHeight h: Int, width w: Int)
+    -> [Float]
+{
     // source [p, hs, ws] -> out [p, h, w]
     if hs == h && ws == w { return source }
-    let ys = bilinearTaps(output: h, input: hs), xs = bilinearTaps(output: w, input: ws)
+    let ys = bilinearTaps(output: h, input: hs)
+    let xs = bilinearTaps(output: w, input: ws)
     var out = [Float](repeating: 0, count: p * h * w)
     for plane in 0..<p {
-        let s = plane * hs * ws, o = plane * h * w
+        let s = plane * hs * ws
+        let o = plane * h * w
         for (y, (y0, y1, fy)) in ys.enumerated() {
             for (x, (x0, x1, fx)) in xs.enumerated() {
                 let top = source[s + y0 * ws + x0] * (1 - fx) + source[s + y0 * ws + x1] * fx
@@ -34,24 +38,32 @@ func resizePlanes(_ source: [Float], planes p: Int, height hs: Int, width ws: In
 /// Resizes token-major maps [T*Hs*Ws, C] to [T*H*W, C]: each output token is
 /// the bilinear blend (align_corners=False) of four source tokens, applied to
 /// whole channel vectors.
-func resizeTokens(_ source: [Float], frames t: Int, height hs: Int, width ws: Int, toHeight h: Int, width w: Int, channels c: Int) -> [Float] {
+func resizeTokens(
+    _ source: [Float], frames t: Int, height hs: Int, width ws: Int, toHeight h: Int, width w: Int, channels c: Int
+) -> [Float] {
     // source [t*hs*ws, c] -> out [t*h*w, c]
     if hs == h && ws == w { return source }
-    let ys = bilinearTaps(output: h, input: hs), xs = bilinearTaps(output: w, input: ws)
+    let ys = bilinearTaps(output: h, input: hs)
+    let xs = bilinearTaps(output: w, input: ws)
     var out = uninitialized(t * h * w * c)
     source.withUnsafeBufferPointer { sb in
         out.withUnsafeMutableBufferPointer { ob in
-            let s = SharedPointer(sb.baseAddress!), o = SharedMutablePointer(ob.baseAddress!)
+            let s = SharedPointer(sb.baseAddress!)
+            let o = SharedMutablePointer(ob.baseAddress!)
             parallelFor(t * h) { frameRow in
-                let frame = frameRow / h, y = frameRow % h
+                let frame = frameRow / h
+                let y = frameRow % h
                 let (y0, y1, fy) = ys[y]
                 for (x, (x0, x1, fx)) in xs.enumerated() {
                     let base = frame * hs * ws
-                    let a = s.base + (base + y0 * ws + x0) * c, b = s.base + (base + y0 * ws + x1) * c
-                    let d = s.base + (base + y1 * ws + x0) * c, e = s.base + (base + y1 * ws + x1) * c
+                    let a = s.base + (base + y0 * ws + x0) * c
+                    let b = s.base + (base + y0 * ws + x1) * c
+                    let d = s.base + (base + y1 * ws + x0) * c
+                    let e = s.base + (base + y1 * ws + x1) * c
                     let target = o.base + ((frame * h + y) * w + x) * c
                     for ch in 0..<c {
-                        let top = a[ch] * (1 - fx) + b[ch] * fx, bottom = d[ch] * (1 - fx) + e[ch] * fx
+                        let top = a[ch] * (1 - fx) + b[ch] * fx
+                        let bottom = d[ch] * (1 - fx) + e[ch] * fx
                         target[ch] = top * (1 - fy) + bottom * fy
                     }
                 }

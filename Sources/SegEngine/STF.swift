@@ -18,12 +18,15 @@ public struct ICSAGeometry: Sendable {
 
     /// Long range: group (iy, ix) holds the tokens at that in-block offset of every block and frame.
     public func longRows(_ g: Int, frames: Int) -> [Int] {
-        let iy = g / blockWidth, ix = g % blockWidth
+        let iy = g / blockWidth
+        let ix = g % blockWidth
         var rows: [Int] = []
         rows.reserveCapacity(frames * blocksDown * blocksAcross)
         for t in 0..<frames {
             for by in 0..<blocksDown {
-                for bx in 0..<blocksAcross { rows.append(t * height * width + (by * blockHeight + iy) * width + bx * blockWidth + ix) }
+                for bx in 0..<blocksAcross {
+                    rows.append(t * height * width + (by * blockHeight + iy) * width + bx * blockWidth + ix)
+                }
             }
         }
         return rows
@@ -31,12 +34,15 @@ public struct ICSAGeometry: Sendable {
 
     /// Short range: group (by, bx) holds every token of that block over the query frames.
     public func shortRows(_ g: Int) -> [Int] {
-        let by = g / blocksAcross, bx = g % blocksAcross
+        let by = g / blocksAcross
+        let bx = g % blocksAcross
         var rows: [Int] = []
         rows.reserveCapacity(queryFrames * blockHeight * blockWidth)
         for t in 0..<queryFrames {
             for iy in 0..<blockHeight {
-                for ix in 0..<blockWidth { rows.append(t * height * width + (by * blockHeight + iy) * width + bx * blockWidth + ix) }
+                for ix in 0..<blockWidth {
+                    rows.append(t * height * width + (by * blockHeight + iy) * width + bx * blockWidth + ix)
+                }
             }
         }
         return rows
@@ -51,48 +57,65 @@ public struct ICSAGeometry: Sendable {
 /// blocks on u is added to x in place, so x's buffer is never copied, and
 /// each block's rows are normalised as they are written (the blocks cover
 /// every token once).
-func addICSA(to x: inout [Float], _ w: ICSAWeights, memory: [Float]?, positionsQ: [Float], positionsK: [Float],
-             geometry: ICSAGeometry, channels c: Int, heads: Int, then norm: Norm) {
+func addICSA(
+    to x: inout [Float], _ w: ICSAWeights, memory: [Float]?, positionsQ: [Float], positionsK: [Float],
+    geometry: ICSAGeometry, channels c: Int, heads: Int, then norm: Norm
+) {
     let g = geometry
-    var u = uninitialized(g.queryFrames * g.height * g.width * c) // every row belongs to exactly one group
-    groupedMHA(w.long, queryInput: x, queryPositions: positionsQ, keyInput: memory ?? x, keyPositions: positionsK,
-               valueInput: memory ?? x, into: &u, accumulate: false, channels: c, heads: heads, groups: g.blockHeight * g.blockWidth,
-               queryRows: { g.longRows($0, frames: g.queryFrames) }, keyRows: { g.longRows($0, frames: g.keyFrames) })
-    groupedMHA(w.short, queryInput: u, queryPositions: positionsQ, keyInput: u, keyPositions: positionsQ, valueInput: u,
-               into: &x, accumulate: true, norm: norm, channels: c, heads: heads, groups: g.blocksDown * g.blocksAcross,
-               queryRows: { g.shortRows($0) }, keyRows: { g.shortRows($0) })
+    var u = uninitialized(g.queryFrames * g.height * g.width * c)  // every row belongs to exactly one group
+    groupedMHA(
+        w.long, queryInput: x, queryPositions: positionsQ, keyInput: memory ?? x, keyPositions: positionsK,
+        valueInput: memory ?? x, into: &u, accumulate: false, channels: c, heads: heads,
+        groups: g.blockHeight * g.blockWidth,
+        queryRows: { g.longRows($0, frames: g.queryFrames) }, keyRows: { g.longRows($0, frames: g.keyFrames) })
+    groupedMHA(
+        w.short, queryInput: u, queryPositions: positionsQ, keyInput: u, keyPositions: positionsQ, valueInput: u,
+        into: &x, accumulate: true, norm: norm, channels: c, heads: heads, groups: g.blocksDown * g.blocksAcross,
+        queryRows: { g.shortRows($0) }, keyRows: { g.shortRows($0) })
 }
 
 extension STFWeights {
     /// STF for frame T: features [C, H, W] of T-1, T, T+1 in, g [H*W, C] tokens out.
     func forward(previous: [Float], current: [Float], next: [Float], height h: Int, width w: Int) -> [Float] {
-        let c = channels, n = h * w
-        let encoderPositions = resizeTokens(self.encoderPositions, frames: 3, height: positionHeight, width: positionWidth,
-                                            toHeight: h, width: w, channels: c)
-        let decoderPositions = resizeTokens(self.decoderPositions, frames: 1, height: positionHeight, width: positionWidth,
-                                            toHeight: h, width: w, channels: c)
+        let c = channels
+        let n = h * w
+        let encoderPositions = resizeTokens(
+            self.encoderPositions, frames: 3, height: positionHeight, width: positionWidth,
+            toHeight: h, width: w, channels: c)
+        let decoderPositions = resizeTokens(
+            self.decoderPositions, frames: 1, height: positionHeight, width: positionWidth,
+            toHeight: h, width: w, channels: c)
         // Tokens of T-1, T, T+1 one frame after the other: [3*H*W, C].
         var x = uninitialized(3 * n * c)
         x.withUnsafeMutableBufferPointer { xb in
             for (t, frame) in [previous, current, next].enumerated() {
-                frame.withUnsafeBufferPointer { transpose($0.baseAddress!, rows: c, columns: n, into: xb.baseAddress! + t * n * c) }
+                frame.withUnsafeBufferPointer {
+                    transpose($0.baseAddress!, rows: c, columns: n, into: xb.baseAddress! + t * n * c)
+                }
             }
         }
-        let encoderGeometry = ICSAGeometry(queryFrames: 3, keyFrames: 3, height: h, width: w, blockHeight: blockHeight, blockWidth: blockWidth)
+        let encoderGeometry = ICSAGeometry(
+            queryFrames: 3, keyFrames: 3, height: h, width: w, blockHeight: blockHeight, blockWidth: blockWidth)
         for layer in encoder {
-            addICSA(to: &x, layer.attention, memory: nil, positionsQ: encoderPositions, positionsK: encoderPositions,
-                    geometry: encoderGeometry, channels: c, heads: heads, then: layer.norm1)
+            addICSA(
+                to: &x, layer.attention, memory: nil, positionsQ: encoderPositions, positionsK: encoderPositions,
+                geometry: encoderGeometry, channels: c, heads: heads, then: layer.norm1)
             layer.feedForward.addInPlace(to: &x, tokens: 3 * n, then: layer.norm2)
         }
         let memory = x
         var y = tokensFromChannels(current, channels: c, positions: n)
-        let selfGeometry = ICSAGeometry(queryFrames: 1, keyFrames: 1, height: h, width: w, blockHeight: blockHeight, blockWidth: blockWidth)
-        let crossGeometry = ICSAGeometry(queryFrames: 1, keyFrames: 3, height: h, width: w, blockHeight: blockHeight, blockWidth: blockWidth)
+        let selfGeometry = ICSAGeometry(
+            queryFrames: 1, keyFrames: 1, height: h, width: w, blockHeight: blockHeight, blockWidth: blockWidth)
+        let crossGeometry = ICSAGeometry(
+            queryFrames: 1, keyFrames: 3, height: h, width: w, blockHeight: blockHeight, blockWidth: blockWidth)
         for layer in decoder {
-            addICSA(to: &y, layer.selfAttention, memory: nil, positionsQ: decoderPositions, positionsK: decoderPositions,
-                    geometry: selfGeometry, channels: c, heads: heads, then: layer.norm1)
-            addICSA(to: &y, layer.crossAttention, memory: memory, positionsQ: decoderPositions, positionsK: encoderPositions,
-                    geometry: crossGeometry, channels: c, heads: heads, then: layer.norm2)
+            addICSA(
+                to: &y, layer.selfAttention, memory: nil, positionsQ: decoderPositions, positionsK: decoderPositions,
+                geometry: selfGeometry, channels: c, heads: heads, then: layer.norm1)
+            addICSA(
+                to: &y, layer.crossAttention, memory: memory, positionsQ: decoderPositions,
+                positionsK: encoderPositions,
+                geometry: crossGeometry, channels: c, heads: heads, then: layer.norm2)
             layer.feedForward.addInPlace(to: &y, tokens: n, then: layer.norm3)
         }
         return y

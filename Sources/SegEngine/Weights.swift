@@ -8,11 +8,13 @@ public struct Linear: Sendable {
 
     /// out[L, outputs] = x[L, inputs] W^T + b, on the calling thread or,
     /// `inParallel`, split over token chunks on all cores.
-    func apply(_ x: UnsafePointer<Float>, tokens: Int, into out: UnsafeMutablePointer<Float>, inParallel: Bool = false) {
+    func apply(_ x: UnsafePointer<Float>, tokens: Int, into out: UnsafeMutablePointer<Float>, inParallel: Bool = false)
+    {
         let run = inParallel ? parallelLinear : linear
         weight.withUnsafeBufferPointer { w in
             if let bias {
-                bias.withUnsafeBufferPointer { b in run(out, x, w.baseAddress!, b.baseAddress!, tokens, inputs, outputs) }
+                bias.withUnsafeBufferPointer { b in run(out, x, w.baseAddress!, b.baseAddress!, tokens, inputs, outputs)
+                }
             } else {
                 run(out, x, w.baseAddress!, nil, tokens, inputs, outputs)
             }
@@ -26,7 +28,9 @@ public struct Norm: Sendable {
 
     func apply(_ x: UnsafeMutablePointer<Float>, tokens: Int, channels: Int, inParallel: Bool = true) {
         weight.withUnsafeBufferPointer { w in
-            bias.withUnsafeBufferPointer { b in layerNorm(x, w.baseAddress!, b.baseAddress!, tokens: tokens, channels: channels, inParallel: inParallel) }
+            bias.withUnsafeBufferPointer { b in
+                layerNorm(x, w.baseAddress!, b.baseAddress!, tokens: tokens, channels: channels, inParallel: inParallel)
+            }
         }
     }
 }

@@ -14,36 +14,50 @@ public struct WinogradTransform: Sendable {
     var window: Int { outputTile + 2 }
 
     /// F(2x2, 3x3): points 0, 1, -1.
-    public static let f2 = WinogradTransform(outputTile: 2,
-        input: [1, 0, -1, 0,
-                0, 1, 1, 0,
-                0, -1, 1, 0,
-                0, 1, 0, -1],
-        filter: [1, 0, 0,
-                 0.5, 0.5, 0.5,
-                 0.5, -0.5, 0.5,
-                 0, 0, 1],
-        output: [1, 1, 1, 0,
-                 0, 1, -1, -1])
+    public static let f2 = WinogradTransform(
+        outputTile: 2,
+        input: [
+            1, 0, -1, 0,
+            0, 1, 1, 0,
+            0, -1, 1, 0,
+            0, 1, 0, -1,
+        ],
+        filter: [
+            1, 0, 0,
+            0.5, 0.5, 0.5,
+            0.5, -0.5, 0.5,
+            0, 0, 1,
+        ],
+        output: [
+            1, 1, 1, 0,
+            0, 1, -1, -1,
+        ])
 
     /// F(4x4, 3x3): points 0, 1, -1, 2, -2.
-    public static let f4 = WinogradTransform(outputTile: 4,
-        input: [4, 0, -5, 0, 1, 0,
-                0, -4, -4, 1, 1, 0,
-                0, 4, -4, -1, 1, 0,
-                0, -2, -1, 2, 1, 0,
-                0, 2, -1, -2, 1, 0,
-                0, 4, 0, -5, 0, 1],
-        filter: [1.0 / 4, 0, 0,
-                 -1.0 / 6, -1.0 / 6, -1.0 / 6,
-                 -1.0 / 6, 1.0 / 6, -1.0 / 6,
-                 1.0 / 24, 1.0 / 12, 1.0 / 6,
-                 1.0 / 24, -1.0 / 12, 1.0 / 6,
-                 0, 0, 1],
-        output: [1, 1, 1, 1, 1, 0,
-                 0, 1, -1, 2, -2, 0,
-                 0, 1, 1, 4, 4, 0,
-                 0, 1, -1, 8, -8, 1])
+    public static let f4 = WinogradTransform(
+        outputTile: 4,
+        input: [
+            4, 0, -5, 0, 1, 0,
+            0, -4, -4, 1, 1, 0,
+            0, 4, -4, -1, 1, 0,
+            0, -2, -1, 2, 1, 0,
+            0, 2, -1, -2, 1, 0,
+            0, 4, 0, -5, 0, 1,
+        ],
+        filter: [
+            1.0 / 4, 0, 0,
+            -1.0 / 6, -1.0 / 6, -1.0 / 6,
+            -1.0 / 6, 1.0 / 6, -1.0 / 6,
+            1.0 / 24, 1.0 / 12, 1.0 / 6,
+            1.0 / 24, -1.0 / 12, 1.0 / 6,
+            0, 0, 1,
+        ],
+        output: [
+            1, 1, 1, 1, 1, 0,
+            0, 1, -1, 2, -2, 0,
+            0, 1, 1, 4, 4, 0,
+            0, 1, -1, 8, -8, 1,
+        ])
 
     /// The transform the backbone runs: F(2x2, 3x3). F(4x4, 3x3) would save
     /// more multiplies, but its transforms (entries up to 8 and 1/24) raise
@@ -55,7 +69,9 @@ public struct WinogradTransform: Sendable {
     /// Non-zero entries of each row of a row-major [rows, columns] matrix:
     /// the transforms are sparse, and their loops run over channels.
     static func terms(_ matrix: [Float], rows: Int, columns: Int) -> [[(index: Int, coefficient: Float)]] {
-        (0..<rows).map { r in (0..<columns).compactMap { c in matrix[r * columns + c] == 0 ? nil : (c, matrix[r * columns + c]) } }
+        (0..<rows).map { r in
+            (0..<columns).compactMap { c in matrix[r * columns + c] == 0 ? nil : (c, matrix[r * columns + c]) }
+        }
     }
 }
 
@@ -90,7 +106,9 @@ extension Convolution {
     /// The filter transform U = G g G^T of every (output, input) channel pair,
     /// [a^2, Cout, Cin]: row xi = (i, j) of the window is a [Cout, Cin] matrix.
     func winogradFilters(_ transform: WinogradTransform) -> [Float] {
-        let a = transform.window, cin = inputs, cout = outputs
+        let a = transform.window
+        let cin = inputs
+        let cout = outputs
         var filters = uninitialized(a * a * cout * cin)
         let g = WinogradTransform.terms(transform.filter, rows: a, columns: 3)
         weight.withUnsafeBufferPointer { wb in
@@ -100,11 +118,13 @@ extension Convolution {
                     // Rows first: half[i][l] = sum_k G[i][k] w[k][l] over channels (taps are (k, l), tap-major).
                     var half = [Float](repeating: 0, count: a * 3 * cin)
                     half.withUnsafeMutableBufferPointer { hb in
-                        let h = hb.baseAddress!, w = source.base + o * 9 * cin
+                        let h = hb.baseAddress!
+                        let w = source.base + o * 9 * cin
                         for i in 0..<a {
                             for (k, coefficient) in g[i] {
                                 for l in 0..<3 {
-                                    let row = h + (i * 3 + l) * cin, tap = w + (k * 3 + l) * cin
+                                    let row = h + (i * 3 + l) * cin
+                                    let tap = w + (k * 3 + l) * cin
                                     for ci in 0..<cin { row[ci] += coefficient * tap[ci] }
                                 }
                             }
@@ -135,11 +155,18 @@ extension Convolution {
     /// The convolution by Winograd over position-major maps: `sources` are
     /// the channel parts of x [H*W, Cin], `output` [Ho*Wo, Cout]; bias,
     /// `residual` and ReLU are applied as the tiles are written.
-    func applyWinograd(_ sources: [SharedPointer<Float>], widths: [Int], height h: Int, width w: Int, relu: Bool,
-                       residual: SharedPointer<Float>?, output: SharedMutablePointer<Float>, transform: WinogradTransform) {
+    func applyWinograd(
+        _ sources: [SharedPointer<Float>], widths: [Int], height h: Int, width w: Int, relu: Bool,
+        residual: SharedPointer<Float>?, output: SharedMutablePointer<Float>, transform: WinogradTransform
+    ) {
         let (ho, wo) = outputSize(height: h, width: w)
-        let m = transform.outputTile, a = transform.window, area = a * a, d = dilation, p = padding
-        let cin = inputs, cout = outputs
+        let m = transform.outputTile
+        let a = transform.window
+        let area = a * a
+        let d = dilation
+        let p = padding
+        let cin = inputs
+        let cout = outputs
         // Tiles of every sub-grid (ry, rx): outputs oy = ry + d (ty m + u), ox = rx + d (tx m + v).
         var tileList: [(ry: Int32, rx: Int32, ty: Int32, tx: Int32)] = []
         for ry in 0..<min(d, ho) {
@@ -147,119 +174,161 @@ extension Convolution {
             for rx in 0..<min(d, wo) {
                 let columns = (wo - rx + d - 1) / d
                 for ty in 0..<((rows + m - 1) / m) {
-                    for tx in 0..<((columns + m - 1) / m) { tileList.append((Int32(ry), Int32(rx), Int32(ty), Int32(tx))) }
+                    for tx in 0..<((columns + m - 1) / m) {
+                        tileList.append((Int32(ry), Int32(rx), Int32(ty), Int32(tx)))
+                    }
                 }
             }
         }
         let group = min(cin, Self.winogradChannelGroup)
         let chunkTiles = max(16, min(512, Self.winogradChunkFloats / (area * (group + cout))))
-        let tileCount = tileList.count, chunks = (tileCount + chunkTiles - 1) / chunkTiles
+        let tileCount = tileList.count
+        let chunks = (tileCount + chunkTiles - 1) / chunkTiles
         let inputTerms = WinogradTransform.terms(transform.input, rows: a, columns: a)
         let outputTerms = WinogradTransform.terms(transform.output, rows: m, columns: a)
         // Where each part's channels start in x's channel order.
-        var partStarts: [Int] = [], first = 0
-        for width in widths { partStarts.append(first); first += width }
+        var partStarts: [Int] = []
+        var first = 0
+        for width in widths {
+            partStarts.append(first)
+            first += width
+        }
         let starts = partStarts
         let filters = winogradFilters(transform)
-        filters.withUnsafeBufferPointer { fb in bias.withUnsafeBufferPointer { bb in tileList.withUnsafeBufferPointer { tb in
-            let (u, biases, tiles) = (SharedPointer(fb.baseAddress!), SharedPointer(bb.baseAddress!), SharedPointer(tb.baseAddress!))
-            parallelFor(chunks) { chunk in
-                let t0 = chunk * chunkTiles, count = min(chunkTiles, tileCount - t0)
-                var transformed = uninitialized(area * count * group), products = uninitialized(area * count * cout)
-                var window = uninitialized(area * group), half = uninitialized(area * max(group, cout))
-                transformed.withUnsafeMutableBufferPointer { vb in products.withUnsafeMutableBufferPointer { mb in
-                window.withUnsafeMutableBufferPointer { wb in half.withUnsafeMutableBufferPointer { hb in
-                    let v = vb.baseAddress!, products = mb.baseAddress!, window = wb.baseAddress!, half = hb.baseAddress!
-                    for c0 in Swift.stride(from: 0, to: cin, by: group) {
-                        let width = min(group, cin - c0)
-                        for i in 0..<count {
-                            let tile = tiles.base[t0 + i]
-                            let y0 = Int(tile.ry) + d * Int(tile.ty) * m - p, x0 = Int(tile.rx) + d * Int(tile.tx) * m - p
-                            // The a x a window of channels c0 ..< c0 + width; zeros outside the input.
-                            for r in 0..<a {
-                                let iy = y0 + d * r
-                                for c in 0..<a {
-                                    let ix = x0 + d * c, target = window + (r * a + c) * width
-                                    guard iy >= 0, iy < h, ix >= 0, ix < w else { target.update(repeating: 0, count: width); continue }
-                                    copyChannels(sources, widths: widths, starts: starts, position: iy * w + ix, from: c0, count: width, into: target)
-                                }
-                            }
-                            // B^T d B: columns (half[r][j] = sum_c B^T[j][c] d[r][c]), then rows, into V[xi][i].
-                            for r in 0..<a {
-                                for j in 0..<a {
-                                    let target = half + (r * a + j) * width
-                                    target.update(repeating: 0, count: width)
-                                    for (c, coefficient) in inputTerms[j] {
-                                        let source = window + (r * a + c) * width
-                                        for ch in 0..<width { target[ch] += coefficient * source[ch] }
+        filters.withUnsafeBufferPointer { fb in
+            bias.withUnsafeBufferPointer { bb in
+                tileList.withUnsafeBufferPointer { tb in
+                    let (u, biases, tiles) = (
+                        SharedPointer(fb.baseAddress!), SharedPointer(bb.baseAddress!), SharedPointer(tb.baseAddress!)
+                    )
+                    parallelFor(chunks) { chunk in
+                        let t0 = chunk * chunkTiles
+                        let count = min(chunkTiles, tileCount - t0)
+                        var transformed = uninitialized(area * count * group)
+                        var products = uninitialized(area * count * cout)
+                        var window = uninitialized(area * group)
+                        var half = uninitialized(area * max(group, cout))
+                        transformed.withUnsafeMutableBufferPointer { vb in
+                            products.withUnsafeMutableBufferPointer { mb in
+                                window.withUnsafeMutableBufferPointer { wb in
+                                    half.withUnsafeMutableBufferPointer { hb in
+                                        let v = vb.baseAddress!
+                                        let products = mb.baseAddress!
+                                        let window = wb.baseAddress!
+                                        let half = hb.baseAddress!
+                                        for c0 in Swift.stride(from: 0, to: cin, by: group) {
+                                            let width = min(group, cin - c0)
+                                            for i in 0..<count {
+                                                let tile = tiles.base[t0 + i]
+                                                let y0 = Int(tile.ry) + d * Int(tile.ty) * m - p
+                                                let x0 = Int(tile.rx) + d * Int(tile.tx) * m - p
+                                                // The a x a window of channels c0 ..< c0 + width; zeros outside the input.
+                                                for r in 0..<a {
+                                                    let iy = y0 + d * r
+                                                    for c in 0..<a {
+                                                        let ix = x0 + d * c
+                                                        let target = window + (r * a + c) * width
+                                                        guard iy >= 0, iy < h, ix >= 0, ix < w else {
+                                                            target.update(repeating: 0, count: width)
+                                                            continue
+                                                        }
+                                                        copyChannels(
+                                                            sources, widths: widths, starts: starts,
+                                                            position: iy * w + ix, from: c0, count: width, into: target)
+                                                    }
+                                                }
+                                                // B^T d B: columns (half[r][j] = sum_c B^T[j][c] d[r][c]), then rows, into V[xi][i].
+                                                for r in 0..<a {
+                                                    for j in 0..<a {
+                                                        let target = half + (r * a + j) * width
+                                                        target.update(repeating: 0, count: width)
+                                                        for (c, coefficient) in inputTerms[j] {
+                                                            let source = window + (r * a + c) * width
+                                                            for ch in 0..<width {
+                                                                target[ch] += coefficient * source[ch]
+                                                            }
+                                                        }
+                                                    }
+                                                }
+                                                for r in 0..<a {
+                                                    for j in 0..<a {
+                                                        let target = v + ((r * a + j) * count + i) * width
+                                                        target.update(repeating: 0, count: width)
+                                                        for (k, coefficient) in inputTerms[r] {
+                                                            let source = half + (k * a + j) * width
+                                                            for ch in 0..<width {
+                                                                target[ch] += coefficient * source[ch]
+                                                            }
+                                                        }
+                                                    }
+                                                }
+                                            }
+                                            // M[xi] (+)= V[xi] U[xi]^T over this channel group.
+                                            for xi in 0..<area {
+                                                BLAS.gemm(
+                                                    transposeB: true, m: count, n: cout, k: width,
+                                                    a: v + xi * count * width, lda: width,
+                                                    b: u.base + xi * cout * cin + c0, ldb: cin, beta: c0 == 0 ? 0 : 1,
+                                                    c: products + xi * count * cout, ldc: cout)
+                                            }
+                                        }
+                                        // A^T M A per tile, then bias, residual and ReLU on the positions inside the output.
+                                        for i in 0..<count {
+                                            let tile = tiles.base[t0 + i]
+                                            for r in 0..<a {
+                                                for q in 0..<m {
+                                                    let target = half + (r * m + q) * cout
+                                                    target.update(repeating: 0, count: cout)
+                                                    for (j, coefficient) in outputTerms[q] {
+                                                        let source = products + ((r * a + j) * count + i) * cout
+                                                        for o in 0..<cout { target[o] += coefficient * source[o] }
+                                                    }
+                                                }
+                                            }
+                                            for s in 0..<m {
+                                                let oy = Int(tile.ry) + d * (Int(tile.ty) * m + s)
+                                                guard oy < ho else { break }
+                                                for q in 0..<m {
+                                                    let ox = Int(tile.rx) + d * (Int(tile.tx) * m + q)
+                                                    guard ox < wo else { break }
+                                                    let position = oy * wo + ox
+                                                    let target = output.base + position * cout
+                                                    target.update(from: biases.base, count: cout)
+                                                    for (r, coefficient) in outputTerms[s] {
+                                                        let source = half + (r * m + q) * cout
+                                                        for o in 0..<cout { target[o] += coefficient * source[o] }
+                                                    }
+                                                    if let residual {
+                                                        let shortcut = residual.base + position * cout
+                                                        for o in 0..<cout { target[o] += shortcut[o] }
+                                                    }
+                                                    if relu { for o in 0..<cout { target[o] = max(0, target[o]) } }
+                                                }
+                                            }
+                                        }
                                     }
                                 }
                             }
-                            for r in 0..<a {
-                                for j in 0..<a {
-                                    let target = v + ((r * a + j) * count + i) * width
-                                    target.update(repeating: 0, count: width)
-                                    for (k, coefficient) in inputTerms[r] {
-                                        let source = half + (k * a + j) * width
-                                        for ch in 0..<width { target[ch] += coefficient * source[ch] }
-                                    }
-                                }
-                            }
-                        }
-                        // M[xi] (+)= V[xi] U[xi]^T over this channel group.
-                        for xi in 0..<area {
-                            BLAS.gemm(transposeB: true, m: count, n: cout, k: width, a: v + xi * count * width, lda: width,
-                                      b: u.base + xi * cout * cin + c0, ldb: cin, beta: c0 == 0 ? 0 : 1,
-                                      c: products + xi * count * cout, ldc: cout)
                         }
                     }
-                    // A^T M A per tile, then bias, residual and ReLU on the positions inside the output.
-                    for i in 0..<count {
-                        let tile = tiles.base[t0 + i]
-                        for r in 0..<a {
-                            for q in 0..<m {
-                                let target = half + (r * m + q) * cout
-                                target.update(repeating: 0, count: cout)
-                                for (j, coefficient) in outputTerms[q] {
-                                    let source = products + ((r * a + j) * count + i) * cout
-                                    for o in 0..<cout { target[o] += coefficient * source[o] }
-                                }
-                            }
-                        }
-                        for s in 0..<m {
-                            let oy = Int(tile.ry) + d * (Int(tile.ty) * m + s)
-                            guard oy < ho else { break }
-                            for q in 0..<m {
-                                let ox = Int(tile.rx) + d * (Int(tile.tx) * m + q)
-                                guard ox < wo else { break }
-                                let position = oy * wo + ox, target = output.base + position * cout
-                                target.update(from: biases.base, count: cout)
-                                for (r, coefficient) in outputTerms[s] {
-                                    let source = half + (r * m + q) * cout
-                                    for o in 0..<cout { target[o] += coefficient * source[o] }
-                                }
-                                if let residual {
-                                    let shortcut = residual.base + position * cout
-                                    for o in 0..<cout { target[o] += shortcut[o] }
-                                }
-                                if relu { for o in 0..<cout { target[o] = max(0, target[o]) } }
-                            }
-                        }
-                    }
-                } } } }
+                }
             }
-        } } }
+        }
     }
 }
 
 /// Channels from..<from+count of one position of x, given as channel parts.
 @inline(__always)
-private func copyChannels(_ sources: [SharedPointer<Float>], widths: [Int], starts: [Int], position: Int, from: Int, count: Int,
-                         into target: UnsafeMutablePointer<Float>) {
+private func copyChannels(
+    _ sources: [SharedPointer<Float>], widths: [Int], starts: [Int], position: Int, from: Int, count: Int,
+    into target: UnsafeMutablePointer<Float>
+) {
     var written = 0
     for (index, source) in sources.enumerated() where written < count {
-        let start = starts[index], width = widths[index]
-        let low = max(from + written, start), high = min(from + count, start + width)
+        let start = starts[index]
+        let width = widths[index]
+        let low = max(from + written, start)
+        let high = min(from + count, start + width)
         guard low < high else { continue }
         (target + (low - from)).update(from: source.base + position * width + (low - start), count: high - low)
         written = high - from

@@ -10,7 +10,9 @@ public enum BoundaryBand {
     /// loop counter only (no index arithmetic to overflow-check), so the
     /// compiler vectorises them.
     static func boundaryBytes(_ map: LabelMap) -> [UInt8] {
-        let w = map.width, h = map.height, n = w * h
+        let w = map.width
+        let h = map.height
+        let n = w * h
         var edge = [UInt8](repeating: 0, count: n)
         guard n > 0 else { return edge }
         // differs[i] = 1 where pixel i and its right (then lower) neighbour
@@ -19,10 +21,12 @@ public enum BoundaryBand {
         map.ids.withUnsafeBufferPointer { ids in
             edge.withUnsafeMutableBufferPointer { e in
                 differs.withUnsafeMutableBufferPointer { d in
-                    let source = ids.baseAddress!, marks = e.baseAddress!, diff = d.baseAddress!
+                    let source = ids.baseAddress!
+                    let marks = e.baseAddress!
+                    let diff = d.baseAddress!
                     let next = source + 1
                     for i in 0..<(n - 1) { diff[i] = source[i] != next[i] ? 1 : 0 }
-                    for y in 0..<h { diff[y * w + w - 1] = 0 } // no right neighbour across rows
+                    for y in 0..<h { diff[y * w + w - 1] = 0 }  // no right neighbour across rows
                     let previous = diff - 1
                     marks[0] = diff[0]
                     for i in 1..<n { marks[i] = diff[i] | previous[i] }
@@ -53,7 +57,8 @@ public enum BoundaryBand {
     static func booleans(_ bytes: [UInt8]) -> [Bool] {
         [Bool](unsafeUninitializedCapacity: bytes.count) { out, n in
             bytes.withUnsafeBufferPointer { b in
-                let source = b.baseAddress!, target = out.baseAddress!
+                let source = b.baseAddress!
+                let target = out.baseAddress!
                 for i in 0..<b.count { target[i] = source[i] != 0 }
             }
             n = bytes.count
@@ -71,10 +76,14 @@ public enum BoundaryBand {
             marks.withUnsafeBufferPointer { a in
                 other.withUnsafeMutableBufferPointer { o in
                     for y in 0..<h {
-                        let source = a.baseAddress! + y * w, out = o.baseAddress! + y * w
+                        let source = a.baseAddress! + y * w
+                        let out = o.baseAddress! + y * w
                         out[0] = source[0] | source[1]
                         out[w - 1] = source[w - 1] | source[w - 2]
-                        let left = source, middle = source + 1, right = source + 2, target = out + 1
+                        let left = source
+                        let middle = source + 1
+                        let right = source + 2
+                        let target = out + 1
                         for x in 0..<(w - 2) { target[x] = left[x] | middle[x] | right[x] }
                     }
                 }
@@ -84,14 +93,20 @@ public enum BoundaryBand {
         for _ in 0..<(h > 1 ? r : 0) {
             marks.withUnsafeBufferPointer { a in
                 other.withUnsafeMutableBufferPointer { o in
-                    let source = a.baseAddress!, out = o.baseAddress!
-                    let lastRow = source + (n - w), beforeLast = source + (n - 2 * w), outLast = out + (n - w)
+                    let source = a.baseAddress!
+                    let out = o.baseAddress!
+                    let lastRow = source + (n - w)
+                    let beforeLast = source + (n - 2 * w)
+                    let outLast = out + (n - w)
                     let second = source + w
                     for x in 0..<w {
                         out[x] = source[x] | second[x]
                         outLast[x] = lastRow[x] | beforeLast[x]
                     }
-                    let up = source, middle = source + w, down = source + 2 * w, target = out + w
+                    let up = source
+                    let middle = source + w
+                    let down = source + 2 * w
+                    let target = out + w
                     for i in 0..<(n - 2 * w) { target[i] = up[i] | middle[i] | down[i] }
                 }
             }
@@ -105,21 +120,28 @@ public enum BoundaryBand {
     /// three neighbours of the previous row (vectorised over the row), then
     /// the one in the same row (a scan).
     public static func distance(_ map: LabelMap, cap: Int) -> [UInt16] {
-        let w = map.width, h = map.height
+        let w = map.width
+        let h = map.height
         let edge = boundaryBytes(map)
         let limit = UInt16(cap)
         var out = [UInt16](repeating: limit, count: w * h)
         guard w > 0, h > 0 else { return out }
         edge.withUnsafeBufferPointer { e in
             out.withUnsafeMutableBufferPointer { o in
-                let marks = e.baseAddress!, d = o.baseAddress!
+                let marks = e.baseAddress!
+                let d = o.baseAddress!
                 for i in 0..<(w * h) where marks[i] != 0 { d[i] = 0 }
                 guard cap > 0 else { return }
                 func fromRow(_ row: UnsafeMutablePointer<UInt16>, _ other: UnsafeMutablePointer<UInt16>) {
                     row[0] = min(row[0], other[0] &+ 1, w > 1 ? other[1] &+ 1 : limit)
                     if w > 1 { row[w - 1] = min(row[w - 1], other[w - 1] &+ 1, other[w - 2] &+ 1) }
-                    let left = other, middle = other + 1, right = other + 2, target = row + 1
-                    for x in 0..<max(0, w - 2) { target[x] = min(target[x], left[x] &+ 1, middle[x] &+ 1, right[x] &+ 1) }
+                    let left = other
+                    let middle = other + 1
+                    let right = other + 2
+                    let target = row + 1
+                    for x in 0..<max(0, w - 2) {
+                        target[x] = min(target[x], left[x] &+ 1, middle[x] &+ 1, right[x] &+ 1)
+                    }
                 }
                 for y in 0..<h {
                     let row = d + y * w

@@ -28,7 +28,10 @@ public enum BoundaryIoU {
             // Distance to the nearest zero on the left (the padding counts), then on the right.
             var run = 0
             var left = [Int](repeating: 0, count: w)
-            for x in 0..<w { run = mask[y * w + x] != 0 ? run + 1 : 0; left[x] = run }
+            for x in 0..<w {
+                run = mask[y * w + x] != 0 ? run + 1 : 0
+                left[x] = run
+            }
             run = 0
             for x in stride(from: w - 1, through: 0, by: -1) {
                 run = mask[y * w + x] != 0 ? run + 1 : 0
@@ -39,7 +42,10 @@ public enum BoundaryIoU {
         var up = [Int](repeating: 0, count: w * h)
         for x in 0..<w {
             var run = 0
-            for y in 0..<h { run = rows[y * w + x] != 0 ? run + 1 : 0; up[y * w + x] = run }
+            for y in 0..<h {
+                run = rows[y * w + x] != 0 ? run + 1 : 0
+                up[y * w + x] = run
+            }
             run = 0
             for y in stride(from: h - 1, through: 0, by: -1) {
                 run = rows[y * w + x] != 0 ? run + 1 : 0
@@ -103,9 +109,12 @@ public enum BoundaryIoU {
     }
 
     /// Adds one image's intersections and unions per class.
-    public static func add(groundTruth gt: LabelMap, prediction: LabelMap, classes k: Int, ratio: Double,
-                           intersections: inout [Int64], unions: inout [Int64]) {
-        let w = gt.width, h = gt.height
+    public static func add(
+        groundTruth gt: LabelMap, prediction: LabelMap, classes k: Int, ratio: Double,
+        intersections: inout [Int64], unions: inout [Int64]
+    ) {
+        let w = gt.width
+        let h = gt.height
         let d = dilation(width: w, height: h, ratio: ratio)
         // P_k counts only where the GT is not ignored: elsewhere the prediction is no class.
         let none = UInt8(255)
@@ -113,8 +122,10 @@ public enum BoundaryIoU {
         let onGT = boundaries(gt.ids, width: w, height: h, d: d)
         let onPrediction = boundaries(valid, width: w, height: h, d: d)
         for i in 0..<(w * h) {
-            let g = Int(gt.ids[i]), p = Int(valid[i])
-            let inG = g < k && onGT[i] != 0, inP = p < k && onPrediction[i] != 0
+            let g = Int(gt.ids[i])
+            let p = Int(valid[i])
+            let inG = g < k && onGT[i] != 0
+            let inP = p < k && onPrediction[i] != 0
             if inG && inP && g == p {
                 intersections[g] += 1
                 unions[g] += 1
@@ -126,18 +137,24 @@ public enum BoundaryIoU {
     }
 
     /// The plain twin of `add`: every class's masks and `boundary` one by one.
-    public static func addPerClass(groundTruth gt: LabelMap, prediction: LabelMap, classes k: Int, ratio: Double,
-                                   intersections: inout [Int64], unions: inout [Int64]) {
-        let w = gt.width, h = gt.height, n = w * h
+    public static func addPerClass(
+        groundTruth gt: LabelMap, prediction: LabelMap, classes k: Int, ratio: Double,
+        intersections: inout [Int64], unions: inout [Int64]
+    ) {
+        let w = gt.width
+        let h = gt.height
+        let n = w * h
         let d = dilation(width: w, height: h, ratio: ratio)
         for c in 0..<k {
-            var g = [UInt8](repeating: 0, count: n), p = [UInt8](repeating: 0, count: n)
+            var g = [UInt8](repeating: 0, count: n)
+            var p = [UInt8](repeating: 0, count: n)
             for i in 0..<n {
                 let label = gt.ids[i]
                 if Int(label) == c { g[i] = 1 }
                 if Int(prediction.ids[i]) == c && Int(label) < k { p[i] = 1 }
             }
-            let bg = boundary(g, width: w, height: h, d: d), bp = boundary(p, width: w, height: h, d: d)
+            let bg = boundary(g, width: w, height: h, d: d)
+            let bp = boundary(p, width: w, height: h, d: d)
             for i in 0..<n {
                 intersections[c] += Int64(bg[i] & bp[i])
                 unions[c] += Int64(bg[i] | bp[i])

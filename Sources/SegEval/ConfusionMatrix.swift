@@ -40,11 +40,15 @@ public struct ConfusionMatrix: Sendable, Equatable {
     /// pass. Both maps go through 256-entry tables to a small count table
     /// ((K+1) x (K+1), twice) that stays in L1 cache; GT ignore lands in row
     /// K, which is dropped.
-    public static func add(groundTruth: LabelMap, prediction: LabelMap, all: inout ConfusionMatrix,
-                           band: inout ConfusionMatrix, mask: [Bool]?) {
+    public static func add(
+        groundTruth: LabelMap, prediction: LabelMap, all: inout ConfusionMatrix,
+        band: inout ConfusionMatrix, mask: [Bool]?
+    ) {
         precondition(groundTruth.ids.count == prediction.ids.count, "ground truth and prediction sizes differ")
         precondition(all.classes == band.classes, "matrices of different class counts")
-        let k = all.classes, stride = k + 1, size = stride * stride
+        let k = all.classes
+        let stride = k + 1
+        let size = stride * stride
         var gtRow = [Int32](repeating: Int32(k * stride), count: 256)
         var predColumn = [Int32](repeating: Int32(k), count: 256)
         for c in 0..<k {
@@ -59,8 +63,12 @@ public struct ConfusionMatrix: Sendable, Equatable {
                 table.withUnsafeMutableBufferPointer { t in
                     gtRow.withUnsafeBufferPointer { row in
                         predColumn.withUnsafeBufferPointer { column in
-                            let g = gt.baseAddress!, p = pred.baseAddress!, r = row.baseAddress!, c = column.baseAddress!
-                            let counts = t.baseAddress!, masked = counts + size
+                            let g = gt.baseAddress!
+                            let p = pred.baseAddress!
+                            let r = row.baseAddress!
+                            let c = column.baseAddress!
+                            let counts = t.baseAddress!
+                            let masked = counts + size
                             if let mask {
                                 mask.withUnsafeBufferPointer { m in
                                     let inside = m.baseAddress!
@@ -87,7 +95,8 @@ public struct ConfusionMatrix: Sendable, Equatable {
     }
 
     public mutating func merge(_ other: ConfusionMatrix) {
-        precondition(other.classes == classes, "cannot merge confusion matrices of \(classes) and \(other.classes) classes")
+        precondition(
+            other.classes == classes, "cannot merge confusion matrices of \(classes) and \(other.classes) classes")
         for i in counts.indices { counts[i] += other.counts[i] }
     }
 

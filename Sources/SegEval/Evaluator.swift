@@ -97,7 +97,10 @@ public struct EvaluationOptions: Sendable {
 /// Seconds spent per stage of evaluation, summed over frames and threads.
 public final class EvaluationTiming: Sendable {
     public enum Stage: String, CaseIterable, Sendable {
-        case decodeGroundTruth = "decode GT", band, decodePredictions = "decode predictions", confusion, flips
+        case decodeGroundTruth = "decode GT"
+        case band
+        case decodePredictions = "decode predictions"
+        case confusion, flips
         case boundaryIoU = "Boundary IoU"
     }
     private let seconds = Mutex<[Stage: Double]>([:])
@@ -128,7 +131,8 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable {
         case .noGroundTruth(let root): return "\(root): no frame has ground truth to evaluate against"
         case .noMethods: return "no predictions given (use --pred NAME=DIR or a manifest with [[method]])"
         case .missingPredictions(let method, let count, let examples):
-            return "method '\(method)' has no prediction for \(count) frame(s) with ground truth, e.g. \(examples.joined(separator: ", ")) (--strict)"
+            return
+                "method '\(method)' has no prediction for \(count) frame(s) with ground truth, e.g. \(examples.joined(separator: ", ")) (--strict)"
         case .shard(let path, let problem): return "\(path): \(problem)"
         case .unreadable(let files):
             if files.count == 1 { return "\(files[0].reason) (--skip-unreadable scores the rest)" }
@@ -144,9 +148,11 @@ public enum Evaluator {
     /// that cannot be read are all collected: thrown together as
     /// `EvaluationError.unreadable`, or with `skipUnreadable` left out and
     /// listed in `Evaluation.unreadable`.
-    public static func run(_ dataset: Dataset, options: EvaluationOptions = EvaluationOptions(),
-                           progress: @Sendable (Int, Int) -> Void = { _, _ in },
-                           cancelled: @Sendable () -> Bool = { false }) throws -> Evaluation {
+    public static func run(
+        _ dataset: Dataset, options: EvaluationOptions = EvaluationOptions(),
+        progress: @Sendable (Int, Int) -> Void = { _, _ in },
+        cancelled: @Sendable () -> Bool = { false }
+    ) throws -> Evaluation {
         guard !dataset.methods.isEmpty else { throw EvaluationError.noMethods }
         let frames = dataset.sequences.flatMap { sequence in
             sequence.frames.filter { $0.groundTruth != nil && (options.scope?.contains($0.key) ?? true) }
@@ -176,11 +182,12 @@ public enum Evaluator {
         parallelFor(frames.count) { index in
             if cancelled() || shared.withLock({ $0.error != nil }) { return }
             do {
-                let result = try evaluate(frame: frames[index].record, sequence: frames[index].sequence,
-                                          loader: loader, methods: dataset.methods, reference: reference,
-                                          space: dataset.space, band: options.band,
-                                          boundaryRatio: options.boundaryRatio, timing: options.timing,
-                                          cancelled: cancelled)
+                let result = try evaluate(
+                    frame: frames[index].record, sequence: frames[index].sequence,
+                    loader: loader, methods: dataset.methods, reference: reference,
+                    space: dataset.space, band: options.band,
+                    boundaryRatio: options.boundaryRatio, timing: options.timing,
+                    cancelled: cancelled)
                 let done = shared.withLock { state -> Int in
                     state.perFrame[index] = result
                     state.notes += result.notes
@@ -199,8 +206,9 @@ public enum Evaluator {
         var notes = state.notes
         var temporal: [String: TemporalCounts] = [:]
         if options.temporal {
-            let outcome = try Temporal.evaluate(dataset, vcLengths: options.vcLengths, scope: options.scope,
-                                                skip: Set(unreadable.map(\.path)), cancelled: cancelled)
+            let outcome = try Temporal.evaluate(
+                dataset, vcLengths: options.vcLengths, scope: options.scope,
+                skip: Set(unreadable.map(\.path)), cancelled: cancelled)
             temporal = outcome.counts
             unreadable += outcome.unreadable
             notes += outcome.notes
@@ -211,7 +219,8 @@ public enum Evaluator {
         var results: [MethodResult] = []
         for method in dataset.methods {
             var counts = MethodCounts(setup(method))
-            var both = reference != nil && method != reference
+            var both =
+                reference != nil && method != reference
                 ? SharedCounts(method: MethodCounts(setup(method)), reference: MethodCounts(setup(reference!))) : nil
             for frame in state.perFrame {
                 guard let frame, let c = frame.counts[method] else { continue }
@@ -226,9 +235,10 @@ public enum Evaluator {
             both?.reference.temporal = temporal[reference ?? ""] ?? TemporalCounts()
             results.append(MethodResult(name: method, counts: counts, missing: missing[method] ?? [], shared: both))
         }
-        var evaluation = Evaluation(space: dataset.space, results: results, reference: reference, band: options.band,
-                                    files: state.perFrame.compactMap { $0?.scored == true ? $0?.groundTruth : nil },
-                                    notes: Array(Set(notes)).sorted() + dataset.notes)
+        var evaluation = Evaluation(
+            space: dataset.space, results: results, reference: reference, band: options.band,
+            files: state.perFrame.compactMap { $0?.scored == true ? $0?.groundTruth : nil },
+            notes: Array(Set(notes)).sorted() + dataset.notes)
         evaluation.framesWithGroundTruth = frames.count
         evaluation.unreadable = unreadable
         evaluation.boundaryRatio = options.boundaryRatio
@@ -251,10 +261,12 @@ public enum Evaluator {
         var unreadable: [UnreadableFile] = []
     }
 
-    static func evaluate(frame: FrameRecord, sequence: String, loader: FrameLoader, methods: [String],
-                         reference: String?,
-                         space: LabelSpace, band: Int, boundaryRatio: Double?, timing: EvaluationTiming? = nil,
-                         cancelled: () -> Bool = { false }) throws -> FrameCounts {
+    static func evaluate(
+        frame: FrameRecord, sequence: String, loader: FrameLoader, methods: [String],
+        reference: String?,
+        space: LabelSpace, band: Int, boundaryRatio: Double?, timing: EvaluationTiming? = nil,
+        cancelled: () -> Bool = { false }
+    ) throws -> FrameCounts {
         let k = space.count
         func measure<T>(_ stage: EvaluationTiming.Stage, _ body: () throws -> T) rethrows -> T {
             try timing.map { try $0.measure(stage, body) } ?? body()
@@ -272,8 +284,9 @@ public enum Evaluator {
             instances = load(path) {
                 let ids = try loader.instances(frame)
                 if let ids, let gt, ids.count != gt.map.ids.count {
-                    throw FormatError.unsupported(path: path,
-                                                  problem: "instance ids are not the size of \(frame.groundTruth!)")
+                    throw FormatError.unsupported(
+                        path: path,
+                        problem: "instance ids are not the size of \(frame.groundTruth!)")
                 }
                 return ids
             }
@@ -287,25 +300,29 @@ public enum Evaluator {
         for method in methods {
             let size = (gt.map.width, gt.map.height)
             guard let path = frame.predictions[method],
-                  let labels = load(path, {
-                      try measure(.decodePredictions) { try loader.prediction(frame, method: method, size: size) }
-                  })
+                let labels = load(
+                    path,
+                    {
+                        try measure(.decodePredictions) { try loader.prediction(frame, method: method, size: size) }
+                    })
             else { continue }
             predictions[method] = labels.map
             result.notes += labels.notes
         }
         for (method, prediction) in predictions {
             if cancelled() { break }
-            var all = ConfusionMatrix(classes: k), inBand = ConfusionMatrix(classes: k)
+            var all = ConfusionMatrix(classes: k)
+            var inBand = ConfusionMatrix(classes: k)
             measure(.confusion) {
                 ConfusionMatrix.add(groundTruth: gt.map, prediction: prediction, all: &all, band: &inBand, mask: mask)
             }
             let compared = reference != nil && method != reference
-            let input = FrameInput(key: frame.key, sequence: sequence, space: space, groundTruth: gt.map,
-                                   prediction: prediction,
-                                   reference: compared ? reference.flatMap { predictions[$0] } : nil, bandMask: mask,
-                                   instances: instances, confusion: all, bandConfusion: inBand,
-                                   boundaryRatio: boundaryRatio, timing: timing)
+            let input = FrameInput(
+                key: frame.key, sequence: sequence, space: space, groundTruth: gt.map,
+                prediction: prediction,
+                reference: compared ? reference.flatMap { predictions[$0] } : nil, bandMask: mask,
+                instances: instances, confusion: all, bandConfusion: inBand,
+                boundaryRatio: boundaryRatio, timing: timing)
             var c = MethodCounts(MetricSetup(space: space, compared: compared))
             c.add(input)
             result.counts[method] = c

@@ -33,7 +33,8 @@ public struct InstanceCounts: Sendable, Equatable {
 public enum InstanceIoU {
     /// cityscapesScripts' args.avgClassSize: mean instance size per class over its training set.
     public static let averageClassSize: [String: Double] = [
-        "bicycle": 4672.3249222261, "caravan": 36771.8241758242, "motorcycle": 6298.7200839748, "rider": 3930.4788056518,
+        "bicycle": 4672.3249222261, "caravan": 36771.8241758242, "motorcycle": 6298.7200839748,
+        "rider": 3930.4788056518,
         "bus": 35732.1511111111, "train": 67583.7075812274, "car": 12794.0202738185, "person": 3462.4756337644,
         "truck": 27855.1264367816, "trailer": 16926.9763313609,
     ]
@@ -47,7 +48,9 @@ public enum InstanceIoU {
     }
 
     /// Adds one image: `instances` holds the instance ids, `prediction` trainIds.
-    public static func add(instances: [UInt16], prediction: LabelMap, space: LabelSpace, into counts: inout InstanceCounts) {
+    public static func add(
+        instances: [UInt16], prediction: LabelMap, space: LabelSpace, into counts: inout InstanceCounts
+    ) {
         counts.present = true
         let k = space.count
         // Instance id -> (size, pixels predicted as its class, pixels predicted as its category).
@@ -95,13 +98,17 @@ public enum InstanceIoU {
     }
 
     /// iIoU per scored category, in the label space's category order (NaN for the others).
-    public static func perCategory(_ counts: InstanceCounts, confusion m: ConfusionMatrix, space: LabelSpace) -> [Double] {
+    public static func perCategory(_ counts: InstanceCounts, confusion m: ConfusionMatrix, space: LabelSpace)
+        -> [Double]
+    {
         let scored = Set(categories(space))
         return space.categories.indices.map { i in
             guard scored.contains(i) else { return .nan }
             let members = (0..<m.classes).filter { space.classes[$0].category == space.categories[i] }
             var fp: Int64 = 0
-            for g in 0..<m.classes where space.classes[g].category != space.categories[i] { for p in members { fp += m[g, p] } }
+            for g in 0..<m.classes where space.classes[g].category != space.categories[i] {
+                for p in members { fp += m[g, p] }
+            }
             let denominator = counts.categoryTruePositives[i] + Double(fp) + counts.categoryFalseNegatives[i]
             return denominator == 0 ? .nan : counts.categoryTruePositives[i] / denominator
         }

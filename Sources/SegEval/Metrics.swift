@@ -15,7 +15,8 @@ public struct Metrics: Sendable, Equatable {
         let k = m.classes
         var iou = [Double](repeating: .nan, count: k)
         var accuracy = [Double](repeating: .nan, count: k)
-        var correct: Int64 = 0, counted: Int64 = 0
+        var correct: Int64 = 0
+        var counted: Int64 = 0
         for c in 0..<k {
             let tp = m[c, c]
             let row = m.rowTotal(c)
@@ -32,7 +33,9 @@ public struct Metrics: Sendable, Equatable {
         meanIoU = Metrics.mean(iou)
         meanAccuracy = Metrics.mean(accuracy)
         var weighted = 0.0
-        for c in 0..<k where !iou[c].isNaN && counted > 0 { weighted += Double(m.rowTotal(c)) / Double(counted) * iou[c] }
+        for c in 0..<k where !iou[c].isNaN && counted > 0 {
+            weighted += Double(m.rowTotal(c)) / Double(counted) * iou[c]
+        }
         frequencyWeightedIoU = counted > 0 ? weighted : .nan
     }
 
@@ -59,11 +62,14 @@ public struct Metrics: Sendable, Equatable {
     public static func categoryIoU(_ m: ConfusionMatrix, space: LabelSpace) -> [(category: String, iou: Double)] {
         space.categories.map { category in
             let members = Set(space.classes.indices.filter { space.classes[$0].category == category })
-            var tp: Int64 = 0, fn: Int64 = 0, fp: Int64 = 0
+            var tp: Int64 = 0
+            var fn: Int64 = 0
+            var fp: Int64 = 0
             for g in 0..<m.classes {
                 for p in 0...m.classes {
                     let n = m[g, p]
-                    let gtIn = members.contains(g), predIn = p < m.classes && members.contains(p)
+                    let gtIn = members.contains(g)
+                    let predIn = p < m.classes && members.contains(p)
                     if gtIn && predIn { tp += n } else if gtIn { fn += n } else if predIn { fp += n }
                 }
             }
@@ -82,7 +88,11 @@ public enum EvaluationProtocol: String, CaseIterable, Sendable {
 
     /// The aggregation rule in one line, printed under every table.
     public var rule: String {
-        let classes = self == .vspw ? "classes with ground-truth pixels (VSPW protocol)" : "classes with ground-truth or predicted pixels (NaN classes left out)"
-        return "mIoU: mean IoU over \(classes), from one confusion matrix pooled over the dataset (not a mean of per-frame mIoU)"
+        let classes =
+            self == .vspw
+            ? "classes with ground-truth pixels (VSPW protocol)"
+            : "classes with ground-truth or predicted pixels (NaN classes left out)"
+        return
+            "mIoU: mean IoU over \(classes), from one confusion matrix pooled over the dataset (not a mean of per-frame mIoU)"
     }
 }

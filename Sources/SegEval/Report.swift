@@ -16,7 +16,8 @@ public struct Report {
         self.style = style
     }
 
-    public static let meanIoUNote = "mIoU is the mean of per-class IoU over the dataset-wide confusion matrix (not a mean of per-frame mIoU)"
+    public static let meanIoUNote =
+        "mIoU is the mean of per-class IoU over the dataset-wide confusion matrix (not a mean of per-frame mIoU)"
 
     /// How each figure is aggregated and over which frames, one line each, for every table.
     var rules: [String] {
@@ -39,7 +40,9 @@ public struct Report {
         return lines
     }
 
-    func meanIoU(_ result: MethodResult) -> Double { Metrics.meanIoU(result.counts.confusion, protocol: evaluation.evaluationProtocol) }
+    func meanIoU(_ result: MethodResult) -> Double {
+        Metrics.meanIoU(result.counts.confusion, protocol: evaluation.evaluationProtocol)
+    }
 
     var classNames: [String] { evaluation.space.classNames.map(text) }
     var results: [MethodResult] { evaluation.results }
@@ -89,12 +92,14 @@ public struct Report {
     /// Methods as rows: mIoU, its change against the reference, boundary-band
     /// mIoU and pixel accuracy, as a markdown table.
     func ablationTable() -> String {
-        var out = "| method | mIoU (%) | Δ mIoU | band mIoU (%) | pixel acc (%) |\n| --- | ---: | ---: | ---: | ---: |\n"
+        var out =
+            "| method | mIoU (%) | Δ mIoU | band mIoU (%) | pixel acc (%) |\n| --- | ---: | ---: | ---: | ---: |\n"
         for result in results {
             let m = result.metrics
             let delta = result.name == evaluation.reference ? "" : signedPercent(self.delta(result, meanIoU))
             let band = evaluation.band > 0 ? percent(result.bandMetrics.meanIoU) : "-"
-            out += "| \(text(result.name)) | \(percent(meanIoU(result))) | \(delta) | \(band) "
+            out +=
+                "| \(text(result.name)) | \(percent(meanIoU(result))) | \(delta) | \(band) "
                 + "| \(percent(m.pixelAccuracy)) |\n"
         }
         return out + "\nIoU on \(evaluation.files.count) frames.\n" + rules.map { "- " + $0 + "\n" }.joined()
@@ -117,12 +122,17 @@ public struct Report {
         let coverage: JSONValue = .object([
             ("frames_with_gt", .number(Double(evaluation.framesWithGroundTruth))),
             ("scored", .object(results.map { ($0.name, .number(Double($0.counts.frames.count))) })),
-            ("shared_with_reference",
-             .object(others.compactMap { r in r.shared.map { (r.name, .number(Double($0.frames))) } })),
-            ("unreadable",
-             .array(evaluation.unreadable.map { file in
-                 .object([("path", .string(file.path)), ("reason", .string(file.reason))])
-             })),
+            (
+                "shared_with_reference",
+                .object(others.compactMap { r in r.shared.map { (r.name, .number(Double($0.frames))) } })
+            ),
+            (
+                "unreadable",
+                .array(
+                    evaluation.unreadable.map { file in
+                        .object([("path", .string(file.path)), ("reason", .string(file.reason))])
+                    })
+            ),
         ])
         var top: [(String, JSONValue)] = [
             ("label_space", .string(evaluation.space.name)),
@@ -162,23 +172,33 @@ public struct Report {
         var rows = MetricRegistry.units.flatMap { $0.csvRows(self) }
         let summary = summaryRows().map { row in valueRow(.detail, "summary", row.label, row.value) }
         let coverage = [
-            CSVRow(.detail, cells: ["coverage", "frames scored"] + results.map { "\($0.counts.frames.count)" }
-                + others.map { _ in "" }),
-            CSVRow(.detail, cells: ["coverage", "frames shared with reference"]
-                + results.map { r in r.shared.map { "\($0.frames)" } ?? "" } + others.map { _ in "" }),
+            CSVRow(
+                .detail,
+                cells: ["coverage", "frames scored"] + results.map { "\($0.counts.frames.count)" }
+                    + others.map { _ in "" }),
+            CSVRow(
+                .detail,
+                cells: ["coverage", "frames shared with reference"]
+                    + results.map { r in r.shared.map { "\($0.frames)" } ?? "" } + others.map { _ in "" }),
         ]
         // Stable: within a section, rows keep the registry's order.
         let classes = rows.filter { $0.section == .classes }
-        rows = classes + summary + coverage + rows.filter { $0.section != .classes }.enumerated()
+        rows =
+            classes + summary + coverage
+            + rows.filter { $0.section != .classes }.enumerated()
             .sorted { ($0.element.section, $0.offset) < ($1.element.section, $1.offset) }.map(\.element)
         return ([header] + rows.map(\.cells)).map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n"
     }
 
     /// A CSV row of ratios: each method's value, then each compared method's Δ over shared frames.
-    public func valueRow(_ section: CSVRow.Section, _ kind: String, _ name: String,
-                         _ pick: (MethodResult) -> Double) -> CSVRow {
-        CSVRow(section, cells: [kind, csvText(name)] + results.map { csvNumber(pick($0)) }
-            + others.map { csvNumber(delta($0, pick)) })
+    public func valueRow(
+        _ section: CSVRow.Section, _ kind: String, _ name: String,
+        _ pick: (MethodResult) -> Double
+    ) -> CSVRow {
+        CSVRow(
+            section,
+            cells: [kind, csvText(name)] + results.map { csvNumber(pick($0)) }
+                + others.map { csvNumber(delta($0, pick)) })
     }
 
     func csvNumber(_ v: Double) -> String { v.isNaN ? "" : format6(v) }
@@ -235,7 +255,8 @@ public struct Report {
         }
         let separatorIndex = rows.count
         for summary in summaryRows() {
-            row(summary.label, results.map(summary.value), deltas: others.map { delta($0, summary.value) },
+            row(
+                summary.label, results.map(summary.value), deltas: others.map { delta($0, summary.value) },
                 lowerIsBetter: summary.lowerIsBetter)
         }
         var out = ""
@@ -252,7 +273,9 @@ public struct Report {
             func line(_ cells: [String], best: Set<Int>) -> String {
                 cells.enumerated().map { i, cell in
                     let marked = best.contains(i) ? cell + "*" : cell
-                    let padded = i == 0 ? marked + String(repeating: " ", count: widths[0] - marked.count)
+                    let padded =
+                        i == 0
+                        ? marked + String(repeating: " ", count: widths[0] - marked.count)
                         : String(repeating: " ", count: max(0, widths[i] - marked.count)) + marked
                     return best.contains(i) ? style.bold(padded) : padded
                 }.joined(separator: "  ")
@@ -281,14 +304,18 @@ public struct Report {
         let (method, m) = (text(result.name), result.counts.confusion)
         let k = m.classes
         let names = classNames.map { String($0.replacingOccurrences(of: "traffic ", with: "t.").prefix(4)) }
-        var out = "Confusion of \(method), % of each ground-truth row (columns: predicted; 'oth' = no evaluated class)\n"
-        out += String(repeating: " ", count: 13) + (names + ["oth"]).map { String(repeating: " ", count: 5 - $0.count) + $0 }.joined() + "\n"
+        var out =
+            "Confusion of \(method), % of each ground-truth row (columns: predicted; 'oth' = no evaluated class)\n"
+        out +=
+            String(repeating: " ", count: 13)
+            + (names + ["oth"]).map { String(repeating: " ", count: 5 - $0.count) + $0 }.joined() + "\n"
         for g in 0..<k {
             let total = m.rowTotal(g)
             let label = String(classNames[g].prefix(12))
             out += label + String(repeating: " ", count: 13 - label.count)
             for p in 0...k {
-                let text = total == 0 ? "-" : m[g, p] == 0 ? "." : "\(Int((Double(m[g, p]) / Double(total) * 100).rounded()))"
+                let text =
+                    total == 0 ? "-" : m[g, p] == 0 ? "." : "\(Int((Double(m[g, p]) / Double(total) * 100).rounded()))"
                 out += String(repeating: " ", count: 5 - text.count) + text
             }
             out += "\n"

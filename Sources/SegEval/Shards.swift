@@ -60,7 +60,11 @@ public enum Shards {
             "frames_with_gt": String(evaluation.framesWithGroundTruth),
             "unreadable": JSONValue.array(evaluation.unreadable.map { .array([.string($0.path), .string($0.reason)]) })
                 .serialized,
-            "missing": JSONValue.object(evaluation.results.filter { !$0.missing.isEmpty }.map { ($0.name, .array($0.missing.map { .string($0) })) }).serialized,
+            "missing": JSONValue.object(
+                evaluation.results.filter { !$0.missing.isEmpty }.map {
+                    ($0.name, .array($0.missing.map { .string($0) }))
+                }
+            ).serialized,
             "boundary_ratio": evaluation.boundaryRatio.map { "\($0)" } ?? "",
             "vc_lengths": JSONValue.array(evaluation.vcLengths.map { .number(Double($0)) }).serialized,
             "protocol": evaluation.evaluationProtocol.rawValue,
@@ -77,7 +81,9 @@ public enum Shards {
         let meta = file.metadata
         guard meta["segscope_shard"] == "1" else { throw bad("not a segscope confusion shard") }
         func list(_ key: String) throws -> [String] {
-            guard let text = meta[key], let items = (try? JSON.parse(text))?.array else { throw bad("metadata '\(key)' is not a JSON list") }
+            guard let text = meta[key], let items = (try? JSON.parse(text))?.array else {
+                throw bad("metadata '\(key)' is not a JSON list")
+            }
             return try items.map { item in
                 guard let s = item.string else { throw bad("metadata '\(key)' holds a value that is not a string") }
                 return s
@@ -85,8 +91,12 @@ public enum Shards {
         }
         let spaceName = meta["label_space"] ?? ""
         let resolved = space ?? LabelSpace.named(spaceName)
-        guard let resolved else { throw bad("label space '\(spaceName)' is not built in; pass --label-space with its theme") }
-        guard try list("classes") == resolved.classNames else { throw bad("classes differ from label space \(resolved.name)") }
+        guard let resolved else {
+            throw bad("label space '\(spaceName)' is not built in; pass --label-space with its theme")
+        }
+        guard try list("classes") == resolved.classNames else {
+            throw bad("classes differ from label space \(resolved.name)")
+        }
         let methods = try list("methods")
         guard Set(methods).count == methods.count else { throw bad("metadata 'methods' names a method twice") }
         let referenceText = meta["reference"] ?? ""
@@ -95,7 +105,9 @@ public enum Shards {
             throw bad("reference '\(reference)' is not one of the methods")
         }
         var missing: [String: [String]] = [:]
-        for (method, keys) in (try? JSON.parse(meta["missing"] ?? "{}"))?.object ?? [] { missing[method] = keys.array?.compactMap(\.string) ?? [] }
+        for (method, keys) in (try? JSON.parse(meta["missing"] ?? "{}"))?.object ?? [] {
+            missing[method] = keys.array?.compactMap(\.string) ?? []
+        }
         let reader = try ShardReader(path: path, file: file, keys: tableKeys)
         func counts(_ name: String, compared: Bool) throws -> MethodCounts {
             let setup = MetricSetup(space: resolved, compared: compared)
@@ -109,19 +121,22 @@ public enum Shards {
         var results: [MethodResult] = []
         for method in methods {
             let compared = reference != nil && method != reference
-            var result = MethodResult(name: method, counts: try counts(method, compared: compared),
-                                      missing: missing[method] ?? [])
+            var result = MethodResult(
+                name: method, counts: try counts(method, compared: compared),
+                missing: missing[method] ?? [])
             if compared && file.tensor("confusion.\(sharedName(method))") != nil {
-                result.shared = SharedCounts(method: try counts(sharedName(method), compared: true),
-                                             reference: try counts(sharedReferenceName(method), compared: false))
+                result.shared = SharedCounts(
+                    method: try counts(sharedName(method), compared: true),
+                    reference: try counts(sharedReferenceName(method), compared: false))
             }
             results.append(result)
         }
         guard let band = Int(meta["band"] ?? ""), (0...largestBand).contains(band) else {
             throw bad("metadata 'band' is not a width in 0...\(largestBand)")
         }
-        var evaluation = Evaluation(space: resolved, results: results, reference: reference, band: band,
-                                    files: try list("files"), notes: [])
+        var evaluation = Evaluation(
+            space: resolved, results: results, reference: reference, band: band,
+            files: try list("files"), notes: [])
         if let text = meta["boundary_ratio"], !text.isEmpty {
             guard let ratio = Double(text), ratio > 0 && ratio < 1 else {
                 throw bad("metadata 'boundary_ratio' is not in (0, 1)")
@@ -133,8 +148,9 @@ public enum Shards {
         }
         evaluation.vcLengths = try lengths.map { value in
             guard let n = value.number, n.rounded() == n, n >= 2, n <= Double(TemporalCounts.longestWindow) else {
-                throw bad("metadata 'vc_lengths' holds \(value.serialized), "
-                    + "not a window length in 2...\(TemporalCounts.longestWindow)")
+                throw bad(
+                    "metadata 'vc_lengths' holds \(value.serialized), "
+                        + "not a window length in 2...\(TemporalCounts.longestWindow)")
             }
             return Int(n)
         }
@@ -142,8 +158,9 @@ public enum Shards {
         if let text = meta["frames_with_gt"] {
             // At least the frames scored, and few enough that shards add up without overflow.
             guard let n = Int(text), (evaluation.files.count...Int(Int32.max)).contains(n) else {
-                throw bad("metadata 'frames_with_gt' is not a frame count of at least "
-                    + "the \(evaluation.files.count) files")
+                throw bad(
+                    "metadata 'frames_with_gt' is not a frame count of at least "
+                        + "the \(evaluation.files.count) files")
             }
             evaluation.framesWithGroundTruth = n
         } else {
@@ -163,9 +180,15 @@ public enum Shards {
         var seen = Set(merged.files)
         for (path, shard) in shards.dropFirst() {
             guard shard.space.name == merged.space.name, shard.methods == merged.methods,
-                  shard.reference == merged.reference, shard.band == merged.band, shard.boundaryRatio == merged.boundaryRatio,
-                  shard.vcLengths == merged.vcLengths, shard.evaluationProtocol == merged.evaluationProtocol else {
-                throw EvaluationError.shard(path: path, problem: "label space, methods, reference, band, Boundary IoU ratio, VC lengths or protocol differ from \(shards[0].path)")
+                shard.reference == merged.reference, shard.band == merged.band,
+                shard.boundaryRatio == merged.boundaryRatio,
+                shard.vcLengths == merged.vcLengths, shard.evaluationProtocol == merged.evaluationProtocol
+            else {
+                throw EvaluationError.shard(
+                    path: path,
+                    problem:
+                        "label space, methods, reference, band, Boundary IoU ratio, VC lengths or protocol differ from \(shards[0].path)"
+                )
             }
             if let repeated = shard.files.first(where: { seen.contains($0) }) {
                 throw EvaluationError.shard(path: path, problem: "frame \(repeated) is already in another shard")

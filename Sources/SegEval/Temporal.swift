@@ -71,8 +71,10 @@ public enum Temporal {
 
     /// Every sequence, in parallel. `scope` (frame keys) limits the frames
     /// used; `skip` holds files already known to be unreadable.
-    public static func evaluate(_ dataset: Dataset, vcLengths: [Int], scope: Set<String>? = nil, skip: Set<String> = [],
-                                cancelled: @Sendable () -> Bool = { false }) throws -> Outcome {
+    public static func evaluate(
+        _ dataset: Dataset, vcLengths: [Int], scope: Set<String>? = nil, skip: Set<String> = [],
+        cancelled: @Sendable () -> Bool = { false }
+    ) throws -> Outcome {
         let loader = FrameLoader(dataset: dataset)
         let k = dataset.space.count
         let shared = Mutex<[Outcome?]>(Array(repeating: nil, count: dataset.sequences.count))
@@ -80,8 +82,9 @@ public enum Temporal {
             if cancelled() { return }
             let sequence = dataset.sequences[s]
             let frames = scope.map { keys in sequence.frames.filter { keys.contains($0.key) } } ?? sequence.frames
-            let result = self.frames(frames, name: sequence.name, loader: loader, methods: dataset.methods, classes: k,
-                                     vcLengths: vcLengths, skip: skip, cancelled: cancelled)
+            let result = self.frames(
+                frames, name: sequence.name, loader: loader, methods: dataset.methods, classes: k,
+                vcLengths: vcLengths, skip: skip, cancelled: cancelled)
             shared.withLock { $0[s] = result }
         }
         if cancelled() { throw EvaluationError.cancelled }
@@ -100,10 +103,13 @@ public enum Temporal {
     }
 
     /// Flicker and VC windows of one sequence, per method (the first unreadable file is thrown).
-    public static func sequence(_ sequence: SequenceRecord, loader: FrameLoader, methods: [String], classes k: Int,
-                                vcLengths: [Int]) throws -> [String: TemporalCounts] {
-        let outcome = frames(sequence.frames, name: sequence.name, loader: loader, methods: methods, classes: k,
-                             vcLengths: vcLengths)
+    public static func sequence(
+        _ sequence: SequenceRecord, loader: FrameLoader, methods: [String], classes k: Int,
+        vcLengths: [Int]
+    ) throws -> [String: TemporalCounts] {
+        let outcome = frames(
+            sequence.frames, name: sequence.name, loader: loader, methods: methods, classes: k,
+            vcLengths: vcLengths)
         if let first = outcome.unreadable.first { throw EvaluationError.unreadable([first]) }
         return outcome.counts
     }
@@ -112,8 +118,10 @@ public enum Temporal {
     /// prediction of one size; VC over the frames with GT when every one has
     /// a readable prediction and all share one size (else the sequence's VC
     /// is skipped with a note: windows compare pixels across frames).
-    static func frames(_ frames: [FrameRecord], name: String, loader: FrameLoader, methods: [String], classes k: Int,
-                       vcLengths: [Int], skip: Set<String> = [], cancelled: () -> Bool = { false }) -> Outcome {
+    static func frames(
+        _ frames: [FrameRecord], name: String, loader: FrameLoader, methods: [String], classes k: Int,
+        vcLengths: [Int], skip: Set<String> = [], cancelled: () -> Bool = { false }
+    ) -> Outcome {
         var outcome = Outcome()
         func load<T>(_ path: String, _ body: () throws -> T?) -> T? {
             guard !skip.contains(path) else { return nil }
@@ -134,7 +142,10 @@ public enum Temporal {
             var counts = TemporalCounts()
             var previous: (key: String, map: LabelMap)?
             for frame in frames {
-                guard let path = frame.predictions[method] else { previous = nil; continue }
+                guard let path = frame.predictions[method] else {
+                    previous = nil
+                    continue
+                }
                 let size = frame.groundTruth.flatMap { try? ImageFile.size(path: $0) }
                 guard let current = load(path, { try loader.prediction(frame, method: method, size: size)?.map }) else {
                     previous = nil
@@ -149,8 +160,9 @@ public enum Temporal {
                         let fraction = Double(changed) / Double(current.ids.count)
                         counts.pairs.append(FlickerPair(key: key, fraction: fraction))
                     } else {
-                        outcome.notes.append("\(method): no flicker for \(key) -> \(frame.key): the predictions are "
-                            + "\(before.width)x\(before.height) and \(current.width)x\(current.height)")
+                        outcome.notes.append(
+                            "\(method): no flicker for \(key) -> \(frame.key): the predictions are "
+                                + "\(before.width)x\(before.height) and \(current.width)x\(current.height)")
                     }
                 }
                 previous = (frame.key, current)
@@ -164,13 +176,15 @@ public enum Temporal {
                 let sizes = Set((truths + predictions).map { [$0.width, $0.height] })
                 if predictions.count == truths.count && sizes.count == 1 {
                     for n in vcLengths where withGT.count > n {
-                        counts.windows[n] = windows(truths: truths, predictions: predictions, n: n, video: name,
-                                                    keys: withGT.map(\.key), classes: k)
+                        counts.windows[n] = windows(
+                            truths: truths, predictions: predictions, n: n, video: name,
+                            keys: withGT.map(\.key), classes: k)
                     }
                 } else if predictions.count == truths.count {
-                    outcome.notes.append("\(method): no video consistency for sequence \(name): "
-                        + "its frames are not all one size "
-                        + "(\(sizes.map { "\($0[0])x\($0[1])" }.sorted().joined(separator: ", ")))")
+                    outcome.notes.append(
+                        "\(method): no video consistency for sequence \(name): "
+                            + "its frames are not all one size "
+                            + "(\(sizes.map { "\($0[0])x\($0[1])" }.sorted().joined(separator: ", ")))")
                 }
             }
             outcome.counts[method] = counts
@@ -181,21 +195,30 @@ public enum Temporal {
     /// VC windows of one video. A pixel's GT is stable over window i when its
     /// run of equal values starting at frame i is at least n frames long, so
     /// one backward pass of run lengths serves every window (and every n).
-    static func windows(truths: [LabelMap], predictions: [LabelMap], n: Int, video: String, keys: [String], classes k: Int) -> [VCWindow] {
-        let f = truths.count, pixels = truths[0].ids.count
-        var runG = [Int32](repeating: 1, count: pixels), runP = [Int32](repeating: 1, count: pixels)
+    static func windows(
+        truths: [LabelMap], predictions: [LabelMap], n: Int, video: String, keys: [String], classes k: Int
+    ) -> [VCWindow] {
+        let f = truths.count
+        let pixels = truths[0].ids.count
+        var runG = [Int32](repeating: 1, count: pixels)
+        var runP = [Int32](repeating: 1, count: pixels)
         var out = [VCWindow?](repeating: nil, count: max(0, f - n))
         for t in stride(from: f - 1, through: 0, by: -1) {
-            let g = truths[t].ids, p = predictions[t].ids
+            let g = truths[t].ids
+            let p = predictions[t].ids
             if t + 1 < f {
-                let gNext = truths[t + 1].ids, pNext = predictions[t + 1].ids
+                let gNext = truths[t + 1].ids
+                let pNext = predictions[t + 1].ids
                 for i in 0..<pixels {
                     runG[i] = g[i] == gNext[i] ? runG[i] + 1 : 1
                     runP[i] = p[i] == pNext[i] ? runP[i] + 1 : 1
                 }
             }
             guard t < f - n else { continue }
-            var stable: Int64 = 0, both: Int64 = 0, strictStable: Int64 = 0, strictBoth: Int64 = 0
+            var stable: Int64 = 0
+            var both: Int64 = 0
+            var strictStable: Int64 = 0
+            var strictBoth: Int64 = 0
             let span = Int32(n)
             for i in 0..<pixels where runG[i] >= span {
                 stable += 1
@@ -206,8 +229,9 @@ public enum Temporal {
                     if predictionStable && p[i] == g[i] { strictBoth += 1 }
                 }
             }
-            out[t] = VCWindow(video: video, start: keys[t], vspw: stable == 0 ? .nan : Double(both) / Double(stable),
-                              strict: strictStable == 0 ? .nan : Double(strictBoth) / Double(strictStable))
+            out[t] = VCWindow(
+                video: video, start: keys[t], vspw: stable == 0 ? .nan : Double(both) / Double(stable),
+                strict: strictStable == 0 ? .nan : Double(strictBoth) / Double(strictStable))
         }
         return out.compactMap { $0 }
     }

@@ -30,14 +30,18 @@ public enum ElementType: String, Sendable, CaseIterable {
         case .int32: return Double(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * index, as: Int32.self)))
         case .int64: return Double(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * index, as: Int64.self)))
         case .float16:
-            return Double(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self))))
+            return Double(
+                Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self)))
+            )
         case .bfloat16:
             let bits = UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self))) << 16
             return Double(Float(bitPattern: bits))
         case .float32:
-            return Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self))))
+            return Double(
+                Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self))))
         case .float64:
-            return Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * index, as: UInt64.self)))
+            return Double(
+                bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * index, as: UInt64.self)))
         }
     }
 
@@ -54,7 +58,9 @@ public enum ElementType: String, Sendable, CaseIterable {
         if self == .float32 {
             return [Float](unsafeUninitializedCapacity: count) { out, n in
                 for i in 0..<count {
-                    out[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * order(i), as: UInt32.self)))
+                    out[i] = Float(
+                        bitPattern: UInt32(
+                            littleEndian: raw.loadUnaligned(fromByteOffset: 4 * order(i), as: UInt32.self)))
                 }
                 n = count
             }
@@ -105,9 +111,9 @@ extension Array where Element: StorableElement {
     /// The elements as little-endian bytes (a plain copy on little-endian hosts).
     public var littleEndianStorage: [UInt8] {
         #if _endian(little)
-        return withUnsafeBytes { [UInt8]($0) }
+            return withUnsafeBytes { [UInt8]($0) }
         #else
-        return flatMap { $0.littleEndianBytes }
+            return flatMap { $0.littleEndianBytes }
         #endif
     }
 }

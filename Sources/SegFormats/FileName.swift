@@ -22,10 +22,17 @@ public enum FileName {
         var i = 0
         while i < bytes.count {
             let lead = bytes[i]
-            let length = lead < 0x80 ? 1 : lead >= 0xC2 && lead <= 0xDF ? 2 : lead >= 0xE0 && lead <= 0xEF ? 3
-                : lead >= 0xF0 && lead <= 0xF4 ? 4 : 0
+            let length =
+                lead < 0x80
+                ? 1
+                : lead >= 0xC2 && lead <= 0xDF
+                    ? 2
+                    : lead >= 0xE0 && lead <= 0xEF
+                        ? 3
+                        : lead >= 0xF0 && lead <= 0xF4 ? 4 : 0
             if length > 0, i + length <= bytes.count,
-               let valid = String(validating: bytes[i..<(i + length)], as: UTF8.self) {
+                let valid = String(validating: bytes[i..<(i + length)], as: UTF8.self)
+            {
                 scalars.append(contentsOf: valid.unicodeScalars)
                 i += length
             } else {

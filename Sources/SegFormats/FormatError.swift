@@ -23,7 +23,7 @@ public enum FormatError: Error, Equatable, CustomStringConvertible, Sendable {
     public var path: String {
         switch self {
         case .notFound(let p), .unreadable(let p, _), .malformed(let p, _, _), .tooLarge(let p, _),
-             .unsupported(let p, _), .writeFailed(let p, _):
+            .unsupported(let p, _), .writeFailed(let p, _):
             return p
         }
     }

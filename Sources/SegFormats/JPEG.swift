@@ -11,7 +11,9 @@ public enum JPEG {
     }
 
     /// The frame as RGB samples (width * height * 3).
-    public static func read(path: String, maxSide: Int = PNG.defaultMaxSide) throws -> (width: Int, height: Int, rgb: [UInt8]) {
+    public static func read(path: String, maxSide: Int = PNG.defaultMaxSide) throws -> (
+        width: Int, height: Int, rgb: [UInt8]
+    ) {
         let file = try MappedFile(path: path)
         return try file.withBytes { try decode($0, path: path, maxSide: maxSide) }
     }
@@ -22,14 +24,17 @@ public enum JPEG {
         return try file.withBytes { bytes in
             var info = jpegs_info()
             try call(path: path) { err in
-                jpegs_decode(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count,
-                             UInt32(clamping: maxSide), &info, nil, 0, err)
+                jpegs_decode(
+                    bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count,
+                    UInt32(clamping: maxSide), &info, nil, 0, err)
             }
             return (Int(info.width), Int(info.height))
         }
     }
 
-    public static func decode(_ bytes: UnsafeRawBufferPointer, path: String, maxSide: Int = PNG.defaultMaxSide) throws -> (width: Int, height: Int, rgb: [UInt8]) {
+    public static func decode(_ bytes: UnsafeRawBufferPointer, path: String, maxSide: Int = PNG.defaultMaxSide) throws
+        -> (width: Int, height: Int, rgb: [UInt8])
+    {
         var info = jpegs_info()
         let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
         try call(path: path) { err in jpegs_decode(data, bytes.count, UInt32(clamping: maxSide), &info, nil, 0, err) }
@@ -53,7 +58,8 @@ public enum JPEG {
         case JPEGS_E_TOO_LARGE: throw FormatError.tooLarge(path: path, problem: "\(message) (limit can be raised)")
         case JPEGS_E_MEMORY: throw FormatError.unreadable(path: path, reason: "out of memory")
         case JPEGS_E_UNSUPPORTED: throw FormatError.unsupported(path: path, problem: message)
-        default: throw FormatError.malformed(path: path, format: "JPEG", problem: message.isEmpty ? "corrupt data" : message)
+        default:
+            throw FormatError.malformed(path: path, format: "JPEG", problem: message.isEmpty ? "corrupt data" : message)
         }
     }
 }

@@ -27,10 +27,22 @@ public indirect enum JSONValue: Equatable, Sendable {
         return nil
     }
 
-    public var string: String? { if case .string(let s) = self { return s }; return nil }
-    public var number: Double? { if case .number(let n) = self { return n }; return nil }
-    public var array: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
-    public var object: [(String, JSONValue)]? { if case .object(let o) = self { return o }; return nil }
+    public var string: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+    public var number: Double? {
+        if case .number(let n) = self { return n }
+        return nil
+    }
+    public var array: [JSONValue]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+    public var object: [(String, JSONValue)]? {
+        if case .object(let o) = self { return o }
+        return nil
+    }
 
     /// An exactly representable non-negative integer, or nil.
     public var count: Int? {
@@ -61,7 +73,10 @@ public indirect enum JSONValue: Equatable, Sendable {
         case .number(let n): out += JSONValue.format(n)
         case .string(let s): JSONValue.quote(s, into: &out)
         case .array(let items):
-            if items.isEmpty { out += "[]"; return }
+            if items.isEmpty {
+                out += "[]"
+                return
+            }
             out += "[" + newline
             for (i, item) in items.enumerated() {
                 out += pad(level + 1)
@@ -70,7 +85,10 @@ public indirect enum JSONValue: Equatable, Sendable {
             }
             out += pad(level) + "]"
         case .object(let members):
-            if members.isEmpty { out += "{}"; return }
+            if members.isEmpty {
+                out += "{}"
+                return
+            }
             out += "{" + newline
             for (i, (key, value)) in members.enumerated() {
                 out += pad(level + 1)
@@ -181,7 +199,10 @@ public enum JSON {
             var members: [(String, JSONValue)] = []
             var seen = Set<String>()
             skipSpace()
-            if peek == UInt8(ascii: "}") { position += 1; return .object(members) }
+            if peek == UInt8(ascii: "}") {
+                position += 1
+                return .object(members)
+            }
             while true {
                 skipSpace()
                 guard peek == UInt8(ascii: "\"") else { throw fail("expected a string key") }
@@ -196,8 +217,14 @@ public enum JSON {
                 skipSpace()
                 members.append((key, try value(depth: depth + 1)))
                 skipSpace()
-                if peek == UInt8(ascii: ",") { position += 1; continue }
-                if peek == UInt8(ascii: "}") { position += 1; return .object(members) }
+                if peek == UInt8(ascii: ",") {
+                    position += 1
+                    continue
+                }
+                if peek == UInt8(ascii: "}") {
+                    position += 1
+                    return .object(members)
+                }
                 throw fail("expected ',' or '}'")
             }
         }
@@ -206,13 +233,22 @@ public enum JSON {
             position += 1
             var items: [JSONValue] = []
             skipSpace()
-            if peek == UInt8(ascii: "]") { position += 1; return .array(items) }
+            if peek == UInt8(ascii: "]") {
+                position += 1
+                return .array(items)
+            }
             while true {
                 skipSpace()
                 items.append(try value(depth: depth + 1))
                 skipSpace()
-                if peek == UInt8(ascii: ",") { position += 1; continue }
-                if peek == UInt8(ascii: "]") { position += 1; return .array(items) }
+                if peek == UInt8(ascii: ",") {
+                    position += 1
+                    continue
+                }
+                if peek == UInt8(ascii: "]") {
+                    position += 1
+                    return .array(items)
+                }
                 throw fail("expected ',' or ']'")
             }
         }
@@ -243,7 +279,10 @@ public enum JSON {
                 position += 1
                 if c == UInt8(ascii: "\"") { break }
                 if c < 0x20 { throw fail("control character in string") }
-                if c != UInt8(ascii: "\\") { utf8.append(c); continue }
+                if c != UInt8(ascii: "\\") {
+                    utf8.append(c)
+                    continue
+                }
                 guard let e = peek else { throw fail("unterminated escape") }
                 position += 1
                 switch e {
@@ -280,7 +319,10 @@ public enum JSON {
             if peek == UInt8(ascii: "-") { position += 1 }
             func digits(_ p: inout Parser) -> Int {
                 var n = 0
-                while let c = p.peek, c >= 0x30 && c <= 0x39 { p.position += 1; n += 1 }
+                while let c = p.peek, c >= 0x30 && c <= 0x39 {
+                    p.position += 1
+                    n += 1
+                }
                 return n
             }
             guard digits(&self) > 0 else { throw fail("unexpected character") }

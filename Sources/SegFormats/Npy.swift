@@ -20,8 +20,10 @@ public struct NpyArray: @unchecked Sendable {
 
     public var count: Int { shape.reduce(1, *) }
 
-    fileprivate init(path: String, shape: [Int], elementType: ElementType, fortranOrder: Bool,
-                     version: Int, file: MappedFile, dataOffset: Int) {
+    fileprivate init(
+        path: String, shape: [Int], elementType: ElementType, fortranOrder: Bool,
+        version: Int, file: MappedFile, dataOffset: Int
+    ) {
         self.path = path
         self.shape = shape
         self.elementType = elementType
@@ -38,7 +40,8 @@ public struct NpyArray: @unchecked Sendable {
         var fortranStrides = [Int](repeating: 1, count: dims.count)
         for k in 1..<dims.count { fortranStrides[k] = fortranStrides[k - 1] * dims[k - 1] }
         return { cIndex in
-            var rest = cIndex, offset = 0
+            var rest = cIndex
+            var offset = 0
             for k in stride(from: dims.count - 1, through: 0, by: -1) {
                 offset += (rest % dims[k]) * fortranStrides[k]
                 rest /= dims[k]
@@ -49,15 +52,19 @@ public struct NpyArray: @unchecked Sendable {
 
     /// All elements in C order, converted to Float.
     public func floats() -> [Float] {
-        let n = count, order = storageIndex()
+        let n = count
+        let order = storageIndex()
         return file.withBytes { raw in
-            elementType.floats(raw.baseAddress.map { $0 + dataOffset } ?? UnsafeRawPointer(bitPattern: 1)!,
-                               count: n, order: order)
+            elementType.floats(
+                raw.baseAddress.map { $0 + dataOffset } ?? UnsafeRawPointer(bitPattern: 1)!,
+                count: n, order: order)
         }
     }
 
     public func doubles() -> [Double] {
-        let n = count, order = storageIndex(), type = elementType
+        let n = count
+        let order = storageIndex()
+        let type = elementType
         return file.withBytes { raw in
             guard let base = raw.baseAddress.map({ $0 + dataOffset }) else { return [] }
             return (0..<n).map { type.double(base, order($0)) }
@@ -67,9 +74,12 @@ public struct NpyArray: @unchecked Sendable {
     /// All elements in C order as Int64; only for integer dtypes.
     public func int64s() throws -> [Int64] {
         guard elementType.isInteger else {
-            throw FormatError.unsupported(path: path, problem: "expected an integer array, found \(elementType.rawValue)")
+            throw FormatError.unsupported(
+                path: path, problem: "expected an integer array, found \(elementType.rawValue)")
         }
-        let n = count, order = storageIndex(), type = elementType
+        let n = count
+        let order = storageIndex()
+        let type = elementType
         return file.withBytes { raw in
             guard let base = raw.baseAddress.map({ $0 + dataOffset }) else { return [] }
             return (0..<n).map { type.int64(base, order($0)) }
@@ -100,7 +110,8 @@ public enum Npy {
             guard raw.count > 0 else { throw FormatError.unreadable(path: path, reason: "empty file (0 bytes)") }
             guard raw.count >= 10 else { throw bad("file is shorter than the npy preamble") }
             guard Array(raw[0..<6]) == magic else { throw bad("bad magic (not an npy file)") }
-            let major = Int(raw[6]), minor = Int(raw[7])
+            let major = Int(raw[6])
+            let minor = Int(raw[7])
             guard [1, 2, 3].contains(major), minor == 0 else {
                 throw FormatError.unsupported(path: path, problem: "npy format version \(major).\(minor)")
             }
@@ -138,10 +149,12 @@ public enum Npy {
         let (payload, overflow) = count.multipliedReportingOverflow(by: type.size)
         guard !overflow else { throw bad("shape \(shape) of \(descr) overflows the byte count") }
         guard payload == file.count - dataOffset else {
-            throw bad("shape \(shape) of \(descr) needs \(payload) bytes but the payload has \(file.count - dataOffset)")
+            throw bad(
+                "shape \(shape) of \(descr) needs \(payload) bytes but the payload has \(file.count - dataOffset)")
         }
-        return NpyArray(path: path, shape: shape, elementType: type, fortranOrder: fortran,
-                        version: version, file: file, dataOffset: dataOffset)
+        return NpyArray(
+            path: path, shape: shape, elementType: type, fortranOrder: fortran,
+            version: version, file: file, dataOffset: dataOffset)
     }
 
     static func elementType(descr: String, path: String) throws -> ElementType {
@@ -188,8 +201,10 @@ public enum Npy {
         header += String(repeating: " ", count: total - preamble - header.utf8.count - 1) + "\n"
         var out = magic + [UInt8(version), 0]
         let length = header.utf8.count
-        out += version == 1 ? [UInt8(length & 0xff), UInt8(length >> 8)]
-                            : (0..<4).map { UInt8((length >> (8 * $0)) & 0xff) }
+        out +=
+            version == 1
+            ? [UInt8(length & 0xff), UInt8(length >> 8)]
+            : (0..<4).map { UInt8((length >> (8 * $0)) & 0xff) }
         out += Array(header.utf8)
         out += values.littleEndianStorage
         return out
@@ -202,7 +217,11 @@ public enum Npy {
 
 /// Parses the header dict: `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }`.
 private struct HeaderParser {
-    struct Header { var descr: String?; var fortranOrder: Bool?; var shape: [Int]? }
+    struct Header {
+        var descr: String?
+        var fortranOrder: Bool?
+        var shape: [Int]?
+    }
     let chars: [Character]
     var i = 0
 
@@ -212,7 +231,10 @@ private struct HeaderParser {
 
     mutating func take(_ c: Character) -> Bool {
         space()
-        if i < chars.count, chars[i] == c { i += 1; return true }
+        if i < chars.count, chars[i] == c {
+            i += 1
+            return true
+        }
         return false
     }
 

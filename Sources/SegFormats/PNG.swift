@@ -9,7 +9,11 @@ import CPNGShim
 /// - samples interleaved, `channels` per pixel, rows top to bottom.
 public struct PNGImage: Sendable, Equatable {
     public enum ColorType: Int32, Sendable {
-        case gray = 0, rgb = 2, palette = 3, grayAlpha = 4, rgba = 6
+        case gray = 0
+        case rgb = 2
+        case palette = 3
+        case grayAlpha = 4
+        case rgba = 6
     }
 
     public enum Samples: Sendable, Equatable {
@@ -27,8 +31,10 @@ public struct PNGImage: Sendable, Equatable {
     public var palette: [RGB]
     public var samples: Samples
 
-    public init(width: Int, height: Int, colorType: ColorType, bitDepth: Int, palette: [RGB] = [],
-                samples: Samples, interlaced: Bool = false) {
+    public init(
+        width: Int, height: Int, colorType: ColorType, bitDepth: Int, palette: [RGB] = [],
+        samples: Samples, interlaced: Bool = false
+    ) {
         self.width = width
         self.height = height
         self.colorType = colorType
@@ -65,39 +71,49 @@ public enum PNG {
     public static let defaultMaxPixels = 1 << 25
 
     /// `accept` sees the header (no samples) before any pixel buffer exists, and throws to refuse the image.
-    public static func read(path: String, maxSide: Int = defaultMaxSide, maxPixels: Int = defaultMaxPixels,
-                            accept: (PNGImage) throws -> Void = { _ in }) throws -> PNGImage {
+    public static func read(
+        path: String, maxSide: Int = defaultMaxSide, maxPixels: Int = defaultMaxPixels,
+        accept: (PNGImage) throws -> Void = { _ in }
+    ) throws -> PNGImage {
         let file = try MappedFile(path: path)
         return try file.withBytes { try decode($0, path: path, maxSide: maxSide, maxPixels: maxPixels, accept: accept) }
     }
 
     /// Reads only the header (size, colour type, bit depth, palette).
-    public static func readInfo(path: String, maxSide: Int = defaultMaxSide,
-                                maxPixels: Int = defaultMaxPixels) throws -> PNGImage {
+    public static func readInfo(
+        path: String, maxSide: Int = defaultMaxSide,
+        maxPixels: Int = defaultMaxPixels
+    ) throws -> PNGImage {
         let file = try MappedFile(path: path)
         return try file.withBytes { try header($0, path: path, maxSide: maxSide, maxPixels: maxPixels).image }
     }
 
-    private static func header(_ bytes: UnsafeRawBufferPointer, path: String, maxSide: Int,
-                               maxPixels: Int) throws -> (info: pngs_info, image: PNGImage) {
+    private static func header(
+        _ bytes: UnsafeRawBufferPointer, path: String, maxSide: Int,
+        maxPixels: Int
+    ) throws -> (info: pngs_info, image: PNGImage) {
         var info = pngs_info()
         let side = UInt32(clamping: maxSide)
         try call(path: path) { err in
-            pngs_decode(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, side, side, &info, nil, 0,
-                        err)
+            pngs_decode(
+                bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, side, side, &info, nil, 0,
+                err)
         }
         let pixels = Int(info.width) * Int(info.height)
         if pixels > maxPixels {
             let size = "\(info.width)x\(info.height)"
-            throw FormatError.tooLarge(path: path,
-                                       problem: "image of \(size) has \(pixels) pixels, above the limit of \(maxPixels)")
+            throw FormatError.tooLarge(
+                path: path,
+                problem: "image of \(size) has \(pixels) pixels, above the limit of \(maxPixels)")
         }
         return (info, image(from: info, samples: .eight([])))
     }
 
-    public static func decode(_ bytes: UnsafeRawBufferPointer, path: String, maxSide: Int = defaultMaxSide,
-                              maxPixels: Int = defaultMaxPixels,
-                              accept: (PNGImage) throws -> Void = { _ in }) throws -> PNGImage {
+    public static func decode(
+        _ bytes: UnsafeRawBufferPointer, path: String, maxSide: Int = defaultMaxSide,
+        maxPixels: Int = defaultMaxPixels,
+        accept: (PNGImage) throws -> Void = { _ in }
+    ) throws -> PNGImage {
         var (info, declared) = try header(bytes, path: path, maxSide: maxSide, maxPixels: maxPixels)
         try accept(declared)
         let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
@@ -107,9 +123,10 @@ public enum PNG {
         if info.sample_bytes == 2 {
             let words = try [UInt16](unsafeUninitializedCapacity: sampleCount) { out, initialized in
                 try call(path: path) { err in
-                    pngs_decode(data, bytes.count, side, side, &info,
-                                UnsafeMutableRawPointer(out.baseAddress)?.assumingMemoryBound(to: UInt8.self),
-                                sampleCount * 2, err)
+                    pngs_decode(
+                        data, bytes.count, side, side, &info,
+                        UnsafeMutableRawPointer(out.baseAddress)?.assumingMemoryBound(to: UInt8.self),
+                        sampleCount * 2, err)
                 }
                 initialized = sampleCount
             }
@@ -133,8 +150,9 @@ public enum PNG {
         var highest: UInt8 = 0
         for p in pixels where p > highest { highest = p }
         if Int(highest) >= paletteCount && !pixels.isEmpty {
-            throw FormatError.malformed(path: path, format: "PNG",
-                                        problem: "palette index \(highest) out of range (palette has \(paletteCount) entries)")
+            throw FormatError.malformed(
+                path: path, format: "PNG",
+                problem: "palette index \(highest) out of range (palette has \(paletteCount) entries)")
         }
     }
 
@@ -145,41 +163,55 @@ public enum PNG {
                 palette.append(RGB(raw[3 * i], raw[3 * i + 1], raw[3 * i + 2]))
             }
         }
-        return PNGImage(width: Int(info.width), height: Int(info.height),
-                        colorType: PNGImage.ColorType(rawValue: info.color_type) ?? .gray,
-                        bitDepth: Int(info.bit_depth), palette: palette, samples: samples,
-                        interlaced: info.interlaced != 0)
+        return PNGImage(
+            width: Int(info.width), height: Int(info.height),
+            colorType: PNGImage.ColorType(rawValue: info.color_type) ?? .gray,
+            bitDepth: Int(info.bit_depth), palette: palette, samples: samples,
+            interlaced: info.interlaced != 0)
     }
 
     /// Encodes gray (8/16-bit), palette (8-bit, with PLTE) or RGB (8-bit) images.
     /// Label maps compress well even at level 1, which writes several times faster.
-    public static func encode(_ image: PNGImage, compressionLevel: Int = 6, path: String = "<memory>") throws -> [UInt8] {
+    public static func encode(_ image: PNGImage, compressionLevel: Int = 6, path: String = "<memory>") throws -> [UInt8]
+    {
         let paletteBytes = image.palette.flatMap { [$0.r, $0.g, $0.b] }
         var result: UnsafeMutablePointer<UInt8>? = nil
         var length = 0
         let expected = image.width * image.height * image.channels
-        let status: Int32 = switch image.samples {
-        case .eight(let b):
-            b.count != expected ? Int32(PNGS_E_ARGUMENT) :
-            encodeRaw(b, image, paletteBytes, compressionLevel, &result, &length, path)
-        case .sixteen(let w):
-            w.count != expected ? Int32(PNGS_E_ARGUMENT) :
-            w.withUnsafeBytes { encodeRaw(Array($0), image, paletteBytes, compressionLevel, &result, &length, path) }
-        }
+        let status: Int32 =
+            switch image.samples {
+            case .eight(let b):
+                b.count != expected
+                    ? Int32(PNGS_E_ARGUMENT)
+                    : encodeRaw(b, image, paletteBytes, compressionLevel, &result, &length, path)
+            case .sixteen(let w):
+                w.count != expected
+                    ? Int32(PNGS_E_ARGUMENT)
+                    : w.withUnsafeBytes {
+                        encodeRaw(Array($0), image, paletteBytes, compressionLevel, &result, &length, path)
+                    }
+            }
         defer { pngs_free(result) }
         if status != 0 || result == nil {
-            throw FormatError.unsupported(path: path, problem: "cannot encode \(image.colorType) \(image.bitDepth)-bit PNG of \(image.width)x\(image.height) with \(expected) samples")
+            throw FormatError.unsupported(
+                path: path,
+                problem:
+                    "cannot encode \(image.colorType) \(image.bitDepth)-bit PNG of \(image.width)x\(image.height) with \(expected) samples"
+            )
         }
         return Array(UnsafeBufferPointer(start: result, count: length))
     }
 
-    private static func encodeRaw(_ bytes: [UInt8], _ image: PNGImage, _ palette: [UInt8], _ level: Int,
-                                  _ result: inout UnsafeMutablePointer<UInt8>?, _ length: inout Int,
-                                  _ path: String) -> Int32 {
+    private static func encodeRaw(
+        _ bytes: [UInt8], _ image: PNGImage, _ palette: [UInt8], _ level: Int,
+        _ result: inout UnsafeMutablePointer<UInt8>?, _ length: inout Int,
+        _ path: String
+    ) -> Int32 {
         var err = [CChar](repeating: 0, count: Int(PNGS_ERR_LEN))
-        return pngs_encode(bytes, UInt32(image.width), UInt32(image.height), image.colorType.rawValue,
-                           Int32(image.bitDepth), palette.isEmpty ? nil : palette, Int32(image.palette.count),
-                           Int32(level), &result, &length, &err)
+        return pngs_encode(
+            bytes, UInt32(image.width), UInt32(image.height), image.colorType.rawValue,
+            Int32(image.bitDepth), palette.isEmpty ? nil : palette, Int32(image.palette.count),
+            Int32(level), &result, &length, &err)
     }
 
     public static func write(_ image: PNGImage, to path: String, compressionLevel: Int = 6) throws {

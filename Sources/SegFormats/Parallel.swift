@@ -13,6 +13,9 @@ public struct SharedMutablePointer<T>: @unchecked Sendable {
 
 /// Runs body(0..<count) on all cores; returns when every iteration is done.
 public func parallelFor(_ count: Int, _ body: @Sendable (Int) -> Void) {
-    if count == 1 { body(0); return }
+    if count == 1 {
+        body(0)
+        return
+    }
     DispatchQueue.concurrentPerform(iterations: count, execute: body)
 }

@@ -24,8 +24,15 @@ public indirect enum PickleValue: Sendable {
     /// A persistent id (BINPERSID / PERSID): how torch.save refers to storages.
     case persistent(PickleValue)
 
-    public var string: String? { if case .string(let s) = self { return s }; return nil }
-    public var int: Int64? { if case .int(let i) = self { return i }; if case .bool(let b) = self { return b ? 1 : 0 }; return nil }
+    public var string: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+    public var int: Int64? {
+        if case .int(let i) = self { return i }
+        if case .bool(let b) = self { return b ? 1 : 0 }
+        return nil
+    }
     public var tuple: [PickleValue]? {
         switch self {
         case .tuple(let items): return items
@@ -52,7 +59,11 @@ public final class PickleArena {
         for object in containers {
             if let list = object as? PickleList { list.items = [] }
             if let dict = object as? PickleDict { dict.entries = [] }
-            if let call = object as? PickleCall { call.arguments = []; call.state = nil; call.dictionary.entries = [] }
+            if let call = object as? PickleCall {
+                call.arguments = []
+                call.state = nil
+                call.dictionary.entries = []
+            }
         }
     }
 }
@@ -87,12 +98,16 @@ public enum Pickle {
     /// Parses one pickle starting at `offset`; returns its value and the
     /// offset after STOP. Its lists, dicts and calls live in `arena`: use
     /// the value while the arena lives.
-    public static func parse(_ bytes: UnsafeRawBufferPointer, offset start: Int = 0, arena: PickleArena) throws -> (value: PickleValue, end: Int) {
+    public static func parse(_ bytes: UnsafeRawBufferPointer, offset start: Int = 0, arena: PickleArena) throws -> (
+        value: PickleValue, end: Int
+    ) {
         var reader = Reader(bytes: bytes, position: start)
         var stack: [PickleValue] = []
         var marks: [Int] = []
         var memo: [Int: PickleValue] = [:]
-        func fail(_ problem: String) -> PickleError { PickleError(description: "pickle at byte \(reader.position): \(problem)") }
+        func fail(_ problem: String) -> PickleError {
+            PickleError(description: "pickle at byte \(reader.position): \(problem)")
+        }
         func pop() throws -> PickleValue {
             guard let v = stack.popLast() else { throw fail("stack underflow") }
             return v
@@ -136,102 +151,142 @@ public enum Pickle {
         while true {
             let opcode = try reader.byte()
             switch opcode {
-            case 0x80: _ = try reader.byte()                                   // PROTO
-            case 0x95: _ = try reader.bytes(8)                                 // FRAME (sizes only)
-            case 0x2e:                                                         // STOP
+            case 0x80: _ = try reader.byte()  // PROTO
+            case 0x95: _ = try reader.bytes(8)  // FRAME (sizes only)
+            case 0x2e:  // STOP
                 guard stack.count == 1 else { throw fail("STOP with \(stack.count) values on the stack") }
                 return (stack[0], reader.position)
-            case 0x28:                                                         // MARK
+            case 0x28:  // MARK
                 guard marks.count < maxNesting else { throw fail("more than \(maxNesting) nested marks") }
                 marks.append(stack.count)
-            case 0x4e: try push(.none)                                         // NONE
-            case 0x88: try push(.bool(true))                                   // NEWTRUE
-            case 0x89: try push(.bool(false))                                  // NEWFALSE
-            case 0x4b: try push(.int(Int64(try reader.byte())))                // BININT1
-            case 0x4d: try push(.int(Int64(try reader.littleEndian(2))))       // BININT2
+            case 0x4e: try push(.none)  // NONE
+            case 0x88: try push(.bool(true))  // NEWTRUE
+            case 0x89: try push(.bool(false))  // NEWFALSE
+            case 0x4b: try push(.int(Int64(try reader.byte())))  // BININT1
+            case 0x4d: try push(.int(Int64(try reader.littleEndian(2))))  // BININT2
             case 0x4a: try push(.int(Int64(Int32(truncatingIfNeeded: try reader.littleEndian(4)))))  // BININT
-            case 0x8a, 0x8b:                                                   // LONG1, LONG4
+            case 0x8a, 0x8b:  // LONG1, LONG4
                 let n = opcode == 0x8a ? Int(try reader.byte()) : Int(try reader.littleEndian(4))
                 let raw = try reader.bytes(n)
-                guard n <= 8 else { try push(.bigInt(raw)); continue }
+                guard n <= 8 else {
+                    try push(.bigInt(raw))
+                    continue
+                }
                 var value: UInt64 = 0
                 for (i, b) in raw.enumerated() { value |= UInt64(b) << (8 * UInt64(i)) }
-                if n > 0 && n < 8 && raw[n - 1] & 0x80 != 0 { value |= ~0 << (8 * UInt64(n)) }      // sign-extend
+                if n > 0 && n < 8 && raw[n - 1] & 0x80 != 0 { value |= ~0 << (8 * UInt64(n)) }  // sign-extend
                 try push(.int(Int64(bitPattern: value)))
-            case 0x49, 0x4c:                                                   // INT, LONG (text)
+            case 0x49, 0x4c:  // INT, LONG (text)
                 let text = try reader.line().trimmingCharacters(whereSuffix: "L")
-                if text == "00" || text == "01" { try push(.bool(text == "01")) }
-                else if let v = Int64(text) { try push(.int(v)) } else { throw fail("bad integer text") }
-            case 0x47:                                                         // BINFLOAT (big-endian)
+                if text == "00" || text == "01" {
+                    try push(.bool(text == "01"))
+                } else if let v = Int64(text) {
+                    try push(.int(v))
+                } else {
+                    throw fail("bad integer text")
+                }
+            case 0x47:  // BINFLOAT (big-endian)
                 var bits: UInt64 = 0
                 for b in try reader.bytes(8) { bits = bits << 8 | UInt64(b) }
                 try push(.float(Double(bitPattern: bits)))
-            case 0x46:                                                         // FLOAT (text)
+            case 0x46:  // FLOAT (text)
                 guard let v = Double(try reader.line()) else { throw fail("bad float text") }
                 try push(.float(v))
-            case 0x58: try push(.string(try reader.utf8(Int(try reader.littleEndian(4)))))          // BINUNICODE
-            case 0x8c: try push(.string(try reader.utf8(Int(try reader.byte()))))                   // SHORT_BINUNICODE
-            case 0x8d: try push(.string(try reader.utf8(try reader.length8())))                     // BINUNICODE8
-            case 0x54: try push(.string(String(decoding: try reader.bytes(Int(try reader.littleEndian(4))), as: UTF8.self)))  // BINSTRING
-            case 0x55: try push(.string(String(decoding: try reader.bytes(Int(try reader.byte())), as: UTF8.self)))           // SHORT_BINSTRING
-            case 0x42: try push(.bytes(try reader.bytes(Int(try reader.littleEndian(4)))))          // BINBYTES
-            case 0x43: try push(.bytes(try reader.bytes(Int(try reader.byte()))))                   // SHORT_BINBYTES
-            case 0x8e: try push(.bytes(try reader.bytes(try reader.length8())))                     // BINBYTES8
-            case 0x96: try push(.bytes(try reader.bytes(try reader.length8())))                     // BYTEARRAY8
-            case 0x53, 0x56: try push(.string(try reader.line()))              // STRING, UNICODE (text; quoting kept)
-            case 0x29: try push(.tuple([]))                                    // EMPTY_TUPLE
-            case 0x85: try push(.tuple([try pop()]))                           // TUPLE1
-            case 0x86: let b = try pop(), a = try pop(); try push(.tuple([a, b]))                    // TUPLE2
-            case 0x87: let c = try pop(), b = try pop(), a = try pop(); try push(.tuple([a, b, c]))  // TUPLE3
-            case 0x74: try push(.tuple(try popMark()))                         // TUPLE
-            case 0x5d: try push(.list(arena.register(PickleList())))           // EMPTY_LIST
-            case 0x6c:                                                         // LIST
+            case 0x58: try push(.string(try reader.utf8(Int(try reader.littleEndian(4)))))  // BINUNICODE
+            case 0x8c: try push(.string(try reader.utf8(Int(try reader.byte()))))  // SHORT_BINUNICODE
+            case 0x8d: try push(.string(try reader.utf8(try reader.length8())))  // BINUNICODE8
+            case 0x54:  // BINSTRING
+                try push(.string(String(decoding: try reader.bytes(Int(try reader.littleEndian(4))), as: UTF8.self)))
+            case 0x55:  // SHORT_BINSTRING
+                try push(.string(String(decoding: try reader.bytes(Int(try reader.byte())), as: UTF8.self)))
+            case 0x42: try push(.bytes(try reader.bytes(Int(try reader.littleEndian(4)))))  // BINBYTES
+            case 0x43: try push(.bytes(try reader.bytes(Int(try reader.byte()))))  // SHORT_BINBYTES
+            case 0x8e: try push(.bytes(try reader.bytes(try reader.length8())))  // BINBYTES8
+            case 0x96: try push(.bytes(try reader.bytes(try reader.length8())))  // BYTEARRAY8
+            case 0x53, 0x56: try push(.string(try reader.line()))  // STRING, UNICODE (text; quoting kept)
+            case 0x29: try push(.tuple([]))  // EMPTY_TUPLE
+            case 0x85: try push(.tuple([try pop()]))  // TUPLE1
+            case 0x86:
+                let b = try pop()
+                let a = try pop()
+                try push(.tuple([a, b]))  // TUPLE2
+            case 0x87:
+                let c = try pop()
+                let b = try pop()
+                let a = try pop()
+                try push(.tuple([a, b, c]))  // TUPLE3
+            case 0x74: try push(.tuple(try popMark()))  // TUPLE
+            case 0x5d: try push(.list(arena.register(PickleList())))  // EMPTY_LIST
+            case 0x6c:  // LIST
                 let list = arena.register(PickleList())
                 list.items = try popMark()
                 try push(.list(list))
-            case 0x61: let item = try pop(); try append(try stack.last.orThrow(fail("APPEND on an empty stack")), [item])  // APPEND
-            case 0x65: let items = try popMark(); try append(try stack.last.orThrow(fail("APPENDS on an empty stack")), items)  // APPENDS
-            case 0x7d: try push(.dict(arena.register(PickleDict())))           // EMPTY_DICT
-            case 0x64:                                                         // DICT
+            case 0x61:
+                let item = try pop()
+                try append(try stack.last.orThrow(fail("APPEND on an empty stack")), [item])  // APPEND
+            case 0x65:
+                let items = try popMark()
+                try append(try stack.last.orThrow(fail("APPENDS on an empty stack")), items)  // APPENDS
+            case 0x7d: try push(.dict(arena.register(PickleDict())))  // EMPTY_DICT
+            case 0x64:  // DICT
                 let dict = arena.register(PickleDict())
                 try setItems(.dict(dict), try popMark())
                 try push(.dict(dict))
-            case 0x73: let value = try pop(), key = try pop(); try setItems(try stack.last.orThrow(fail("SETITEM on an empty stack")), [key, value])  // SETITEM
-            case 0x75: let items = try popMark(); try setItems(try stack.last.orThrow(fail("SETITEMS on an empty stack")), items)                 // SETITEMS
-            case 0x8f: try push(.list(arena.register(PickleList())))           // EMPTY_SET (kept as a list)
-            case 0x90: let items = try popMark(); try append(try stack.last.orThrow(fail("ADDITEMS on an empty stack")), items)  // ADDITEMS
-            case 0x91: let list = arena.register(PickleList()); list.items = try popMark(); try push(.list(list))  // FROZENSET
-            case 0x63:                                                         // GLOBAL "module\nname\n"
-                let module = try reader.line(), name = try reader.line()
+            case 0x73:
+                let value = try pop()
+                let key = try pop()
+                try setItems(try stack.last.orThrow(fail("SETITEM on an empty stack")), [key, value])  // SETITEM
+            case 0x75:
+                let items = try popMark()
+                try setItems(try stack.last.orThrow(fail("SETITEMS on an empty stack")), items)  // SETITEMS
+            case 0x8f: try push(.list(arena.register(PickleList())))  // EMPTY_SET (kept as a list)
+            case 0x90:
+                let items = try popMark()
+                try append(try stack.last.orThrow(fail("ADDITEMS on an empty stack")), items)  // ADDITEMS
+            case 0x91:
+                let list = arena.register(PickleList())
+                list.items = try popMark()
+                try push(.list(list))  // FROZENSET
+            case 0x63:  // GLOBAL "module\nname\n"
+                let module = try reader.line()
+                let name = try reader.line()
                 try push(.global(module + "." + name))
-            case 0x93:                                                         // STACK_GLOBAL
-                guard let name = try pop().string, let module = try pop().string else { throw fail("STACK_GLOBAL needs two strings") }
+            case 0x93:  // STACK_GLOBAL
+                guard let name = try pop().string, let module = try pop().string else {
+                    throw fail("STACK_GLOBAL needs two strings")
+                }
                 try push(.global(module + "." + name))
-            case 0x52, 0x81:                                                   // REDUCE, NEWOBJ
-                let arguments = try pop(), function = try pop()
+            case 0x52, 0x81:  // REDUCE, NEWOBJ
+                let arguments = try pop()
+                let function = try pop()
                 guard case .global(let name) = function else { throw fail("call of a value that is not a global") }
                 try push(.call(arena.register(PickleCall(function: name, arguments: arguments.tuple ?? [arguments]))))
-            case 0x92:                                                         // NEWOBJ_EX
+            case 0x92:  // NEWOBJ_EX
                 _ = try pop()
-                let arguments = try pop(), function = try pop()
+                let arguments = try pop()
+                let function = try pop()
                 guard case .global(let name) = function else { throw fail("call of a value that is not a global") }
                 try push(.call(arena.register(PickleCall(function: name, arguments: arguments.tuple ?? [arguments]))))
-            case 0x62:                                                         // BUILD
+            case 0x62:  // BUILD
                 let state = try pop()
                 guard let target = stack.last else { throw fail("BUILD on an empty stack") }
                 if case .call(let call) = target { call.state = state }
-            case 0x51: try push(.persistent(try pop()))                        // BINPERSID
-            case 0x50: try push(.persistent(.string(try reader.line())))       // PERSID
-            case 0x71: try memoize(Int(try reader.byte()))                     // BINPUT
-            case 0x72: try memoize(Int(try reader.littleEndian(4)))            // LONG_BINPUT
-            case 0x94: try memoize(memo.count)                                 // MEMOIZE
-            case 0x70: guard let i = Int(try reader.line()) else { throw fail("bad PUT index") }; try memoize(i)   // PUT
-            case 0x68: try push(try fetch(Int(try reader.byte())))             // BINGET
-            case 0x6a: try push(try fetch(Int(try reader.littleEndian(4))))    // LONG_BINGET
-            case 0x67: guard let i = Int(try reader.line()) else { throw fail("bad GET index") }; try push(try fetch(i))  // GET
-            case 0x30: _ = try pop()                                           // POP
-            case 0x31: _ = try popMark()                                       // POP_MARK
-            case 0x32: try push(try stack.last.orThrow(fail("DUP on an empty stack")))              // DUP
+            case 0x51: try push(.persistent(try pop()))  // BINPERSID
+            case 0x50: try push(.persistent(.string(try reader.line())))  // PERSID
+            case 0x71: try memoize(Int(try reader.byte()))  // BINPUT
+            case 0x72: try memoize(Int(try reader.littleEndian(4)))  // LONG_BINPUT
+            case 0x94: try memoize(memo.count)  // MEMOIZE
+            case 0x70:
+                guard let i = Int(try reader.line()) else { throw fail("bad PUT index") }
+                try memoize(i)  // PUT
+            case 0x68: try push(try fetch(Int(try reader.byte())))  // BINGET
+            case 0x6a: try push(try fetch(Int(try reader.littleEndian(4))))  // LONG_BINGET
+            case 0x67:
+                guard let i = Int(try reader.line()) else { throw fail("bad GET index") }
+                try push(try fetch(i))  // GET
+            case 0x30: _ = try pop()  // POP
+            case 0x31: _ = try popMark()  // POP_MARK
+            case 0x32: try push(try stack.last.orThrow(fail("DUP on an empty stack")))  // DUP
             default: throw fail(String(format: "unsupported opcode 0x%02x", opcode))
             }
         }
@@ -242,13 +297,17 @@ public enum Pickle {
         var position: Int
 
         mutating func byte() throws -> UInt8 {
-            guard position < bytes.count else { throw PickleError(description: "pickle ends at byte \(position) without STOP") }
+            guard position < bytes.count else {
+                throw PickleError(description: "pickle ends at byte \(position) without STOP")
+            }
             defer { position += 1 }
             return bytes[position]
         }
 
         mutating func bytes(_ n: Int) throws -> [UInt8] {
-            guard n >= 0, n <= bytes.count - position else { throw PickleError(description: "pickle at byte \(position): \(n) bytes run past the end") }
+            guard n >= 0, n <= bytes.count - position else {
+                throw PickleError(description: "pickle at byte \(position): \(n) bytes run past the end")
+            }
             defer { position += n }
             return Array(bytes[position..<(position + n)])
         }
@@ -261,13 +320,17 @@ public enum Pickle {
 
         mutating func length8() throws -> Int {
             let n = try littleEndian(8)
-            guard n <= UInt64(bytes.count) else { throw PickleError(description: "pickle at byte \(position): length \(n) beyond the file") }
+            guard n <= UInt64(bytes.count) else {
+                throw PickleError(description: "pickle at byte \(position): length \(n) beyond the file")
+            }
             return Int(n)
         }
 
         mutating func utf8(_ n: Int) throws -> String {
             let raw = try bytes(n)
-            guard let s = String(validating: raw, as: UTF8.self) else { throw PickleError(description: "pickle at byte \(position): invalid UTF-8") }
+            guard let s = String(validating: raw, as: UTF8.self) else {
+                throw PickleError(description: "pickle at byte \(position): invalid UTF-8")
+            }
             return s
         }
 
@@ -278,7 +341,9 @@ public enum Pickle {
                 let b = try byte()
                 if b == 0x0a { break }
                 raw.append(b)
-                guard raw.count <= 1000 else { throw PickleError(description: "pickle at byte \(position): text argument longer than 1000 bytes") }
+                guard raw.count <= 1000 else {
+                    throw PickleError(description: "pickle at byte \(position): text argument longer than 1000 bytes")
+                }
             }
             return String(decoding: raw, as: UTF8.self)
         }

@@ -73,9 +73,11 @@ public struct SafetensorsFile: @unchecked Sendable {
                 throw FormatError.unsupported(path: path, problem: "tensor '\(name)' has dtype \(dtypeName)")
             }
             guard let dims = entry["shape"]?.array, let shape = Optional(dims.compactMap(\.count)),
-                  shape.count == dims.count else { throw bad("tensor '\(name)' has a malformed shape") }
+                shape.count == dims.count
+            else { throw bad("tensor '\(name)' has a malformed shape") }
             guard let offsets = entry["data_offsets"]?.array, offsets.count == 2,
-                  let begin = offsets[0].count, let end = offsets[1].count, begin <= end else {
+                let begin = offsets[0].count, let end = offsets[1].count, begin <= end
+            else {
                 throw bad("tensor '\(name)' has malformed data_offsets")
             }
             var count = 1
@@ -85,7 +87,8 @@ public struct SafetensorsFile: @unchecked Sendable {
                 count = p
             }
             guard end - begin == count * type.size else {
-                throw bad("tensor '\(name)' spans \(end - begin) bytes but \(dtypeName) \(shape) needs \(count * type.size)")
+                throw bad(
+                    "tensor '\(name)' spans \(end - begin) bytes but \(dtypeName) \(shape) needs \(count * type.size)")
             }
             tensors.append(Tensor(name: name, elementType: type, shape: shape, begin: begin, end: end))
         }
@@ -96,8 +99,10 @@ public struct SafetensorsFile: @unchecked Sendable {
                 throw bad("tensor '\(t.name)' ends at byte \(t.end), past the data buffer (\(bufferLength) bytes)")
             }
             guard t.begin == position else {
-                throw bad(t.begin < position ? "tensor '\(t.name)' overlaps another tensor"
-                                             : "gap in the data buffer before tensor '\(t.name)'")
+                throw bad(
+                    t.begin < position
+                        ? "tensor '\(t.name)' overlaps another tensor"
+                        : "gap in the data buffer before tensor '\(t.name)'")
             }
             position = t.end
         }
@@ -137,7 +142,8 @@ public struct SafetensorsFile: @unchecked Sendable {
             throw FormatError.malformed(path: path, format: "safetensors", problem: "no tensor '\(name)'")
         }
         guard t.elementType.isInteger else {
-            throw FormatError.unsupported(path: path, problem: "tensor '\(name)' is \(t.elementType.rawValue), not integer")
+            throw FormatError.unsupported(
+                path: path, problem: "tensor '\(name)' is \(t.elementType.rawValue), not integer")
         }
         return file.withBytes { raw in
             (0..<t.count).map { t.elementType.int64(raw.baseAddress! + dataStart + t.begin, $0) }
@@ -155,7 +161,8 @@ public struct SafetensorsWriter {
     public init(metadata: [String: String] = [:]) { self.metadata = metadata }
 
     public mutating func add<T: StorableElement>(_ name: String, _ values: [T], shape: [Int]) {
-        precondition(shape.reduce(1, *) == values.count, "tensor \(name): shape \(shape) does not match \(values.count) values")
+        precondition(
+            shape.reduce(1, *) == values.count, "tensor \(name): shape \(shape) does not match \(values.count) values")
         precondition(!entries.contains { $0.name == name }, "tensor \(name) added twice")
         entries.append((name, T.elementType, shape, values.littleEndianStorage))
     }
@@ -164,15 +171,20 @@ public struct SafetensorsWriter {
         let code = Dictionary(uniqueKeysWithValues: SafetensorsFile.dtypes.map { ($1, $0) })
         var members: [(String, JSONValue)] = []
         if !metadata.isEmpty {
-            members.append(("__metadata__", .object(metadata.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
+            members.append(
+                ("__metadata__", .object(metadata.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
         }
         var offset = 0
         for e in entries {
-            members.append((e.name, .object([
-                ("dtype", .string(code[e.type]!)),
-                ("shape", .array(e.shape.map { .number(Double($0)) })),
-                ("data_offsets", .array([.number(Double(offset)), .number(Double(offset + e.bytes.count))])),
-            ])))
+            members.append(
+                (
+                    e.name,
+                    .object([
+                        ("dtype", .string(code[e.type]!)),
+                        ("shape", .array(e.shape.map { .number(Double($0)) })),
+                        ("data_offsets", .array([.number(Double(offset)), .number(Double(offset + e.bytes.count))])),
+                    ])
+                ))
             offset += e.bytes.count
         }
         var header = Array(JSONValue.object(members).serialized.utf8)

@@ -29,6 +29,6 @@ public struct SplitMix64: Sendable {
         let bits = next()
         var sum: Float = 0
         for k in 0..<4 { sum += Float((bits >> (16 * UInt64(k))) & 0xffff) * (1.0 / 65536.0) }
-        return (sum - 2) * 1.7320508 // variance of the sum is 4/12
+        return (sum - 2) * 1.7320508  // variance of the sum is 4/12
     }
 }

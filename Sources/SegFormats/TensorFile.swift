@@ -33,7 +33,9 @@ public enum TensorFiles {
             var info = stat()
             if fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG { _ = read(fd, &head, 4) }
         }
-        if head == [0x50, 0x4b, 0x03, 0x04] || head == [0x80, 0x02, 0x8a, 0x0a] { return try PyTorchCheckpoint(path: path) }
+        if head == [0x50, 0x4b, 0x03, 0x04] || head == [0x80, 0x02, 0x8a, 0x0a] {
+            return try PyTorchCheckpoint(path: path)
+        }
         return try SafetensorsFile(path: path)
     }
 }

@@ -58,14 +58,17 @@ public struct CIELab: Sendable, Equatable {
         let chromaMean = (hypot(a, b) + hypot(other.a, other.b)) / 2
         let chromaMean7 = pow(chromaMean, 7)
         let g = 0.5 * (1 - (chromaMean7 / (chromaMean7 + pow25to7)).squareRoot())
-        let a1 = (1 + g) * a, a2 = (1 + g) * other.a
-        let c1 = hypot(a1, b), c2 = hypot(a2, other.b)
+        let a1 = (1 + g) * a
+        let a2 = (1 + g) * other.a
+        let c1 = hypot(a1, b)
+        let c2 = hypot(a2, other.b)
         func hue(_ a: Double, _ b: Double) -> Double {
             if a == 0 && b == 0 { return 0 }
             let h = degrees(atan2(b, a))
             return h < 0 ? h + 360 : h
         }
-        let h1 = hue(a1, b), h2 = hue(a2, other.b)
+        let h1 = hue(a1, b)
+        let h2 = hue(a2, other.b)
         let neutral = c1 * c2 == 0
 
         var hueStep = h2 - h1
@@ -85,7 +88,8 @@ public struct CIELab: Sendable, Equatable {
                 hueMean = hueMean < 360 ? (hueMean + 360) / 2 : (hueMean - 360) / 2
             }
         }
-        let t = 1 - 0.17 * cos(radians(hueMean - 30)) + 0.24 * cos(radians(2 * hueMean))
+        let t =
+            1 - 0.17 * cos(radians(hueMean - 30)) + 0.24 * cos(radians(2 * hueMean))
             + 0.32 * cos(radians(3 * hueMean + 6)) - 0.20 * cos(radians(4 * hueMean - 63))
         let rotation = 30 * exp(-pow((hueMean - 275) / 25, 2))
         let chromaPrime7 = pow(chromaPrimeMean, 7)

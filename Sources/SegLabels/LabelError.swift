@@ -13,7 +13,8 @@ public enum LabelError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(path): a \(depth)-bit \(type) PNG cannot hold labels (expected 8-bit gray, palette or RGB colour)"
         case .wrongEncoding(let path, let problem): return "\(path): \(problem)"
         case .unknownLabelSpace(let name):
-            return "unknown label space '\(name)' (built in: \(LabelSpace.builtIn.keys.sorted().joined(separator: ", ")); or give a theme file that defines one)"
+            return
+                "unknown label space '\(name)' (built in: \(LabelSpace.builtIn.keys.sorted().joined(separator: ", ")); or give a theme file that defines one)"
         case .theme(let path, let problem): return "\(path): bad theme: \(problem)"
         case .config(let path, let problem): return "\(path): \(problem)"
         case .themeNotFound(let name, let searched):

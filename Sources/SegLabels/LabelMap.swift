@@ -19,7 +19,8 @@ public struct LabelMap: Sendable, Equatable {
     /// Nearest-neighbour upsampling by an integer factor (for predictions made
     /// at a fraction of the ground truth's resolution).
     public func upsampled(by factor: Int) -> LabelMap {
-        let w = width * factor, h = height * factor
+        let w = width * factor
+        let h = height * factor
         var out = [UInt8](repeating: 0, count: w * h)
         for y in 0..<h {
             let source = (y / factor) * width
@@ -90,22 +91,31 @@ extension LabelSpace {
         let valuesLookLikeLabelIds = highest > maxTrain
         let valuesLookLikeTrainIds = hasIgnore && highest <= maxTrain
         if name.contains("labelTrainIds") || name.contains("trainIds") {
-            let warning = valuesLookLikeLabelIds
-                ? "\(path): named as trainIds but holds \(stored) up to \(highest), above the \(count) train ids: is it labelIds?" : nil
+            let warning =
+                valuesLookLikeLabelIds
+                ? "\(path): named as trainIds but holds \(stored) up to \(highest), above the \(count) train ids: is it labelIds?"
+                : nil
             return EncodingDecision(encoding: .trainIds, reason: "file name says trainIds", warning: warning)
         }
         if name.contains("labelIds") {
-            let warning = valuesLookLikeTrainIds
+            let warning =
+                valuesLookLikeTrainIds
                 ? "\(path): named as labelIds but holds 255 and nothing above \(maxTrain): is it trainIds?" : nil
             return EncodingDecision(encoding: .labelIds, reason: "file name says labelIds", warning: warning)
         }
         if valuesLookLikeLabelIds {
-            return EncodingDecision(encoding: .labelIds, reason: "\(stored) up to \(highest) exceed the \(count) train ids", warning: nil)
+            return EncodingDecision(
+                encoding: .labelIds, reason: "\(stored) up to \(highest) exceed the \(count) train ids", warning: nil)
         }
         if hasIgnore {
-            return EncodingDecision(encoding: .trainIds, reason: "\(stored) hold the ignore value 255 and nothing above \(maxTrain)", warning: nil)
+            return EncodingDecision(
+                encoding: .trainIds, reason: "\(stored) hold the ignore value 255 and nothing above \(maxTrain)",
+                warning: nil)
         }
-        return EncodingDecision(encoding: .trainIds, reason: "all \(stored) are valid train ids (ambiguous; override the encoding if these are labelIds)", warning: nil)
+        return EncodingDecision(
+            encoding: .trainIds,
+            reason: "all \(stored) are valid train ids (ambiguous; override the encoding if these are labelIds)",
+            warning: nil)
     }
 
     /// Converts a label PNG to trainIds using `encoding`.
@@ -113,14 +123,21 @@ extension LabelSpace {
         let pixels = image.width * image.height
         switch encoding {
         case .trainIds, .labelIds:
-            guard (image.colorType == .gray || image.colorType == .palette), let bytes = image.bytes else {
-                throw LabelError.wrongEncoding(path: path, problem: "\(encoding.rawValue) need an 8-bit gray or palette PNG, found \(image.colorType) \(image.bitDepth)-bit")
+            guard image.colorType == .gray || image.colorType == .palette, let bytes = image.bytes else {
+                throw LabelError.wrongEncoding(
+                    path: path,
+                    problem:
+                        "\(encoding.rawValue) need an 8-bit gray or palette PNG, found \(image.colorType) \(image.bitDepth)-bit"
+                )
             }
             var lookup = [UInt8](repeating: LabelSpace.ignore, count: 256)
             var valid = [Bool](repeating: false, count: 256)
             valid[255] = true
             if encoding == .trainIds {
-                for k in 0..<count { lookup[k] = UInt8(k); valid[k] = true }
+                for k in 0..<count {
+                    lookup[k] = UInt8(k)
+                    valid[k] = true
+                }
             } else {
                 lookup = labelIdToTrainId
                 for label in labels where label.id >= 0 && label.id < 256 { valid[label.id] = true }
@@ -132,7 +149,10 @@ extension LabelSpace {
                 bytes.withUnsafeBufferPointer { source in
                     lookup.withUnsafeBufferPointer { table in
                         invalid.withUnsafeBufferPointer { bad in
-                            let s = source.baseAddress!, o = out.baseAddress!, t = table.baseAddress!, b = bad.baseAddress!
+                            let s = source.baseAddress!
+                            let o = out.baseAddress!
+                            let t = table.baseAddress!
+                            let b = bad.baseAddress!
                             var count = 0
                             for i in 0..<pixels {
                                 let v = Int(s[i])
@@ -145,19 +165,26 @@ extension LabelSpace {
                 }
                 n = pixels
             }
-            return DecodedLabels(map: LabelMap(width: image.width, height: image.height, ids: ids),
-                                 encoding: encoding, unknownColors: [], outOfRangePixels: outOfRange)
+            return DecodedLabels(
+                map: LabelMap(width: image.width, height: image.height, ids: ids),
+                encoding: encoding, unknownColors: [], outOfRangePixels: outOfRange)
         case .color:
-            guard (image.colorType == .rgb || image.colorType == .rgba || image.colorType == .palette),
-                  let bytes = image.bytes else {
-                throw LabelError.wrongEncoding(path: path, problem: "colour labels need an 8-bit RGB, RGBA or palette PNG, found \(image.colorType) \(image.bitDepth)-bit")
+            guard image.colorType == .rgb || image.colorType == .rgba || image.colorType == .palette,
+                let bytes = image.bytes
+            else {
+                throw LabelError.wrongEncoding(
+                    path: path,
+                    problem:
+                        "colour labels need an 8-bit RGB, RGBA or palette PNG, found \(image.colorType) \(image.bitDepth)-bit"
+                )
             }
             let table = colorToTrainId
             var unknown: [UInt32: Int] = [:]
             var ids = [UInt8](repeating: LabelSpace.ignore, count: pixels)
             let stride = image.channels
             // Consecutive pixels mostly share a colour; remember the last lookup.
-            var lastKey: UInt32 = .max, lastId: UInt8? = nil
+            var lastKey: UInt32 = .max
+            var lastId: UInt8? = nil
             for i in 0..<pixels {
                 let key: UInt32
                 if image.colorType == .palette {
@@ -174,9 +201,15 @@ extension LabelSpace {
                 if let id = lastId { ids[i] = id } else { unknown[key, default: 0] += 1 }
             }
             let unknownColors = unknown.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
-                .map { (color: RGB(UInt8($0.key >> 16), UInt8(($0.key >> 8) & 0xff), UInt8($0.key & 0xff)), pixels: $0.value) }
-            return DecodedLabels(map: LabelMap(width: image.width, height: image.height, ids: ids), encoding: .color,
-                                 unknownColors: unknownColors, outOfRangePixels: 0)
+                .map {
+                    (
+                        color: RGB(UInt8($0.key >> 16), UInt8(($0.key >> 8) & 0xff), UInt8($0.key & 0xff)),
+                        pixels: $0.value
+                    )
+                }
+            return DecodedLabels(
+                map: LabelMap(width: image.width, height: image.height, ids: ids), encoding: .color,
+                unknownColors: unknownColors, outOfRangePixels: 0)
         }
     }
 
@@ -184,14 +217,16 @@ extension LabelSpace {
     public func encode(_ map: LabelMap, as encoding: LabelEncoding) -> PNGImage {
         switch encoding {
         case .trainIds:
-            return PNGImage(width: map.width, height: map.height, colorType: .gray, bitDepth: 8, samples: .eight(map.ids))
+            return PNGImage(
+                width: map.width, height: map.height, colorType: .gray, bitDepth: 8, samples: .eight(map.ids))
         case .labelIds:
             // Ignored pixels get the first void label (Cityscapes: 0 "unlabeled", CamVid: 11 "void").
             let voidId = UInt8(labels.first { $0.trainId == 255 && $0.id >= 0 }?.id ?? 0)
             var lookup = trainIdToLabelId
             for k in count..<256 { lookup[k] = voidId }
-            return PNGImage(width: map.width, height: map.height, colorType: .gray, bitDepth: 8,
-                            samples: .eight(map.ids.map { lookup[Int($0)] }))
+            return PNGImage(
+                width: map.width, height: map.height, colorType: .gray, bitDepth: 8,
+                samples: .eight(map.ids.map { lookup[Int($0)] }))
         case .color:
             let palette = classes.map(\.color)
             let ignoreColor = labels.first { $0.trainId == 255 || $0.trainId < 0 }?.color ?? RGB(0, 0, 0)

@@ -13,8 +13,10 @@ public struct LabelDefinition: Sendable, Equatable {
     public let ignoreInEval: Bool
     public let color: RGB
 
-    public init(_ name: String, _ id: Int, _ trainId: Int, _ category: String, _ categoryId: Int,
-                _ hasInstances: Bool, _ ignoreInEval: Bool, _ color: RGB) {
+    public init(
+        _ name: String, _ id: Int, _ trainId: Int, _ category: String, _ categoryId: Int,
+        _ hasInstances: Bool, _ ignoreInEval: Bool, _ color: RGB
+    ) {
         self.name = name
         self.id = id
         self.trainId = trainId

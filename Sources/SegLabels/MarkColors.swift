@@ -91,16 +91,20 @@ extension Theme {
             let differences = backdropLab.map(mark.lab.difference(to:))
             let tooClose = differences.indices.filter { differences[$0] < Theme.minimumMarkDifference }
             guard let nearest = tooClose.min(by: { differences[$0] < differences[$1] }) else { continue }
-            clashes.append(MarkClash(role: mark.role, color: mark.rgb, neighbour: backdrop[nearest].0,
-                                     neighbourColor: backdrop[nearest].1, difference: differences[nearest],
-                                     alsoTooClose: tooClose.count - 1))
+            clashes.append(
+                MarkClash(
+                    role: mark.role, color: mark.rgb, neighbour: backdrop[nearest].0,
+                    neighbourColor: backdrop[nearest].1, difference: differences[nearest],
+                    alsoTooClose: tooClose.count - 1))
         }
         for (i, first) in marks.enumerated() {
             for second in marks[(i + 1)...] {
                 let difference = first.lab.difference(to: second.lab)
                 if difference < Theme.minimumMarkDifference {
-                    clashes.append(MarkClash(role: first.role, color: first.rgb, neighbour: .mark(second.role),
-                                             neighbourColor: second.rgb, difference: difference, alsoTooClose: 0))
+                    clashes.append(
+                        MarkClash(
+                            role: first.role, color: first.rgb, neighbour: .mark(second.role),
+                            neighbourColor: second.rgb, difference: difference, alsoTooClose: 0))
                 }
             }
         }

@@ -40,13 +40,14 @@ public enum TOML {
         func index(_ key: String) -> Int? { entries.firstIndex { $0.0 == key } }
 
         var json: JSONValue {
-            .object(entries.map { key, entry in
-                switch entry {
-                case .value(let v): return (key, v)
-                case .table(let t): return (key, t.json)
-                case .tables(let ts): return (key, .array(ts.map(\.json)))
-                }
-            })
+            .object(
+                entries.map { key, entry in
+                    switch entry {
+                    case .value(let v): return (key, v)
+                    case .table(let t): return (key, t.json)
+                    case .tables(let ts): return (key, .array(ts.map(\.json)))
+                    }
+                })
         }
     }
 
@@ -60,9 +61,15 @@ public enum TOML {
         func peek(_ offset: Int) -> UInt8? { position + offset < bytes.count ? bytes[position + offset] : nil }
 
         func fail(_ message: String) -> ParseError {
-            var line = 1, column = 1
+            var line = 1
+            var column = 1
             for b in bytes[..<min(position, bytes.count)] {
-                if b == 0x0a { line += 1; column = 1 } else if b & 0xc0 != 0x80 { column += 1 }
+                if b == 0x0a {
+                    line += 1
+                    column = 1
+                } else if b & 0xc0 != 0x80 {
+                    column += 1
+                }
             }
             return ParseError(line: line, column: column, message: message)
         }
@@ -82,9 +89,17 @@ public enum TOML {
         mutating func endOfLine() throws {
             skipSpaces()
             try skipComment()
-            if peek == 0x0d && peek(1) == 0x0a { position += 2; return }
-            if peek == 0x0a { position += 1; return }
-            if peek != nil { throw fail("expected the end of the line, found '\(String(decoding: [peek!], as: UTF8.self))'") }
+            if peek == 0x0d && peek(1) == 0x0a {
+                position += 2
+                return
+            }
+            if peek == 0x0a {
+                position += 1
+                return
+            }
+            if peek != nil {
+                throw fail("expected the end of the line, found '\(String(decoding: [peek!], as: UTF8.self))'")
+            }
         }
 
         /// Blank lines, comments and spaces (inside arrays, where newlines are free).
@@ -92,7 +107,13 @@ public enum TOML {
             while true {
                 skipSpaces()
                 try skipComment()
-                if peek == 0x0a { position += 1 } else if peek == 0x0d && peek(1) == 0x0a { position += 2 } else { return }
+                if peek == 0x0a {
+                    position += 1
+                } else if peek == 0x0d && peek(1) == 0x0a {
+                    position += 2
+                } else {
+                    return
+                }
             }
         }
 
@@ -108,7 +129,9 @@ public enum TOML {
                     skipSpaces()
                     let path = try keyPath()
                     skipSpaces()
-                    guard peek == UInt8(ascii: "]"), !array || peek(1) == UInt8(ascii: "]") else { throw fail(array ? "expected ']]'" : "expected ']'") }
+                    guard peek == UInt8(ascii: "]"), !array || peek(1) == UInt8(ascii: "]") else {
+                        throw fail(array ? "expected ']]'" : "expected ']'")
+                    }
                     position += array ? 2 : 1
                     try endOfLine()
                     current = try header(path, in: root, array: array)
@@ -165,7 +188,9 @@ public enum TOML {
             var target = table
             for key in path.dropLast() {
                 if let i = target.index(key) {
-                    guard case .table(let t) = target.entries[i].1, t.dotted || !t.defined else { throw fail("'\(key)' cannot be extended with a dotted key") }
+                    guard case .table(let t) = target.entries[i].1, t.dotted || !t.defined else {
+                        throw fail("'\(key)' cannot be extended with a dotted key")
+                    }
                     target = t
                 } else {
                     let t = Table()
@@ -174,7 +199,9 @@ public enum TOML {
                     target = t
                 }
             }
-            guard target.index(path.last!) == nil else { throw fail("'\(path.joined(separator: "."))' is defined twice") }
+            guard target.index(path.last!) == nil else {
+                throw fail("'\(path.joined(separator: "."))' is defined twice")
+            }
             target.entries.append((path.last!, .value(value)))
         }
 
@@ -193,13 +220,18 @@ public enum TOML {
             if peek == UInt8(ascii: "\"") { return try basicString() }
             if peek == UInt8(ascii: "'") { return try literalString() }
             let start = position
-            while let b = peek, (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39) || b == 0x5f || b == 0x2d { position += 1 }
+            while let b = peek,
+                (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39) || b == 0x5f
+                    || b == 0x2d
+            { position += 1 }
             guard position > start else { throw fail("expected a key") }
             return String(decoding: bytes[start..<position], as: UTF8.self)
         }
 
         mutating func value(depth: Int) throws -> JSONValue {
-            guard depth < TOML.maxNesting else { throw fail("arrays or inline tables nested deeper than \(TOML.maxNesting)") }
+            guard depth < TOML.maxNesting else {
+                throw fail("arrays or inline tables nested deeper than \(TOML.maxNesting)")
+            }
             guard let b = peek else { throw fail("expected a value") }
             switch b {
             case UInt8(ascii: "\""):
@@ -211,22 +243,34 @@ public enum TOML {
                 var items: [JSONValue] = []
                 while true {
                     try skipBlank()
-                    if peek == UInt8(ascii: "]") { position += 1; return .array(items) }
+                    if peek == UInt8(ascii: "]") {
+                        position += 1
+                        return .array(items)
+                    }
                     items.append(try value(depth: depth + 1))
                     try skipBlank()
-                    if peek == UInt8(ascii: ",") { position += 1; continue }
+                    if peek == UInt8(ascii: ",") {
+                        position += 1
+                        continue
+                    }
                     guard peek == UInt8(ascii: "]") else { throw fail("expected ',' or ']' in an array") }
                 }
             case UInt8(ascii: "{"):
                 position += 1
                 let table = Table()
                 skipSpaces()
-                if peek == UInt8(ascii: "}") { position += 1; return table.json }
+                if peek == UInt8(ascii: "}") {
+                    position += 1
+                    return table.json
+                }
                 while true {
                     skipSpaces()
                     try keyValue(into: table)
                     skipSpaces()
-                    if peek == UInt8(ascii: ",") { position += 1; continue }
+                    if peek == UInt8(ascii: ",") {
+                        position += 1
+                        continue
+                    }
                     guard peek == UInt8(ascii: "}") else { throw fail("expected ',' or '}' in an inline table") }
                     position += 1
                     return table.json
@@ -239,8 +283,10 @@ public enum TOML {
         /// true, false, integers and floats; dates are refused.
         mutating func scalar() throws -> JSONValue {
             let start = position
-            while let b = peek, !(b == 0x20 || b == 0x09 || b == 0x0a || b == 0x0d || b == UInt8(ascii: ",") || b == UInt8(ascii: "]")
-                                  || b == UInt8(ascii: "}") || b == UInt8(ascii: "#")) { position += 1 }
+            while let b = peek,
+                !(b == 0x20 || b == 0x09 || b == 0x0a || b == 0x0d || b == UInt8(ascii: ",") || b == UInt8(ascii: "]")
+                    || b == UInt8(ascii: "}") || b == UInt8(ascii: "#"))
+            { position += 1 }
             let word = String(decoding: bytes[start..<position], as: UTF8.self)
             switch word {
             case "true": return .bool(true)
@@ -258,7 +304,9 @@ public enum TOML {
             let negative = word.hasPrefix("-")
             for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] where unsigned.hasPrefix(prefix) {
                 let digits = unsigned.dropFirst(2)
-                guard word.first != "+" && !negative, validUnderscores(digits), let v = Int64(digits.replacingOccurrences(of: "_", with: ""), radix: radix) else {
+                guard word.first != "+" && !negative, validUnderscores(digits),
+                    let v = Int64(digits.replacingOccurrences(of: "_", with: ""), radix: radix)
+                else {
                     position = start
                     throw fail("invalid number '\(word)'")
                 }
@@ -267,8 +315,10 @@ public enum TOML {
             let isFloat = unsigned.contains(where: { $0 == "." || $0 == "e" || $0 == "E" })
             let digits = unsigned.replacingOccurrences(of: "_", with: "")
             // No leading zeros, digits on both sides of '.', underscores only between digits.
-            let valid = validUnderscores(unsigned) && !digits.isEmpty && digits.first!.isASCII && digits.first!.isNumber
-                && !(digits.count > 1 && digits.hasPrefix("0") && !digits.hasPrefix("0.") && !digits.hasPrefix("0e") && !digits.hasPrefix("0E"))
+            let valid =
+                validUnderscores(unsigned) && !digits.isEmpty && digits.first!.isASCII && digits.first!.isNumber
+                && !(digits.count > 1 && digits.hasPrefix("0") && !digits.hasPrefix("0.") && !digits.hasPrefix("0e")
+                    && !digits.hasPrefix("0E"))
                 && !digits.contains(".e") && !digits.contains(".E") && !digits.hasSuffix(".")
                 && digits.allSatisfy { $0.isASCII && ($0.isNumber || ".eE+-".contains($0)) }
             guard valid, let v = isFloat ? Double(digits) : Int64(digits).map(Double.init) else {
@@ -281,7 +331,9 @@ public enum TOML {
         func validUnderscores<S: StringProtocol>(_ text: S) -> Bool {
             let characters = Array(text)
             for (i, c) in characters.enumerated() where c == "_" {
-                guard i > 0, i + 1 < characters.count, characters[i - 1].isHexDigit, characters[i + 1].isHexDigit else { return false }
+                guard i > 0, i + 1 < characters.count, characters[i - 1].isHexDigit, characters[i + 1].isHexDigit else {
+                    return false
+                }
             }
             return true
         }
@@ -290,7 +342,9 @@ public enum TOML {
             position += 1
             let start = position
             while let b = peek, b != UInt8(ascii: "'") {
-                guard b != 0x0a && b != 0x0d && (b >= 0x20 || b == 0x09) && b != 0x7f else { throw fail("control character or newline in a string") }
+                guard b != 0x0a && b != 0x0d && (b >= 0x20 || b == 0x09) && b != 0x7f else {
+                    throw fail("control character or newline in a string")
+                }
                 position += 1
             }
             guard peek != nil else { throw fail("unterminated string") }
@@ -303,9 +357,19 @@ public enum TOML {
             var out: [UInt8] = []
             while true {
                 guard let b = peek else { throw fail("unterminated string") }
-                if b == UInt8(ascii: "\"") { position += 1; return String(decoding: out, as: UTF8.self) }
-                guard b != 0x0a && b != 0x0d && (b >= 0x20 || b == 0x09) && b != 0x7f else { throw fail("control character or newline in a string") }
-                if b == UInt8(ascii: "\\") { out += try escape() } else { out.append(b); position += 1 }
+                if b == UInt8(ascii: "\"") {
+                    position += 1
+                    return String(decoding: out, as: UTF8.self)
+                }
+                guard b != 0x0a && b != 0x0d && (b >= 0x20 || b == 0x09) && b != 0x7f else {
+                    throw fail("control character or newline in a string")
+                }
+                if b == UInt8(ascii: "\\") {
+                    out += try escape()
+                } else {
+                    out.append(b)
+                    position += 1
+                }
             }
         }
 
@@ -323,8 +387,10 @@ public enum TOML {
             case UInt8(ascii: "\\"): return [0x5c]
             case UInt8(ascii: "u"), UInt8(ascii: "U"):
                 let n = e == UInt8(ascii: "u") ? 4 : 8
-                guard position + n <= bytes.count, let v = UInt32(String(decoding: bytes[position..<(position + n)], as: UTF8.self), radix: 16),
-                      let scalar = Unicode.Scalar(v) else { throw fail("invalid \\\(e == UInt8(ascii: "u") ? "u" : "U") escape") }
+                guard position + n <= bytes.count,
+                    let v = UInt32(String(decoding: bytes[position..<(position + n)], as: UTF8.self), radix: 16),
+                    let scalar = Unicode.Scalar(v)
+                else { throw fail("invalid \\\(e == UInt8(ascii: "u") ? "u" : "U") escape") }
                 position += n
                 return Array(String(Character(scalar)).utf8)
             default:
@@ -359,7 +425,9 @@ public enum TOML {
                     out += try escape()
                     continue
                 }
-                guard b >= 0x20 || b == 0x09 || b == 0x0a || (b == 0x0d && peek(1) == 0x0a), b != 0x7f else { throw fail("control character in a string") }
+                guard b >= 0x20 || b == 0x09 || b == 0x0a || (b == 0x0d && peek(1) == 0x0a), b != 0x7f else {
+                    throw fail("control character in a string")
+                }
                 out.append(b)
                 position += 1
             }

@@ -5,10 +5,13 @@ import SegFormats
 /// from a theme, either a class colour or one of these UI roles.
 public enum ThemeRole: String, CaseIterable, Sendable {
     case text, background, border, title
-    case statusBar = "status_bar", statusText = "status_text"
+    case statusBar = "status_bar"
+    case statusText = "status_text"
     case dim, selection, cursor, warning, bookmark
-    case confidenceUp = "confidence_up", confidenceDown = "confidence_down"
-    case fixed, broken, changedWrong = "changed_wrong"
+    case confidenceUp = "confidence_up"
+    case confidenceDown = "confidence_down"
+    case fixed, broken
+    case changedWrong = "changed_wrong"
     /// Pixels with no class (ignore / void).
     case ignore
     /// Likely annotation errors (the annotation inspector).
@@ -18,7 +21,8 @@ public enum ThemeRole: String, CaseIterable, Sendable {
     /// Pixels whose prediction changes in the next frame (the flicker mode).
     case flicker
     /// The confusion panel's colour scales: correct (diagonal) and confused cells.
-    case confusionDiagonal = "confusion_diagonal", confusionOff = "confusion_off"
+    case confusionDiagonal = "confusion_diagonal"
+    case confusionOff = "confusion_off"
 }
 
 /// A theme file (TOML), field by field:
@@ -89,7 +93,8 @@ public struct Theme: Sendable, Equatable {
     /// A theme file that defines `space` as a custom label space with these
     /// class colours (how a run folder keeps a dataset's custom classes).
     public static func customSpaceText(_ space: LabelSpace, colors: [RGB]) -> String {
-        var text = "# A custom label space, written by segscope.\nname = \(TOMLText.quoted(space.name))\nlabel_space = \"custom\"\n"
+        var text =
+            "# A custom label space, written by segscope.\nname = \(TOMLText.quoted(space.name))\nlabel_space = \"custom\"\n"
         for (definition, color) in zip(space.classes, colors) {
             text += "\n[[class]]\nname = \(TOMLText.quoted(definition.name))\nid = \(definition.id)\n"
             text += "category = \(TOMLText.quoted(definition.category))\ncolor = \"\(color.hex)\"\n"
@@ -114,7 +119,8 @@ public struct Theme: Sendable, Equatable {
             guard let members = entries.object else { throw bad("[roles] must be a table") }
             for (key, value) in members {
                 guard let role = ThemeRole(rawValue: key) else {
-                    throw bad("unknown role '\(key)' (roles: \(ThemeRole.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    throw bad(
+                        "unknown role '\(key)' (roles: \(ThemeRole.allCases.map(\.rawValue).joined(separator: ", ")))")
                 }
                 roleColors[role] = try color(value, "roles.\(key)")
             }
@@ -129,11 +135,15 @@ public struct Theme: Sendable, Equatable {
             var labels: [LabelDefinition] = []
             var seenIds = Set<Int>()
             for (k, entry) in entries.enumerated() {
-                guard let className = entry["name"]?.string, !className.isEmpty else { throw bad("class \(k) has no name") }
+                guard let className = entry["name"]?.string, !className.isEmpty else {
+                    throw bad("class \(k) has no name")
+                }
                 guard let colorValue = entry["color"] else { throw bad("class '\(className)' has no color") }
                 let rgb = try color(colorValue, "class '\(className)' color")
                 let id = entry["id"]?.count ?? k
-                guard id < 256, seenIds.insert(id).inserted else { throw bad("class '\(className)' id \(id) is repeated or above 255") }
+                guard id < 256, seenIds.insert(id).inserted else {
+                    throw bad("class '\(className)' id \(id) is repeated or above 255")
+                }
                 let category = entry["category"]?.string ?? className
                 labels.append(LabelDefinition(className, id, k, category, k, false, false, rgb))
             }
@@ -204,7 +214,8 @@ public struct Theme: Sendable, Equatable {
     public static func available(searchPaths: [String] = Theme.searchPaths()) -> [String] {
         var names = Set<String>()
         for directory in searchPaths {
-            for file in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where file.hasSuffix(".toml") {
+            for file in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            where file.hasSuffix(".toml") {
                 names.insert(String(file.dropLast(5)))
             }
         }

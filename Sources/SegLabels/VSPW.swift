@@ -22,7 +22,8 @@ extension LabelSpace {
     static let vspwNames = [
         "others", "wall", "ceiling", "door", "stair", "ladder", "escalator", "Playground_slide", "handrail_or_fence",
         "window", "rail", "goal", "pillar", "pole", "floor", "ground", "grass", "sand", "athletic_field", "road",
-        "path", "crosswalk", "building", "house", "bridge", "tower", "windmill", "well_or_well_lid", "other_construction",
+        "path", "crosswalk", "building", "house", "bridge", "tower", "windmill", "well_or_well_lid",
+        "other_construction",
         "sky", "mountain", "stone", "wood", "ice", "snowfield", "grandstand", "sea", "river", "lake", "waterfall",
         "water", "billboard_or_Bulletin_Board", "sculpture", "pipeline", "flag", "parasol_or_umbrella",
         "cushion_or_carpet", "tent", "roadblock", "car", "bus", "truck", "bicycle", "motorcycle", "wheeled_machine",
@@ -42,10 +43,16 @@ extension LabelSpace {
     /// strongly and no two classes share a colour.
     static func vspwColor(_ i: Int) -> RGB {
         let hue = (Double(i) * 0.6180339887498949).truncatingRemainder(dividingBy: 1) * 6
-        let saturation = [0.85, 0.55, 1.0][i % 3], value = [0.95, 0.75, 0.55][(i / 3) % 3]
-        let sector = Int(hue), f = hue - Double(sector)
-        let p = value * (1 - saturation), q = value * (1 - saturation * f), t = value * (1 - saturation * (1 - f))
-        let (r, g, b): (Double, Double, Double) = [(value, t, p), (q, value, p), (p, value, t), (p, q, value), (t, p, value), (value, p, q)][sector % 6]
+        let saturation = [0.85, 0.55, 1.0][i % 3]
+        let value = [0.95, 0.75, 0.55][(i / 3) % 3]
+        let sector = Int(hue)
+        let f = hue - Double(sector)
+        let p = value * (1 - saturation)
+        let q = value * (1 - saturation * f)
+        let t = value * (1 - saturation * (1 - f))
+        let (r, g, b): (Double, Double, Double) = [
+            (value, t, p), (q, value, p), (p, value, t), (p, q, value), (t, p, value), (value, p, q),
+        ][sector % 6]
         func byte(_ x: Double) -> UInt8 { UInt8((x * 255).rounded()) }
         return RGB(byte(r), byte(g), byte(b))
     }

@@ -15,11 +15,16 @@ public struct FeatureMap: Sendable {
         let array = try Npy.read(path: path)
         let shape = array.shape.count == 4 && array.shape[0] == 1 ? Array(array.shape.dropFirst()) : array.shape
         guard shape.count == 3, !array.elementType.isInteger else {
-            throw FormatError.unsupported(path: path, problem: "features must be float [C,H,W] or [1,C,H,W], found \(array.elementType.rawValue) \(array.shape)")
+            throw FormatError.unsupported(
+                path: path,
+                problem:
+                    "features must be float [C,H,W] or [1,C,H,W], found \(array.elementType.rawValue) \(array.shape)")
         }
         let values = array.floats()
         if let i = values.firstIndex(where: { !$0.isFinite }) {
-            throw RunError("\(path): feature \(values[i]) at channel \(i / (shape[1] * shape[2])), position \(i % (shape[1] * shape[2])) (features must be finite)")
+            throw RunError(
+                "\(path): feature \(values[i]) at channel \(i / (shape[1] * shape[2])), position \(i % (shape[1] * shape[2])) (features must be finite)"
+            )
         }
         return FeatureMap(values: values, channels: shape[0], height: shape[1], width: shape[2])
     }

@@ -11,7 +11,10 @@ public struct WorkObserver: Sendable {
     public let progress: @Sendable (_ done: Int, _ total: Int) -> Void
     public let cancelled: @Sendable () -> Bool
 
-    public init(progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }, cancelled: @escaping @Sendable () -> Bool = { false }) {
+    public init(
+        progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in },
+        cancelled: @escaping @Sendable () -> Bool = { false }
+    ) {
         self.progress = progress
         self.cancelled = cancelled
     }

@@ -49,7 +49,9 @@ public struct RunManifest: Sendable {
     /// Writes the manifest (and the custom label space) into `folder`.
     public func write(to folder: String) throws {
         if let space = customSpace {
-            try AtomicFile.write(Theme.customSpaceText(space, colors: space.classes.map(\.color)), to: folder + "/" + Self.customSpaceFile)
+            try AtomicFile.write(
+                Theme.customSpaceText(space, colors: space.classes.map(\.color)),
+                to: folder + "/" + Self.customSpaceFile)
         }
         try AtomicFile.write(text(), to: folder + "/segscope.toml")
     }

@@ -40,12 +40,15 @@ public struct TrainingRun {
 
     /// Trains until the schedule (or --stop-after) ends; `report` gets one
     /// line per epoch, `observer` loading/epoch progress and cancellation.
-    public func run(observer: WorkObserver = .silent, loading: WorkObserver = .silent, report: (String) -> Void) throws {
+    public func run(observer: WorkObserver = .silent, loading: WorkObserver = .silent, report: (String) -> Void) throws
+    {
         // Training's float64 GEMMs go through the engine's BLAS: a missing library is an error now, not mid-epoch.
         try requireBLAS()
         let folder = FileName.parent(of: out)
         var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isFolder), isFolder.boolValue else {
+        guard FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isFolder),
+            isFolder.boolValue
+        else {
             throw RunError("\(out): the folder \(folder) does not exist")
         }
         let stage = head.stage
@@ -56,13 +59,24 @@ public struct TrainingRun {
         let fixed = stage == .mar ? initialModel : nil
         // Frames without feature files get theirs from the backbone of --init.
         let training = try TrainingData.load(data, fixed: fixed, backbone: initialModel, observer: loading)
-        let validationData = try validation.map { try TrainingData.load($0, fixed: fixed, backbone: initialModel, observer: loading) }
-        if let validationData, validationData.channels != training.channels || validationData.size != training.size {
-            throw RunError("\(validation!.root): features [\(validationData.channels), \(validationData.size.height), \(validationData.size.width)] differ from the training features [\(training.channels), \(training.size.height), \(training.size.width)]")
+        let validationData = try validation.map {
+            try TrainingData.load($0, fixed: fixed, backbone: initialModel, observer: loading)
         }
-        if let initialFile, let classifier = ["classifier.weight", "pspnet.decode_head.conv_seg.weight"].lazy.compactMap({ initialFile.tensor($0) }).first,
-           classifier.shape.count >= 2, classifier.shape[0] != data.space.count || classifier.shape[1] != training.channels {
-            throw RunError("\(initialFile.path): its classifier is for \(classifier.shape[0]) classes and \(classifier.shape[1]) channels; the data has \(data.space.count) classes (\(data.space.name)) and \(training.channels) channels")
+        if let validationData, validationData.channels != training.channels || validationData.size != training.size {
+            throw RunError(
+                "\(validation!.root): features [\(validationData.channels), \(validationData.size.height), \(validationData.size.width)] differ from the training features [\(training.channels), \(training.size.height), \(training.size.width)]"
+            )
+        }
+        if let initialFile,
+            let classifier = ["classifier.weight", "pspnet.decode_head.conv_seg.weight"].lazy.compactMap({
+                initialFile.tensor($0)
+            }).first,
+            classifier.shape.count >= 2,
+            classifier.shape[0] != data.space.count || classifier.shape[1] != training.channels
+        {
+            throw RunError(
+                "\(initialFile.path): its classifier is for \(classifier.shape[0]) classes and \(classifier.shape[1]) channels; the data has \(data.space.count) classes (\(data.space.name)) and \(training.channels) channels"
+            )
         }
         let model = try makeModel(channels: training.channels, classes: data.space.count, featureSize: training.size)
         var trainer = Trainer(model: model, options: options)
@@ -71,18 +85,23 @@ public struct TrainingRun {
         if resume {
             let previous = try SafetensorsFile(path: out)
             try TrainingCheckpoint.restoreState(&trainer, from: TrainingCheckpoint.statePath(out))
-            carried = try previous.tensors.map { CarriedTensor(name: $0.name, shape: $0.shape, values: try previous.floats($0.name)) }
+            carried = try previous.tensors.map {
+                CarriedTensor(name: $0.name, shape: $0.shape, values: try previous.floats($0.name))
+            }
             metadata = previous.metadata
         } else if let initialFile {
             // Fine-tuning: trained tensors the init already has start from it (never the classifier, which each stage re-initialises).
-            try TrainingCheckpoint.load(&trainer.model.parameters, from: initialFile, skipping: stage == .classifier ? [] : ["classifier.weight", "classifier.bias"])
+            try TrainingCheckpoint.load(
+                &trainer.model.parameters, from: initialFile,
+                skipping: stage == .classifier ? [] : ["classifier.weight", "classifier.bias"])
         }
         if case .stf(let heads, let block, _, _, _) = head {
             metadata["heads"] = String(heads)
             metadata["block_size"] = block.metadata
         }
         metadata["segscope_stage"] = stage.rawValue
-        metadata["segscope_train"] = "epochs \(options.epochs), lr \(options.learningRate), weight decay \(options.weightDecay), batch \(options.batch), seed \(options.seed)"
+        metadata["segscope_train"] =
+            "epochs \(options.epochs), lr \(options.learningRate), weight decay \(options.weightDecay), batch \(options.batch), seed \(options.seed)"
         if trainer.epochsDone >= options.epochs {
             report("\(out): already trained for \(trainer.epochsDone) epochs")
             return
@@ -92,8 +111,11 @@ public struct TrainingRun {
             let started = Date()
             let epoch = trainer.epochsDone + 1
             let kept = epoch > 1 ? "\(out) holds epoch \(epoch - 1) (continue with --resume)" : "nothing was written"
-            guard let loss = trainer.trainEpoch(training.samples, cancelled: observer.cancelled,
-                                                progress: { observer.progress(($0 + (epoch - 1) * $1), epochs * $1) }) else {
+            guard
+                let loss = trainer.trainEpoch(
+                    training.samples, cancelled: observer.cancelled,
+                    progress: { observer.progress(($0 + (epoch - 1) * $1), epochs * $1) })
+            else {
                 throw RunError("interrupted during epoch \(epoch); \(kept)")
             }
             // A diverged epoch is not saved: its checkpoint would hold NaN or infinite weights.
@@ -108,10 +130,12 @@ public struct TrainingRun {
             }
             var line = String(format: "epoch %d/%d  loss %.4f", epoch, epochs, loss)
             if let validationData {
-                line += String(format: "  val mIoU %.2f%%", 100 * validationData.meanIoU(trainer.model, classes: data.space.count))
+                line += String(
+                    format: "  val mIoU %.2f%%", 100 * validationData.meanIoU(trainer.model, classes: data.space.count))
             }
             line += String(format: "  (%.1f s)", Date().timeIntervalSince(started))
-            metadata["segscope_history"] = [metadata["segscope_history"], "\(stage.rawValue) \(line)"].compactMap { $0 }.joined(separator: "; ")
+            metadata["segscope_history"] = [metadata["segscope_history"], "\(stage.rawValue) \(line)"].compactMap { $0 }
+                .joined(separator: "; ")
             try TrainingCheckpoint.writePair(trainer, carried: carried, metadata: metadata, to: out)
             report(line)
         }
@@ -127,26 +151,35 @@ public struct TrainingRun {
                 throw RunError("feature size \(featureSize) is not a multiple of the block size \(block) (use --block)")
             }
             let positions = positionSize ?? featureSize
-            let shape = STFShape(channels: c, heads: heads, blockHeight: block.height, blockWidth: block.width, feedForward: feedForward, depth: depth,
-                                 positionHeight: positions.height, positionWidth: positions.width)
+            let shape = STFShape(
+                channels: c, heads: heads, blockHeight: block.height, blockWidth: block.width, feedForward: feedForward,
+                depth: depth,
+                positionHeight: positions.height, positionWidth: positions.width)
             return TrainingModel(.stf(shape), channels: c, classes: k, seed: options.seed)
         case .mar(let memory, let width):
-            let keys: [Float], values: [Float]
+            let keys: [Float]
+            let values: [Float]
             if let memory {
                 let bank = try MemoryBank.load(path: memory)
                 guard bank.channels == c, bank.classes == k else {
-                    throw RunError("\(memory): memory of \(bank.classes) classes x \(bank.channels) channels, the data has \(k) x \(c)")
+                    throw RunError(
+                        "\(memory): memory of \(bank.classes) classes x \(bank.channels) channels, the data has \(k) x \(c)"
+                    )
                 }
                 (keys, values) = (bank.keys, bank.repeatedPrototypes)
             } else {
                 // --resume: the trained memory of the checkpoint gives the shape; the state then restores every value.
                 let file = try SafetensorsFile(path: out)
-                guard let key = file.tensor("MAR.memory_key"), key.shape.count == 3, key.shape[2] == c, file.tensor("MAR.memory_value")?.shape == key.shape else {
-                    throw RunError("\(out): no MAR.memory_key/MAR.memory_value [1, N, \(c)] to resume from (give --memory)")
+                guard let key = file.tensor("MAR.memory_key"), key.shape.count == 3, key.shape[2] == c,
+                    file.tensor("MAR.memory_value")?.shape == key.shape
+                else {
+                    throw RunError(
+                        "\(out): no MAR.memory_key/MAR.memory_value [1, N, \(c)] to resume from (give --memory)")
                 }
                 (keys, values) = (try file.floats("MAR.memory_key"), try file.floats("MAR.memory_value"))
             }
-            return TrainingModel(.mar(keys: keys, values: values, width: width ?? c / 2), channels: c, classes: k, seed: options.seed)
+            return TrainingModel(
+                .mar(keys: keys, values: values, width: width ?? c / 2), channels: c, classes: k, seed: options.seed)
         }
     }
 

@@ -26,26 +26,33 @@ public struct WindowForward {
     public func run(images: [String], to out: String, warn: (String) -> Void) throws -> Model.Outputs {
         precondition(images.count == 3)
         guard let backbone = model.backbone else {
-            throw RunError("\(weightsName) has no backbone (pspnet.backbone.* or backbone.*): give features with --frames")
+            throw RunError(
+                "\(weightsName) has no backbone (pspnet.backbone.* or backbone.*): give features with --frames")
         }
         let start = DispatchTime.now().uptimeNanoseconds
         let features = try images.map { path -> FeatureMap in
             let image = RGBImage(try PNG.read(path: path))
             guard image.height % featureStride == 0, image.width % featureStride == 0 else {
-                throw RunError("\(path): \(image.width)x\(image.height) is not a multiple of \(featureStride) in both directions")
+                throw RunError(
+                    "\(path): \(image.width)x\(image.height) is not a multiple of \(featureStride) in both directions")
             }
-            return FeatureMap(values: backbone.features(rgb: image.rgb, height: image.height, width: image.width), channels: backbone.channels,
-                              height: image.height / featureStride, width: image.width / featureStride)
+            return FeatureMap(
+                values: backbone.features(rgb: image.rgb, height: image.height, width: image.width),
+                channels: backbone.channels,
+                height: image.height / featureStride, width: image.width / featureStride)
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         var outputs = try run(paths: images, features: features, to: out, warn: warn)
         outputs.timings.insert(("backbone", seconds), at: 0)
         let current = features[1]
-        try Npy.write(current.values, shape: [current.channels, current.height, current.width], to: out + "/features.npy")
+        try Npy.write(
+            current.values, shape: [current.channels, current.height, current.width], to: out + "/features.npy")
         return outputs
     }
 
-    func run(paths: [String], features inputs: [FeatureMap], to out: String, warn: (String) -> Void) throws -> Model.Outputs {
+    func run(paths: [String], features inputs: [FeatureMap], to out: String, warn: (String) -> Void) throws
+        -> Model.Outputs
+    {
         let current = inputs[1]
         if let odd = FeatureMap.oddOneOut(inputs) {
             let others = (0..<3).filter { !inputs[$0].sameShape(inputs[odd]) }
@@ -56,15 +63,20 @@ public struct WindowForward {
             throw RunError("\(paths[1]): \(current.channels) channels, but \(weightsName) expects \(model.channels)")
         }
         if !model.unusedTensors.isEmpty {
-            warn("\(model.unusedTensors.count) tensor(s) in \(weightsName) are not used by the engine (e.g. \(model.unusedTensors[0]))")
+            warn(
+                "\(model.unusedTensors.count) tensor(s) in \(weightsName) are not used by the engine (e.g. \(model.unusedTensors[0]))"
+            )
         }
         let (h, w, c, k) = (current.height, current.width, current.channels, model.classes)
-        let outputs = try model.forward(previous: inputs[0].values, current: current.values, next: inputs[2].values,
-                                        height: h, width: w, input: paths[1])
+        let outputs = try model.forward(
+            previous: inputs[0].values, current: current.values, next: inputs[2].values,
+            height: h, width: w, input: paths[1])
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         for stage in Stage.allCases {
             guard let logits = outputs.logits(stage) else {
-                warn("\(weightsName) has no \(stage == .stf ? "STF" : "MAR"): \(stage.rawValue).npy and logits_\(stage.rawValue).npy are not written")
+                warn(
+                    "\(weightsName) has no \(stage == .stf ? "STF" : "MAR"): \(stage.rawValue).npy and logits_\(stage.rawValue).npy are not written"
+                )
                 continue
             }
             if let features = stage == .stf ? outputs.stf : stage == .mar ? outputs.mar : nil {

@@ -13,17 +13,28 @@ public enum FeatureSource {
     /// features, else the model's backbone on the frames' images.
     public static func choose(model: Model, data: Dataset, saveFeatures: String?) throws -> FeatureSource {
         if data.frames.contains(where: { $0.features != nil }) {
-            if let saveFeatures { throw RunError("\(saveFeatures): --save-features needs a dataset without features (these are computed from the frames)") }
+            if let saveFeatures {
+                throw RunError(
+                    "\(saveFeatures): --save-features needs a dataset without features (these are computed from the frames)"
+                )
+            }
             return .files
         }
         guard let backbone = model.backbone else {
-            throw RunError("\(data.root): no frame has features and \(model.path) has no backbone (pspnet.backbone.* or backbone.*): give --features DIR or weights with a backbone")
+            throw RunError(
+                "\(data.root): no frame has features and \(model.path) has no backbone (pspnet.backbone.* or backbone.*): give --features DIR or weights with a backbone"
+            )
         }
-        guard data.frames.contains(where: { $0.image != nil }) else { throw RunError("\(data.root): no frame has an image or features") }
+        guard data.frames.contains(where: { $0.image != nil }) else {
+            throw RunError("\(data.root): no frame has an image or features")
+        }
         return .backbone(backbone, FrameLoader(dataset: data), saveTo: saveFeatures)
     }
 
-    public var isFiles: Bool { if case .files = self { return true }; return false }
+    public var isFiles: Bool {
+        if case .files = self { return true }
+        return false
+    }
 
     /// Whether `frame` can be given features by this source.
     public func covers(_ frame: FrameRecord) -> Bool {
@@ -39,15 +50,20 @@ public enum FeatureSource {
             guard let path = frame.features else { throw RunError("\(frame.key): no features") }
             return try FeatureMap.read(path: path)
         case .backbone(let backbone, let loader, let folder):
-            guard let path = frame.image, let image = try loader.image(frame) else { throw RunError("\(frame.key): no image") }
+            guard let path = frame.image, let image = try loader.image(frame) else {
+                throw RunError("\(frame.key): no image")
+            }
             guard image.height % featureStride == 0, image.width % featureStride == 0 else {
-                throw RunError("\(path): \(image.width)x\(image.height) is not a multiple of \(featureStride) in both directions")
+                throw RunError(
+                    "\(path): \(image.width)x\(image.height) is not a multiple of \(featureStride) in both directions")
             }
             let (h, w) = (image.height / featureStride, image.width / featureStride)
-            let map = FeatureMap(values: backbone.features(rgb: image.rgb, height: image.height, width: image.width),
-                                 channels: backbone.channels, height: h, width: w)
+            let map = FeatureMap(
+                values: backbone.features(rgb: image.rgb, height: image.height, width: image.width),
+                channels: backbone.channels, height: h, width: w)
             if let folder {
-                try Npy.write(map.values.map { Float16($0) }, shape: [map.channels, h, w], to: "\(folder)/\(frame.key).npy")
+                try Npy.write(
+                    map.values.map { Float16($0) }, shape: [map.channels, h, w], to: "\(folder)/\(frame.key).npy")
             }
             return map
         }
@@ -84,9 +100,11 @@ public struct FeatureWindows {
             let name = { (k: Int) in members[k].features ?? members[k].image ?? members[k].key }
             let others = (0..<3).filter { !maps[$0].sameShape(maps[odd]) }
                 .map { "\(name($0)) \(maps[$0].shapeText)" }.joined(separator: " and ")
-            throw RunError("\(name(odd)): features \(maps[odd].shapeText) "
-                           + (maps[odd].channels != channels ? "do not have the model's \(channels) channels"
-                                                             : "differ from the neighbouring \(others)"))
+            throw RunError(
+                "\(name(odd)): features \(maps[odd].shapeText) "
+                    + (maps[odd].channels != channels
+                        ? "do not have the model's \(channels) channels"
+                        : "differ from the neighbouring \(others)"))
         }
         return FeatureWindow(previous: maps[0], current: maps[1], next: maps[2])
     }
@@ -108,13 +126,19 @@ public struct LabelledWindows {
         self.source = source
         sequences = data.sequences.map { $0.frames.filter(source.covers) }
         total = sequences.reduce(0) { $0 + $1.filter { $0.groundTruth != nil }.count }
-        guard total > 0 else { throw RunError("\(data.root): no frame has both ground truth and features (give --features DIR, or weights with a backbone)") }
+        guard total > 0 else {
+            throw RunError(
+                "\(data.root): no frame has both ground truth and features (give --features DIR, or weights with a backbone)"
+            )
+        }
     }
 
     /// Calls `body` for each such frame in order; `channels` nil takes the
     /// first file's. Stops with an error when the observer cancels (callers
     /// write nothing before the end).
-    public func forEach(channels: Int?, observer: WorkObserver, _ body: (FrameRecord, FeatureWindow, LabelMap) throws -> Void) throws {
+    public func forEach(
+        channels: Int?, observer: WorkObserver, _ body: (FrameRecord, FeatureWindow, LabelMap) throws -> Void
+    ) throws {
         let loader = FrameLoader(dataset: data)
         var channels = channels
         for frames in sequences {
@@ -129,7 +153,9 @@ public struct LabelledWindows {
                 let gt = try loader.groundTruth(frame)!.map
                 let c = window.current
                 guard gt.width == featureStride * c.width, gt.height == featureStride * c.height else {
-                    throw RunError("\(frame.groundTruth!): ground truth \(gt.width)x\(gt.height) is not \(featureStride)x the features (\(c.width)x\(c.height))")
+                    throw RunError(
+                        "\(frame.groundTruth!): ground truth \(gt.width)x\(gt.height) is not \(featureStride)x the features (\(c.width)x\(c.height))"
+                    )
                 }
                 try body(frame, window, gt)
             }

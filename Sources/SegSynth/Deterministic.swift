@@ -27,12 +27,18 @@ public enum Deterministic {
 
     /// Smooth value noise in [0, 1) at a continuous point (bilinear between lattice values).
     public static func noise(_ x: Float, _ y: Float, _ salt: Int) -> Float {
-        let fx = x.rounded(.down), fy = y.rounded(.down)
-        let ix = Int(fx), iy = Int(fy)
-        let tx = x - fx, ty = y - fy
-        let sx = tx * tx * (3 - 2 * tx), sy = ty * ty * (3 - 2 * ty)
-        let a = lattice(ix, iy, salt), b = lattice(ix + 1, iy, salt)
-        let c = lattice(ix, iy + 1, salt), d = lattice(ix + 1, iy + 1, salt)
+        let fx = x.rounded(.down)
+        let fy = y.rounded(.down)
+        let ix = Int(fx)
+        let iy = Int(fy)
+        let tx = x - fx
+        let ty = y - fy
+        let sx = tx * tx * (3 - 2 * tx)
+        let sy = ty * ty * (3 - 2 * ty)
+        let a = lattice(ix, iy, salt)
+        let b = lattice(ix + 1, iy, salt)
+        let c = lattice(ix, iy + 1, salt)
+        let d = lattice(ix + 1, iy + 1, salt)
         return (a + (b - a) * sx) + ((c + (d - c) * sx) - (a + (b - a) * sx)) * sy
     }
 
@@ -41,10 +47,11 @@ public enum Deterministic {
     public static func sinPi(_ x: Float) -> Float {
         // Reduce to r in [-1, 1) with sin(pi x) = sin(pi r).
         var r = x - 2 * (x * 0.5).rounded(.down)  // [0, 2)
-        if r >= 1 { r -= 2 }                        // [-1, 1)
+        if r >= 1 { r -= 2 }  // [-1, 1)
         // sin(pi r) = sin(pi (1 - r)) folds [1/2, 1) onto [0, 1/2].
         if r > 0.5 { r = 1 - r } else if r < -0.5 { r = -1 - r }
-        let t = r * Float.pi, t2 = t * t
+        let t = r * Float.pi
+        let t2 = t * t
         return t * (1 + t2 * (-1.0 / 6 + t2 * (1.0 / 120 + t2 * (-1.0 / 5040 + t2 * (1.0 / 362_880)))))
     }
 

@@ -42,7 +42,9 @@ public struct FeatureModel: Sendable {
     /// `backboneSeed` fixes what a real backbone fixes for every split (glare
     /// response, boundary bend directions); `seed` drives what differs per
     /// dataset (noise, corruptions).
-    public init(channels: Int, classes: Int, anchors: [[Float]], seed: UInt64, backboneSeed: UInt64, knobs: Knobs = Knobs()) {
+    public init(
+        channels: Int, classes: Int, anchors: [[Float]], seed: UInt64, backboneSeed: UInt64, knobs: Knobs = Knobs()
+    ) {
         precondition(anchors.count == classes && anchors.allSatisfy { $0.count == channels })
         self.channels = channels
         self.classes = classes
@@ -55,9 +57,12 @@ public struct FeatureModel: Sendable {
         var strength: [Float] = []
         for a in 0..<classes {
             for b in 0..<classes {
-                var pair = SplitMix64(seed: Deterministic.hash(Int(truncatingIfNeeded: backboneSeed), min(a, b), max(a, b)))
+                var pair = SplitMix64(
+                    seed: Deterministic.hash(Int(truncatingIfNeeded: backboneSeed), min(a, b), max(a, b)))
                 directions.append((0..<channels).map { _ in pair.normal() })
-                let confusable = FeatureModel.confusablePairs.contains { ($0.0 == a && $0.1 == b) || ($0.0 == b && $0.1 == a) }
+                let confusable = FeatureModel.confusablePairs.contains {
+                    ($0.0 == a && $0.1 == b) || ($0.0 == b && $0.1 == a)
+                }
                 strength.append(a == b ? 0 : confusable ? knobs.confusableDistortion : knobs.otherDistortion)
             }
         }
@@ -73,9 +78,13 @@ public struct FeatureModel: Sendable {
 
     /// Features [channels, height/featureStride, width/featureStride] (channel-first, as the engine reads them).
     /// `cancelled` is polled between bands of rows and throws `SyntheticDataset.Cancelled`.
-    public func features(labels: [UInt8], width: Int, height: Int, frame: Int, sequence: Int,
-                         cancelled: () -> Bool = { false }) throws -> [Float] {
-        let h = height / featureStride, w = width / featureStride, c = channels
+    public func features(
+        labels: [UInt8], width: Int, height: Int, frame: Int, sequence: Int,
+        cancelled: () -> Bool = { false }
+    ) throws -> [Float] {
+        let h = height / featureStride
+        let w = width / featureStride
+        let c = channels
         var out = [Float](repeating: 0, count: c * h * w)
         let patches = corruptionPatches(h: h, w: w, frame: frame, sequence: sequence)
         let band = 16
@@ -90,8 +99,9 @@ public struct FeatureModel: Sendable {
                     var feature = [Float](repeating: 0, count: c)
                     var weights = [Float](repeating: 0, count: classes)
                     for j in 0..<w {
-                        mixture(i: i, j: j, labels: labels, width: width, height: height, weights: &weights,
-                                into: &feature)
+                        mixture(
+                            i: i, j: j, labels: labels, width: width, height: height, weights: &weights,
+                            into: &feature)
                         for patch in patches { patch.apply(i: i, j: j, feature: &feature, glare: glare) }
                         let cellSeed = Deterministic.hash(Int(truncatingIfNeeded: seed), sequence, frame, i, j)
                         var rng = SplitMix64(seed: cellSeed)
@@ -104,9 +114,13 @@ public struct FeatureModel: Sendable {
     }
 
     /// Class weights in the receptive field of cell (i, j), and the bent mixture.
-    func mixture(i: Int, j: Int, labels: [UInt8], width: Int, height: Int, weights: inout [Float], into feature: inout [Float]) {
+    func mixture(
+        i: Int, j: Int, labels: [UInt8], width: Int, height: Int, weights: inout [Float], into feature: inout [Float]
+    ) {
         for k in 0..<classes { weights[k] = 0 }
-        let cy = featureStride * i + featureStride / 2, cx = featureStride * j + featureStride / 2, r = knobs.receptiveRadius
+        let cy = featureStride * i + featureStride / 2
+        let cx = featureStride * j + featureStride / 2
+        let r = knobs.receptiveRadius
         var total: Float = 0
         var y = max(0, cy - r)
         while y < min(height, cy + r) {
@@ -125,14 +139,18 @@ public struct FeatureModel: Sendable {
         }
         for k in 0..<channels { feature[k] = 0 }
         guard total > 0 else { return }
-        var first = 0, second = -1
+        var first = 0
+        var second = -1
         for k in 0..<classes {
             weights[k] /= total
             if weights[k] > weights[first] { first = k }
         }
-        for k in 0..<classes where k != first && weights[k] > 0 && (second < 0 || weights[k] > weights[second]) { second = k }
+        for k in 0..<classes where k != first && weights[k] > 0 && (second < 0 || weights[k] > weights[second]) {
+            second = k
+        }
         for k in 0..<classes where weights[k] > 0 {
-            let anchor = anchors[k], p = weights[k]
+            let anchor = anchors[k]
+            let p = weights[k]
             for n in 0..<channels { feature[n] += p * anchor[n] }
         }
         guard second >= 0, weights[second] > 0.02 else { return }
@@ -142,7 +160,9 @@ public struct FeatureModel: Sendable {
         let strength = pairStrength[first * classes + second]
         let along = strength * 0.5 * Deterministic.sinPi(2 * t)
         let across = strength * 0.6 * Deterministic.sinPi(t) * Deterministic.tanh(4 * (t - 0.25))
-        let a = anchors[first], b = anchors[second], direction = pairDirections[first * classes + second]
+        let a = anchors[first]
+        let b = anchors[second]
+        let direction = pairDirections[first * classes + second]
         for n in 0..<channels { feature[n] += along * (b[n] - a[n]) + across * direction[n] }
     }
 
@@ -153,13 +173,16 @@ public struct FeatureModel: Sendable {
         var seed: UInt64
 
         func apply(i: Int, j: Int, feature: inout [Float], glare: [Float]) {
-            let di = Float(i) - ci, dj = Float(j) - cj
+            let di = Float(i) - ci
+            let dj = Float(j) - cj
             let d2 = di * di + dj * dj
             guard d2 < radius * radius else { return }
             let strength = 1 - d2 / (radius * radius) * 0.4
             switch kind {
             case .glare:
-                for n in 0..<feature.count { feature[n] = feature[n] * (1 - 0.92 * strength) + glare[n] * 0.92 * strength }
+                for n in 0..<feature.count {
+                    feature[n] = feature[n] * (1 - 0.92 * strength) + glare[n] * 0.92 * strength
+                }
             case .blur:
                 // A blurred region loses contrast towards the mean of its values.
                 var mean: Float = 0
@@ -168,7 +191,9 @@ public struct FeatureModel: Sendable {
                 for n in 0..<feature.count { feature[n] = feature[n] * (1 - 0.92 * strength) + mean * 0.92 * strength }
             case .occluder:
                 var rng = SplitMix64(seed: seed ^ UInt64(i * 7919 + j))
-                for n in 0..<feature.count { feature[n] = feature[n] * (1 - 0.95 * strength) + rng.normal() * 1.2 * strength }
+                for n in 0..<feature.count {
+                    feature[n] = feature[n] * (1 - 0.95 * strength) + rng.normal() * 1.2 * strength
+                }
             }
         }
     }
@@ -178,10 +203,12 @@ public struct FeatureModel: Sendable {
         let count = Int((Float(h * w) / 1000 * knobs.corruptionsPerKiloCell).rounded())
         return (0..<count).map { _ in
             let roll = rng.int(0..<3)
-            return Patch(kind: roll == 0 ? .glare : roll == 1 ? .blur : .occluder,
-                         ci: rng.uniform(0, Float(h)), cj: rng.uniform(0, Float(w)),
-                         radius: rng.uniform(knobs.corruptionRadius.lowerBound, knobs.corruptionRadius.upperBound) * max(1, Float(h) / 32),
-                         seed: rng.next())
+            return Patch(
+                kind: roll == 0 ? .glare : roll == 1 ? .blur : .occluder,
+                ci: rng.uniform(0, Float(h)), cj: rng.uniform(0, Float(w)),
+                radius: rng.uniform(knobs.corruptionRadius.lowerBound, knobs.corruptionRadius.upperBound)
+                    * max(1, Float(h) / 32),
+                seed: rng.next())
         }
     }
 }

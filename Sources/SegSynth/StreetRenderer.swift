@@ -45,8 +45,10 @@ struct StreetRenderer {
             let right = centerX + focal * (position.x + object.width / 2) / z
             let top = horizon + focal * (StreetScene.cameraHeight - object.base - object.height) / z
             let bottom = horizon + focal * (StreetScene.cameraHeight - object.base) / z
-            let x0 = max(0, Int(left.rounded(.down))), x1 = min(width - 1, Int(right.rounded(.up)))
-            let y0 = max(0, Int(top.rounded(.down))), y1 = min(height - 1, Int(bottom.rounded(.up)))
+            let x0 = max(0, Int(left.rounded(.down)))
+            let x1 = min(width - 1, Int(right.rounded(.up)))
+            let y0 = max(0, Int(top.rounded(.down)))
+            let y1 = min(height - 1, Int(bottom.rounded(.up)))
             guard x0 <= x1, y0 <= y1, right > left, bottom > top else { continue }
             for y in y0...y1 {
                 let v = (bottom - (Float(y) + 0.5)) / (bottom - top)
@@ -85,7 +87,9 @@ struct StreetRenderer {
     }
 
     private func tint(_ c: RGB, _ k: Float) -> RGB {
-        RGB(UInt8(min(255, max(0, Float(c.r) * k))), UInt8(min(255, max(0, Float(c.g) * k))), UInt8(min(255, max(0, Float(c.b) * k))))
+        RGB(
+            UInt8(min(255, max(0, Float(c.r) * k))), UInt8(min(255, max(0, Float(c.g) * k))),
+            UInt8(min(255, max(0, Float(c.b) * k))))
     }
 
     /// What the ray through pixel (x, y) hits before any object: class, colour, depth.
@@ -100,7 +104,8 @@ struct StreetRenderer {
         for (facade, side) in [(StreetScene.facadeRight, scene.right), (StreetScene.facadeLeft, scene.left)] {
             guard dx * facade > 0 else { continue }
             let z = facade / dx
-            guard z < best.2, let hit = facadeHit(side: side, facade: facade, z: z, dx: dx, dy: dy, cameraZ: cameraZ) else { continue }
+            guard z < best.2, let hit = facadeHit(side: side, facade: facade, z: z, dx: dx, dy: dy, cameraZ: cameraZ)
+            else { continue }
             best = hit
         }
         return best
@@ -108,7 +113,8 @@ struct StreetRenderer {
 
     private func sky(dy: Float, dx: Float) -> RGB {
         let t = max(0, min(1, dy * 2.2))
-        let top = scene.skyTop, bottom = scene.skyBottom
+        let top = scene.skyTop
+        let bottom = scene.skyBottom
         let cloud = Deterministic.noise(dx * 6 + 40, dy * 14, sequenceSeed) > 0.68 && dy > 0.05 ? Float(0.25) : 0
         func mix(_ a: UInt8, _ b: UInt8) -> UInt8 {
             let base = Float(b) * (1 - t) + Float(a) * t
@@ -123,21 +129,26 @@ struct StreetRenderer {
         if x >= StreetScene.roadLeft && x <= StreetScene.roadRight {
             var c = tint(RGB(92, 90, 96), 0.88 + 0.24 * grain)
             let laneMark = abs(x + 1.75) < 0.09 && worldZ.truncatingRemainder(dividingBy: 9) < 4.5
-            let edgeMark = abs(x - (StreetScene.roadRight - 0.15)) < 0.07 || abs(x - (StreetScene.roadLeft + 0.15)) < 0.07
+            let edgeMark =
+                abs(x - (StreetScene.roadRight - 0.15)) < 0.07 || abs(x - (StreetScene.roadLeft + 0.15)) < 0.07
             if laneMark || edgeMark { c = RGB(215, 215, 205) }
             return (Street.road, c, z)
         }
         let facade = x > 0 ? StreetScene.facadeRight : StreetScene.facadeLeft
         if abs(x) <= abs(facade) {
-            let tile = (abs(x) * 2).truncatingRemainder(dividingBy: 1) < 0.06 || (worldZ * 2).truncatingRemainder(dividingBy: 1) < 0.06
+            let tile =
+                (abs(x) * 2).truncatingRemainder(dividingBy: 1) < 0.06
+                || (worldZ * 2).truncatingRemainder(dividingBy: 1) < 0.06
             return (Street.sidewalk, tint(RGB(160, 152, 146), (tile ? 0.8 : 1) * (0.9 + 0.15 * grain)), z)
         }
         // Ground beyond the facade plane is seen only through park fences.
         return (Street.terrain, tint(RGB(112, 138, 72), 0.8 + 0.35 * Deterministic.noise(x * 5, worldZ * 5, 9)), z)
     }
 
-    private func facadeHit(side: [StreetSegment], facade: Float, z: Float, dx: Float, dy: Float,
-                           cameraZ: Float) -> (UInt8, RGB, Float)? {
+    private func facadeHit(
+        side: [StreetSegment], facade: Float, z: Float, dx: Float, dy: Float,
+        cameraZ: Float
+    ) -> (UInt8, RGB, Float)? {
         let worldZ = z + cameraZ
         let height = StreetScene.cameraHeight + dy * z
         guard height >= 0, let segment = scene.segment(side, at: worldZ) else { return nil }
@@ -148,20 +159,31 @@ struct StreetRenderer {
             let row = (height / 3.2).truncatingRemainder(dividingBy: 1)
             let window = height > 3 && column > 0.25 && column < 0.75 && row > 0.3 && row < 0.8
             let shade = 0.85 + 0.25 * Deterministic.noise(worldZ * 4, height * 4, segment.seed)
-            let c = window ? tint(RGB(70, 85, 100), 0.8 + 0.5 * Deterministic.lattice(Int(worldZ / 2.8), Int(height / 3.2), segment.seed))
+            let c =
+                window
+                ? tint(
+                    RGB(70, 85, 100),
+                    0.8 + 0.5 * Deterministic.lattice(Int(worldZ / 2.8), Int(height / 3.2), segment.seed))
                 : tint(height < 3 ? tint(segment.color, 0.75) : segment.color, shade)
             return (Street.building, c, z)
         case .wall:
             if height <= segment.height {
                 let seam = (height / 0.9).truncatingRemainder(dividingBy: 1) < 0.05
-                return (Street.wall, tint(segment.color, (seam ? 0.8 : 1) * (0.85 + 0.25 * Deterministic.noise(worldZ * 3, height * 3, segment.seed))), z)
+                return (
+                    Street.wall,
+                    tint(
+                        segment.color,
+                        (seam ? 0.8 : 1) * (0.85 + 0.25 * Deterministic.noise(worldZ * 3, height * 3, segment.seed))), z
+                )
             }
-            return treeLine(facade: facade + (facade > 0 ? 6 : -6), dx: dx, dy: dy, cameraZ: cameraZ, seed: segment.seed)
+            return treeLine(
+                facade: facade + (facade > 0 ? 6 : -6), dx: dx, dy: dy, cameraZ: cameraZ, seed: segment.seed)
         case .park:
             let post = (worldZ / 2.5).truncatingRemainder(dividingBy: 1) < 0.05
             let rail = (height > 0.35 && height < 0.45) || (height > 1.15 && height < 1.3)
             if height <= 1.3 && (post || rail) { return (Street.fence, RGB(118, 104, 92), z) }
-            return treeLine(facade: facade + (facade > 0 ? 9 : -9), dx: dx, dy: dy, cameraZ: cameraZ, seed: segment.seed)
+            return treeLine(
+                facade: facade + (facade > 0 ? 9 : -9), dx: dx, dy: dy, cameraZ: cameraZ, seed: segment.seed)
         }
     }
 

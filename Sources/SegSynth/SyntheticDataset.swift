@@ -52,13 +52,18 @@ public struct SyntheticDataset: Sendable {
         guard width % featureStride == 0, height % featureStride == 0, width >= 64, height >= 32 else {
             throw SynthError.badSize("size \(height)x\(width): height and width must be multiples of 8, at least 32x64")
         }
-        guard sequences > 0, frames > 0, featureChannels > 0 else { throw SynthError.badSize("sequences, frames and feature dim must be positive") }
+        guard sequences > 0, frames > 0, featureChannels > 0 else {
+            throw SynthError.badSize("sequences, frames and feature dim must be positive")
+        }
         let knobValues = [knobs.noise, knobs.confusableDistortion, knobs.corruptionsPerKiloCell]
         guard knobValues.allSatisfy({ $0.isFinite && $0 >= 0 }), knobs.corruptionsPerKiloCell <= 1000 else {
-            throw SynthError.badSize("noise, boundary distortion and corruptions must be finite and not negative "
-                + "(corruptions at most 1000)")
+            throw SynthError.badSize(
+                "noise, boundary distortion and corruptions must be finite and not negative "
+                    + "(corruptions at most 1000)")
         }
-        guard space.name == "cityscapes" else { throw SynthError.badSize("synth draws Cityscapes classes; other label spaces are not supported") }
+        guard space.name == "cityscapes" else {
+            throw SynthError.badSize("synth draws Cityscapes classes; other label spaces are not supported")
+        }
     }
 
     /// The anchors: the release's real Cityscapes prototypes at C = 512,
@@ -69,7 +74,9 @@ public struct SyntheticDataset: Sendable {
             return (0..<19).map { k in
                 (0..<512).map { n in
                     let o = 4 * (k * 512 + n)
-                    return Float(bitPattern: UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24)
+                    return Float(
+                        bitPattern: UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(
+                            bytes[o + 3]) << 24)
                 }
             }
         }
@@ -83,8 +90,10 @@ public struct SyntheticDataset: Sendable {
 
     /// Writes the dataset to `output`. `progress(done, total)` is called after
     /// each frame; `cancelled()` is polled between frames.
-    public func write(to output: String, force: Bool, progress: (Int, Int) -> Void = { _, _ in },
-                      cancelled: () -> Bool = { false }) throws {
+    public func write(
+        to output: String, force: Bool, progress: (Int, Int) -> Void = { _, _ in },
+        cancelled: () -> Bool = { false }
+    ) throws {
         try validate()
         let fm = FileManager.default
         var status = stat()
@@ -139,28 +148,41 @@ public struct SyntheticDataset: Sendable {
         for dir in [frameDir, gtDir] + (writeFeatures ? [featureDir] : []) {
             try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
         }
-        let model = writeFeatures ? FeatureModel(channels: featureChannels, classes: 19, anchors: anchors(), seed: seed, backboneSeed: backboneSeed, knobs: knobs) : nil
+        let model =
+            writeFeatures
+            ? FeatureModel(
+                channels: featureChannels, classes: 19, anchors: anchors(), seed: seed, backboneSeed: backboneSeed,
+                knobs: knobs) : nil
         let total = sequences * frames
         var done = 0
         for s in 0..<sequences {
             let sequence = firstSequence + s
             let scene = StreetScene(seed: Deterministic.hash(Int(truncatingIfNeeded: seed), sequence), frames: frames)
-            let renderer = StreetRenderer(scene: scene, width: width, height: height, sequenceSeed: sequence &* 7919 &+ Int(truncatingIfNeeded: seed))
+            let renderer = StreetRenderer(
+                scene: scene, width: width, height: height,
+                sequenceSeed: sequence &* 7919 &+ Int(truncatingIfNeeded: seed))
             for t in 0..<frames {
                 if cancelled() { throw Cancelled() }
                 let key = SyntheticDataset.key(sequence: sequence, frame: t)
                 let frame = try renderer.render(frame: t, cancelled: cancelled)
-                try PNG.write(PNGImage(width: width, height: height, colorType: .rgb, bitDepth: 8, samples: .eight(frame.rgb)),
-                              to: "\(frameDir)/\(key)_leftImg8bit.png")
+                try PNG.write(
+                    PNGImage(width: width, height: height, colorType: .rgb, bitDepth: 8, samples: .eight(frame.rgb)),
+                    to: "\(frameDir)/\(key)_leftImg8bit.png")
                 let map = LabelMap(width: width, height: height, ids: frame.labels)
-                try PNG.write(space.encode(map, as: .trainIds), to: "\(gtDir)/\(key)_gtFine_labelTrainIds.png", compressionLevel: 1)
-                try PNG.write(space.encode(map, as: .labelIds), to: "\(gtDir)/\(key)_gtFine_labelIds.png", compressionLevel: 1)
-                try PNG.write(space.encode(map, as: .color), to: "\(gtDir)/\(key)_gtFine_color.png", compressionLevel: 1)
+                try PNG.write(
+                    space.encode(map, as: .trainIds), to: "\(gtDir)/\(key)_gtFine_labelTrainIds.png",
+                    compressionLevel: 1)
+                try PNG.write(
+                    space.encode(map, as: .labelIds), to: "\(gtDir)/\(key)_gtFine_labelIds.png", compressionLevel: 1)
+                try PNG.write(
+                    space.encode(map, as: .color), to: "\(gtDir)/\(key)_gtFine_color.png", compressionLevel: 1)
                 if cancelled() { throw Cancelled() }
                 if let model {
-                    let features = try model.features(labels: frame.labels, width: width, height: height, frame: t,
-                                                      sequence: sequence, cancelled: cancelled)
-                    try Npy.write(features, shape: [featureChannels, height / 8, width / 8], to: "\(featureDir)/\(key).npy")
+                    let features = try model.features(
+                        labels: frame.labels, width: width, height: height, frame: t,
+                        sequence: sequence, cancelled: cancelled)
+                    try Npy.write(
+                        features, shape: [featureChannels, height / 8, width / 8], to: "\(featureDir)/\(key).npy")
                 }
                 done += 1
                 progress(done, total)

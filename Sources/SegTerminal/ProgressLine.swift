@@ -24,4 +24,3 @@ public struct ProgressLine: Sendable {
         FileHandle.standardError.write(Data("\r\u{1b}[K".utf8))
     }
 }
-

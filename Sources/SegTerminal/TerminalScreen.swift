@@ -32,8 +32,9 @@ public final class TerminalScreen {
         self.background = background
         setlocale(LC_ALL, "")
         TerminalSignals.install()
-        TerminalDescription.start(term: ProcessInfo.processInfo.environment["TERM"],
-                                  directColor: requested == .trueColor)
+        TerminalDescription.start(
+            term: ProcessInfo.processInfo.environment["TERM"],
+            directColor: requested == .trueColor)
         cbreak()
         noecho()
         nonl()
@@ -47,9 +48,13 @@ public final class TerminalScreen {
         if depth != .monochrome && has_colors() {
             start_color()
             use_default_colors()
-            if segscope_colors() >= 0x100_0000 { depth = .trueColor }
-            else if depth == .trueColor { depth = segscope_colors() >= 256 ? .xterm256 : .ansi8 }
-            else if segscope_colors() < 256 && depth == .xterm256 { depth = .ansi8 }
+            if segscope_colors() >= 0x100_0000 {
+                depth = .trueColor
+            } else if depth == .trueColor {
+                depth = segscope_colors() >= 256 ? .xterm256 : .ansi8
+            } else if segscope_colors() < 256 && depth == .xterm256 {
+                depth = .ansi8
+            }
         } else {
             depth = .monochrome
         }
@@ -134,9 +139,11 @@ public final class TerminalScreen {
     /// After SIGWINCH: tells curses the kernel's new size (curses then
     /// queues a KEY_RESIZE, which arrives as `.resize`).
     public func adoptTerminalSize() {
-        var rows: Int32 = 0, columns: Int32 = 0
+        var rows: Int32 = 0
+        var columns: Int32 = 0
         guard segscope_terminal_size(&rows, &columns) == 0, rows > 0, columns > 0,
-              Int(rows) != height || Int(columns) != width else { return }
+            Int(rows) != height || Int(columns) != width
+        else { return }
         resizeterm(rows, columns)
         resized()
     }
@@ -179,7 +186,8 @@ public final class TerminalScreen {
     }
 
     private func pair(_ fg: RGB, _ bg: RGB) -> Int32 {
-        let f = colorNumber(fg), b = colorNumber(bg)
+        let f = colorNumber(fg)
+        let b = colorNumber(bg)
         let key = UInt64(UInt32(bitPattern: f)) << 32 | UInt64(UInt32(bitPattern: b))
         if let known = pairs[key] { return known }
         if nextPair >= segscope_color_pairs() - 1 {

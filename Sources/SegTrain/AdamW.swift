@@ -20,12 +20,14 @@ public struct AdamW: Sendable {
     /// One update with learning rate `rate` (the schedule's value for this step).
     public mutating func update(_ parameters: inout [Double], gradient: [Double], rate: Double) {
         step += 1
-        let correction1 = 1 - pow(beta1, Double(step)), correction2 = 1 - pow(beta2, Double(step))
+        let correction1 = 1 - pow(beta1, Double(step))
+        let correction2 = 1 - pow(beta2, Double(step))
         for i in parameters.indices {
             parameters[i] -= rate * weightDecay * parameters[i]
             firstMoment[i] = beta1 * firstMoment[i] + (1 - beta1) * gradient[i]
             secondMoment[i] = beta2 * secondMoment[i] + (1 - beta2) * gradient[i] * gradient[i]
-            parameters[i] -= rate * (firstMoment[i] / correction1) / ((secondMoment[i] / correction2).squareRoot() + epsilon)
+            parameters[i] -=
+                rate * (firstMoment[i] / correction1) / ((secondMoment[i] / correction2).squareRoot() + epsilon)
         }
     }
 

@@ -9,7 +9,9 @@ struct LinearLayer: Sendable {
     let inputs: Int, outputs: Int
 
     init(_ weight: Slot, _ bias: Slot?) {
-        self.init(weight: weight.offset, bias: bias?.offset, inputs: weight.shape.dropFirst().reduce(1, *), outputs: weight.shape[0])
+        self.init(
+            weight: weight.offset, bias: bias?.offset, inputs: weight.shape.dropFirst().reduce(1, *),
+            outputs: weight.shape[0])
     }
 
     init(weight: Int, bias: Int?, inputs: Int, outputs: Int) {
@@ -21,20 +23,27 @@ struct LinearLayer: Sendable {
         var out = [Double](repeating: 0, count: l * outputs)
         x.withUnsafeBufferPointer { xb in
             out.withUnsafeMutableBufferPointer {
-                linearForward($0.baseAddress!, xb.baseAddress!, p + weight, bias.map { p + $0 }, tokens: l, inputs: inputs, outputs: outputs)
+                linearForward(
+                    $0.baseAddress!, xb.baseAddress!, p + weight, bias.map { p + $0 }, tokens: l, inputs: inputs,
+                    outputs: outputs)
             }
         }
         return out
     }
 
     /// Returns dx [l, inputs] (empty when `inputGradient` is false).
-    func backward(_ dy: [Double], x: [Double], tokens l: Int, _ p: ReadBuffer, _ g: Buffer, inputGradient: Bool = true) -> [Double] {
+    func backward(_ dy: [Double], x: [Double], tokens l: Int, _ p: ReadBuffer, _ g: Buffer, inputGradient: Bool = true)
+        -> [Double]
+    {
         var dx = [Double](repeating: 0, count: inputGradient ? l * inputs : 0)
         dy.withUnsafeBufferPointer { dyb in
             x.withUnsafeBufferPointer { xb in
                 dx.withUnsafeMutableBufferPointer { dxb in
-                    linearBackward(dx: inputGradient ? dxb.baseAddress! : nil, accumulate: false, dw: g + weight, db: bias.map { g + $0 },
-                                   dy: dyb.baseAddress!, x: xb.baseAddress!, w: p + weight, tokens: l, inputs: inputs, outputs: outputs)
+                    linearBackward(
+                        dx: inputGradient ? dxb.baseAddress! : nil, accumulate: false, dw: g + weight,
+                        db: bias.map { g + $0 },
+                        dy: dyb.baseAddress!, x: xb.baseAddress!, w: p + weight, tokens: l, inputs: inputs,
+                        outputs: outputs)
                 }
             }
         }
@@ -46,7 +55,9 @@ struct LinearLayer: Sendable {
 struct NormLayer: Sendable {
     let weight: Int, bias: Int, channels: Int
 
-    init(_ weight: Slot, _ bias: Slot) { (self.weight, self.bias, channels) = (weight.offset, bias.offset, weight.count) }
+    init(_ weight: Slot, _ bias: Slot) {
+        (self.weight, self.bias, channels) = (weight.offset, bias.offset, weight.count)
+    }
 
     struct Saved { var normalized: [Double], inverseStd: [Double] }
 
@@ -57,8 +68,9 @@ struct NormLayer: Sendable {
             y.withUnsafeMutableBufferPointer { yb in
                 saved.normalized.withUnsafeMutableBufferPointer { nb in
                     saved.inverseStd.withUnsafeMutableBufferPointer { sb in
-                        layerNormForward(yb.baseAddress!, normalized: nb.baseAddress!, inverseStd: sb.baseAddress!, xb.baseAddress!,
-                                         p + weight, p + bias, tokens: l, channels: channels)
+                        layerNormForward(
+                            yb.baseAddress!, normalized: nb.baseAddress!, inverseStd: sb.baseAddress!, xb.baseAddress!,
+                            p + weight, p + bias, tokens: l, channels: channels)
                     }
                 }
             }
@@ -72,8 +84,10 @@ struct NormLayer: Sendable {
             saved.normalized.withUnsafeBufferPointer { nb in
                 saved.inverseStd.withUnsafeBufferPointer { sb in
                     dx.withUnsafeMutableBufferPointer {
-                        layerNormBackward(dx: $0.baseAddress!, dw: g + weight, db: g + bias, dy: dyb.baseAddress!, normalized: nb.baseAddress!,
-                                          inverseStd: sb.baseAddress!, p + weight, tokens: l, channels: channels)
+                        layerNormBackward(
+                            dx: $0.baseAddress!, dw: g + weight, db: g + bias, dy: dyb.baseAddress!,
+                            normalized: nb.baseAddress!,
+                            inverseStd: sb.baseAddress!, p + weight, tokens: l, channels: channels)
                     }
                 }
             }
@@ -94,7 +108,8 @@ struct FeedForwardLayer: Sendable {
         return (second.forward(hidden, tokens: l, p), Saved(hidden: hidden))
     }
 
-    func backward(_ dy: [Double], x: [Double], _ saved: Saved, tokens l: Int, _ p: ReadBuffer, _ g: Buffer) -> [Double] {
+    func backward(_ dy: [Double], x: [Double], _ saved: Saved, tokens l: Int, _ p: ReadBuffer, _ g: Buffer) -> [Double]
+    {
         var dHidden = second.backward(dy, x: saved.hidden, tokens: l, p, g)
         for i in dHidden.indices where saved.hidden[i] <= 0 { dHidden[i] = 0 }
         return first.backward(dHidden, x: x, tokens: l, p, g)
@@ -122,24 +137,42 @@ struct MultiheadLayer: Sendable {
         var q: [Double], k: [Double], v: [Double], attended: [Double], weights: [[Double]]
     }
 
-    var core: AttentionCore { AttentionCore(channels: channels, heads: heads, scale: 1 / Double(channels / heads).squareRoot()) }
+    var core: AttentionCore {
+        AttentionCore(channels: channels, heads: heads, scale: 1 / Double(channels / heads).squareRoot())
+    }
 
     /// queries [Lq, C] (position already added), keys [Lk, C] (same), values [Lk, C].
-    func forward(queries: [Double], keys: [Double], values: [Double], groups: AttentionGroups, _ p: ReadBuffer) -> ([Double], Saved) {
-        let c = channels, lq = queries.count / c, lk = keys.count / c
-        let q = query.forward(queries, tokens: lq, p), k = key.forward(keys, tokens: lk, p), v = value.forward(values, tokens: lk, p)
+    func forward(queries: [Double], keys: [Double], values: [Double], groups: AttentionGroups, _ p: ReadBuffer) -> (
+        [Double], Saved
+    ) {
+        let c = channels
+        let lq = queries.count / c
+        let lk = keys.count / c
+        let q = query.forward(queries, tokens: lq, p)
+        let k = key.forward(keys, tokens: lk, p)
+        let v = value.forward(values, tokens: lk, p)
         let (attended, weights) = core.forward(q: q, k: k, v: v, groups: groups)
         let out = output.forward(attended, tokens: lq, p)
-        return (out, Saved(queryInput: queries, keyInput: keys, valueInput: values, q: q, k: k, v: v, attended: attended, weights: weights))
+        return (
+            out,
+            Saved(
+                queryInput: queries, keyInput: keys, valueInput: values, q: q, k: k, v: v, attended: attended,
+                weights: weights)
+        )
     }
 
     /// Gradients for the query, key and value inputs.
-    func backward(_ dy: [Double], _ s: Saved, groups: AttentionGroups, _ p: ReadBuffer, _ g: Buffer) -> (queries: [Double], keys: [Double], values: [Double]) {
-        let lq = s.queryInput.count / channels, lk = s.keyInput.count / channels
+    func backward(_ dy: [Double], _ s: Saved, groups: AttentionGroups, _ p: ReadBuffer, _ g: Buffer) -> (
+        queries: [Double], keys: [Double], values: [Double]
+    ) {
+        let lq = s.queryInput.count / channels
+        let lk = s.keyInput.count / channels
         let dAttended = output.backward(dy, x: s.attended, tokens: lq, p, g)
         let (dq, dk, dv) = core.backward(dAttended, q: s.q, k: s.k, v: s.v, weights: s.weights, groups: groups)
-        return (query.backward(dq, x: s.queryInput, tokens: lq, p, g), key.backward(dk, x: s.keyInput, tokens: lk, p, g),
-                value.backward(dv, x: s.valueInput, tokens: lk, p, g))
+        return (
+            query.backward(dq, x: s.queryInput, tokens: lq, p, g), key.backward(dk, x: s.keyInput, tokens: lk, p, g),
+            value.backward(dv, x: s.valueInput, tokens: lk, p, g)
+        )
     }
 }
 
@@ -148,15 +181,17 @@ struct MultiheadLayer: Sendable {
 struct AttentionCore: Sendable {
     let channels: Int, heads: Int, scale: Double
 
-    func forward(q: [Double], k: [Double], v: [Double], groups: AttentionGroups) -> (out: [Double], weights: [[Double]]) {
+    func forward(q: [Double], k: [Double], v: [Double], groups: AttentionGroups) -> (out: [Double], weights: [[Double]])
+    {
         var out = [Double](repeating: 0, count: q.count)
         var weights: [[Double]] = []
         q.withUnsafeBufferPointer { qb in
             k.withUnsafeBufferPointer { kb in
                 v.withUnsafeBufferPointer { vb in
                     out.withUnsafeMutableBufferPointer { ob in
-                        weights = attentionForward(ob.baseAddress!, q: qb.baseAddress!, k: kb.baseAddress!, v: vb.baseAddress!, groups: groups,
-                                                   channels: channels, heads: heads, scale: scale)
+                        weights = attentionForward(
+                            ob.baseAddress!, q: qb.baseAddress!, k: kb.baseAddress!, v: vb.baseAddress!, groups: groups,
+                            channels: channels, heads: heads, scale: scale)
                     }
                 }
             }
@@ -165,8 +200,11 @@ struct AttentionCore: Sendable {
     }
 
     func backward(_ dOut: [Double], q: [Double], k: [Double], v: [Double], weights: [[Double]], groups: AttentionGroups)
-        -> (q: [Double], k: [Double], v: [Double]) {
-        var dq = [Double](repeating: 0, count: q.count), dk = [Double](repeating: 0, count: k.count), dv = dk
+        -> (q: [Double], k: [Double], v: [Double])
+    {
+        var dq = [Double](repeating: 0, count: q.count)
+        var dk = [Double](repeating: 0, count: k.count)
+        var dv = dk
         dOut.withUnsafeBufferPointer { db in
             q.withUnsafeBufferPointer { qb in
                 k.withUnsafeBufferPointer { kb in
@@ -174,9 +212,12 @@ struct AttentionCore: Sendable {
                         dq.withUnsafeMutableBufferPointer { dqb in
                             dk.withUnsafeMutableBufferPointer { dkb in
                                 dv.withUnsafeMutableBufferPointer { dvb in
-                                    attentionBackward(dq: dqb.baseAddress!, dk: dkb.baseAddress!, dv: dvb.baseAddress!, dOut: db.baseAddress!,
-                                                      q: qb.baseAddress!, k: kb.baseAddress!, v: vb.baseAddress!, weights: weights, groups: groups,
-                                                      channels: channels, heads: heads, scale: scale)
+                                    attentionBackward(
+                                        dq: dqb.baseAddress!, dk: dkb.baseAddress!, dv: dvb.baseAddress!,
+                                        dOut: db.baseAddress!,
+                                        q: qb.baseAddress!, k: kb.baseAddress!, v: vb.baseAddress!, weights: weights,
+                                        groups: groups,
+                                        channels: channels, heads: heads, scale: scale)
                                 }
                             }
                         }

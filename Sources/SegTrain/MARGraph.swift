@@ -15,31 +15,38 @@ struct MARGraph: Sendable {
         channels = c
         width = dh
         rows = keys.count / c
-        let key = parameters.add("MAR.memory_key", [1, rows, c], .zeros), value = parameters.add("MAR.memory_value", [1, rows, c], .zeros)
+        let key = parameters.add("MAR.memory_key", [1, rows, c], .zeros)
+        let value = parameters.add("MAR.memory_value", [1, rows, c], .zeros)
         parameters.set(key, keys)
         parameters.set(value, values)
         (memoryKey, memoryValue) = (key.offset, value.offset)
         func linear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) -> LinearLayer {
             let bound = 1 / Double(inputs).squareRoot()
-            return LinearLayer(parameters.add(name + ".weight", [outputs, inputs], .uniform(bound: bound, seed: seed)),
-                               bias ? parameters.add(name + ".bias", [outputs], .uniform(bound: bound, seed: seed)) : nil)
+            return LinearLayer(
+                parameters.add(name + ".weight", [outputs, inputs], .uniform(bound: bound, seed: seed)),
+                bias ? parameters.add(name + ".bias", [outputs], .uniform(bound: bound, seed: seed)) : nil)
         }
         let a = "MAR.HEdecoder.attn"
         func chain(_ which: String) -> [LinearLayer] {
-            [linear("\(a).to_\(which).0", c, c, bias: false), linear("\(a).to_\(which).1", c, dh, bias: false),
-             linear("\(a).to_\(which).2", dh, dh, bias: false)]
+            [
+                linear("\(a).to_\(which).0", c, c, bias: false), linear("\(a).to_\(which).1", c, dh, bias: false),
+                linear("\(a).to_\(which).2", dh, dh, bias: false),
+            ]
         }
         (toQuery, toKey, toValue) = (chain("q"), chain("k"), chain("v"))
         output = linear("\(a).to_out.0", dh, c, bias: true)
         let hd = "MAR.HEdecoder"
-        norm1 = NormLayer(parameters.add(hd + ".norm1.weight", [c], .ones), parameters.add(hd + ".norm1.bias", [c], .zeros))
-        norm2 = NormLayer(parameters.add(hd + ".norm2.weight", [c], .ones), parameters.add(hd + ".norm2.bias", [c], .zeros))
-        feedForward = FeedForwardLayer(first: linear(hd + ".linear1", c, dh, bias: true), second: linear(hd + ".linear2", dh, c, bias: true))
+        norm1 = NormLayer(
+            parameters.add(hd + ".norm1.weight", [c], .ones), parameters.add(hd + ".norm1.bias", [c], .zeros))
+        norm2 = NormLayer(
+            parameters.add(hd + ".norm2.weight", [c], .ones), parameters.add(hd + ".norm2.bias", [c], .zeros))
+        feedForward = FeedForwardLayer(
+            first: linear(hd + ".linear1", c, dh, bias: true), second: linear(hd + ".linear2", dh, c, bias: true))
     }
 
     struct Saved {
         var input: [Double]
-        var query: [[Double]], key: [[Double]], value: [[Double]]   // inputs of each projection, then its output
+        var query: [[Double]], key: [[Double]], value: [[Double]]  // inputs of each projection, then its output
         var weights: [[Double]], read: [Double]
         var norm1: NormLayer.Saved, afterMemory: [Double], feedForward: FeedForwardLayer.Saved, norm2: NormLayer.Saved
     }
@@ -55,7 +62,9 @@ struct MARGraph: Sendable {
         return stages
     }
 
-    private func projectBackward(_ chain: [LinearLayer], _ dy: [Double], _ stages: [[Double]], tokens l: Int, _ p: ReadBuffer, _ g: Buffer) -> [Double] {
+    private func projectBackward(
+        _ chain: [LinearLayer], _ dy: [Double], _ stages: [[Double]], tokens l: Int, _ p: ReadBuffer, _ g: Buffer
+    ) -> [Double] {
         var d = dy
         for (i, layer) in chain.enumerated().reversed() { d = layer.backward(d, x: stages[i], tokens: l, p, g) }
         return d
@@ -64,14 +73,22 @@ struct MARGraph: Sendable {
     /// r = MAR(x), x token-major [L, C].
     func forward(_ x: [Double], tokens l: Int, _ p: ReadBuffer) -> ([Double], Saved) {
         let n = rows * channels
-        let keys = Array(UnsafeBufferPointer(start: p + memoryKey, count: n)), values = Array(UnsafeBufferPointer(start: p + memoryValue, count: n))
-        let q = project(toQuery, x, tokens: l, p), k = project(toKey, keys, tokens: rows, p), v = project(toValue, values, tokens: rows, p)
+        let keys = Array(UnsafeBufferPointer(start: p + memoryKey, count: n))
+        let values = Array(UnsafeBufferPointer(start: p + memoryValue, count: n))
+        let q = project(toQuery, x, tokens: l, p)
+        let k = project(toKey, keys, tokens: rows, p)
+        let v = project(toValue, values, tokens: rows, p)
         let (read, weights) = core.forward(q: q.last!, k: k.last!, v: v.last!, groups: groups(tokens: l))
         let o = output.forward(read, tokens: l, p)
         let (x1, n1) = norm1.forward(adding(x, o), tokens: l, p)
         let (f, ff) = feedForward.forward(x1, tokens: l, p)
         let (x2, n2) = norm2.forward(adding(x1, f), tokens: l, p)
-        return (x2, Saved(input: x, query: q, key: k, value: v, weights: weights, read: read, norm1: n1, afterMemory: x1, feedForward: ff, norm2: n2))
+        return (
+            x2,
+            Saved(
+                input: x, query: q, key: k, value: v, weights: weights, read: read, norm1: n1, afterMemory: x1,
+                feedForward: ff, norm2: n2)
+        )
     }
 
     /// Adds the parameter gradients (memory included); returns dx [L, C].
@@ -81,9 +98,14 @@ struct MARGraph: Sendable {
         let dx1 = adding(dz2, feedForward.backward(dz2, x: s.afterMemory, s.feedForward, tokens: l, p, g))
         let dz1 = norm1.backward(dx1, s.norm1, tokens: l, p, g)
         let dRead = output.backward(dz1, x: s.read, tokens: l, p, g)
-        let (dq, dk, dv) = core.backward(dRead, q: s.query.last!, k: s.key.last!, v: s.value.last!, weights: s.weights, groups: groups(tokens: l))
-        let dKeys = projectBackward(toKey, dk, s.key, tokens: rows, p, g), dValues = projectBackward(toValue, dv, s.value, tokens: rows, p, g)
-        for i in 0..<(rows * channels) { g[memoryKey + i] += dKeys[i]; g[memoryValue + i] += dValues[i] }
+        let (dq, dk, dv) = core.backward(
+            dRead, q: s.query.last!, k: s.key.last!, v: s.value.last!, weights: s.weights, groups: groups(tokens: l))
+        let dKeys = projectBackward(toKey, dk, s.key, tokens: rows, p, g)
+        let dValues = projectBackward(toValue, dv, s.value, tokens: rows, p, g)
+        for i in 0..<(rows * channels) {
+            g[memoryKey + i] += dKeys[i]
+            g[memoryValue + i] += dValues[i]
+        }
         return adding(dz1, projectBackward(toQuery, dq, s.query, tokens: l, p, g))
     }
 }
@@ -95,7 +117,8 @@ struct ClassifierLayer: Sendable {
 
     init(prefix: String, classes k: Int, channels c: Int, parameters: inout Parameters, seed: UInt64) {
         let bound = 1 / Double(c).squareRoot()
-        linear = LinearLayer(parameters.add(prefix + ".weight", [k, c, 1, 1], .uniform(bound: bound, seed: seed)),
-                             parameters.add(prefix + ".bias", [k], .uniform(bound: bound, seed: seed)))
+        linear = LinearLayer(
+            parameters.add(prefix + ".weight", [k, c, 1, 1], .uniform(bound: bound, seed: seed)),
+            parameters.add(prefix + ".bias", [k], .uniform(bound: bound, seed: seed)))
     }
 }

@@ -81,7 +81,8 @@ struct TrainingRandom {
 
     /// Box-Muller; the trainer's files are float32, so libm's last bit does not matter here.
     mutating func normal() -> Double {
-        let u = max(unit(), 1e-300), v = unit()
+        let u = max(unit(), 1e-300)
+        let v = unit()
         return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
     }
 

@@ -25,7 +25,8 @@ public struct Trainer: Sendable {
     public init(model: TrainingModel, options: TrainingOptions) {
         self.model = model
         self.options = options
-        optimizer = AdamW(count: model.parameters.count, learningRate: options.learningRate, weightDecay: options.weightDecay)
+        optimizer = AdamW(
+            count: model.parameters.count, learningRate: options.learningRate, weightDecay: options.weightDecay)
     }
 
     /// The sample order of an epoch: a function of the seed and the epoch only.
@@ -41,12 +42,17 @@ public struct Trainer: Sendable {
     /// Trains one epoch; returns the mean per-pixel loss, or nil when
     /// `cancelled` became true (the parameters are then left as they were
     /// after the last whole step, and the epoch does not count).
-    public mutating func trainEpoch(_ samples: [TrainingSample], cancelled: () -> Bool = { false },
-                                    progress: (Int, Int) -> Void = { _, _ in }) -> Double? {
+    public mutating func trainEpoch(
+        _ samples: [TrainingSample], cancelled: () -> Bool = { false },
+        progress: (Int, Int) -> Void = { _, _ in }
+    ) -> Double? {
         let order = self.order(epoch: epochsDone, count: samples.count)
-        let batches = stride(from: 0, to: order.count, by: options.batch).map { Array(order[$0..<min(order.count, $0 + options.batch)]) }
+        let batches = stride(from: 0, to: order.count, by: options.batch).map {
+            Array(order[$0..<min(order.count, $0 + options.batch)])
+        }
         let totalSteps = options.epochs * batches.count
-        var lossSum = 0.0, pixelSum = 0
+        var lossSum = 0.0
+        var pixelSum = 0
         let start = (parameters: model.parameters.values, optimizer: optimizer)
         for (b, batch) in batches.enumerated() {
             if cancelled() {
@@ -58,7 +64,9 @@ public struct Trainer: Sendable {
             lossSum += loss
             pixelSum += pixels
             if pixels > 0 {
-                optimizer.update(&model.parameters.values, gradient: gradient, rate: rate(step: optimizer.step, totalSteps: totalSteps))
+                optimizer.update(
+                    &model.parameters.values, gradient: gradient,
+                    rate: rate(step: optimizer.step, totalSteps: totalSteps))
             }
             progress(b + 1, batches.count)
         }
@@ -82,13 +90,18 @@ public struct Trainer: Sendable {
                 results.store(i, (gradient, loss, pixels))
             }
         }
-        var total = [Double](repeating: 0, count: count), loss = 0.0, pixels = 0
+        var total = [Double](repeating: 0, count: count)
+        var loss = 0.0
+        var pixels = 0
         for (gradient, l, n) in results.values {
             for j in 0..<count { total[j] += gradient[j] }
             loss += l
             pixels += n
         }
-        if pixels > 0 { let inverse = 1 / Double(pixels); for j in 0..<count { total[j] *= inverse } }
+        if pixels > 0 {
+            let inverse = 1 / Double(pixels)
+            for j in 0..<count { total[j] *= inverse }
+        }
         return (total, loss, pixels)
     }
 }
@@ -104,6 +117,10 @@ private final class Results: @unchecked Sendable {
     private let lock = NSLock()
     private var slots: [([Double], Double, Int)?]
     init(_ count: Int) { slots = Array(repeating: nil, count: count) }
-    func store(_ i: Int, _ value: ([Double], Double, Int)) { lock.lock(); slots[i] = value; lock.unlock() }
+    func store(_ i: Int, _ value: ([Double], Double, Int)) {
+        lock.lock()
+        slots[i] = value
+        lock.unlock()
+    }
     var values: [([Double], Double, Int)] { slots.map { $0! } }
 }

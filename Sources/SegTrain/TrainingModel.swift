@@ -21,7 +21,9 @@ public struct TrainingSample: Sendable {
     public var height: Int, width: Int
 
     public init(previous: [Float], current: [Float], next: [Float], labels: [UInt8], height: Int, width: Int) {
-        (self.previous, self.current, self.next, self.labels, self.height, self.width) = (previous, current, next, labels, height, width)
+        (self.previous, self.current, self.next, self.labels, self.height, self.width) = (
+            previous, current, next, labels, height, width
+        )
     }
 }
 
@@ -69,8 +71,10 @@ public struct TrainingModel: Sendable {
         case .stf(let shape):
             head = .stf(STFGraph(shape: shape, parameters: &parameters, seed: seed))
         case .mar(let keys, let values, let width):
-            head = .mar(MARGraph(channels: c, width: width, keys: keys.map(Double.init), values: values.map(Double.init),
-                                 parameters: &parameters, seed: seed))
+            head = .mar(
+                MARGraph(
+                    channels: c, width: width, keys: keys.map(Double.init), values: values.map(Double.init),
+                    parameters: &parameters, seed: seed))
         }
         classifier = ClassifierLayer(prefix: "classifier", classes: k, channels: c, parameters: &parameters, seed: seed)
         self.parameters = parameters
@@ -94,13 +98,16 @@ public struct TrainingModel: Sendable {
     func forward(_ sample: TrainingSample, _ p: ReadBuffer) -> (logits: [Double], features: [Double], saved: Saved) {
         let n = sample.height * sample.width
         let current = TrainingModel.tokens(sample.current, channels: channels)
-        let features: [Double], saved: Saved
+        let features: [Double]
+        let saved: Saved
         switch head {
         case .none:
             (features, saved) = (current, .classifier)
         case .stf(let stf):
-            let (g, s) = stf.forward(previous: TrainingModel.tokens(sample.previous, channels: channels), current: current,
-                                      next: TrainingModel.tokens(sample.next, channels: channels), height: sample.height, width: sample.width, p)
+            let (g, s) = stf.forward(
+                previous: TrainingModel.tokens(sample.previous, channels: channels), current: current,
+                next: TrainingModel.tokens(sample.next, channels: channels), height: sample.height, width: sample.width,
+                p)
             (features, saved) = (g, .stf(s))
         case .mar(let mar):
             let (r, s) = mar.forward(current, tokens: n, p)
@@ -120,18 +127,23 @@ public struct TrainingModel: Sendable {
 
     /// The summed cross-entropy over the sample's labelled pixels and their
     /// count; adds `scale` times its gradient into `g` (parameter layout).
-    func lossAndGradient(_ sample: TrainingSample, _ p: ReadBuffer, _ g: Buffer?, scale: Double) -> (loss: Double, pixels: Int) {
+    func lossAndGradient(_ sample: TrainingSample, _ p: ReadBuffer, _ g: Buffer?, scale: Double) -> (
+        loss: Double, pixels: Int
+    ) {
         let n = sample.height * sample.width
         let (logits, features, saved) = forward(sample, p)
         var dLogits = [Double](repeating: 0, count: g == nil ? 0 : logits.count)
         let result = logits.withUnsafeBufferPointer { lb in
             dLogits.withUnsafeMutableBufferPointer { db in
-                upsampledCrossEntropy(logits: lb.baseAddress!, dLogits: g == nil ? nil : db.baseAddress!, scale: scale, labels: sample.labels,
-                                      classes: classes, height: sample.height, width: sample.width, factor: upsampling)
+                upsampledCrossEntropy(
+                    logits: lb.baseAddress!, dLogits: g == nil ? nil : db.baseAddress!, scale: scale,
+                    labels: sample.labels,
+                    classes: classes, height: sample.height, width: sample.width, factor: upsampling)
             }
         }
         guard let g else { return result }
-        let dFeatures = classifier.linear.backward(dLogits, x: features, tokens: n, p, g, inputGradient: stage != .classifier)
+        let dFeatures = classifier.linear.backward(
+            dLogits, x: features, tokens: n, p, g, inputGradient: stage != .classifier)
         switch (head, saved) {
         case (.stf(let stf), .stf(let s)): stf.backward(dFeatures, s, p, g)
         case (.mar(let mar), .mar(let s)): mar.backward(dFeatures, s, tokens: n, p, g)

@@ -16,7 +16,8 @@ public enum AnsiText {
                     out.append(glyph)
                     continue
                 }
-                let sgr = (cell.bold ? "1;" : "22;") + colors.sgr(cell.foreground, background: false)
+                let sgr =
+                    (cell.bold ? "1;" : "22;") + colors.sgr(cell.foreground, background: false)
                     + ";" + colors.sgr(cell.background, background: true)
                 if sgr != current {
                     out += "\u{1b}[\(sgr)m"

@@ -51,7 +51,8 @@ public struct Bookmarks: Sendable, Equatable {
             guard let key = item["key"]?.string else {
                 throw FormatError.malformed(path: path, format: "bookmarks JSON", problem: "an entry has no \"key\"")
             }
-            bookmarks.entries.append(Entry(key: key, note: item["note"]?.string ?? "", created: item["created"]?.string ?? ""))
+            bookmarks.entries.append(
+                Entry(key: key, note: item["note"]?.string ?? "", created: item["created"]?.string ?? ""))
         }
         return bookmarks
     }
@@ -80,12 +81,21 @@ public struct Bookmarks: Sendable, Equatable {
 
     public func save() throws {
         if let unreadable {
-            throw FormatError.malformed(path: path, format: "bookmarks JSON",
+            throw FormatError.malformed(
+                path: path, format: "bookmarks JSON",
                 problem: "not overwritten, it could not be read (\(unreadable))")
         }
-        let json = JSONValue.object([("bookmarks", .array(entries.map {
-            .object([("key", .string($0.key)), ("note", .string($0.note)), ("created", .string($0.created))])
-        }))])
+        let json = JSONValue.object([
+            (
+                "bookmarks",
+                .array(
+                    entries.map {
+                        .object([
+                            ("key", .string($0.key)), ("note", .string($0.note)), ("created", .string($0.created)),
+                        ])
+                    })
+            )
+        ])
         try AtomicFile.write(json.pretty + "\n", to: path)
     }
 }

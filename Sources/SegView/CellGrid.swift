@@ -40,13 +40,17 @@ public struct CellGrid: Equatable, Sendable {
     }
 
     /// Writes text from (x, y), clipped to `maxWidth` and the grid.
-    public mutating func text(_ string: String, x: Int, y: Int, foreground: RGB, background: RGB, bold: Bool = false, maxWidth: Int? = nil) {
+    public mutating func text(
+        _ string: String, x: Int, y: Int, foreground: RGB, background: RGB, bold: Bool = false, maxWidth: Int? = nil
+    ) {
         guard y >= 0 && y < height else { return }
         let limit = min(width, x + (maxWidth ?? width))
         var column = x
         for character in string {
             if column >= limit { break }
-            if column >= 0 { self[column, y] = Cell(character, foreground: foreground, background: background, bold: bold) }
+            if column >= 0 {
+                self[column, y] = Cell(character, foreground: foreground, background: background, bold: bold)
+            }
             column += 1
         }
     }

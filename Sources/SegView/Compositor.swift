@@ -40,11 +40,17 @@ public struct Compositor: Sendable {
 
     /// Draws the screen in `layout` (computed once per paint).
     public func compose(layout: ScreenLayout) -> CellGrid {
-        var grid = CellGrid(width: width, height: height, fill: Cell(" ", foreground: role(.text), background: role(.background)))
+        var grid = CellGrid(
+            width: width, height: height, fill: Cell(" ", foreground: role(.text), background: role(.background)))
         guard width >= Compositor.minimumWidth && height >= Compositor.minimumHeight else {
-            let lines = ["Terminal too small", "need \(Compositor.minimumWidth)x\(Compositor.minimumHeight), have \(width)x\(height)", "q quits"]
+            let lines = [
+                "Terminal too small",
+                "need \(Compositor.minimumWidth)x\(Compositor.minimumHeight), have \(width)x\(height)", "q quits",
+            ]
             for (i, line) in lines.enumerated() {
-                grid.text(line, x: max(0, (width - line.count) / 2), y: height / 2 - 1 + i, foreground: role(.warning), background: role(.background))
+                grid.text(
+                    line, x: max(0, (width - line.count) / 2), y: height / 2 - 1 + i, foreground: role(.warning),
+                    background: role(.background))
             }
             return grid
         }
@@ -67,8 +73,10 @@ public struct Compositor: Sendable {
         if let panel = layout.panel {
             switch state.panel.kind {
             case .iou: IoUPanel.draw(self, x: panel.x, width: panel.width, height: layout.areaHeight, into: &grid)
-            case .confusion: ConfusionPanel.draw(self, x: panel.x, width: panel.width, height: layout.areaHeight,
-                into: &grid)
+            case .confusion:
+                ConfusionPanel.draw(
+                    self, x: panel.x, width: panel.width, height: layout.areaHeight,
+                    into: &grid)
             case .none: break
             }
         }
@@ -84,13 +92,17 @@ public struct Compositor: Sendable {
     // MARK: panes
 
     /// The image region shown (zoom and pan), in image pixels.
-    public func viewport(imageWidth w: Int, imageHeight h: Int) -> Viewport { ZoomUnit.viewport(state, imageWidth: w,
-        imageHeight: h) }
+    public func viewport(imageWidth w: Int, imageHeight h: Int) -> Viewport {
+        ZoomUnit.viewport(
+            state, imageWidth: w,
+            imageHeight: h)
+    }
 
     /// Output pixel size of a pane's image area, keeping the viewport's aspect
     /// (a cell is two square pixels high).
     public static func pixelSize(viewport v: Viewport, columns: Int, rows: Int) -> (width: Int, height: Int) {
-        let vw = v.x1 - v.x0, vh = v.y1 - v.y0
+        let vw = v.x1 - v.x0
+        let vh = v.y1 - v.y0
         let scale = min(Float(columns) / vw, Float(rows * 2) / vh)
         return (max(1, min(columns, Int((vw * scale).rounded()))), max(1, min(rows * 2, Int((vh * scale).rounded()))))
     }
@@ -103,9 +115,12 @@ public struct Compositor: Sendable {
     }
 
     /// Where a pane's image sits inside its rectangle: centred, the caption right above it.
-    static func imageRect(x: Int, y: Int, width: Int, height: Int, size: (width: Int, height: Int)) -> (left: Int,
-        top: Int) {
-        let columns = width - 1, rows = height - 1
+    static func imageRect(x: Int, y: Int, width: Int, height: Int, size: (width: Int, height: Int)) -> (
+        left: Int,
+        top: Int
+    ) {
+        let columns = width - 1
+        let rows = height - 1
         return (x + (columns - size.width) / 2, y + 1 + (rows - (size.height + 1) / 2) / 2)
     }
 
@@ -122,15 +137,18 @@ public struct Compositor: Sendable {
                 caption = " " + Self.shorten(title, to: width - 2 - (" " + value).count) + " " + value
             }
         }
-        let columns = width - 1, rows = height - 1
+        let columns = width - 1
+        let rows = height - 1
         func drawCaption(row: Int) {
-            grid.text(caption, x: x, y: row, foreground: role(.title), background: role(.background), bold: true,
+            grid.text(
+                caption, x: x, y: row, foreground: role(.title), background: role(.background), bold: true,
                 maxWidth: width - 1)
         }
         guard columns > 2, rows > 1, let frame = model.frame else {
             drawCaption(row: y)
             if rows > 1 {
-                grid.text(model.loading ? "loading…" : "", x: x + 1, y: y + 1 + rows / 2, foreground: role(.dim),
+                grid.text(
+                    model.loading ? "loading…" : "", x: x + 1, y: y + 1 + rows / 2, foreground: role(.dim),
                     background: role(.background))
             }
             return
@@ -142,8 +160,12 @@ public struct Compositor: Sendable {
             }
             return
         }
-        let w = frame.width, h = frame.height
-        guard w > 0, h > 0 else { drawCaption(row: y); return }
+        let w = frame.width
+        let h = frame.height
+        guard w > 0, h > 0 else {
+            drawCaption(row: y)
+            return
+        }
         let v = viewport(imageWidth: w, imageHeight: h)
         let size = Self.pixelSize(viewport: v, columns: columns, rows: rows)
         let (left, top) = Self.imageRect(x: x, y: y, width: width, height: height, size: size)
@@ -160,30 +182,38 @@ public struct Compositor: Sendable {
         }
         for (i, cell) in cells.enumerated() { grid[left + i % size.width, top + i / size.width] = cell }
         if state.inspector.on, let cursor = state.inspector.cursor, Float(cursor.x) >= v.x0, Float(cursor.x) < v.x1,
-           Float(cursor.y) >= v.y0, Float(cursor.y) < v.y1 {
+            Float(cursor.y) >= v.y0, Float(cursor.y) < v.y1
+        {
             let cx = Int((Float(cursor.x) - v.x0) / (v.x1 - v.x0) * Float(size.width))
             let cy = Int((Float(cursor.y) - v.y0) / (v.y1 - v.y0) * Float(size.height)) / 2
-            grid[left + cx, top + cy] = Cell("╋", foreground: role(.cursor), background: grid[left + cx, top + cy].background, bold: true)
+            grid[left + cx, top + cy] = Cell(
+                "╋", foreground: role(.cursor), background: grid[left + cx, top + cy].background, bold: true)
         }
     }
 
     /// A pane's pixels at `size` for viewport `v` (full resolution when size
     /// equals the viewport), with each pixel's mark kind (0: none).
     func panePixels(_ pane: Pane, frame: FrameData, viewport v: Viewport, size: (width: Int, height: Int))
-        -> Result<(pixels: [RGB], marks: [UInt8]?, kinds: [MarkKind]), Unavailable> {
-        let w = frame.width, h = frame.height
+        -> Result<(pixels: [RGB], marks: [UInt8]?, kinds: [MarkKind]), Unavailable>
+    {
+        let w = frame.width
+        let h = frame.height
         if let problem = frame.sizeProblem { return .failure(Unavailable(problem)) }
         var pixels: [RGB]
-        var shownMarks: [UInt8]?, kinds: [MarkKind] = []
+        var shownMarks: [UInt8]?
+        var kinds: [MarkKind] = []
         switch pane {
         case .image:
             guard let image = frame.image else { return .failure(Unavailable("no RGB frame for this key")) }
             pixels = Downsample.areaAverage(image, viewport: v, outWidth: size.width, outHeight: size.height)
-            if state.panes.overlay, let source = frame.groundTruth
-                ?? model.methods.lazy.compactMap({ frame.predictions[$0] }).first {
-                let ids = Downsample.majority(source.ids, width: w, height: h, viewport: v, outWidth: size.width,
+            if state.panes.overlay,
+                let source = frame.groundTruth
+                    ?? model.methods.lazy.compactMap({ frame.predictions[$0] }).first
+            {
+                let ids = Downsample.majority(
+                    source.ids, width: w, height: h, viewport: v, outWidth: size.width,
                     outHeight: size.height,
-                                              keeping: focusID)
+                    keeping: focusID)
                 let a = min(max(state.panes.opacity, 0), 1)
                 let table = classTable()
                 for i in pixels.indices where ids[i] != LabelSpace.ignore {
@@ -204,10 +234,17 @@ public struct Compositor: Sendable {
             case .failure(let reason)?: return .failure(reason)
             case .success(let layer)?:
                 guard layer.width == w, layer.height == h else { return .failure(Unavailable("computing…")) }
-                pixels = layer.base.map { labelPixels($0.ids, w, h, v, size).map { Self.blend($0, role(.background),
-                    layer.dim) } }
+                pixels =
+                    layer.base.map {
+                        labelPixels($0.ids, w, h, v, size).map {
+                            Self.blend(
+                                $0, role(.background),
+                                layer.dim)
+                        }
+                    }
                     ?? [RGB](repeating: role(.background), count: size.width * size.height)
-                let shown = Downsample.anyMark(layer.marks, width: w, height: h, viewport: v, outWidth: size.width,
+                let shown = Downsample.anyMark(
+                    layer.marks, width: w, height: h, viewport: v, outWidth: size.width,
                     outHeight: size.height)
                 let colors = layer.kinds.map { role($0.role) }
                 for i in pixels.indices where shown[i] != 0 { pixels[i] = colors[Int(shown[i]) - 1] }
@@ -216,17 +253,28 @@ public struct Compositor: Sendable {
             }
         }
         if let marks = model.highlightMarks, marks.count == w * h {
-            let shown = Downsample.anyMark(marks, width: w, height: h, viewport: v, outWidth: size.width, outHeight: size.height)
-            pixels = pixels.indices.map { shown[$0] != 0 ? role(.highlight) : Self.blend(pixels[$0], role(.background),
-                0.6) }
+            let shown = Downsample.anyMark(
+                marks, width: w, height: h, viewport: v, outWidth: size.width, outHeight: size.height)
+            pixels = pixels.indices.map {
+                shown[$0] != 0
+                    ? role(.highlight)
+                    : Self.blend(
+                        pixels[$0], role(.background),
+                        0.6)
+            }
         }
         return .success((pixels, shownMarks, kinds))
     }
 
     /// The pane's cells: two pixels per cell as half blocks; without
     /// colours, a marked cell shows its kind's glyph instead.
-    func paneCells(_ pane: Pane, frame: FrameData, viewport v: Viewport, size: (width: Int,
-        height: Int)) -> Result<[Cell], Unavailable> {
+    func paneCells(
+        _ pane: Pane, frame: FrameData, viewport v: Viewport,
+        size: (
+            width: Int,
+            height: Int
+        )
+    ) -> Result<[Cell], Unavailable> {
         switch panePixels(pane, frame: frame, viewport: v, size: size) {
         case .failure(let reason): return .failure(reason)
         case .success(let (pixels, marks, kinds)):
@@ -235,17 +283,26 @@ public struct Compositor: Sendable {
             cells.reserveCapacity(rows * size.width)
             for cy in 0..<rows {
                 for cx in 0..<size.width {
-                    let upper = (2 * cy) * size.width + cx, lower = (2 * cy + 1) * size.width + cx
+                    let upper = (2 * cy) * size.width + cx
+                    let lower = (2 * cy + 1) * size.width + cx
                     let hasLower = 2 * cy + 1 < size.height
-                    if model.markGlyphs, let marks, let kind = [marks[upper],
-                        hasLower ? marks[lower] : 0].first(where: { $0 != 0 }) {
+                    if model.markGlyphs, let marks,
+                        let kind = [
+                            marks[upper],
+                            hasLower ? marks[lower] : 0,
+                        ].first(where: { $0 != 0 })
+                    {
                         let mark = kinds[Int(kind) - 1]
-                        cells.append(Cell(mark.glyph, foreground: role(mark.role), background: role(.background),
-                            bold: true))
+                        cells.append(
+                            Cell(
+                                mark.glyph, foreground: role(mark.role), background: role(.background),
+                                bold: true))
                         continue
                     }
-                    cells.append(Cell(Cell.upperHalf, foreground: pixels[upper],
-                        background: hasLower ? pixels[lower] : role(.background), isPixel: true))
+                    cells.append(
+                        Cell(
+                            Cell.upperHalf, foreground: pixels[upper],
+                            background: hasLower ? pixels[lower] : role(.background), isPixel: true))
                 }
             }
             return .success(cells)
@@ -266,9 +323,11 @@ public struct Compositor: Sendable {
 
     func labelPixels(_ ids: [UInt8], _ w: Int, _ h: Int, _ v: Viewport, _ size: (width: Int, height: Int)) -> [RGB] {
         let table = classTable()
-        return Downsample.majority(ids, width: w, height: h, viewport: v, outWidth: size.width, outHeight: size.height,
-            keeping: focusID)
-            .map { table[Int($0)] }
+        return Downsample.majority(
+            ids, width: w, height: h, viewport: v, outWidth: size.width, outHeight: size.height,
+            keeping: focusID
+        )
+        .map { table[Int($0)] }
     }
 
     static func blend(_ a: RGB, _ b: RGB, _ t: Float) -> RGB {
@@ -317,12 +376,20 @@ public struct Compositor: Sendable {
     /// file path) is split across lines rather than cut, so it stays readable.
     static func wrapText(_ text: String, width: Int) -> [String] {
         let width = max(1, width)
-        var lines: [String] = [], line = ""
+        var lines: [String] = []
+        var line = ""
         for word in text.split(separator: " ") {
-            if line.count + word.count + 1 > width && !line.isEmpty { lines.append(line); line = "" }
+            if line.count + word.count + 1 > width && !line.isEmpty {
+                lines.append(line)
+                line = ""
+            }
             var rest = Substring(word)
             while line.count + (line.isEmpty ? 0 : 1) + rest.count > width {
-                if !line.isEmpty { lines.append(line); line = ""; continue }
+                if !line.isEmpty {
+                    lines.append(line)
+                    line = ""
+                    continue
+                }
                 lines.append(String(rest.prefix(width)))
                 rest = rest.dropFirst(width)
             }

@@ -7,13 +7,17 @@ public struct Viewport: Equatable, Sendable {
     public var x0: Float, y0: Float, x1: Float, y1: Float
 
     public init(x0: Float, y0: Float, x1: Float, y1: Float) {
-        self.x0 = x0; self.y0 = y0; self.x1 = x1; self.y1 = y1
+        self.x0 = x0
+        self.y0 = y0
+        self.x1 = x1
+        self.y1 = y1
     }
 
     /// Source pixel range covered by output pixel `i` of `n` along one axis.
     @inline(__always)
     static func span(_ i: Int, _ n: Int, _ a: Float, _ b: Float, limit: Int) -> Range<Int> {
-        let lo = a + (b - a) * Float(i) / Float(n), hi = a + (b - a) * Float(i + 1) / Float(n)
+        let lo = a + (b - a) * Float(i) / Float(n)
+        let hi = a + (b - a) * Float(i + 1) / Float(n)
         let start = max(0, min(limit - 1, Int(lo.rounded(.down))))
         let end = max(start + 1, min(limit, Int(hi.rounded(.up))))
         return start..<end
@@ -26,8 +30,10 @@ public enum Downsample {
     /// pixel is a label that occurs there (never a blend). Ties go to the
     /// smaller id. `keeping` (a focused class) wins wherever it occurs, so a
     /// class of a few pixels still shows at any zoom.
-    public static func majority(_ ids: [UInt8], width: Int, height: Int, viewport v: Viewport,
-                                outWidth: Int, outHeight: Int, keeping: UInt8? = nil) -> [UInt8] {
+    public static func majority(
+        _ ids: [UInt8], width: Int, height: Int, viewport v: Viewport,
+        outWidth: Int, outHeight: Int, keeping: UInt8? = nil
+    ) -> [UInt8] {
         var out = [UInt8](repeating: 255, count: outWidth * outHeight)
         var counts = [UInt32](repeating: 0, count: 256)
         var touched: [UInt8] = []
@@ -42,7 +48,8 @@ public enum Downsample {
                         out[oy * outWidth + ox] = source[rows.lowerBound * width + cols.lowerBound]
                         continue
                     }
-                    var best: UInt8 = 255, bestCount: UInt32 = 0
+                    var best: UInt8 = 255
+                    var bestCount: UInt32 = 0
                     for y in rows {
                         let base = y * width
                         for x in cols {
@@ -53,7 +60,10 @@ public enum Downsample {
                     }
                     for id in touched {
                         let c = counts[Int(id)]
-                        if c > bestCount || (c == bestCount && id < best) { best = id; bestCount = c }
+                        if c > bestCount || (c == bestCount && id < best) {
+                            best = id
+                            bestCount = c
+                        }
                         counts[Int(id)] = 0
                     }
                     if let keeping, touched.contains(keeping) { best = keeping }
@@ -73,11 +83,15 @@ public enum Downsample {
             for oy in 0..<outHeight {
                 let rows = Viewport.span(oy, outHeight, v.y0, v.y1, limit: image.height)
                 for ox in 0..<outWidth {
-                    var r = 0, g = 0, b = 0
+                    var r = 0
+                    var g = 0
+                    var b = 0
                     for y in rows {
                         var i = (y * image.width + columns[ox].lowerBound) * 3
                         for _ in columns[ox] {
-                            r += Int(rgb[i]); g += Int(rgb[i + 1]); b += Int(rgb[i + 2])
+                            r += Int(rgb[i])
+                            g += Int(rgb[i + 1])
+                            b += Int(rgb[i + 2])
                             i += 3
                         }
                     }
@@ -91,8 +105,10 @@ public enum Downsample {
 
     /// For sparse marks (0 = none): the most frequent non-zero mark in the
     /// footprint, so a single highlighted pixel still shows when zoomed out.
-    public static func anyMark(_ marks: [UInt8], width: Int, height: Int, viewport v: Viewport,
-                               outWidth: Int, outHeight: Int) -> [UInt8] {
+    public static func anyMark(
+        _ marks: [UInt8], width: Int, height: Int, viewport v: Viewport,
+        outWidth: Int, outHeight: Int
+    ) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: outWidth * outHeight)
         let columns = (0..<outWidth).map { Viewport.span($0, outWidth, v.x0, v.x1, limit: width) }
         for oy in 0..<outHeight {

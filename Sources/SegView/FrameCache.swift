@@ -54,7 +54,10 @@ public final class FrameCache: Sendable {
             return true
         }
         guard start else { return }
-        let record = records[index], loader = loader, methods = methods, classes = classes
+        let record = records[index]
+        let loader = loader
+        let methods = methods
+        let classes = classes
         queue.async { [self] in
             slots.wait()
             let data = FrameData.load(record, loader: loader, methods: methods, classes: classes)
@@ -79,7 +82,9 @@ public final class FrameCache: Sendable {
             s.lastUse[index] = s.clock
             s.bytes += data.bytes
             while s.bytes > budget && s.frames.count > 1 {
-                guard let oldest = s.lastUse.filter({ $0.key != index }).min(by: { $0.value < $1.value })?.key else { break }
+                guard let oldest = s.lastUse.filter({ $0.key != index }).min(by: { $0.value < $1.value })?.key else {
+                    break
+                }
                 s.bytes -= s.frames[oldest]?.bytes ?? 0
                 s.frames[oldest] = nil
                 s.lastUse[oldest] = nil
@@ -174,8 +179,14 @@ public final class SequenceStatistics: Sendable {
                 continue
             }
             do {
-                guard let p = try loader.prediction(frame, method: method, size: (gt.width,
-                    gt.height)) else { continue }
+                guard
+                    let p = try loader.prediction(
+                        frame, method: method,
+                        size: (
+                            gt.width,
+                            gt.height
+                        ))
+                else { continue }
                 var m = ConfusionMatrix(classes: dataset.space.count)
                 m.add(groundTruth: gt, prediction: p.map)
                 score.matrices[method] = m
@@ -228,14 +239,17 @@ public final class SuspectStatistics: Sendable {
         parallelFor(frames.count) { f in
             guard let gt = try? loader.groundTruth(frames[f])?.map else { return }
             let size = (gt.width, gt.height)
-            var predictions: [LabelMap] = [], confidences: [ConfidenceMap?] = []
+            var predictions: [LabelMap] = []
+            var confidences: [ConfidenceMap?] = []
             for method in dataset.methods {
                 guard let p = try? loader.prediction(frames[f], method: method, size: size)?.map else { return }
                 predictions.append(p)
                 confidences.append((try? loader.confidence(frames[f], method: method, size: size)) ?? nil)
             }
             guard !predictions.isEmpty else { return }
-            let mask = Suspects.mask(groundTruth: gt, predictions: predictions, confidences: confidences, tau: tau, classes: dataset.space.count)
+            let mask = Suspects.mask(
+                groundTruth: gt, predictions: predictions, confidences: confidences, tau: tau,
+                classes: dataset.space.count)
             let count = mask.reduce(0) { $0 + Int($1) }
             out.withLock { $0[f] = count }
         }
@@ -262,8 +276,10 @@ public final class TemporalStatistics: Sendable {
 
     public func compute(sequence s: Int) -> [String: TemporalCounts] {
         if let done = results.withLock({ $0[s] }) { return done }
-        let value = (try? Temporal.sequence(dataset.sequences[s], loader: FrameLoader(dataset: dataset), methods: dataset.methods,
-                                            classes: dataset.space.count, vcLengths: [8])) ?? [:]
+        let value =
+            (try? Temporal.sequence(
+                dataset.sequences[s], loader: FrameLoader(dataset: dataset), methods: dataset.methods,
+                classes: dataset.space.count, vcLengths: [8])) ?? [:]
         results.withLock { $0[s] = value }
         return value
     }
@@ -287,8 +303,9 @@ public final class BoundaryStatistics: Sendable {
             var out: [String: Counts] = [:]
             for (method, prediction) in data.predictions where prediction.ids.count == gt.ids.count {
                 var c = Counts(intersections: Array(repeating: 0, count: k), unions: Array(repeating: 0, count: k))
-                BoundaryIoU.add(groundTruth: gt, prediction: prediction, classes: k, ratio: BoundaryIoU.defaultDilationRatio,
-                                intersections: &c.intersections, unions: &c.unions)
+                BoundaryIoU.add(
+                    groundTruth: gt, prediction: prediction, classes: k, ratio: BoundaryIoU.defaultDilationRatio,
+                    intersections: &c.intersections, unions: &c.unions)
                 out[method] = c
             }
             return out

@@ -28,7 +28,8 @@ public struct FrameData: Sendable {
     /// What a frame's files hold.
     public enum Part: Hashable, Sendable {
         case image, groundTruth
-        case prediction(String), confidence(String)
+        case prediction(String)
+        case confidence(String)
     }
 
     public var width: Int { groundTruth?.width ?? image?.width ?? predictions.values.first?.width ?? 0 }
@@ -39,8 +40,10 @@ public struct FrameData: Sendable {
     /// Why the maps cannot be drawn together: they are brought to the ground
     /// truth's size when loaded; without a readable ground truth they may differ.
     public var sizeProblem: String? {
-        let w = width, h = height
-        let sizes = [image.map { ($0.width, $0.height) }, groundTruth.map { ($0.width, $0.height) }]
+        let w = width
+        let h = height
+        let sizes =
+            [image.map { ($0.width, $0.height) }, groundTruth.map { ($0.width, $0.height) }]
             + predictions.values.map { ($0.width, $0.height) } + confidences.values.map { ($0.width, $0.height) }
         guard sizes.contains(where: { $0 != nil && ($0!.0 != w || $0!.1 != h) }) else { return nil }
         return "this frame's files differ in size (\(w)x\(h) and others) and no ground truth sets the size"
@@ -74,7 +77,11 @@ public struct FrameData: Sendable {
             case .success(.image(let image)): data.image = image
             case .success(.labels(let labels)):
                 data.notes += labels?.notes ?? []
-                if case .prediction(let method) = part { data.predictions[method] = labels?.map } else { data.groundTruth = labels?.map }
+                if case .prediction(let method) = part {
+                    data.predictions[method] = labels?.map
+                } else {
+                    data.groundTruth = labels?.map
+                }
             case .success(.confidence(let map)):
                 if case .confidence(let method) = part { data.confidences[method] = map }
             }
@@ -117,7 +124,11 @@ public struct FrameData: Sendable {
         return data
     }
 
-    enum Loaded { case image(RGBImage?), labels(FrameLoader.Labels?), confidence(ConfidenceMap?) }
+    enum Loaded {
+        case image(RGBImage?)
+        case labels(FrameLoader.Labels?)
+        case confidence(ConfidenceMap?)
+    }
 
     static func read(_ part: Part, of frame: FrameRecord, loader: FrameLoader, size: (Int, Int)?) throws -> Loaded {
         switch part {

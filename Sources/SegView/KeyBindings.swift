@@ -24,7 +24,10 @@ public struct Action: Sendable, CustomStringConvertible {
 
     /// An action that changes the state and always repaints.
     static func redraw(_ name: String, _ change: @escaping @Sendable (ViewerController) -> Void) -> Action {
-        Action(name) { c, _ in change(c); return .redraw }
+        Action(name) { c, _ in
+            change(c)
+            return .redraw
+        }
     }
 }
 
@@ -161,9 +164,11 @@ public enum KeyBindings {
 extension Key {
     /// Keys by the names `render --keys` takes (a single character is itself).
     public init?(name: String) {
-        let named: [String: Key] = ["Tab": .tab, "Enter": .enter, "Esc": .escape, "Up": .up, "Down": .down, "Left": .left,
-                                    "Right": .right, "Home": .home, "End": .end, "PgUp": .pageUp, "PgDn": .pageDown,
-                                    "Space": .character(" "), "Backspace": .backspace, "Ctrl-C": .interrupt]
+        let named: [String: Key] = [
+            "Tab": .tab, "Enter": .enter, "Esc": .escape, "Up": .up, "Down": .down, "Left": .left,
+            "Right": .right, "Home": .home, "End": .end, "PgUp": .pageUp, "PgDn": .pageDown,
+            "Space": .character(" "), "Backspace": .backspace, "Ctrl-C": .interrupt,
+        ]
         guard let key = named[name] else { return nil }
         self = key
     }

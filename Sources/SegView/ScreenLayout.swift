@@ -42,9 +42,11 @@ public struct ScreenLayout: Sendable {
         case .grid, .row: shown = all
         }
         let (columns, rows) = Compositor.arrangement(count: shown.count, layout: state.panes.layout)
-        let cellWidth = areaWidth / columns, cellHeight = areaHeight / rows
+        let cellWidth = areaWidth / columns
+        let cellHeight = areaHeight / rows
         panes = shown.enumerated().map { i, pane in
-            PaneRect(pane: pane, x: (i % columns) * cellWidth, y: (i / columns) * cellHeight, width: cellWidth,
+            PaneRect(
+                pane: pane, x: (i % columns) * cellWidth, y: (i / columns) * cellHeight, width: cellWidth,
                 height: cellHeight)
         }
     }
@@ -52,16 +54,21 @@ public struct ScreenLayout: Sendable {
     /// Image pixel under screen cell (column, row) inside a pane, for mouse clicks.
     public func imagePoint(column: Int, row: Int, model: ViewModel) -> ViewState.Point? {
         guard let frame = model.frame, frame.width > 0 else { return nil }
-        for rect in panes where column >= rect.x && column < rect.x + rect.width - 1 && row > rect.y
-            && row < rect.y + rect.height {
+        for rect in panes
+        where column >= rect.x && column < rect.x + rect.width - 1 && row > rect.y
+            && row < rect.y + rect.height
+        {
             let v = ZoomUnit.viewport(model.state, imageWidth: frame.width, imageHeight: frame.height)
             let size = Compositor.pixelSize(viewport: v, columns: rect.width - 1, rows: rect.height - 1)
-            let (left, top) = Compositor.imageRect(x: rect.x, y: rect.y, width: rect.width, height: rect.height,
+            let (left, top) = Compositor.imageRect(
+                x: rect.x, y: rect.y, width: rect.width, height: rect.height,
                 size: size)
-            let px = column - left, py = (row - top) * 2
+            let px = column - left
+            let py = (row - top) * 2
             guard px >= 0, px < size.width, py >= 0, py < size.height else { return nil }
-            return ViewState.Point(x: Int(v.x0 + (Float(px) + 0.5) / Float(size.width) * (v.x1 - v.x0)),
-                                   y: Int(v.y0 + (Float(py) + 0.5) / Float(size.height) * (v.y1 - v.y0)))
+            return ViewState.Point(
+                x: Int(v.x0 + (Float(px) + 0.5) / Float(size.width) * (v.x1 - v.x0)),
+                y: Int(v.y0 + (Float(py) + 0.5) / Float(size.height) * (v.y1 - v.y0)))
         }
         return nil
     }

@@ -13,7 +13,10 @@ extension Compositor {
         var kept = Array(segments.indices)
         func joined() -> String { kept.map { segments[$0].text }.joined(separator: separator) }
         while joined().count > width && kept.count > 1 {
-            let lowest = kept.min { segments[$0].priority < segments[$1].priority || (segments[$0].priority == segments[$1].priority && $0 > $1) }!
+            let lowest = kept.min {
+                segments[$0].priority < segments[$1].priority
+                    || (segments[$0].priority == segments[$1].priority && $0 > $1)
+            }!
             kept.removeAll { $0 == lowest }
         }
         var text = joined()
@@ -27,7 +30,8 @@ extension Compositor {
 
     static func fixed2(_ v: Float) -> String {
         let hundredths = Int((abs(v) * 100).rounded())
-        return (v < 0 && hundredths > 0 ? "-" : "") + "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
+        return (v < 0 && hundredths > 0 ? "-" : "")
+            + "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
     }
 
     // MARK: legend
@@ -57,7 +61,8 @@ extension Compositor {
     // MARK: status
 
     func drawStatus(row: Int, into grid: inout CellGrid) {
-        let bg = role(.statusBar), fg = role(.statusText)
+        let bg = role(.statusBar)
+        let fg = role(.statusText)
         grid.fill(x: 0, y: row, width: width, height: 1, with: Cell(" ", foreground: fg, background: bg))
         if let prompt = state.prompt {
             PromptUnit.draw(self, prompt, row: row, into: &grid)
@@ -72,8 +77,15 @@ extension Compositor {
         ]
         if model.methods.count == 1 { segments.append(("method \(model.methods[0])", 7)) }
         if let unit = MarkModes.unit(for: state.mode) {
-            if case .success(let layer)? = model.markLayer { segments.append((layer.status,
-                9)) } else { segments.append((unit.missing(model), 9)) }
+            if case .success(let layer)? = model.markLayer {
+                segments.append(
+                    (
+                        layer.status,
+                        9
+                    ))
+            } else {
+                segments.append((unit.missing(model), 9))
+            }
         }
         if state.sparkMetric != .meanIoU && model.hasGroundTruth {
             segments.append(("sparklines: \(state.sparkMetric.rawValue)", 3))
@@ -82,7 +94,9 @@ extension Compositor {
             segments.append(("focus \(theme.space.classNames[focus])", 6))
         }
         if state.panes.overlay {
-            let source = model.frame?.groundTruth != nil ? "GT" : model.methods.first { model.frame?.predictions[$0] != nil } ?? "none"
+            let source =
+                model.frame?.groundTruth != nil
+                ? "GT" : model.methods.first { model.frame?.predictions[$0] != nil } ?? "none"
             segments.append(("overlay \(source) \(Int((state.panes.opacity * 100).rounded()))%", 5))
         }
         if let range = ScopeUnit.status(state) { segments.append((range, 6)) }
@@ -102,20 +116,26 @@ extension Compositor {
 /// not shown), the highlight, then (when on) the classes of this frame.
 enum Legend {
     static func entries(_ model: ViewModel) -> [LegendEntry] {
-        let theme = model.theme, state = model.state
+        let theme = model.theme
+        let state = model.state
         var entries: [LegendEntry] = []
         if case .success(let layer)? = model.markLayer {
             entries += layer.kinds.map { LegendEntry(color: theme.color($0.role), text: $0.legend, glyph: $0.glyph) }
             if let base = layer.baseLegend {
-                entries.append(LegendEntry(color: Compositor.blend(theme.color(.text), theme.color(.background),
-                    layer.dim), text: base))
+                entries.append(
+                    LegendEntry(
+                        color: Compositor.blend(
+                            theme.color(.text), theme.color(.background),
+                            layer.dim), text: base))
             }
         }
         if let h = state.highlight {
             let names = theme.space.classNames
             let predicted = h.predicted < names.count ? names[h.predicted] : "no class"
-            entries.append(LegendEntry(color: theme.color(.highlight),
-                text: "GT \(names[h.groundTruth]) → \(h.method) \(predicted) (Esc clears)"))
+            entries.append(
+                LegendEntry(
+                    color: theme.color(.highlight),
+                    text: "GT \(names[h.groundTruth]) → \(h.method) \(predicted) (Esc clears)"))
         }
         if state.panes.classLegend, let frame = model.frame {
             for c in frame.presentClasses where Int(c) < theme.space.count {

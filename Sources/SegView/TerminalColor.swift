@@ -36,29 +36,41 @@ public enum TerminalPalette {
     /// "Redmean" distance: cheap, and closer to perceived difference than plain RGB.
     static func distance(_ a: RGB, _ b: RGB) -> Int {
         let rMean = (Int(a.r) + Int(b.r)) / 2
-        let dr = Int(a.r) - Int(b.r), dg = Int(a.g) - Int(b.g), db = Int(a.b) - Int(b.b)
+        let dr = Int(a.r) - Int(b.r)
+        let dg = Int(a.g) - Int(b.g)
+        let db = Int(a.b) - Int(b.b)
         return (((512 + rMean) * dr * dr) >> 8) + 4 * dg * dg + (((767 - rMean) * db * db) >> 8)
     }
 
     /// Nearest xterm-256 colour among the cube and the gray ramp (16...255).
     public static func nearestXterm256(_ c: RGB) -> Int {
-        var best = 16, bestDistance = Int.max
+        var best = 16
+        var bestDistance = Int.max
         for index in 16...255 {
             let d = distance(c, rgb(ofXterm: index))
-            if d < bestDistance { best = index; bestDistance = d }
+            if d < bestDistance {
+                best = index
+                bestDistance = d
+            }
         }
         return best
     }
 
-    static let ansi8: [RGB] = [RGB(0, 0, 0), RGB(205, 0, 0), RGB(0, 205, 0), RGB(205, 205, 0),
-                               RGB(0, 0, 238), RGB(205, 0, 205), RGB(0, 205, 205), RGB(229, 229, 229)]
+    static let ansi8: [RGB] = [
+        RGB(0, 0, 0), RGB(205, 0, 0), RGB(0, 205, 0), RGB(205, 205, 0),
+        RGB(0, 0, 238), RGB(205, 0, 205), RGB(0, 205, 205), RGB(229, 229, 229),
+    ]
 
     /// Nearest of the 8 basic ANSI colours (0...7).
     public static func nearestAnsi8(_ c: RGB) -> Int {
-        var best = 0, bestDistance = Int.max
+        var best = 0
+        var bestDistance = Int.max
         for (index, candidate) in ansi8.enumerated() {
             let d = distance(c, candidate)
-            if d < bestDistance { best = index; bestDistance = d }
+            if d < bestDistance {
+                best = index
+                bestDistance = d
+            }
         }
         return best
     }
@@ -68,8 +80,11 @@ public enum TerminalPalette {
     /// else. Greedy by closeness: the colour with the closest free entry is
     /// placed first, so contested entries go to the colour they fit best.
     public static func distinctXterm256(_ colors: [RGB]) -> [UInt32: Int] {
-        var unplaced = Dictionary(colors.map { ($0.packed, $0) }, uniquingKeysWith: { a, _ in a }).sorted { $0.key < $1.key }.map(\.value)
-        var taken = Set<Int>(), placed: [UInt32: Int] = [:]
+        var unplaced = Dictionary(colors.map { ($0.packed, $0) }, uniquingKeysWith: { a, _ in a }).sorted {
+            $0.key < $1.key
+        }.map(\.value)
+        var taken = Set<Int>()
+        var placed: [UInt32: Int] = [:]
         while !unplaced.isEmpty {
             var best = (colour: 0, entry: 16, distance: Int.max)
             for (i, c) in unplaced.enumerated() {

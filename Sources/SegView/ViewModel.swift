@@ -1,6 +1,6 @@
 import SegDataset
-import SegFormats
 import SegEval
+import SegFormats
 import SegLabels
 
 /// A pane of the same frame.
@@ -112,8 +112,10 @@ public struct ViewModel: Sendable {
     /// Marks are drawn as glyphs (NO_COLOR).
     public var markGlyphs = false
 
-    public init(state: ViewState, theme: Theme, sequenceNames: [String], frameKeys: [String], methods: [String],
-                reference: String?, hasGroundTruth: Bool, hasImages: Bool) {
+    public init(
+        state: ViewState, theme: Theme, sequenceNames: [String], frameKeys: [String], methods: [String],
+        reference: String?, hasGroundTruth: Bool, hasImages: Bool
+    ) {
         self.state = state
         self.theme = theme
         self.sequenceNames = sequenceNames
@@ -151,8 +153,14 @@ public struct ViewModel: Sendable {
     /// Runs the current mode's analysis on `frame` (the controller does,
     /// caching it; tests that build a model by hand call it themselves).
     public mutating func analyze(frame: FrameData) {
-        guard let unit = MarkModes.unit(for: state.mode), modePane != nil else { markLayer = nil; return }
-        if let problem = frame.sizeProblem { markLayer = .failure(Unavailable(problem)); return }
+        guard let unit = MarkModes.unit(for: state.mode), modePane != nil else {
+            markLayer = nil
+            return
+        }
+        if let problem = frame.sizeProblem {
+            markLayer = .failure(Unavailable(problem))
+            return
+        }
         markLayer = unit.analyze(self, frame: frame)
     }
 
@@ -165,7 +173,8 @@ public struct ViewModel: Sendable {
         model.analyze(frame: frame)
         model.analyzeHighlight(frame: frame)
         if state.panel.scope == .frame && hasGroundTruth && !methods.isEmpty {
-            model.scope = ScopeUnit.frameFigures(model, frame: frame,
+            model.scope = ScopeUnit.frameFigures(
+                model, frame: frame,
                 labelled: frame.groundTruth != nil || frame.errors[.groundTruth] != nil)
         }
         return model
@@ -174,7 +183,8 @@ public struct ViewModel: Sendable {
     /// One-line errors of the files the panes draw from (file name first).
     public var paneErrors: [String] {
         guard let frame else { return [] }
-        var seen = Set<FrameData.Part>(), errors: [String] = []
+        var seen = Set<FrameData.Part>()
+        var errors: [String] = []
         for pane in panes {
             for part in pane.sources(methods: methods) where seen.insert(part).inserted {
                 if let error = frame.errors[part] { errors.append(error) }

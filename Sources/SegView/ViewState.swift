@@ -16,7 +16,10 @@ public struct ViewState: Equatable, Sendable {
 
     public struct Point: Equatable, Sendable {
         public var x: Int, y: Int
-        public init(x: Int, y: Int) { self.x = x; self.y = y }
+        public init(x: Int, y: Int) {
+            self.x = x
+            self.y = y
+        }
     }
 
     public var sequence = 0

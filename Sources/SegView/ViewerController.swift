@@ -103,9 +103,10 @@ public final class ViewerController {
         if ranking != nil && ranking?.order == nil { Rankings.resume(self) }
         let frame = blocking ? cache.load(frameIndex) : cache.frame(frameIndex)
         if frame != nil { prefetch() }
-        var model = ViewModel(state: state, theme: theme, sequenceNames: dataset.sequences.map(\.name),
-                              frameKeys: sequence.frames.map(\.key), methods: dataset.methods, reference: dataset.reference,
-                              hasGroundTruth: hasGroundTruth, hasImages: hasImages)
+        var model = ViewModel(
+            state: state, theme: theme, sequenceNames: dataset.sequences.map(\.name),
+            frameKeys: sequence.frames.map(\.key), methods: dataset.methods, reference: dataset.reference,
+            hasGroundTruth: hasGroundTruth, hasImages: hasImages)
         model.frame = frame
         model.loading = frame == nil
         model.markGlyphs = markGlyphs
@@ -147,8 +148,11 @@ public final class ViewerController {
     public func handle(_ key: Key) -> Reaction {
         let before = state
         state.message = nil
-        guard let binding = KeyBindings.binding(for: key,
-            in: state) else { return before == state ? .unchanged : .redraw }
+        guard
+            let binding = KeyBindings.binding(
+                for: key,
+                in: state)
+        else { return before == state ? .unchanged : .redraw }
         var reaction = binding.action.run(self, key)
         if reaction == .unchanged && state != before { reaction = .redraw }
         if reaction == .redraw { stateChanged = true }
@@ -205,9 +209,11 @@ struct PaintInputs: Equatable {
         state = model.state
         self.width = width
         self.height = height
-        arrived = [model.frame != nil, model.scope != nil, model.temporal != nil, model.frameBoundary != nil,
-                   model.nextFrame != nil, model.markLayer != nil, model.scopeProgress == nil,
-                   model.scopeMetrics != nil]
+        arrived = [
+            model.frame != nil, model.scope != nil, model.temporal != nil, model.frameBoundary != nil,
+            model.nextFrame != nil, model.markLayer != nil, model.scopeProgress == nil,
+            model.scopeMetrics != nil,
+        ]
         sparklines = model.sparkline.count
     }
 }

@@ -46,8 +46,11 @@ let debianBLAS: [BLASLibrary] = [
     BLASLibrary(name: "netlib reference", path: "\(multiarch)/blas/libblas.so.3"),
 ]
 
-typealias CblasSgemm = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
-                                       UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32) -> Void
+typealias CblasSgemm =
+    @convention(c) (
+        Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
+        UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32
+    ) -> Void
 typealias SetThreads32 = @convention(c) (Int32) -> Void
 typealias SetThreads64 = @convention(c) (Int64) -> Void
 typealias ArchString = @convention(c) (Int32) -> UnsafePointer<CChar>?
@@ -61,8 +64,12 @@ typealias CoreName = @convention(c) () -> UnsafePointer<CChar>?
 func blasChild(path: String) {
     let cores = ProcessInfo.processInfo.activeProcessorCount
     if path.contains("/blis-"), let arch = CPUFeatures.host.blisArchType { setenv("BLIS_ARCH_TYPE", arch, 0) }
-    if path.contains("/openblas-"), let core = CPUFeatures.host.openBLASCoreType { setenv("OPENBLAS_CORETYPE", core, 0) }
-    guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | Int32(RTLD_DEEPBIND)), let symbol = dlsym(handle, "cblas_sgemm") else {
+    if path.contains("/openblas-"), let core = CPUFeatures.host.openBLASCoreType {
+        setenv("OPENBLAS_CORETYPE", core, 0)
+    }
+    guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | Int32(RTLD_DEEPBIND)),
+        let symbol = dlsym(handle, "cblas_sgemm")
+    else {
         print("{\"error\": \"cannot load\"}")
         return
     }
@@ -81,7 +88,8 @@ func blasChild(path: String) {
     // BLIS answers only once initialised (setting the threads does that).
     var kernels = ""
     if let q = dlsym(handle, "bli_arch_query_id"), let s = dlsym(handle, "bli_arch_string"),
-       let name = unsafeBitCast(s, to: ArchString.self)(unsafeBitCast(q, to: ArchQuery.self)()) {
+        let name = unsafeBitCast(s, to: ArchString.self)(unsafeBitCast(q, to: ArchQuery.self)())
+    {
         kernels = String(cString: name)
     } else if let f = dlsym(handle, "openblas_get_corename"), let name = unsafeBitCast(f, to: CoreName.self)() {
         kernels = String(cString: name)
@@ -91,12 +99,17 @@ func blasChild(path: String) {
         let a = (0..<cores).map { _ in [Float](repeating: 0.5, count: shape.m * shape.k) }
         let b = [Float](repeating: 0.25, count: shape.k * shape.n)
         // Outputs by address: a closure run on every core cannot capture pointers.
-        let c = (0..<cores).map { _ in UInt(bitPattern: UnsafeMutablePointer<Float>.allocate(capacity: shape.m * shape.n)) }
+        let c = (0..<cores).map { _ in
+            UInt(bitPattern: UnsafeMutablePointer<Float>.allocate(capacity: shape.m * shape.n))
+        }
         let run: @Sendable (Int) -> Void = { t in
             a[t].withUnsafeBufferPointer { ab in
                 b.withUnsafeBufferPointer { bb in
-                    sgemm(101, 111, shape.transposeB ? 112 : 111, Int32(shape.m), Int32(shape.n), Int32(shape.k), 1, ab.baseAddress,
-                          Int32(shape.k), bb.baseAddress, Int32(shape.transposeB ? shape.k : shape.n), 0, UnsafeMutablePointer(bitPattern: c[t]), Int32(shape.n))
+                    sgemm(
+                        101, 111, shape.transposeB ? 112 : 111, Int32(shape.m), Int32(shape.n), Int32(shape.k), 1,
+                        ab.baseAddress,
+                        Int32(shape.k), bb.baseAddress, Int32(shape.transposeB ? shape.k : shape.n), 0,
+                        UnsafeMutablePointer(bitPattern: c[t]), Int32(shape.n))
                 }
             }
         }
@@ -104,24 +117,29 @@ func blasChild(path: String) {
         let reps = max(1, min(50, Int(0.5 / once)))
         let best = (0..<2).map { _ in timed(reps: reps, threads: cores, run) }.min()!
         rates.append(Double(cores * reps) * shape.flop / best / 1e9)
-        c.forEach { UnsafeMutablePointer<Float>(bitPattern: $0)!.deallocate() }
+        for address in c { UnsafeMutablePointer<Float>(bitPattern: address)!.deallocate() }
     }
     // The library's own threads on one large call.
     setThreads(cores)
     let n = 2048
-    let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
+    let a = [Float](repeating: 0.5, count: n * n)
+    let b = [Float](repeating: 0.25, count: n * n)
     let c = UInt(bitPattern: UnsafeMutablePointer<Float>.allocate(capacity: n * n))
     defer { UnsafeMutablePointer<Float>(bitPattern: c)!.deallocate() }
     let call: @Sendable (Int) -> Void = { _ in
         a.withUnsafeBufferPointer { ab in
             b.withUnsafeBufferPointer { bb in
-                sgemm(101, 111, 111, Int32(n), Int32(n), Int32(n), 1, ab.baseAddress, Int32(n), bb.baseAddress, Int32(n), 0, UnsafeMutablePointer(bitPattern: c), Int32(n))
+                sgemm(
+                    101, 111, 111, Int32(n), Int32(n), Int32(n), 1, ab.baseAddress, Int32(n), bb.baseAddress, Int32(n),
+                    0, UnsafeMutablePointer(bitPattern: c), Int32(n))
             }
         }
     }
     let once = timed(reps: 1, threads: 1, call)
     let reps = max(1, min(20, Int(0.5 / once)))
-    let threaded = 2 * Double(n * n) * Double(n) * Double(reps) / (0..<2).map { _ in timed(reps: reps, threads: 1, call) }.min()! / 1e9
+    let threaded =
+        2 * Double(n * n) * Double(n) * Double(reps) / (0..<2).map { _ in timed(reps: reps, threads: 1, call) }.min()!
+        / 1e9
     let json: [String: Any] = ["kernels": kernels, "engine": rates, "threaded": threaded]
     print(String(decoding: try! JSONSerialization.data(withJSONObject: json), as: UTF8.self))
 }
@@ -130,7 +148,8 @@ func blasChild(path: String) {
 /// the engine's way with one BLAS thread and a Python thread per core
 /// (matmul releases the GIL), then its own threads on 2048^3.
 func numpyProbe(python: String) -> (name: String, rates: [Double], threaded: Double)? {
-    let shapes = engineShapes.map { "(\($0.m), \($0.n), \($0.k), \($0.transposeB ? "True" : "False"))" }.joined(separator: ", ")
+    let shapes = engineShapes.map { "(\($0.m), \($0.n), \($0.k), \($0.transposeB ? "True" : "False"))" }.joined(
+        separator: ", ")
     let script = """
         import json, os, sys, time
         from concurrent.futures import ThreadPoolExecutor
@@ -163,10 +182,13 @@ func numpyProbe(python: String) -> (name: String, rates: [Double], threaded: Dou
         """
     let cores = ProcessInfo.processInfo.activeProcessorCount
     guard let engine = run(["OPENBLAS_NUM_THREADS=1", python, "-c", script, "engine"]),
-          let threaded = run(["OPENBLAS_NUM_THREADS=\(cores)", python, "-c", script, "threaded"]),
-          let e = try? JSONSerialization.jsonObject(with: Data(engine.utf8)) as? [String: Any],
-          let t = try? JSONSerialization.jsonObject(with: Data(threaded.utf8)) as? [String: Any],
-          let rates = e["rates"] as? [Double], let rate = t["threaded"] as? Double else { return nil }
-    let version = run([python, "-c", "import numpy; print(numpy.__version__)"])?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+        let threaded = run(["OPENBLAS_NUM_THREADS=\(cores)", python, "-c", script, "threaded"]),
+        let e = try? JSONSerialization.jsonObject(with: Data(engine.utf8)) as? [String: Any],
+        let t = try? JSONSerialization.jsonObject(with: Data(threaded.utf8)) as? [String: Any],
+        let rates = e["rates"] as? [Double], let rate = t["threaded"] as? Double
+    else { return nil }
+    let version =
+        run([python, "-c", "import numpy; print(numpy.__version__)"])?.trimmingCharacters(in: .whitespacesAndNewlines)
+        ?? "?"
     return ("numpy \(version) (\(e["name"] as? String ?? "its OpenBLAS"))", rates, rate)
 }

@@ -26,7 +26,9 @@ func convolutionProfile() {
         ("PSP bottleneck 4096->512 at 128x256", 4096, 512, 128, 256, 1, 1),
     ]
     print("  3x3 convolutions of PSPNet-50 at 1024x2048, CPU seconds of all threads, x count in the backbone")
-    print("  " + "shape".padding(toLength: 38, withPad: " ", startingAt: 0) + "  count   F(2x2)   F(4x4)     GEMM   GEMM/F(2x2)")
+    print(
+        "  " + "shape".padding(toLength: 38, withPad: " ", startingAt: 0)
+            + "  count   F(2x2)   F(4x4)     GEMM   GEMM/F(2x2)")
     var totals = [0.0, 0.0, 0.0]
     for (name, cin, cout, h, w, d, count) in shapes {
         var state: UInt64 = 1
@@ -35,8 +37,9 @@ func convolutionProfile() {
             return Float(Int(state >> 40) % 2001 - 1000) / 1000
         }
         let weight = (0..<(cout * cin * 9)).map { _ in value() / Float(3 * cin).squareRoot() }
-        let convolution = Convolution(torchWeight: weight, bias: [Float](repeating: 0.1, count: cout), inputs: cin, outputs: cout,
-                                      kernel: 3, padding: d, dilation: d)
+        let convolution = Convolution(
+            torchWeight: weight, bias: [Float](repeating: 0.1, count: cout), inputs: cin, outputs: cout,
+            kernel: 3, padding: d, dilation: d)
         let x = (0..<(h * w * cin)).map { _ in value() }
         let seconds = [ConvolutionMethod.winograd(.f2), .winograd(.f4), .gemm].map { method in
             let start = processCPUSeconds()
@@ -44,8 +47,14 @@ func convolutionProfile() {
             return processCPUSeconds() - start
         }
         for i in 0..<3 { totals[i] += seconds[i] * Double(count) }
-        print("  " + name.padding(toLength: 38, withPad: " ", startingAt: 0) + String(format: "  %5d  %7.2f  %7.2f  %7.2f  %8.2fx", count,
-              seconds[0], seconds[1], seconds[2], seconds[2] / seconds[0]))
+        print(
+            "  " + name.padding(toLength: 38, withPad: " ", startingAt: 0)
+                + String(
+                    format: "  %5d  %7.2f  %7.2f  %7.2f  %8.2fx", count,
+                    seconds[0], seconds[1], seconds[2], seconds[2] / seconds[0]))
     }
-    print(String(format: "  all stride-1 3x3 convolutions of one pass: F(2x2) %.1f, F(4x4) %.1f, GEMM %.1f CPU seconds", totals[0], totals[1], totals[2]))
+    print(
+        String(
+            format: "  all stride-1 3x3 convolutions of one pass: F(2x2) %.1f, F(4x4) %.1f, GEMM %.1f CPU seconds",
+            totals[0], totals[1], totals[2]))
 }

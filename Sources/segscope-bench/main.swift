@@ -27,7 +27,9 @@ if CommandLine.arguments.count == 3 && CommandLine.arguments[1] == "backbone-chi
     _ = model.backbone!.features(rgb: image, height: 1024, width: 2048)
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-    let hwm = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }?.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+    let hwm =
+        status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }?.split(separator: " ").dropFirst().first.flatMap
+    { Int($0) } ?? 0
     print("{\"seconds\": \(seconds), \"peak_rss\": \(hwm * 1024)}")
     exit(0)
 }
@@ -98,14 +100,20 @@ nonisolated(unsafe) var ratios: [RatioRow] = []
 func printRatioTable() {
     let header = ["figure", "segscope", "peer", "ratio", "target", "holds"]
     let rows = ratios.map { r in
-        [r.figure, r.ours, r.peer, String(format: "%.2f", r.ratio), (r.higherIsBetter ? ">= " : "<= ") + String(format: "%.2f", r.target),
-         r.holds ? "yes" : "NO"]
+        [
+            r.figure, r.ours, r.peer, String(format: "%.2f", r.ratio),
+            (r.higherIsBetter ? ">= " : "<= ") + String(format: "%.2f", r.target),
+            r.holds ? "yes" : "NO",
+        ]
     }
     var widths = header.map(\.count)
     for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
     func line(_ cells: [String]) -> String {
-        cells.enumerated().map { i, cell in i == 0 || i == 2 ? cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-            : String(repeating: " ", count: widths[i] - cell.count) + cell }.joined(separator: "  ")
+        cells.enumerated().map { i, cell in
+            i == 0 || i == 2
+                ? cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+                : String(repeating: " ", count: widths[i] - cell.count) + cell
+        }.joined(separator: "  ")
     }
     print("Ratios (speed: peer time / segscope time; memory and fractions as named)")
     print(line(header))
@@ -114,8 +122,10 @@ func printRatioTable() {
     print("\(ratios.filter(\.holds).count) of \(ratios.count) targets hold")
 }
 
-let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
-    .split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
+let cpu =
+    (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+    .split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":").last?.trimmingCharacters(
+        in: .whitespaces) ?? "unknown CPU"
 print("segscope bench on \(ProcessInfo.processInfo.activeProcessorCount) cores, \(cpu)")
 print("")
 
@@ -126,27 +136,36 @@ do {
     var table: [(name: String, rates: [Double], threaded: Double)] = []
     for library in debianBLAS where FileManager.default.fileExists(atPath: library.path) {
         guard let out = run([me, "blas-child", library.path]),
-              let json = try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any],
-              let rates = json["engine"] as? [Double], let threaded = json["threaded"] as? Double else { continue }
+            let json = try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any],
+            let rates = json["engine"] as? [Double], let threaded = json["threaded"] as? Double
+        else { continue }
         let kernels = json["kernels"] as? String ?? ""
         table.append((library.name + (kernels.isEmpty ? "" : ", \(kernels)"), rates, threaded))
     }
     if let numpy = numpyProbe(python: python) { table.append(numpy) }
     let missing = debianBLAS.filter { !FileManager.default.fileExists(atPath: $0.path) }.map(\.name)
-    print("BLAS on the engine's GEMM shapes, GFLOP/s on all \(ProcessInfo.processInfo.activeProcessorCount) cores: one single-threaded GEMM")
+    print(
+        "BLAS on the engine's GEMM shapes, GFLOP/s on all \(ProcessInfo.processInfo.activeProcessorCount) cores: one single-threaded GEMM"
+    )
     print("per core at once (the engine's way), and the library's own threads on 2048³ (last column)")
     let nameWidth = max(24, table.map(\.name.count).max() ?? 0)
     for (i, shape) in engineShapes.enumerated() { print("  [\(i + 1)] \(shape.name)") }
-    print("  " + "library".padding(toLength: nameWidth, withPad: " ", startingAt: 0)
-          + engineShapes.indices.map { String(repeating: " ", count: 5) + "[\($0 + 1)]" }.joined() + "  threaded")
+    print(
+        "  " + "library".padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+            + engineShapes.indices.map { String(repeating: " ", count: 5) + "[\($0 + 1)]" }.joined() + "  threaded")
     for row in table {
-        print("  " + row.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
-              + row.rates.map { String(format: "%8.0f", $0) }.joined() + String(format: "  %8.0f", row.threaded))
+        print(
+            "  " + row.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+                + row.rates.map { String(format: "%8.0f", $0) }.joined() + String(format: "  %8.0f", row.threaded))
     }
-    if !missing.isEmpty { print("  not installed: \(missing.joined(separator: ", ")) (make setup-bench installs them)") }
+    if !missing.isEmpty {
+        print("  not installed: \(missing.joined(separator: ", ")) (make setup-bench installs them)")
+    }
     let bestDebian = table.filter { !$0.name.hasPrefix("numpy") }.max { $0.rates.reduce(0, +) < $1.rates.reduce(0, +) }
     if let bestDebian {
-        print("  segscope runs \(blasKernels) (\(blasPath ?? "none")); fastest Debian BLAS over the engine's shapes: \(bestDebian.name)")
+        print(
+            "  segscope runs \(blasKernels) (\(blasPath ?? "none")); fastest Debian BLAS over the engine's shapes: \(bestDebian.name)"
+        )
     }
     bestSgemm = max(bestSgemm, table.flatMap { $0.rates + [$0.threaded] }.max() ?? 0)
     print(String(format: "  best sgemm measured in this run: %.0f GFLOP/s", bestSgemm))
@@ -171,7 +190,9 @@ do {
     let path = gtDir + "/\(keys[0])_gtFine_labelIds.png"
     _ = try PNG.read(path: path)
     let ours = median(try (0..<15).map { _ in try seconds { _ = try PNG.read(path: path) } })
-    let peer = run([python, "-c", """
+    let peer = run([
+        python, "-c",
+        """
         import sys, time
         import numpy as np
         from PIL import Image
@@ -179,10 +200,20 @@ do {
         for _ in range(15):
             t = time.perf_counter(); a = np.asarray(Image.open(sys.argv[1])); times.append(time.perf_counter() - t)
         print(sorted(times)[len(times) // 2])
-        """, path]).flatMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        """, path,
+    ]).flatMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     print("PNG read, 1024x2048 8-bit labelIds (median of 15)")
-    print("  segscope \(ms(ours))" + (peer.map { "   Pillow+numpy \(ms($0))   segscope/Pillow = \(String(format: "%.2f", ours / $0)) (target <= 1.2)" } ?? "   Pillow not installed"))
-    if let peer { ratios.append(RatioRow(figure: "PNG read 1024x2048, time / Pillow's", ours: ms(ours), peer: "Pillow " + ms(peer), ratio: ours / peer, target: 1.2, higherIsBetter: false)) }
+    print(
+        "  segscope \(ms(ours))"
+            + (peer.map {
+                "   Pillow+numpy \(ms($0))   segscope/Pillow = \(String(format: "%.2f", ours / $0)) (target <= 1.2)"
+            } ?? "   Pillow not installed"))
+    if let peer {
+        ratios.append(
+            RatioRow(
+                figure: "PNG read 1024x2048, time / Pillow's", ours: ms(ours), peer: "Pillow " + ms(peer),
+                ratio: ours / peer, target: 1.2, higherIsBetter: false))
+    }
     print("")
 }
 
@@ -194,7 +225,9 @@ do {
     for (i, key) in keys.enumerated() {
         var ids = try PNG.read(path: gtDir + "/\(key)_gtFine_labelIds.png").bytes!
         for p in stride(from: (i * 7919) % 977, to: ids.count, by: 977) { ids[p] = UInt8((Int(ids[p]) + 5) % 34) }
-        try PNG.write(PNGImage(width: 2048, height: 1024, colorType: .gray, bitDepth: 8, samples: .eight(ids)), to: predDir + "/\(key)_pred.png", compressionLevel: 1)
+        try PNG.write(
+            PNGImage(width: 2048, height: 1024, colorType: .gray, bitDepth: 8, samples: .eight(ids)),
+            to: predDir + "/\(key)_pred.png", compressionLevel: 1)
     }
     var options = DatasetOptions()
     options.groundTruth = gtDir
@@ -211,14 +244,17 @@ do {
     peerOptions.band = 0
     peerOptions.boundaryRatio = nil
     peerOptions.temporal = false
-    let ours = median(try (0..<3).map { _ in try seconds { evaluation = try Evaluator.run(dataset, options: peerOptions) } })
+    let ours = median(
+        try (0..<3).map { _ in try seconds { evaluation = try Evaluator.run(dataset, options: peerOptions) } })
     // Where the time goes (a separate run: timing adds clock reads), with Boundary IoU.
     var timedOptions = EvaluationOptions()
     let timing = EvaluationTiming()
     timedOptions.timing = timing
     timedOptions.temporal = false
     let withBoundary = try seconds { _ = try Evaluator.run(dataset, options: timedOptions) }
-    let peerOutput = run([python, "-c", """
+    let peerOutput = run([
+        python, "-c",
+        """
         import glob, json, sys, time
         from cityscapesscripts.evaluation import evalPixelLevelSemanticLabeling as ev
         ev.args.evalInstLevelScore = False; ev.args.quiet = True; ev.args.JSONOutput = False
@@ -226,22 +262,34 @@ do {
         preds = [sys.argv[2] + "/" + g.split("/")[-1].replace("_gtFine_labelIds", "_pred") for g in gts]
         t = time.perf_counter(); r = ev.evaluateImgLists(preds, gts, ev.args); t = time.perf_counter() - t
         print(json.dumps({"seconds": t, "miou": r["averageScoreClasses"], "csupport": ev.CSUPPORT}))
-        """, gtDir, predDir])
+        """, gtDir, predDir,
+    ])
     print("Evaluation, 20 pairs of 1024x2048 labelIds")
     if let text = peerOutput, let peer = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-       let peerSeconds = peer["seconds"] as? Double, let peerMIoU = peer["miou"] as? Double {
+        let peerSeconds = peer["seconds"] as? Double, let peerMIoU = peer["miou"] as? Double
+    {
         let ourMIoU = evaluation!.result("p")!.metrics.meanIoU
-        print(String(format: "  segscope %.2f s   cityscapesScripts %.2f s (Cython: %@)   speed-up %.1fx (target >= 2.5)", ours, peerSeconds,
-                     (peer["csupport"] as? Bool ?? false) ? "yes" : "no", peerSeconds / ours))
-        print("  mIoU segscope \(ourMIoU) vs cityscapesScripts \(peerMIoU): \(abs(ourMIoU - peerMIoU) < 1e-9 ? "identical" : "DIFFERENT")")
-        ratios.append(RatioRow(figure: "eval 20 pairs, speed-up on cityscapesScripts", ours: String(format: "%.2f s", ours),
-                               peer: String(format: "cityscapesScripts %.2f s", peerSeconds), ratio: peerSeconds / ours, target: 3, higherIsBetter: true))
+        print(
+            String(
+                format: "  segscope %.2f s   cityscapesScripts %.2f s (Cython: %@)   speed-up %.1fx (target >= 2.5)",
+                ours, peerSeconds,
+                (peer["csupport"] as? Bool ?? false) ? "yes" : "no", peerSeconds / ours))
+        print(
+            "  mIoU segscope \(ourMIoU) vs cityscapesScripts \(peerMIoU): \(abs(ourMIoU - peerMIoU) < 1e-9 ? "identical" : "DIFFERENT")"
+        )
+        ratios.append(
+            RatioRow(
+                figure: "eval 20 pairs, speed-up on cityscapesScripts", ours: String(format: "%.2f s", ours),
+                peer: String(format: "cityscapesScripts %.2f s", peerSeconds), ratio: peerSeconds / ours, target: 3,
+                higherIsBetter: true))
     } else {
         print(String(format: "  segscope %.2f s   cityscapesScripts not installed", ours))
     }
     // The way mmsegmentation and VSPW count: numpy bincount of gt * K + pred
     // over Pillow-decoded files (labelIds mapped to trainIds by a lookup table).
-    let numpyOutput = run([python, "-c", """
+    let numpyOutput = run([
+        python, "-c",
+        """
         import glob, json, sys, time
         import numpy as np
         from PIL import Image
@@ -270,22 +318,36 @@ do {
         tp = np.diag(cm[:, :k]).astype(float); union = cm.sum(1) + cm[:, :k].sum(0) - tp
         with np.errstate(invalid="ignore", divide="ignore"): iou = tp / union
         print(json.dumps({"decode": decode, "confusion": count, "miou": float(np.nanmean(iou))}))
-        """, gtDir, predDir])
+        """, gtDir, predDir,
+    ])
     if let text = numpyOutput, let peer = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-       let decode = peer["decode"] as? Double, let counting = peer["confusion"] as? Double, let peerMIoU = peer["miou"] as? Double {
+        let decode = peer["decode"] as? Double, let counting = peer["confusion"] as? Double,
+        let peerMIoU = peer["miou"] as? Double
+    {
         let ourMIoU = evaluation!.result("p")!.metrics.meanIoU
-        print(String(format: "  numpy bincount (Pillow decode %.2f s + bincount %.2f s, one thread) %.2f s   speed-up %.1fx   mIoU %@", decode, counting,
-                     decode + counting, (decode + counting) / ours, abs(ourMIoU - peerMIoU) < 1e-9 ? "identical" : "DIFFERENT: \(peerMIoU)"))
-        ratios.append(RatioRow(figure: "eval 20 pairs, speed-up on numpy bincount", ours: String(format: "%.2f s", ours),
-                               peer: String(format: "numpy bincount %.2f s", decode + counting), ratio: (decode + counting) / ours, target: 1, higherIsBetter: true))
+        print(
+            String(
+                format:
+                    "  numpy bincount (Pillow decode %.2f s + bincount %.2f s, one thread) %.2f s   speed-up %.1fx   mIoU %@",
+                decode, counting,
+                decode + counting, (decode + counting) / ours,
+                abs(ourMIoU - peerMIoU) < 1e-9 ? "identical" : "DIFFERENT: \(peerMIoU)"))
+        ratios.append(
+            RatioRow(
+                figure: "eval 20 pairs, speed-up on numpy bincount", ours: String(format: "%.2f s", ours),
+                peer: String(format: "numpy bincount %.2f s", decode + counting), ratio: (decode + counting) / ours,
+                target: 1, higherIsBetter: true))
     } else {
         print("  numpy bincount peer could not run (needs numpy, Pillow, cityscapesscripts)")
     }
     let totals = timing.totals
     let cpu = totals.values.reduce(0, +)
     print(String(format: "  with the band and Boundary IoU (Cheng, dilation 0.02) as well: %.2f s", withBoundary))
-    print("  segscope per pair, summed over threads (\(ProcessInfo.processInfo.activeProcessorCount) cores): "
-          + EvaluationTiming.Stage.allCases.compactMap { stage in totals[stage].map { String(format: "%@ %.1f ms", stage.rawValue, $0 / 20 * 1000) } }
+    print(
+        "  segscope per pair, summed over threads (\(ProcessInfo.processInfo.activeProcessorCount) cores): "
+            + EvaluationTiming.Stage.allCases.compactMap { stage in
+                totals[stage].map { String(format: "%@ %.1f ms", stage.rawValue, $0 / 20 * 1000) }
+            }
             .joined(separator: ", ") + String(format: "; total %.1f ms of CPU per pair", cpu / 20 * 1000))
     print("")
 }
@@ -297,38 +359,65 @@ do {
     try options.addMethods(predictions: ["a=\(work)/pred", "b=\(gtDir)"], confidences: [])
     options.predictionEncoding = .labelIds
     let dataset = try DatasetLocator.open(options)
-    var cold: [Double] = [], warm: [Double] = []
-    let controller = try ViewerController(dataset: dataset, theme: .builtIn(for: .cityscapes), bookmarksPath: work + "/b.json")
+    var cold: [Double] = []
+    var warm: [Double] = []
+    let controller = try ViewerController(
+        dataset: dataset, theme: .builtIn(for: .cityscapes), bookmarksPath: work + "/b.json")
     controller.screenSize = (240, 70)
-    _ = controller.statistics.compute(sequence: 0) // computed once per sequence, in the background, in the viewer
+    _ = controller.statistics.compute(sequence: 0)  // computed once per sequence, in the background, in the viewer
     func settle() { while controller.cache.isLoading { usleep(1000) } }
     // Cold: jump 4 frames ahead (beyond the prefetch window) and draw.
     for step in stride(from: 0, to: 20, by: 4) {
         settle()
-        cold.append(seconds {
-            controller.go(sequence: 0, frame: step)
-            _ = controller.cache.load(controller.frameIndex)
-            _ = Compositor(model: controller.model(), width: 240, height: 70).compose()
-        })
+        cold.append(
+            seconds {
+                controller.go(sequence: 0, frame: step)
+                _ = controller.cache.load(controller.frameIndex)
+                _ = Compositor(model: controller.model(), width: 240, height: 70).compose()
+            })
         // Warm: the next frame was prefetched; step to it and draw.
         settle()
-        warm.append(seconds {
-            controller.go(sequence: 0, frame: step + 1)
-            _ = Compositor(model: controller.model(), width: 240, height: 70).compose()
-        })
+        warm.append(
+            seconds {
+                controller.go(sequence: 0, frame: step + 1)
+                _ = Compositor(model: controller.model(), width: 240, height: 70).compose()
+            })
     }
     print("Viewer step, 240x70 cells, 4 panes of 2048x1024 (median of 5)")
-    print("  warm (decoded) \(ms(median(warm))) (target <= 16 ms)   cold (decode + draw) \(ms(median(cold))) (target <= 100 ms)")
-    ratios.append(RatioRow(figure: "viewer warm step, ms / 16 ms budget", ours: ms(median(warm)), peer: "-", ratio: median(warm) / 0.016, target: 1, higherIsBetter: false))
-    ratios.append(RatioRow(figure: "viewer cold step, ms / 100 ms budget", ours: ms(median(cold)), peer: "-", ratio: median(cold) / 0.1, target: 1, higherIsBetter: false))
+    print(
+        "  warm (decoded) \(ms(median(warm))) (target <= 16 ms)   cold (decode + draw) \(ms(median(cold))) (target <= 100 ms)"
+    )
+    ratios.append(
+        RatioRow(
+            figure: "viewer warm step, ms / 16 ms budget", ours: ms(median(warm)), peer: "-",
+            ratio: median(warm) / 0.016, target: 1, higherIsBetter: false))
+    ratios.append(
+        RatioRow(
+            figure: "viewer cold step, ms / 100 ms budget", ours: ms(median(cold)), peer: "-",
+            ratio: median(cold) / 0.1, target: 1, higherIsBetter: false))
     let frame = streetRoot + "/leftImg8bit_sequence/val/synth/\(keys[0])_leftImg8bit.png"
-    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("segscope").path
-    let ours = median((0..<5).map { _ in seconds { _ = run([binary, "render", "--frames", streetRoot + "/leftImg8bit_sequence", "--frame", keys[0],
-                                                              "--layout", "single", "--cols", "240", "--rows", "70", "--ansi"]) } })
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+        "segscope"
+    ).path
+    let ours = median(
+        (0..<5).map { _ in
+            seconds {
+                _ = run([
+                    binary, "render", "--frames", streetRoot + "/leftImg8bit_sequence", "--frame", keys[0],
+                    "--layout", "single", "--cols", "240", "--rows", "70", "--ansi",
+                ])
+            }
+        })
     if run(["chafa", "--version"]) != nil {
-        let peer = median((0..<5).map { _ in seconds { _ = run(["chafa", "--size", "240x70", "--symbols", "vhalf", frame]) } })
-        print("  render one 2048x1024 frame to 240x70 ANSI: segscope \(ms(ours))   chafa \(ms(peer))   segscope/chafa = \(String(format: "%.2f", ours / peer))")
-        ratios.append(RatioRow(figure: "render 2048x1024 to ANSI, speed-up on chafa", ours: ms(ours), peer: "chafa " + ms(peer), ratio: peer / ours, target: 1, higherIsBetter: true))
+        let peer = median(
+            (0..<5).map { _ in seconds { _ = run(["chafa", "--size", "240x70", "--symbols", "vhalf", frame]) } })
+        print(
+            "  render one 2048x1024 frame to 240x70 ANSI: segscope \(ms(ours))   chafa \(ms(peer))   segscope/chafa = \(String(format: "%.2f", ours / peer))"
+        )
+        ratios.append(
+            RatioRow(
+                figure: "render 2048x1024 to ANSI, speed-up on chafa", ours: ms(ours), peer: "chafa " + ms(peer),
+                ratio: peer / ours, target: 1, higherIsBetter: true))
     } else {
         print("  render one 2048x1024 frame to 240x70 ANSI: segscope \(ms(ours))   chafa not installed")
     }
@@ -340,8 +429,11 @@ do {
 do {
     let dir = work + "/engine"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    let made = run([python, "-c", """
+    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+    let made = run([
+        python, "-c",
+        """
         import sys
         sys.path.insert(0, sys.argv[2])
         import numpy as np, stf_mar_reference as ref
@@ -350,16 +442,21 @@ do {
         save_file(p, sys.argv[1] + "/w.safetensors", metadata={"heads": "2", "block_size": "16,16"})
         for n in ("prev", "cur", "next"):
             np.save(sys.argv[1] + "/%s.npy" % n, rng.standard_normal((512, 128, 256)).astype(np.float32))
-        """, dir, repository + "/Tests/Tools"])
+        """, dir, repository + "/Tests/Tools",
+    ])
     let peak = measuredSgemmGFLOPS()
-    var stf: [Double] = [], mar: [Double] = [], rss: [Int] = []
+    var stf: [Double] = []
+    var mar: [Double] = []
+    var rss: [Int] = []
     for _ in 0..<(made == nil ? 0 : 3) {
         // What `segscope forward` runs: load, read the window, forward, write.
         resetPeakRSS()
         guard let model = try? Model.load(path: dir + "/w.safetensors"),
-              let outputs = try? WindowForward(model: model, weightsName: "w").run(paths: ["prev", "cur", "next"].map { "\(dir)/\($0).npy" },
-                                                                                   to: dir + "/out", warn: { _ in }),
-              let s = outputs.seconds("STF"), let m = outputs.seconds("MAR") else { continue }
+            let outputs = try? WindowForward(model: model, weightsName: "w").run(
+                paths: ["prev", "cur", "next"].map { "\(dir)/\($0).npy" },
+                to: dir + "/out", warn: { _ in }),
+            let s = outputs.seconds("STF"), let m = outputs.seconds("MAR")
+        else { continue }
         stf.append(s)
         mar.append(m)
         rss.append(peakRSS())
@@ -367,74 +464,120 @@ do {
     // The release's modules in PyTorch (as make check-pytorch builds them) and
     // the same modules exported to ONNX for onnxruntime, on all cores, median of 3.
     let cores = ProcessInfo.processInfo.activeProcessorCount
-    let peers = made == nil ? nil : run([python, "-c", """
-        import json, sys, time
-        sys.path.insert(0, sys.argv[2])
-        import numpy as np, torch
-        import check_pytorch as release, export_onnx
-        threads, d = int(sys.argv[3]), sys.argv[1]
-        torch.set_num_threads(threads)
-        frames = [torch.from_numpy(np.load("%s/%s.npy" % (d, n))) for n in ("prev", "cur", "next")]
-        model, hb, wb = export_onnx.load(d + "/w.safetensors")
-        def median(f):
-            times = []
-            for _ in range(3):
-                t = time.perf_counter(); out = f(); times.append(time.perf_counter() - t)
-            return sorted(times)[1], out
-        result = {"torch": torch.__version__}
-        with torch.no_grad():
-            result["torch_stf"], fused = median(lambda: release.stf(model.STF, frames, hb, wb))
-            result["torch_mar"], _ = median(lambda: release.mar(model.MAR, fused))
-        try:
-            import onnxruntime as ort
-            sys.argv = ["export_onnx.py", d + "/w.safetensors", "512", "128", "256", d]
-            export_onnx.main()
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = threads
-            stf = ort.InferenceSession(d + "/stf.onnx", options, providers=["CPUExecutionProvider"])
-            mar = ort.InferenceSession(d + "/mar.onnx", options, providers=["CPUExecutionProvider"])
-            feeds = {"prev": frames[0].numpy(), "cur": frames[1].numpy(), "next": frames[2].numpy()}
-            result["ort_stf"], fused = median(lambda: stf.run(None, feeds)[0])
-            result["ort_mar"], _ = median(lambda: mar.run(None, {"features": fused}))
-            result["ort"] = ort.__version__
-        except ImportError:
-            pass
-        print(json.dumps(result))
-        """, dir, repository + "/Tests/Tools", "\(cores)"])
-    print("Engine, one frame at the release's size (C=512, 128x256, heads 2, blocks 16x16; median of 3 runs of the forward pass, in process)")
+    let peers =
+        made == nil
+        ? nil
+        : run([
+            python, "-c",
+            """
+            import json, sys, time
+            sys.path.insert(0, sys.argv[2])
+            import numpy as np, torch
+            import check_pytorch as release, export_onnx
+            threads, d = int(sys.argv[3]), sys.argv[1]
+            torch.set_num_threads(threads)
+            frames = [torch.from_numpy(np.load("%s/%s.npy" % (d, n))) for n in ("prev", "cur", "next")]
+            model, hb, wb = export_onnx.load(d + "/w.safetensors")
+            def median(f):
+                times = []
+                for _ in range(3):
+                    t = time.perf_counter(); out = f(); times.append(time.perf_counter() - t)
+                return sorted(times)[1], out
+            result = {"torch": torch.__version__}
+            with torch.no_grad():
+                result["torch_stf"], fused = median(lambda: release.stf(model.STF, frames, hb, wb))
+                result["torch_mar"], _ = median(lambda: release.mar(model.MAR, fused))
+            try:
+                import onnxruntime as ort
+                sys.argv = ["export_onnx.py", d + "/w.safetensors", "512", "128", "256", d]
+                export_onnx.main()
+                options = ort.SessionOptions()
+                options.intra_op_num_threads = threads
+                stf = ort.InferenceSession(d + "/stf.onnx", options, providers=["CPUExecutionProvider"])
+                mar = ort.InferenceSession(d + "/mar.onnx", options, providers=["CPUExecutionProvider"])
+                feeds = {"prev": frames[0].numpy(), "cur": frames[1].numpy(), "next": frames[2].numpy()}
+                result["ort_stf"], fused = median(lambda: stf.run(None, feeds)[0])
+                result["ort_mar"], _ = median(lambda: mar.run(None, {"features": fused}))
+                result["ort"] = ort.__version__
+            except ImportError:
+                pass
+            print(json.dumps(result))
+            """, dir, repository + "/Tests/Tools", "\(cores)",
+        ])
+    print(
+        "Engine, one frame at the release's size (C=512, 128x256, heads 2, blocks 16x16; median of 3 runs of the forward pass, in process)"
+    )
     if stf.isEmpty {
         print("  could not run (weights generation needs numpy and safetensors)")
     } else {
         // FLOPs: the paper's 563.5 GMACs for STF; MAR as computed here (the memory's
         // products folded at load: scores x [C, N], output S [N, C], then the FFN).
-        let n = 128.0 * 256, c = 512.0, dh = 256.0, rows = 190.0
+        let n = 128.0 * 256
+        let c = 512.0
+        let dh = 256.0
+        let rows = 190.0
         let marFLOP = 2 * (2 * n * c * rows + 2 * n * c * dh)
-        let s = median(stf), m = median(mar)
-        print(String(format: "  sgemm (2048^3, the engine's way) in this run: %.0f GFLOP/s; best sgemm of any BLAS above: %.0f GFLOP/s (%@)",
-                     peak, bestSgemm, blasKernels))
-        print(String(format: "  STF %.2f s = %.0f GFLOP/s (%.0f%% of the best sgemm); MAR %.3f s = %.0f GFLOP/s (%.0f%%); peak RSS %.2f GB",
-                     s, 2 * 563.5 / s, 2 * 563.5 / s / bestSgemm * 100, m, marFLOP / m / 1e9, marFLOP / m / 1e9 / bestSgemm * 100, Double(rss.max()!) / 1e9))
-        ratios.append(RatioRow(figure: "STF GFLOP/s / best sgemm", ours: String(format: "%.0f GFLOP/s", 2 * 563.5 / s), peer: String(format: "sgemm %.0f", bestSgemm),
-                               ratio: 2 * 563.5 / s / bestSgemm, target: 0.9, higherIsBetter: true))
-        ratios.append(RatioRow(figure: "MAR GFLOP/s / best sgemm", ours: String(format: "%.0f GFLOP/s", marFLOP / m / 1e9), peer: String(format: "sgemm %.0f", bestSgemm),
-                               ratio: marFLOP / m / 1e9 / bestSgemm, target: 0.9, higherIsBetter: true))
-        ratios.append(RatioRow(figure: "engine peak RSS, GB", ours: String(format: "%.2f GB", Double(rss.max()!) / 1e9), peer: "-",
-                               ratio: Double(rss.max()!) / 1e9, target: 1.2, higherIsBetter: false))
+        let s = median(stf)
+        let m = median(mar)
+        print(
+            String(
+                format:
+                    "  sgemm (2048^3, the engine's way) in this run: %.0f GFLOP/s; best sgemm of any BLAS above: %.0f GFLOP/s (%@)",
+                peak, bestSgemm, blasKernels))
+        print(
+            String(
+                format:
+                    "  STF %.2f s = %.0f GFLOP/s (%.0f%% of the best sgemm); MAR %.3f s = %.0f GFLOP/s (%.0f%%); peak RSS %.2f GB",
+                s, 2 * 563.5 / s, 2 * 563.5 / s / bestSgemm * 100, m, marFLOP / m / 1e9,
+                marFLOP / m / 1e9 / bestSgemm * 100, Double(rss.max()!) / 1e9))
+        ratios.append(
+            RatioRow(
+                figure: "STF GFLOP/s / best sgemm", ours: String(format: "%.0f GFLOP/s", 2 * 563.5 / s),
+                peer: String(format: "sgemm %.0f", bestSgemm),
+                ratio: 2 * 563.5 / s / bestSgemm, target: 0.9, higherIsBetter: true))
+        ratios.append(
+            RatioRow(
+                figure: "MAR GFLOP/s / best sgemm", ours: String(format: "%.0f GFLOP/s", marFLOP / m / 1e9),
+                peer: String(format: "sgemm %.0f", bestSgemm),
+                ratio: marFLOP / m / 1e9 / bestSgemm, target: 0.9, higherIsBetter: true))
+        ratios.append(
+            RatioRow(
+                figure: "engine peak RSS, GB", ours: String(format: "%.2f GB", Double(rss.max()!) / 1e9), peer: "-",
+                ratio: Double(rss.max()!) / 1e9, target: 1.2, higherIsBetter: false))
         if let peers, let json = try? JSONSerialization.jsonObject(with: Data(peers.utf8)) as? [String: Any],
-           let torchSTF = json["torch_stf"] as? Double, let torchMAR = json["torch_mar"] as? Double {
+            let torchSTF = json["torch_stf"] as? Double, let torchMAR = json["torch_mar"] as? Double
+        {
             let torchVersion = json["torch"] as? String ?? "?"
-            print(String(format: "  the release's modules in PyTorch %@ (%d threads): STF %.2f s, MAR %.3f s", torchVersion, cores, torchSTF, torchMAR))
-            ratios.append(RatioRow(figure: "STF speed-up on the release's PyTorch", ours: String(format: "%.2f s", s), peer: String(format: "PyTorch %.2f s", torchSTF),
-                                   ratio: torchSTF / s, target: 3, higherIsBetter: true))
-            ratios.append(RatioRow(figure: "MAR speed-up on the release's PyTorch", ours: String(format: "%.3f s", m), peer: String(format: "PyTorch %.3f s", torchMAR),
-                                   ratio: torchMAR / m, target: 4, higherIsBetter: true))
+            print(
+                String(
+                    format: "  the release's modules in PyTorch %@ (%d threads): STF %.2f s, MAR %.3f s", torchVersion,
+                    cores, torchSTF, torchMAR))
+            ratios.append(
+                RatioRow(
+                    figure: "STF speed-up on the release's PyTorch", ours: String(format: "%.2f s", s),
+                    peer: String(format: "PyTorch %.2f s", torchSTF),
+                    ratio: torchSTF / s, target: 3, higherIsBetter: true))
+            ratios.append(
+                RatioRow(
+                    figure: "MAR speed-up on the release's PyTorch", ours: String(format: "%.3f s", m),
+                    peer: String(format: "PyTorch %.3f s", torchMAR),
+                    ratio: torchMAR / m, target: 4, higherIsBetter: true))
             if let ortSTF = json["ort_stf"] as? Double, let ortMAR = json["ort_mar"] as? Double {
-                print(String(format: "  the same modules exported to ONNX, onnxruntime %@ (%d threads): STF %.2f s, MAR %.3f s",
-                             json["ort"] as? String ?? "?", cores, ortSTF, ortMAR))
-                ratios.append(RatioRow(figure: "STF speed-up on onnxruntime", ours: String(format: "%.2f s", s), peer: String(format: "onnxruntime %.2f s", ortSTF),
-                                       ratio: ortSTF / s, target: 1.6, higherIsBetter: true))
-                ratios.append(RatioRow(figure: "MAR speed-up on onnxruntime", ours: String(format: "%.3f s", m), peer: String(format: "onnxruntime %.3f s", ortMAR),
-                                       ratio: ortMAR / m, target: 1, higherIsBetter: true))
+                print(
+                    String(
+                        format:
+                            "  the same modules exported to ONNX, onnxruntime %@ (%d threads): STF %.2f s, MAR %.3f s",
+                        json["ort"] as? String ?? "?", cores, ortSTF, ortMAR))
+                ratios.append(
+                    RatioRow(
+                        figure: "STF speed-up on onnxruntime", ours: String(format: "%.2f s", s),
+                        peer: String(format: "onnxruntime %.2f s", ortSTF),
+                        ratio: ortSTF / s, target: 1.6, higherIsBetter: true))
+                ratios.append(
+                    RatioRow(
+                        figure: "MAR speed-up on onnxruntime", ours: String(format: "%.3f s", m),
+                        peer: String(format: "onnxruntime %.3f s", ortMAR),
+                        ratio: ortMAR / m, target: 1, higherIsBetter: true))
             } else {
                 print("  onnxruntime not installed (make setup-bench)")
             }
@@ -452,8 +595,11 @@ do {
 do {
     let dir = work + "/backbone"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    let peer = run([python, "-c", """
+    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+    let peer = run([
+        python, "-c",
+        """
         import json, resource, sys, time
         sys.path.insert(0, sys.argv[2])
         import numpy as np, torch
@@ -476,28 +622,49 @@ do {
         with torch.no_grad():
             t = time.perf_counter(); model(x); seconds = time.perf_counter() - t
         print(json.dumps({"seconds": seconds, "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "torch": torch.__version__}))
-        """, dir, repository + "/Tests/Tools"])
+        """, dir, repository + "/Tests/Tools",
+    ])
     print("Backbone, one 1024x2048 frame, PSPNet-50 (random weights, the release's architecture)")
     if let peer, let json = try? JSONSerialization.jsonObject(with: Data(peer.utf8)) as? [String: Any],
-       let peerSeconds = json["seconds"] as? Double, let peerRSS = json["peak_rss"] as? Int,
-       let model = try? Model.load(path: dir + "/psp50.safetensors"), let backbone = model.backbone,
-       let child = run([CommandLine.arguments[0], "backbone-child", dir]),
-       let measured = try? JSONSerialization.jsonObject(with: Data(child.utf8)) as? [String: Any],
-       let ours = measured["seconds"] as? Double, let rss = measured["peak_rss"] as? Int {
+        let peerSeconds = json["seconds"] as? Double, let peerRSS = json["peak_rss"] as? Int,
+        let model = try? Model.load(path: dir + "/psp50.safetensors"), let backbone = model.backbone,
+        let child = run([CommandLine.arguments[0], "backbone-child", dir]),
+        let measured = try? JSONSerialization.jsonObject(with: Data(child.utf8)) as? [String: Any],
+        let ours = measured["seconds"] as? Double, let rss = measured["peak_rss"] as? Int
+    {
         let peak = measuredSgemmGFLOPS()
         let flop = backbone.flops(height: 1024, width: 2048)
         print(String(format: "  sgemm peak in this run: %.0f GFLOP/s (2048^3, all cores; BLAS: %@)", peak, blasKernels))
-        print(String(format: "  segscope %.2f s = %.0f GFLOP/s (%.0f%% of peak; %.2f TFLOP)   PyTorch %@ (2 threads) %.2f s   speed-up %.2fx (target >= 2.0)",
-                     ours, flop / ours / 1e9, flop / ours / 1e9 / peak * 100, flop / 1e12, json["torch"] as? String ?? "?", peerSeconds, peerSeconds / ours))
-        print(String(format: "  peak RSS segscope %.2f GB   PyTorch %.2f GB (each a fresh process: weights, frame, activations)   ratio %.2f (target <= 0.5)",
-                     Double(rss) / 1e9, Double(peerRSS) / 1e9, Double(rss) / Double(peerRSS)))
-        ratios.append(RatioRow(figure: "backbone PSPNet-50 speed-up on PyTorch", ours: String(format: "%.2f s", ours), peer: String(format: "PyTorch %.2f s", peerSeconds),
-                               ratio: peerSeconds / ours, target: 2, higherIsBetter: true))
-        ratios.append(RatioRow(figure: "backbone peak RSS / PyTorch's", ours: String(format: "%.2f GB", Double(rss) / 1e9), peer: String(format: "PyTorch %.2f GB", Double(peerRSS) / 1e9),
-                               ratio: Double(rss) / Double(peerRSS), target: 0.5, higherIsBetter: false))
+        print(
+            String(
+                format:
+                    "  segscope %.2f s = %.0f GFLOP/s (%.0f%% of peak; %.2f TFLOP)   PyTorch %@ (2 threads) %.2f s   speed-up %.2fx (target >= 2.0)",
+                ours, flop / ours / 1e9, flop / ours / 1e9 / peak * 100, flop / 1e12, json["torch"] as? String ?? "?",
+                peerSeconds, peerSeconds / ours))
+        print(
+            String(
+                format:
+                    "  peak RSS segscope %.2f GB   PyTorch %.2f GB (each a fresh process: weights, frame, activations)   ratio %.2f (target <= 0.5)",
+                Double(rss) / 1e9, Double(peerRSS) / 1e9, Double(rss) / Double(peerRSS)))
+        ratios.append(
+            RatioRow(
+                figure: "backbone PSPNet-50 speed-up on PyTorch", ours: String(format: "%.2f s", ours),
+                peer: String(format: "PyTorch %.2f s", peerSeconds),
+                ratio: peerSeconds / ours, target: 2, higherIsBetter: true))
+        ratios.append(
+            RatioRow(
+                figure: "backbone peak RSS / PyTorch's", ours: String(format: "%.2f GB", Double(rss) / 1e9),
+                peer: String(format: "PyTorch %.2f GB", Double(peerRSS) / 1e9),
+                ratio: Double(rss) / Double(peerRSS), target: 0.5, higherIsBetter: false))
         let frames = (0..<3).map { "\(dir)/frame\($0).png" }
-        let whole = try seconds { _ = try WindowForward(model: model, weightsName: "psp50").run(images: frames, to: dir + "/out", warn: { _ in }) }
-        print(String(format: "  forward --images (three frames' backbones, STF, MAR, classifiers): %.1f s per window", whole))
+        let whole = try seconds {
+            _ = try WindowForward(model: model, weightsName: "psp50").run(
+                images: frames, to: dir + "/out", warn: { _ in })
+        }
+        print(
+            String(
+                format: "  forward --images (three frames' backbones, STF, MAR, classifiers): %.1f s per window", whole)
+        )
         try pipelineFigure(model: model, work: work)
     } else {
         print("  could not run (the peer needs torch, numpy, safetensors and Pillow: make setup-bench)")
@@ -523,7 +690,8 @@ func pipelineFigure(model: Model, work: String) throws {
     }
     var options = DatasetOptions()
     (options.path, options.split) = (root, "val")
-    var run = try InferRun(model: model, dataset: try DatasetLocator.open(options), folder: work + "/pipeline-run", weightsName: "psp50")
+    var run = try InferRun(
+        model: model, dataset: try DatasetLocator.open(options), folder: work + "/pipeline-run", weightsName: "psp50")
     run.labelledOnly = true
     var computed = 0
     let unit = try seconds { computed = try run.run() }
@@ -532,11 +700,17 @@ func pipelineFigure(model: Model, work: String) throws {
         return
     }
     let valHours = 500 * unit / 3600
-    print(String(format: "  infer --labelled-only from frames (3 backbone passes, STF, MAR, outputs written): %.1f s per labelled frame, "
-                 + "%.0f frames per hour; Cityscapes val (500 frames, 1,500 backbone passes) %.1f h (target <= 6 h)",
-                 unit, 3600 / unit, valHours))
-    ratios.append(RatioRow(figure: "Cityscapes val by infer --labelled-only, h / 6 h", ours: String(format: "%.1f h", valHours), peer: "-",
-                           ratio: valHours / 6, target: 1, higherIsBetter: false))
+    print(
+        String(
+            format:
+                "  infer --labelled-only from frames (3 backbone passes, STF, MAR, outputs written): %.1f s per labelled frame, "
+                + "%.0f frames per hour; Cityscapes val (500 frames, 1,500 backbone passes) %.1f h (target <= 6 h)",
+            unit, 3600 / unit, valHours))
+    ratios.append(
+        RatioRow(
+            figure: "Cityscapes val by infer --labelled-only, h / 6 h", ours: String(format: "%.1f h", valHours),
+            peer: "-",
+            ratio: valHours / 6, target: 1, higherIsBetter: false))
 }
 
 // 6. Synth: 30 frames at 1024x2048 with 512-d features.
@@ -549,9 +723,14 @@ do {
     spec.featureChannels = 512
     let time = try seconds { try spec.write(to: work + "/synth512", force: false) }
     print("Synth, 30 frames of 1024x2048 with 512-d features (frames, 3 GT encodings, npy)")
-    print(String(format: "  %.1f s (target <= 60 s); the same 20 frames without features took %.1f s", time, synthFramesOnly))
-    ratios.append(RatioRow(figure: "synth 30 frames with features, s / 60 s budget", ours: String(format: "%.1f s", time), peer: "-",
-                           ratio: time / 60, target: 1, higherIsBetter: false))
+    print(
+        String(
+            format: "  %.1f s (target <= 60 s); the same 20 frames without features took %.1f s", time, synthFramesOnly)
+    )
+    ratios.append(
+        RatioRow(
+            figure: "synth 30 frames with features, s / 60 s budget", ours: String(format: "%.1f s", time), peer: "-",
+            ratio: time / 60, target: 1, higherIsBetter: false))
     print("")
 }
 

@@ -22,16 +22,22 @@ struct DatasetArguments: ParsableArguments {
     var labelSpace: String?
     @Option(help: "Only this split of a Cityscapes or CamVid root (e.g. val).")
     var split: String?
-    @Option(name: .customLong("gt-encoding"), help: "Ground-truth encoding: trainIds, labelIds or color (detected if not given).")
+    @Option(
+        name: .customLong("gt-encoding"),
+        help: "Ground-truth encoding: trainIds, labelIds or color (detected if not given).")
     var gtEncoding: LabelEncoding?
-    @Option(name: .customLong("pred-encoding"), help: "Prediction encoding: trainIds, labelIds or color (detected if not given).")
+    @Option(
+        name: .customLong("pred-encoding"),
+        help: "Prediction encoding: trainIds, labelIds or color (detected if not given).")
     var predEncoding: LabelEncoding?
     @Option(name: .customLong("ref"), help: "Reference method for deltas and flips (default: the first method).")
     var reference: String?
 
     func validate() throws {
-        for (option, path) in [("path", path), ("--frames", frames), ("--gt", gt), ("--features", features),
-                               ("--label-space", labelSpace), ("--split", split), ("--ref", reference)] {
+        for (option, path) in [
+            ("path", path), ("--frames", frames), ("--gt", gt), ("--features", features),
+            ("--label-space", labelSpace), ("--split", split), ("--ref", reference),
+        ] {
             try OptionCheck.input(option, path)
         }
         for (option, values) in [("--pred", predictions), ("--conf", confidences)] {

@@ -90,32 +90,50 @@ struct EvalRunOptions: ParsableArguments {
     @OptionGroup var report: ReportOptions
     @Option(help: "Boundary band half-width in full-resolution pixels (0 = none, at most 255).")
     var band = 3
-    @Option(name: .customLong("save-confusion"), help: "Write the confusion counts to this shard file (safetensors) for `segscope eval merge`.")
+    @Option(
+        name: .customLong("save-confusion"),
+        help: "Write the confusion counts to this shard file (safetensors) for `segscope eval merge`.")
     var saveConfusion: String?
     @Flag(help: "Fail if any method lacks a prediction for a frame with ground truth.")
     var strict = false
-    @Flag(name: .customLong("skip-unreadable"),
-          help: ArgumentHelp("Score the frames that can be read when some files cannot (they are listed as warnings); "
-              + "without it, eval lists them and fails."))
+    @Flag(
+        name: .customLong("skip-unreadable"),
+        help: ArgumentHelp(
+            "Score the frames that can be read when some files cannot (they are listed as warnings); "
+                + "without it, eval lists them and fails."))
     var skipUnreadable = false
-    @Option(help: ArgumentHelp("Report mIoU per frame or per sequence (the viewer's frame and sequence scopes) "
+    @Option(
+        help: ArgumentHelp(
+            "Report mIoU per frame or per sequence (the viewer's frame and sequence scopes) "
                 + "instead of the per-class table: frame or sequence."))
     var per: ScopeReport.Scope?
-    @Option(help: ArgumentHelp("Only the frames A..B (inclusive, in dataset order; each a frame key, N counted over "
+    @Option(
+        help: ArgumentHelp(
+            "Only the frames A..B (inclusive, in dataset order; each a frame key, N counted over "
                 + "the dataset, or S/N), as the viewer's marked range."))
     var range: String?
-    @Option(name: .customLong("protocol"), help: "Which classes mIoU averages over: default (the label space's rule; Cityscapes: every class with GT or predicted pixels) or vspw (classes with GT pixels, as VSPW_code).")
+    @Option(
+        name: .customLong("protocol"),
+        help:
+            "Which classes mIoU averages over: default (the label space's rule; Cityscapes: every class with GT or predicted pixels) or vspw (classes with GT pixels, as VSPW_code)."
+    )
     var evaluationProtocol: EvaluationProtocol = .labelSpace
-    @Option(name: .customLong("vc"),
-            help: "Video consistency window length (repeat for several; default 8 and 16; 2 to 100000).")
+    @Option(
+        name: .customLong("vc"),
+        help: "Video consistency window length (repeat for several; default 8 and 16; 2 to 100000).")
     var vcLengths: [Int] = []
     @Option(name: .customLong("boundary-dilation"), help: "Boundary IoU's dilation ratio (of the image diagonal).")
     var boundaryDilation = BoundaryIoU.defaultDilationRatio
     @Flag(name: .customLong("no-boundary-iou"), help: "Skip Boundary IoU (Cheng et al.).")
     var noBoundaryIoU = false
-    @Flag(name: .customLong("no-temporal"), help: "Skip flicker and video consistency (their second pass over every predicted frame).")
+    @Flag(
+        name: .customLong("no-temporal"),
+        help: "Skip flicker and video consistency (their second pass over every predicted frame).")
     var noTemporal = false
-    @Option(help: "Also list likely annotation errors (every method agrees, confidence >= --suspect-tau, GT differs) per frame and class in this CSV file.")
+    @Option(
+        help:
+            "Also list likely annotation errors (every method agrees, confidence >= --suspect-tau, GT differs) per frame and class in this CSV file."
+    )
     var suspects: String?
     @Option(name: .customLong("suspect-tau"), help: "Confidence every method must reach for --suspects.")
     var suspectTau: Float = 0.9
@@ -129,7 +147,9 @@ struct EvalRunOptions: ParsableArguments {
         guard vcLengths.allSatisfy(Self.vcRange.contains) else {
             throw ValidationError("--vc must be in \(Self.vcRange) frames")
         }
-        guard boundaryDilation > 0 && boundaryDilation < 1 else { throw ValidationError("--boundary-dilation must be in (0, 1)") }
+        guard boundaryDilation > 0 && boundaryDilation < 1 else {
+            throw ValidationError("--boundary-dilation must be in (0, 1)")
+        }
         if let range { _ = try Self.rangeEnds(range) }
     }
 
@@ -173,15 +193,17 @@ struct EvalRunOptions: ParsableArguments {
         let work = LongWork(label: "eval")
         var evaluation: Evaluation
         do {
-            evaluation = try Evaluator.run(data, options: options, progress: work.observer.progress,
-                                           cancelled: work.observer.cancelled)
+            evaluation = try Evaluator.run(
+                data, options: options, progress: work.observer.progress,
+                cancelled: work.observer.cancelled)
         } catch EvaluationError.unreadable(let files) {
             work.finish()
             for file in files {
                 FileHandle.standardError.write(Data("segscope: cannot read: \(oneLine(file.reason))\n".utf8))
             }
-            throw InputError("\(files.count) file(s) could not be read (listed above); "
-                + "--skip-unreadable scores the rest")
+            throw InputError(
+                "\(files.count) file(s) could not be read (listed above); "
+                    + "--skip-unreadable scores the rest")
         }
         work.finish()
         evaluation.scopeDescription = scopeDescription
@@ -189,16 +211,21 @@ struct EvalRunOptions: ParsableArguments {
         for file in evaluation.unreadable { warn("left out, cannot read: \(file.reason)") }
         for result in evaluation.results where !result.missing.isEmpty {
             let (method, keys) = (result.name, result.missing)
-            warn("method '\(method)' has no prediction for \(keys.count) frame(s) with ground truth, e.g. \(keys.prefix(3).joined(separator: ", ")); they are left out of its scores")
+            warn(
+                "method '\(method)' has no prediction for \(keys.count) frame(s) with ground truth, e.g. \(keys.prefix(3).joined(separator: ", ")); they are left out of its scores"
+            )
         }
         if let saveConfusion { try Shards.write(evaluation, to: saveConfusion) }
         if let suspects {
             guard !data.methods.isEmpty else { throw InputError("--suspects needs predictions (--pred NAME=DIR)") }
             if !data.frames.contains(where: { !$0.confidences.isEmpty }) {
-                warn("no method has confidence maps (--conf NAME=DIR): suspects are pixels where every method agrees against the GT, at any confidence")
+                warn(
+                    "no method has confidence maps (--conf NAME=DIR): suspects are pixels where every method agrees against the GT, at any confidence"
+                )
             }
             let work = LongWork(label: "suspects")
-            let found = try Suspects.scan(data, tau: suspectTau, progress: work.observer.progress, cancelled: work.observer.cancelled)
+            let found = try Suspects.scan(
+                data, tau: suspectTau, progress: work.observer.progress, cancelled: work.observer.cancelled)
             work.finish()
             try AtomicFile.write(Suspects.csv(found, space: data.space), to: suspects)
         }

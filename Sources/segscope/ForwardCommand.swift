@@ -43,7 +43,9 @@ struct ForwardCommand: ParsableCommand {
     func run() throws {
         let model = try self.model.load()
         let forward = WindowForward(model: model, weightsName: self.model.weights)
-        let outputs = images.isEmpty ? try forward.run(paths: frames, to: out, warn: warn) : try forward.run(images: images, to: out, warn: warn)
+        let outputs =
+            images.isEmpty
+            ? try forward.run(paths: frames, to: out, warn: warn) : try forward.run(images: images, to: out, warn: warn)
         if timings {
             for (stage, seconds) in outputs.timings {
                 FileHandle.standardError.write(Data(String(format: "%@: %.3f s\n", stage, seconds).utf8))

@@ -5,7 +5,8 @@ import SegRuns
 struct InferCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "infer",
-        abstract: "Run the model over a dataset's frames (or their features) and write predictions and confidences per stage.",
+        abstract:
+            "Run the model over a dataset's frames (or their features) and write predictions and confidences per stage.",
         discussion: """
             Features come from the dataset's --features files, else from the weights' PSPNet backbone run on \
             the frames (once per frame, serving its three windows; --save-features keeps them). For each frame \
@@ -28,9 +29,13 @@ struct InferCommand: ParsableCommand {
     var out: String
     @Flag(help: "Small files: 8-bit confidences at half resolution, maximum PNG compression.")
     var compact = false
-    @Flag(name: .customLong("labelled-only"), help: "Write only frames with ground truth (their neighbours are computed for the window).")
+    @Flag(
+        name: .customLong("labelled-only"),
+        help: "Write only frames with ground truth (their neighbours are computed for the window).")
     var labelledOnly = false
-    @Option(name: .customLong("save-features"), help: "Keep the backbone features computed from the frames here (float16 npy), for train and memory build.")
+    @Option(
+        name: .customLong("save-features"),
+        help: "Keep the backbone features computed from the frames here (float16 npy), for train and memory build.")
     var saveFeatures: String?
     @OptionGroup var sharding: ShardArguments
 
@@ -40,8 +45,9 @@ struct InferCommand: ParsableCommand {
     }
 
     func run() throws {
-        var run = try InferRun(model: try model.load(), dataset: try sharding.nonEmpty(try dataset.open()), folder: out,
-                               weightsName: model.weights)
+        var run = try InferRun(
+            model: try model.load(), dataset: try sharding.nonEmpty(try dataset.open()), folder: out,
+            weightsName: model.weights)
         (run.compact, run.labelledOnly, run.saveFeatures) = (compact, labelledOnly, saveFeatures)
         let work = LongWork(label: "infer")
         defer { work.finish() }

@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
 import SegEngine
+import SegEval
 import SegFormats
 import SegLabels
-import SegEval
 import SegRuns
 import SegView
 
@@ -52,8 +52,9 @@ struct MemoryBuild: ParsableCommand {
 
     func run() throws {
         let data = try dataset.open()
-        let building = try MemoryBuilding(model: try model.load(), dataset: data, hardCount: kl, goodCount: kh,
-                                          rule: releaseSampler ? .release : .plain, weightsName: model.weights)
+        let building = try MemoryBuilding(
+            model: try model.load(), dataset: data, hardCount: kl, goodCount: kh,
+            rule: releaseSampler ? .release : .plain, weightsName: model.weights)
         let work = LongWork(label: "memory")
         let result = try building.run(observer: work.observer)
         work.finish()
@@ -62,7 +63,9 @@ struct MemoryBuild: ParsableCommand {
             warn("class \(k) (\(name(k))) has no correctly classified pixel: its keys and prototype are zeros")
         }
         for k in result.oneSidedClasses {
-            warn("class \(k) (\(name(k))): the release's sampler kept only hard or only good pixels (the release crashes here); that list gives both keys and prototype")
+            warn(
+                "class \(k) (\(name(k))): the release's sampler kept only hard or only good pixels (the release crashes here); that list gives both keys and prototype"
+            )
         }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         try result.memory.write(to: out)
@@ -72,7 +75,8 @@ struct MemoryBuild: ParsableCommand {
 struct MemoryInspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Show how good a memory is: norms, prototype similarities, keys nearest their prototype, a PCA scatter."
+        abstract:
+            "Show how good a memory is: norms, prototype similarities, keys nearest their prototype, a PCA scatter."
     )
 
     @Argument(help: "A memory folder (key.npy, value.npy) or a weights/memory safetensors file.")
@@ -89,7 +93,8 @@ struct MemoryInspect: ParsableCommand {
 
     func run() throws {
         let bank = try MemoryBank.load(path: path)
-        let theme = try labelSpace.map { try Theme.resolve($0) }
+        let theme =
+            try labelSpace.map { try Theme.resolve($0) }
             ?? [LabelSpace.cityscapes, .camvid].first { $0.count == bank.classes }.map { Theme.builtIn(for: $0) }
         if let theme, theme.space.count != bank.classes {
             let given = labelSpace ?? ""

@@ -44,12 +44,14 @@ enum OptionCheck {
         guard !path.isEmpty else { throw ValidationError("\(option): the path is empty") }
         let bytes = path.utf8.count
         guard bytes < pathMax else {
-            throw ValidationError("\(option): the path is \(bytes) bytes, longer than the system's limit "
-                + "(\(pathMax - 1))")
+            throw ValidationError(
+                "\(option): the path is \(bytes) bytes, longer than the system's limit "
+                    + "(\(pathMax - 1))")
         }
         for component in path.split(separator: "/") where component.utf8.count > nameMax {
-            throw ValidationError("\(option): a name in the path is \(component.utf8.count) bytes, longer than the "
-                + "system's limit (\(nameMax))")
+            throw ValidationError(
+                "\(option): a name in the path is \(component.utf8.count) bytes, longer than the "
+                    + "system's limit (\(nameMax))")
         }
     }
 
@@ -81,8 +83,9 @@ enum OptionCheck {
         case (.file, S_IFDIR):
             throw ValidationError("\(option) \(path): is a folder; give a file name")
         case (.file, _):
-            throw ValidationError("\(option) \(path): is not a regular file (a device, FIFO or socket is never "
-                + "replaced)")
+            throw ValidationError(
+                "\(option) \(path): is not a regular file (a device, FIFO or socket is never "
+                    + "replaced)")
         }
     }
 }

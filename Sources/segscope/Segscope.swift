@@ -10,7 +10,11 @@ struct Segscope: ParsableCommand {
         commandName: "segscope",
         abstract: "Inspect, evaluate and run video semantic segmentation with STF and MAR.",
         discussion: "See `man segscope` for every command, option, key and file format.",
-        subcommands: [ViewCommand.self, RenderCommand.self, EvalCommand.self, ForwardCommand.self, InferCommand.self, MemoryCommand.self, TrainCommand.self, WeightsCommand.self, SynthCommand.self, LabelsCommand.self, ThemesCommand.self, BookmarksCommand.self]
+        subcommands: [
+            ViewCommand.self, RenderCommand.self, EvalCommand.self, ForwardCommand.self, InferCommand.self,
+            MemoryCommand.self, TrainCommand.self, WeightsCommand.self, SynthCommand.self, LabelsCommand.self,
+            ThemesCommand.self, BookmarksCommand.self,
+        ]
     )
 
     /// Prints errors as one `segscope: ...` line and exits non-zero; usage
@@ -40,8 +44,9 @@ struct Segscope: ParsableCommand {
         for index in 1..<Int(CommandLine.argc) {
             guard let raw = CommandLine.unsafeArgv[index], String(validatingCString: raw) == nil else { continue }
             let shown = String(decoding: UnsafeRawBufferPointer(start: raw, count: strlen(raw)), as: UTF8.self)
-            throw ValidationError("argument \(index) ('\(oneLine(shown))') is not valid UTF-8: segscope reads only "
-                + "UTF-8 names; rename the file")
+            throw ValidationError(
+                "argument \(index) ('\(oneLine(shown))') is not valid UTF-8: segscope reads only "
+                    + "UTF-8 names; rename the file")
         }
     }
 

@@ -24,22 +24,27 @@ struct SynthCommand: ParsableCommand {
     var size = ImageSize(height: 256, width: 512)
     @Option(name: .long, help: "Random seed.")
     var seed: UInt64 = 1
-    @Option(name: .customLong("backbone-seed"), help: "The simulated backbone (anchors, boundary bends); keep it equal across splits.")
+    @Option(
+        name: .customLong("backbone-seed"),
+        help: "The simulated backbone (anchors, boundary bends); keep it equal across splits.")
     var backboneSeed: UInt64 = 0
-    @Option(name: .customLong("feature-dim"),
-            help: "Feature channels C, 1-4096, C x H/8 x W/8 at most 2^26 (512: the real Cityscapes prototypes).")
+    @Option(
+        name: .customLong("feature-dim"),
+        help: "Feature channels C, 1-4096, C x H/8 x W/8 at most 2^26 (512: the real Cityscapes prototypes).")
     var featureDim = 64
     @Option(name: .long, help: "Split folder name.")
     var split = "train"
-    @Option(name: .customLong("first-sequence"),
-            help: "Number of the first sequence (keeps keys of separate splits apart); numbers stay below 10^6.")
+    @Option(
+        name: .customLong("first-sequence"),
+        help: "Number of the first sequence (keeps keys of separate splits apart); numbers stay below 10^6.")
     var firstSequence = 0
     @Option(name: .customLong("label-space"), help: "Label space (only cityscapes is drawn).")
     var labelSpace = "cityscapes"
     @Option(name: .long, help: "Per-value feature noise (standard deviation, 0-100).")
     var noise: Float = 0.45
-    @Option(name: .customLong("boundary-distortion"),
-            help: "Boundary distortion strength of confusable class pairs (0-100).")
+    @Option(
+        name: .customLong("boundary-distortion"),
+        help: "Boundary distortion strength of confusable class pairs (0-100).")
     var boundaryDistortion: Float = 1.1
     @Option(name: .customLong("corruptions"), help: "Corrupted patches per 1000 feature cells per frame (0-1000).")
     var corruptions: Float = 2.5
@@ -52,27 +57,33 @@ struct SynthCommand: ParsableCommand {
         let (h, w) = (size.height, size.width)
         typealias Limits = OptionLimits
         guard Limits.synthHeight.contains(h), Limits.synthWidth.contains(w), h % featureStride == 0,
-              w % featureStride == 0 else {
-            throw ValidationError("--size \(size): H and W must be multiples of \(featureStride), "
-                + "H in \(Limits.text(Limits.synthHeight)), W in \(Limits.text(Limits.synthWidth))")
+            w % featureStride == 0
+        else {
+            throw ValidationError(
+                "--size \(size): H and W must be multiples of \(featureStride), "
+                    + "H in \(Limits.text(Limits.synthHeight)), W in \(Limits.text(Limits.synthWidth))")
         }
         try OptionCheck.range("--sequences", sequences, Limits.synthSequences)
         try OptionCheck.range("--frames", frames, Limits.synthFrames)
         try OptionCheck.range("--feature-dim", featureDim, Limits.synthFeatureDim)
         try OptionCheck.range("--first-sequence", firstSequence, Limits.synthSequenceNumbers)
         guard firstSequence + sequences - 1 <= Limits.synthSequenceNumbers.upperBound else {
-            throw ValidationError("--first-sequence \(firstSequence) --sequences \(sequences): sequence numbers must "
-                + "stay below \(Limits.synthSequenceNumbers.upperBound + 1) (six digits in the keys)")
+            throw ValidationError(
+                "--first-sequence \(firstSequence) --sequences \(sequences): sequence numbers must "
+                    + "stay below \(Limits.synthSequenceNumbers.upperBound + 1) (six digits in the keys)")
         }
         let featureValues = featureDim * (h / featureStride) * (w / featureStride)
         guard noFeatures || featureValues <= Limits.synthFeatureValues else {
-            throw ValidationError("--feature-dim \(featureDim) --size \(size): \(featureValues) feature values per "
-                + "frame, more than \(Limits.synthFeatureValues)")
+            throw ValidationError(
+                "--feature-dim \(featureDim) --size \(size): \(featureValues) feature values per "
+                    + "frame, more than \(Limits.synthFeatureValues)")
         }
         try OptionCheck.range("--noise", noise, Limits.synthNoise)
         try OptionCheck.range("--boundary-distortion", boundaryDistortion, Limits.synthDistortion)
         try OptionCheck.range("--corruptions", corruptions, Limits.synthCorruptions)
-        guard labelSpace == "cityscapes" else { throw ValidationError("--label-space: synth draws Cityscapes classes only") }
+        guard labelSpace == "cityscapes" else {
+            throw ValidationError("--label-space: synth draws Cityscapes classes only")
+        }
         try OptionCheck.input("--split", split)
         guard !split.contains("/") else { throw ValidationError("--split \(split): a folder name, without '/'") }
         try OptionCheck.output("--out", out, .folder)

@@ -45,12 +45,14 @@ struct TrainCommand: ParsableCommand {
     var seed: UInt64 = 0
     @Option(help: "Validation dataset (a folder or manifest with features): mIoU after every epoch.")
     var val: String?
-    @Option(name: .customLong("val-features"), help: "Features folder of the validation dataset (default: its manifest's).")
+    @Option(
+        name: .customLong("val-features"), help: "Features folder of the validation dataset (default: its manifest's).")
     var valFeatures: String?
     @Flag(help: "Continue from <out> and <out>.state.")
     var resume = false
-    @Option(name: .customLong("stop-after"),
-            help: "Stop after this many epochs (1 to --epochs; time-limited jobs; continue with --resume).")
+    @Option(
+        name: .customLong("stop-after"),
+        help: "Stop after this many epochs (1 to --epochs; time-limited jobs; continue with --resume).")
     var stopAfter: Int?
     @Option(help: "STF attention heads (1-512).")
     var heads = 2
@@ -60,8 +62,9 @@ struct TrainCommand: ParsableCommand {
     var feedForward = 256
     @Option(help: "STF encoder and decoder layers (1-64).")
     var depth = 1
-    @Option(name: .customLong("pe-size"),
-            help: "STF positional-encoding size HpxWp, each 1-1024 (default: the feature size).")
+    @Option(
+        name: .customLong("pe-size"),
+        help: "STF positional-encoding size HpxWp, each 1-1024 (default: the feature size).")
     var peSize: GridSize?
     @Option(name: .customLong("mar-width"), help: "MAR attention and FFN width dh, 1-16384 (default C/2).")
     var marWidth: Int?
@@ -79,7 +82,9 @@ struct TrainCommand: ParsableCommand {
         if let peSize { try OptionCheck.size("--pe-size", peSize, Limits.positionSide) }
         if let marWidth { try OptionCheck.range("--mar-width", marWidth, Limits.marWidth) }
         if let stopAfter { try OptionCheck.range("--stop-after", stopAfter, 1...epochs) }
-        if stage == .mar && memory == nil && !resume { throw ValidationError("the mar stage needs --memory DIR (from `segscope memory build`)") }
+        if stage == .mar && memory == nil && !resume {
+            throw ValidationError("the mar stage needs --memory DIR (from `segscope memory build`)")
+        }
         try OptionCheck.output("--out", out, .file)
         let inputs = [("--init", `init`), ("--memory", memory), ("--val", val), ("--val-features", valFeatures)]
         for (option, path) in inputs {
@@ -106,9 +111,12 @@ struct TrainCommand: ParsableCommand {
             options.space = data.space
             return try DatasetLocator.open(options)
         }
-        (run.options.epochs, run.options.learningRate, run.options.weightDecay, run.options.batch, run.options.seed) = (epochs, lr, weightDecay, batch, seed)
+        (run.options.epochs, run.options.learningRate, run.options.weightDecay, run.options.batch, run.options.seed) = (
+            epochs, lr, weightDecay, batch, seed
+        )
         (run.resume, run.stopAfter) = (resume, stopAfter)
-        let loading = LongWork(label: "load"), work = LongWork(label: "train \(stage.rawValue)")
+        let loading = LongWork(label: "load")
+        let work = LongWork(label: "train \(stage.rawValue)")
         defer { work.finish() }
         try run.run(observer: work.observer, loading: loading.observer) { line in
             loading.finish()

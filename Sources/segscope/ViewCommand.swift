@@ -9,8 +9,9 @@ import SegView
 struct ViewerOptions: ParsableArguments {
     @Option(help: "Theme name or file (default: the label space's).")
     var theme: String?
-    @Option(name: .customLong("cache-mb"),
-            help: "Memory for decoded frames, in MB (\(OptionLimits.text(OptionLimits.cacheMB))).")
+    @Option(
+        name: .customLong("cache-mb"),
+        help: "Memory for decoded frames, in MB (\(OptionLimits.text(OptionLimits.cacheMB))).")
     var cacheMB = 512
     @Option(help: "Bookmark file (default: bookmarks.json beside the dataset).")
     var bookmarks: String?
@@ -22,9 +23,13 @@ struct ViewerOptions: ParsableArguments {
     }
 
     func controller(_ dataset: Dataset) throws -> ViewerController {
-        let theme = try theme.map { try Theme.resolve($0) } ?? (try? Theme.resolve(dataset.space.name)) ?? Theme.builtIn(for: dataset.space)
+        let theme =
+            try theme.map { try Theme.resolve($0) } ?? (try? Theme.resolve(dataset.space.name))
+            ?? Theme.builtIn(for: dataset.space)
         guard theme.space.count == dataset.space.count else {
-            throw InputError("theme \(theme.name) has \(theme.space.count) classes, the dataset's label space \(dataset.space.count)")
+            throw InputError(
+                "theme \(theme.name) has \(theme.space.count) classes, the dataset's label space \(dataset.space.count)"
+            )
         }
         for note in theme.notes { warn(note) }
         return try ViewerController(dataset: dataset, theme: theme, cacheBytes: cacheMB << 20, bookmarksPath: bookmarks)
@@ -52,7 +57,9 @@ struct ViewCommand: ParsableCommand {
         let data = try dataset.open()
         for note in data.notes { warn(note) }
         let controller = try viewer.controller(data)
-        if let frame, !controller.open(frame: frame) { throw InputError("no frame '\(frame)' in \(data.root) (a key, N or S/N)") }
+        if let frame, !controller.open(frame: frame) {
+            throw InputError("no frame '\(frame)' in \(data.root) (a key, N or S/N)")
+        }
         controller.setLayout(layout)
         Viewer.run(controller, depth: ColorDepth.detect())
     }
@@ -62,7 +69,8 @@ struct RenderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "render",
         abstract: "Draw one view headlessly: ANSI text for a terminal, or a PNG figure of the panes.",
-        discussion: "Takes the same dataset options as view. Keys can be replayed with --keys (e.g. \"c i\") to set modes."
+        discussion:
+            "Takes the same dataset options as view. Keys can be replayed with --keys (e.g. \"c i\") to set modes."
     )
 
     @OptionGroup var dataset: DatasetArguments
@@ -75,30 +83,45 @@ struct RenderCommand: ParsableCommand {
     var rows = 48
     @Option(help: "Layout: grid, row or single (also of the --png figure).")
     var layout: ViewState.Layout = .grid
-    @Option(help: "Viewer keys to apply first, separated by spaces (e.g. \"c\" or \"i s\"); names: Tab Enter Esc Up Down Left Right Home End PgUp PgDn Space Backspace Ctrl-C.")
+    @Option(
+        help:
+            "Viewer keys to apply first, separated by spaces (e.g. \"c\" or \"i s\"); names: Tab Enter Esc Up Down Left Right Home End PgUp PgDn Space Backspace Ctrl-C."
+    )
     var keys = ""
-    @Flag(help: "Print the view with ANSI colour escapes (colour depth from the environment; truecolor with COLORTERM=truecolor).")
+    @Flag(
+        help:
+            "Print the view with ANSI colour escapes (colour depth from the environment; truecolor with COLORTERM=truecolor)."
+    )
     var ansi = false
     @Option(help: "Write a full-resolution figure of the panes with captions, frame key and legend.")
     var png: String?
 
     func validate() throws {
         guard cols >= Compositor.minimumWidth, rows >= Compositor.minimumHeight else {
-            throw ValidationError("--cols \(cols) --rows \(rows) is too small: the viewer needs at least \(Compositor.minimumWidth)x\(Compositor.minimumHeight)")
+            throw ValidationError(
+                "--cols \(cols) --rows \(rows) is too small: the viewer needs at least \(Compositor.minimumWidth)x\(Compositor.minimumHeight)"
+            )
         }
         try OptionCheck.range("--cols", cols, OptionLimits.renderColumns)
         try OptionCheck.range("--rows", rows, OptionLimits.renderRows)
         try OptionCheck.output("--png", png, .file)
         guard ansi || png != nil else { throw ValidationError("give --ansi, --png FILE, or both") }
-        for token in keys.split(separator: " ") where Key(name: String(token)) == nil && token.count > 1 && token.first!.isUppercase && token.allSatisfy(\.isLetter) {
-            throw ValidationError("--keys: '\(token)' is not a key name (Tab Enter Esc Up Down Left Right Home End PgUp PgDn Space Backspace Ctrl-C)")
+        for token in keys.split(separator: " ")
+        where Key(name: String(token)) == nil && token.count > 1 && token.first!.isUppercase
+            && token.allSatisfy(\.isLetter)
+        {
+            throw ValidationError(
+                "--keys: '\(token)' is not a key name (Tab Enter Esc Up Down Left Right Home End PgUp PgDn Space Backspace Ctrl-C)"
+            )
         }
     }
 
     func run() throws {
         let data = try dataset.open()
         let controller = try viewer.controller(data)
-        guard controller.open(frame: frame) else { throw InputError("no frame '\(frame)' in \(data.root) (a key, N or S/N)") }
+        guard controller.open(frame: frame) else {
+            throw InputError("no frame '\(frame)' in \(data.root) (a key, N or S/N)")
+        }
         controller.screenSize = (cols, rows)
         // Headless: what the viewer computes in the background is computed
         // at once, and keys such as I act on the decoded frame.
@@ -108,7 +131,8 @@ struct RenderCommand: ParsableCommand {
         for token in keys.split(separator: " ") {
             for key in Key(name: String(token)).map({ [$0] }) ?? token.map({ Key.character($0) }) {
                 guard controller.accepts(key) else {
-                    throw InputError("--keys: '\(KeyBindings.name(key))' does nothing in the viewer here (see man segscope, KEYS)")
+                    throw InputError(
+                        "--keys: '\(KeyBindings.name(key))' does nothing in the viewer here (see man segscope, KEYS)")
                 }
                 _ = controller.handle(key)
             }
@@ -120,7 +144,9 @@ struct RenderCommand: ParsableCommand {
         if ansi {
             let depth = ColorDepth.detect()
             let colors = ColorMapping(depth: depth, classColors: controller.theme.classColors)
-            print(AnsiText.render(Compositor(model: model, width: cols, height: rows).compose(), colors: colors), terminator: "")
+            print(
+                AnsiText.render(Compositor(model: model, width: cols, height: rows).compose(), colors: colors),
+                terminator: "")
         }
         if let png {
             try Figure.write(model: model, to: png)

@@ -5,7 +5,8 @@ import SegView
 struct WeightsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "weights",
-        abstract: "Print what a weights file holds: backbone depth and widths, classes, STF and MAR shapes, memory, unused tensors.",
+        abstract:
+            "Print what a weights file holds: backbone depth and widths, classes, STF and MAR shapes, memory, unused tensors.",
         discussion: """
             Reads safetensors and PyTorch checkpoints (.pth, zip or legacy layout): the release's full model \
             (pspnet.backbone.*, pspnet.decode_head.*, STF.*, MAR.*), its STF-stage checkpoint, mmsegmentation \

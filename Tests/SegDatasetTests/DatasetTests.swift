@@ -23,14 +23,19 @@ import Testing
 /// Builds small datasets on disk, in the layouts segscope discovers.
 enum Make {
     static func labelPNG(_ path: String, _ ids: [UInt8], width: Int) throws {
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try PNG.write(PNGImage(width: width, height: ids.count / width, colorType: .gray, bitDepth: 8, samples: .eight(ids)), to: path)
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try PNG.write(
+            PNGImage(width: width, height: ids.count / width, colorType: .gray, bitDepth: 8, samples: .eight(ids)),
+            to: path)
     }
 
     static func rgbPNG(_ path: String, width: Int, height: Int) throws {
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let rgb = (0..<(width * height * 3)).map { UInt8($0 % 251) }
-        try PNG.write(PNGImage(width: width, height: height, colorType: .rgb, bitDepth: 8, samples: .eight(rgb)), to: path)
+        try PNG.write(
+            PNGImage(width: width, height: height, colorType: .rgb, bitDepth: 8, samples: .eight(rgb)), to: path)
     }
 
     /// Cityscapes sequence layout: one city, 2 sequences x 3 frames, GT on the middle frame only.
@@ -43,7 +48,8 @@ enum Make {
                 if frame == 19 {
                     let train: [UInt8] = [0, 0, 1, 1, 2, 2, 255, 13] + [UInt8](repeating: 10, count: 24)
                     try labelPNG(root + "/gtFine/val/ulm/\(key)_gtFine_labelTrainIds.png", train, width: 8)
-                    let labelIds = LabelSpace.cityscapes.encode(LabelMap(width: 8, height: 4, ids: train), as: .labelIds)
+                    let labelIds = LabelSpace.cityscapes.encode(
+                        LabelMap(width: 8, height: 4, ids: train), as: .labelIds)
                     try PNG.write(labelIds, to: root + "/gtFine/val/ulm/\(key)_gtFine_labelIds.png")
                 }
             }
@@ -84,16 +90,18 @@ enum Make {
         // Both files decode to the same trainIds.
         let loader = FrameLoader(dataset: dataset)
         let viaLabelIds = try loader.groundTruth(frame)!.map
-        let viaTrainIds = try loader.labels(path: frame.groundTruth!.replacingOccurrences(of: "labelIds", with: "labelTrainIds"),
-                                            encoding: nil).map
+        let viaTrainIds = try loader.labels(
+            path: frame.groundTruth!.replacingOccurrences(of: "labelIds", with: "labelTrainIds"),
+            encoding: nil
+        ).map
         #expect(viaLabelIds == viaTrainIds)
     }
 
     @Test func predictionsMatchByKeyAndUpsampleByIntegerFactors() throws {
         let root = try Make.cityscapes()
         let pred = root + "/pred"
-        try Make.labelPNG(pred + "/ulm_000000_000019.png", [0, 1, 2, 13, 10, 10, 10, 10], width: 4) // half size
-        try Make.labelPNG(pred + "/ulm_000001_000019.png", [UInt8](repeating: 0, count: 15), width: 5) // wrong size
+        try Make.labelPNG(pred + "/ulm_000000_000019.png", [0, 1, 2, 13, 10, 10, 10, 10], width: 4)  // half size
+        try Make.labelPNG(pred + "/ulm_000001_000019.png", [UInt8](repeating: 0, count: 15), width: 5)  // wrong size
         var options = DatasetOptions()
         options.path = root
         try options.addMethods(predictions: ["base=\(pred)"], confidences: [])
@@ -116,15 +124,15 @@ enum Make {
         try PNG.write(confidence.png(), to: root + "/c/a/ulm_000000_000019.png")
         try Npy.write((0..<32).map { Float($0) / 31 }, shape: [4, 8], to: root + "/c/a/ulm_000001_000019.npy")
         try """
-            label_space = "cityscapes"
-            frames = "leftImg8bit_sequence"
-            gt = "gtFine"
-            reference = "a"
-            [[method]]
-            name = "a"
-            pred = "p/a"
-            conf = "c/a"
-            """.write(toFile: root + "/segscope.toml", atomically: true, encoding: .utf8)
+        label_space = "cityscapes"
+        frames = "leftImg8bit_sequence"
+        gt = "gtFine"
+        reference = "a"
+        [[method]]
+        name = "a"
+        pred = "p/a"
+        conf = "c/a"
+        """.write(toFile: root + "/segscope.toml", atomically: true, encoding: .utf8)
         var options = DatasetOptions()
         options.path = root
         let dataset = try DatasetLocator.open(options)
@@ -158,17 +166,22 @@ enum Make {
         options.space = .cityscapes
         try options.addMethods(predictions: ["x=\(root)/gtFine"], confidences: [])
         let dataset = try DatasetLocator.open(options)
-        #expect(dataset.layout == .folders && dataset.frameCount == 2 && dataset.frames.allSatisfy { $0.predictions["x"] != nil })
+        #expect(
+            dataset.layout == .folders && dataset.frameCount == 2
+                && dataset.frames.allSatisfy { $0.predictions["x"] != nil })
     }
 }
 
 @Suite struct DatasetBadInputTests {
     @Test func manifestNamingMissingFolder() throws {
         let root = try TestSupport.scratchDirectory()
-        try "label_space = \"cityscapes\"\ngt = \"nowhere\"\n".write(toFile: root + "/segscope.toml", atomically: true, encoding: .utf8)
+        try "label_space = \"cityscapes\"\ngt = \"nowhere\"\n".write(
+            toFile: root + "/segscope.toml", atomically: true, encoding: .utf8)
         var options = DatasetOptions()
         options.path = root
-        #expect(throws: DatasetError.missingFolder(path: root + "/nowhere", role: "gt")) { _ = try DatasetLocator.open(options) }
+        #expect(throws: DatasetError.missingFolder(path: root + "/nowhere", role: "gt")) {
+            _ = try DatasetLocator.open(options)
+        }
     }
 
     @Test func manifestWithBadTOML() throws {
@@ -189,7 +202,9 @@ enum Make {
         try "x".write(toFile: root + "/gt", atomically: true, encoding: .utf8)
         var options = DatasetOptions()
         options.groundTruth = root + "/gt"
-        #expect(throws: DatasetError.missingFolder(path: root + "/gt", role: "ground truth")) { _ = try DatasetLocator.open(options) }
+        #expect(throws: DatasetError.missingFolder(path: root + "/gt", role: "ground truth")) {
+            _ = try DatasetLocator.open(options)
+        }
     }
 
     @Test func notADataset() throws {
@@ -219,7 +234,9 @@ enum Make {
         let root = try TestSupport.scratchDirectory()
         try Make.labelPNG(root + "/c.png", [0, 51, 255, 128], width: 2)
         #expect(try ConfidenceMap.read(path: root + "/c.png").values == [0, 0.2, 1, Float(128) / 255])
-        try PNG.write(PNGImage(width: 1, height: 1, colorType: .rgb, bitDepth: 8, samples: .eight([1, 2, 3])), to: root + "/rgb.png")
+        try PNG.write(
+            PNGImage(width: 1, height: 1, colorType: .rgb, bitDepth: 8, samples: .eight([1, 2, 3])),
+            to: root + "/rgb.png")
         #expect(throws: FormatError.self) { _ = try ConfidenceMap.read(path: root + "/rgb.png") }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
-@testable import SegEngine
 import Testing
+
+@testable import SegEngine
 
 /// The engine's BLAS: OpenBLAS by default with kernels chosen for the CPU
 /// before it initialises, BLIS on request, and both agreeing. Serialized:
@@ -35,7 +36,9 @@ import Testing
 
     @Test func unknownChoiceIsAnError() {
         #expect(throws: BLASError.unknownChoice("mkl")) { _ = try BLAS.load(environment: [BLASChoice.variable: "mkl"]) }
-        #expect(throws: BLASError.self) { _ = try BLAS.load(environment: [BLASChoice.variable: "/nonexistent/libblas.so"]) }
+        #expect(throws: BLASError.self) {
+            _ = try BLAS.load(environment: [BLASChoice.variable: "/nonexistent/libblas.so"])
+        }
     }
 
     /// BLIS, as SEGSCOPE_BLAS=blis loads it, gives the same products as the
@@ -45,7 +48,8 @@ import Testing
         #expect(blis.description.hasPrefix("BLIS, "))
         let openBLAS = try BLAS.load(environment: [BLASChoice.variable: "openblas"])
         let (m, n, k) = (37, 29, 300)
-        let a = KernelTwinTests.values(m * k, seed: 41), b = KernelTwinTests.values(n * k, seed: 42)
+        let a = KernelTwinTests.values(m * k, seed: 41)
+        let b = KernelTwinTests.values(n * k, seed: 42)
         func product(_ library: BLAS.Library) -> [Float] {
             var c = [Float](repeating: 0, count: m * n)
             library.sgemm(101, 111, 112, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(k), 0, &c, Int32(n))

@@ -27,8 +27,11 @@ import Testing
             let reference = expected.floats()
             let scale = reference.map(abs).max()!
             let worst = zip(features, reference).map { abs($0 - $1) }.max()!
-            #expect(features.count == reference.count && worst <= 1e-4 * scale, "features \(h)x\(w): max error \(worst), scale \(scale)")
-            let outputs = try model.forward(previous: features, current: features, next: features, height: h / 8, width: w / 8)
+            #expect(
+                features.count == reference.count && worst <= 1e-4 * scale,
+                "features \(h)x\(w): max error \(worst), scale \(scale)")
+            let outputs = try model.forward(
+                previous: features, current: features, next: features, height: h / 8, width: w / 8)
             let logits = try Npy.read(path: root + "/logits_\(h)x\(w).npy").floats()
             let logitScale = logits.map(abs).max()!
             let logitError = zip(outputs.baselineLogits, logits).map { abs($0 - $1) }.max()!

@@ -26,7 +26,10 @@ import Testing
     func malformedBlockSizeIsAnErrorNamingTheKey(value: String) throws {
         let path = try Self.weights(metadata: ["heads": "2", "block_size": value])
         defer { try? FileManager.default.removeItem(atPath: path) }
-        #expect(throws: ModelError.metadata(path: path, key: "block_size", value: value, expected: "\"H,W\" with positive integers")) {
+        #expect(
+            throws: ModelError.metadata(
+                path: path, key: "block_size", value: value, expected: "\"H,W\" with positive integers")
+        ) {
             _ = try Model.load(path: path)
         }
     }
@@ -94,8 +97,9 @@ import Testing
         var bad = cur.floats()
         bad[3] = .infinity
         #expect(throws: ModelError.geometry("next.npy: the features of frame T+1 hold inf at element 3")) {
-            _ = try model.forward(previous: cur.floats(), current: cur.floats(), next: bad, height: cur.shape[1], width: cur.shape[2],
-                                  input: "next.npy")
+            _ = try model.forward(
+                previous: cur.floats(), current: cur.floats(), next: bad, height: cur.shape[1], width: cur.shape[2],
+                input: "next.npy")
         }
     }
 }

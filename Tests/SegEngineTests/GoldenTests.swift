@@ -23,8 +23,9 @@ import Testing
         #expect(model.unusedTensors == ["pspnet.backbone.unused"])
         let cur = try Npy.read(path: root + "/cur.npy")
         let (h, w) = (cur.shape[1], cur.shape[2])
-        let out = try model.forward(previous: try Npy.read(path: root + "/prev.npy").floats(), current: cur.floats(),
-                                    next: try Npy.read(path: root + "/next.npy").floats(), height: h, width: w)
+        let out = try model.forward(
+            previous: try Npy.read(path: root + "/prev.npy").floats(), current: cur.floats(),
+            next: try Npy.read(path: root + "/next.npy").floats(), height: h, width: w)
         let expected = { (file: String) in try Npy.read(path: root + "/\(file).npy").floats() }
         #expect(Self.maxAbsDifference(try #require(out.stf), try expected("stf")) < 1e-4)
         #expect(Self.maxAbsDifference(try #require(out.mar), try expected("mar")) < 1e-4)
@@ -39,7 +40,8 @@ import Testing
 @Suite struct WideGoldenTests {
     @Test func releaseWidthMatchesNumpyReference() throws {
         let root = try TestSupport.scratchDirectory()
-        try TestSupport.python("""
+        try TestSupport.python(
+            """
             import sys
             sys.path.insert(0, sys.argv[2])
             import numpy as np, stf_mar_reference as ref
@@ -57,7 +59,8 @@ import Testing
             """, [root, TestSupport.repositoryRoot + "/Tests/Tools"])
         let model = try Model.load(path: root + "/w.safetensors")
         let load = { (name: String) in try Npy.read(path: "\(root)/\(name).npy").floats() }
-        let out = try model.forward(previous: try load("prev"), current: try load("cur"), next: try load("next"), height: 32, width: 32)
+        let out = try model.forward(
+            previous: try load("prev"), current: try load("cur"), next: try load("next"), height: 32, width: 32)
         #expect(GoldenTests.maxAbsDifference(try #require(out.stf), try load("stf")) < 1e-3)
         #expect(GoldenTests.maxAbsDifference(try #require(out.mar), try load("mar")) < 1e-3)
     }

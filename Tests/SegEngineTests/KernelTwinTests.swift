@@ -16,16 +16,27 @@ import Testing
     static func maxDifference(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) } }
 
     @Test func linear() {
-        let x = Self.values(7 * 64, seed: 1), w = Self.values(33 * 64, seed: 2), b = Self.values(33, seed: 3)
-        #expect(Self.maxDifference(Kernels.linear(x, w, b, tokens: 7, inputs: 64, outputs: 33),
-                                   Reference.linear(x, w, b, tokens: 7, inputs: 64, outputs: 33)) < 1e-5)
-        #expect(Self.maxDifference(Kernels.linear(x, w, nil, tokens: 7, inputs: 64, outputs: 33),
-                                   Reference.linear(x, w, nil, tokens: 7, inputs: 64, outputs: 33)) < 1e-5)
+        let x = Self.values(7 * 64, seed: 1)
+        let w = Self.values(33 * 64, seed: 2)
+        let b = Self.values(33, seed: 3)
+        #expect(
+            Self.maxDifference(
+                Kernels.linear(x, w, b, tokens: 7, inputs: 64, outputs: 33),
+                Reference.linear(x, w, b, tokens: 7, inputs: 64, outputs: 33)) < 1e-5)
+        #expect(
+            Self.maxDifference(
+                Kernels.linear(x, w, nil, tokens: 7, inputs: 64, outputs: 33),
+                Reference.linear(x, w, nil, tokens: 7, inputs: 64, outputs: 33)) < 1e-5)
     }
 
     @Test func layerNorm() {
-        let x = Self.values(9 * 24, seed: 4).map { $0 * 5 + 2 }, w = Self.values(24, seed: 5), b = Self.values(24, seed: 6)
-        #expect(Self.maxDifference(Kernels.layerNorm(x, w, b, tokens: 9, channels: 24), Reference.layerNorm(x, w, b, tokens: 9, channels: 24)) < 1e-5)
+        let x = Self.values(9 * 24, seed: 4).map { $0 * 5 + 2 }
+        let w = Self.values(24, seed: 5)
+        let b = Self.values(24, seed: 6)
+        #expect(
+            Self.maxDifference(
+                Kernels.layerNorm(x, w, b, tokens: 9, channels: 24),
+                Reference.layerNorm(x, w, b, tokens: 9, channels: 24)) < 1e-5)
     }
 
     @Test func softmax() {
@@ -37,20 +48,32 @@ import Testing
 
     @Test(arguments: [1, 2, 4])
     func attention(heads: Int) {
-        let c = 16, l = 5, s = 11
-        let q = Self.values(l * c, seed: 8), k = Self.values(s * c, seed: 9), v = Self.values(s * c, seed: 10)
-        #expect(Self.maxDifference(Kernels.attention(q: q, k: k, v: v, queries: l, keys: s, channels: c, heads: heads),
-                                   Reference.attention(q: q, k: k, v: v, queries: l, keys: s, channels: c, heads: heads)) < 1e-5)
+        let c = 16
+        let l = 5
+        let s = 11
+        let q = Self.values(l * c, seed: 8)
+        let k = Self.values(s * c, seed: 9)
+        let v = Self.values(s * c, seed: 10)
+        #expect(
+            Self.maxDifference(
+                Kernels.attention(q: q, k: k, v: v, queries: l, keys: s, channels: c, heads: heads),
+                Reference.attention(q: q, k: k, v: v, queries: l, keys: s, channels: c, heads: heads)) < 1e-5)
     }
 
     /// More queries than one block of rows (64), the last block partial: each
     /// block's scores, softmax and product with V are done while in cache.
     @Test(arguments: [1, 2])
     func attentionOverSeveralQueryBlocks(heads: Int) {
-        let c = 32, l = 150, s = 97
-        let q = Self.values(l * c, seed: 14).map { $0 * 3 }, k = Self.values(s * c, seed: 15), v = Self.values(s * c, seed: 16)
-        #expect(Self.maxDifference(Kernels.attention(q: q, k: k, v: v, queries: l, keys: s, channels: c, heads: heads),
-                                   Reference.attention(q: q, k: k, v: v, queries: l, keys: s, channels: c, heads: heads)) < 1e-5)
+        let c = 32
+        let l = 150
+        let s = 97
+        let q = Self.values(l * c, seed: 14).map { $0 * 3 }
+        let k = Self.values(s * c, seed: 15)
+        let v = Self.values(s * c, seed: 16)
+        #expect(
+            Self.maxDifference(
+                Kernels.attention(q: q, k: k, v: v, queries: l, keys: s, channels: c, heads: heads),
+                Reference.attention(q: q, k: k, v: v, queries: l, keys: s, channels: c, heads: heads)) < 1e-5)
     }
 
     @Test(arguments: [(6, 10, 8, 12), (8, 8, 8, 8), (16, 32, 5, 7), (3, 3, 128, 256)])
@@ -65,7 +88,9 @@ import Testing
 @Suite struct UpsampleTwinTests {
     /// Labels equal; confidence within 1e-6.
     @Test func fusedUpsamplingMatchesThePlainWay() {
-        let k = 5, h = 6, w = 9
+        let k = 5
+        let h = 6
+        let w = 9
         let logits = KernelTwinTests.values(k * h * w, seed: 12).map { $0 * 4 }
         let fast = upsampledPrediction(logits: logits, classes: k, height: h, width: w, factor: 8)
         let plain = Reference.upsampledPrediction(logits: logits, classes: k, height: h, width: w, factor: 8)
@@ -80,7 +105,8 @@ import Testing
     @Test func tokenResizeMatchesPlaneByPlane() {
         let (frames, hs, ws, h, w, c) = (3, 6, 10, 8, 12, 5)
         let tokens = KernelTwinTests.values(frames * hs * ws * c, seed: 13)
-        let fast = Kernels.resizeTokens(tokens, frames: frames, height: hs, width: ws, toHeight: h, width: w, channels: c)
+        let fast = Kernels.resizeTokens(
+            tokens, frames: frames, height: hs, width: ws, toHeight: h, width: w, channels: c)
         for t in 0..<frames {
             for ch in 0..<c {
                 let plane = (0..<(hs * ws)).map { tokens[(t * hs * ws + $0) * c + ch] }

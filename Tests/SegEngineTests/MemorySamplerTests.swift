@@ -10,34 +10,41 @@ import Testing
         var s: UInt64 = 7
         for i in 0..<200 {
             s = s &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            let label = i % 7 == 0 ? 2 : Int(s >> 62) // class 2 is rare: 29 pixels; classes 0, 1, 3 common
-            let score = Float(Int(s >> 40) % 1000) / 1000   // ties happen
+            let label = i % 7 == 0 ? 2 : Int(s >> 62)  // class 2 is rare: 29 pixels; classes 0, 1, 3 common
+            let score = Float(Int(s >> 40) % 1000) / 1000  // ties happen
             out.append((label, score))
         }
-        out += [(1, 0.5), (1, 0.5), (3, 0.9)] // exact ties at the end
+        out += [(1, 0.5), (1, 0.5), (3, 0.9)]  // exact ties at the end
         return out
     }()
 
     static func run(_ rule: MemorySampler.Rule, kl: Int, kh: Int) -> (keys: [Float], prototypes: [Float]) {
         var sampler = MemorySampler(classes: 5, channels: 3, hardCount: kl, goodCount: kh, rule: rule)
-        for (i, (label, score)) in stream.enumerated() { sampler.offer(label: label, score: score) { [Float(i), Float(label), score] } }
+        for (i, (label, score)) in stream.enumerated() {
+            sampler.offer(label: label, score: score) { [Float(i), Float(label), score] }
+        }
         return sampler.memory()
     }
 
     /// The expected memory from the chosen pixel indices of each class.
     static func expected(hard: [[Int]], good: [[Int]], kl: Int, kh: Int) -> (keys: [Float], prototypes: [Float]) {
-        var keys = [Float](repeating: 0, count: 5 * kl * 3), prototypes = [Float](repeating: 0, count: 5 * 3)
+        var keys = [Float](repeating: 0, count: 5 * kl * 3)
+        var prototypes = [Float](repeating: 0, count: 5 * 3)
         for cls in 0..<5 {
-            let hardList = hard[cls].isEmpty ? good[cls] : hard[cls], goodList = good[cls].isEmpty ? hard[cls] : good[cls]
+            let hardList = hard[cls].isEmpty ? good[cls] : hard[cls]
+            let goodList = good[cls].isEmpty ? hard[cls] : good[cls]
             for i in 0..<kl where !hardList.isEmpty {
                 let p = hardList[i % hardList.count]
-                keys.replaceSubrange(((cls * kl + i) * 3)..<((cls * kl + i) * 3 + 3), with: [Float(p), Float(stream[p].0), stream[p].1])
+                keys.replaceSubrange(
+                    ((cls * kl + i) * 3)..<((cls * kl + i) * 3 + 3), with: [Float(p), Float(stream[p].0), stream[p].1])
             }
             if !goodList.isEmpty {
                 var sum = [Double](repeating: 0, count: 3)
                 for i in 0..<kh {
                     let p = goodList[i % goodList.count]
-                    sum[0] += Double(p); sum[1] += Double(stream[p].0); sum[2] += Double(stream[p].1)
+                    sum[0] += Double(p)
+                    sum[1] += Double(stream[p].0)
+                    sum[2] += Double(stream[p].1)
                 }
                 for ch in 0..<3 { prototypes[cls * 3 + ch] = Float(sum[ch] / Double(kh)) }
             }
@@ -47,13 +54,19 @@ import Testing
 
     @Test(arguments: [(10, 10), (3, 5), (40, 2)])
     func plainRuleSelectsLowestAndHighest(kl: Int, kh: Int) {
-        var hard: [[Int]] = [], good: [[Int]] = []
+        var hard: [[Int]] = []
+        var good: [[Int]] = []
         for cls in 0..<5 {
             let mine = Self.stream.indices.filter { Self.stream[$0].0 == cls }
             hard.append(Array(mine.sorted { (Self.stream[$0].1, $0) < (Self.stream[$1].1, $1) }.prefix(kl)))
-            good.append(Array(mine.sorted { Self.stream[$0].1 != Self.stream[$1].1 ? Self.stream[$0].1 > Self.stream[$1].1 : $0 < $1 }.prefix(kh)))
+            good.append(
+                Array(
+                    mine.sorted {
+                        Self.stream[$0].1 != Self.stream[$1].1 ? Self.stream[$0].1 > Self.stream[$1].1 : $0 < $1
+                    }.prefix(kh)))
         }
-        let got = Self.run(.plain, kl: kl, kh: kh), want = Self.expected(hard: hard, good: good, kl: kl, kh: kh)
+        let got = Self.run(.plain, kl: kl, kh: kh)
+        let want = Self.expected(hard: hard, good: good, kl: kl, kh: kh)
         #expect(got.keys == want.keys)
         #expect(zip(got.prototypes, want.prototypes).allSatisfy { abs($0 - $1) < 1e-5 })
     }
@@ -62,11 +75,16 @@ import Testing
     /// the end, threshold from the list), on (label, score) streams; returns
     /// the memory as numpy would compute it (float32 mean over the
     /// cyclically repeated good list).
-    static func releaseRestated(_ stream: [(Int, Float)], classes: Int, kl: Int, kh: Int) -> (keys: [Float], prototypes: [Float]) {
-        var h = [[Int]](repeating: [], count: classes), g = [[Int]](repeating: [], count: classes)
-        var hmax = [Float](repeating: 1, count: classes), gmin = [Float](repeating: 0, count: classes)
+    static func releaseRestated(_ stream: [(Int, Float)], classes: Int, kl: Int, kh: Int) -> (
+        keys: [Float], prototypes: [Float]
+    ) {
+        var h = [[Int]](repeating: [], count: classes)
+        var g = [[Int]](repeating: [], count: classes)
+        var hmax = [Float](repeating: 1, count: classes)
+        var gmin = [Float](repeating: 0, count: classes)
         func sortedStably(_ list: [Int]) -> [Int] {
-            list.enumerated().sorted { (stream[$0.element].1, $0.offset) < (stream[$1.element].1, $1.offset) }.map(\.element)
+            list.enumerated().sorted { (stream[$0.element].1, $0.offset) < (stream[$1.element].1, $1.offset) }.map(
+                \.element)
         }
         for (i, (cls, score)) in stream.enumerated() {
             if score < hmax[cls] {
@@ -80,12 +98,18 @@ import Testing
             }
         }
         func feature(_ i: Int) -> [Float] { [Float(i), Float(stream[i].0), stream[i].1] }
-        var keys: [Float] = [], prototypes: [Float] = []
+        var keys: [Float] = []
+        var prototypes: [Float] = []
         for cls in 0..<classes {
-            let hardList = h[cls].isEmpty ? g[cls] : h[cls], goodList = g[cls].isEmpty ? h[cls] : g[cls]
-            let repeatedKeys = hardList.isEmpty ? [] : Array(Array(repeating: hardList, count: kl / hardList.count + 1).joined().prefix(kl))
+            let hardList = h[cls].isEmpty ? g[cls] : h[cls]
+            let goodList = g[cls].isEmpty ? h[cls] : g[cls]
+            let repeatedKeys =
+                hardList.isEmpty
+                ? [] : Array(Array(repeating: hardList, count: kl / hardList.count + 1).joined().prefix(kl))
             keys += repeatedKeys.isEmpty ? [Float](repeating: 0, count: kl * 3) : repeatedKeys.flatMap(feature)
-            let repeatedGood = goodList.isEmpty ? [] : Array(Array(repeating: goodList, count: kh / goodList.count + 1).joined().prefix(kh))
+            let repeatedGood =
+                goodList.isEmpty
+                ? [] : Array(Array(repeating: goodList, count: kh / goodList.count + 1).joined().prefix(kh))
             var sum: [Float] = [0, 0, 0]
             for p in repeatedGood { for (ch, v) in feature(p).enumerated() { sum[ch] += v } }
             prototypes += repeatedGood.isEmpty ? [0, 0, 0] : sum.map { $0 / Float(kh) }
@@ -95,7 +119,9 @@ import Testing
 
     static func runRelease(_ stream: [(Int, Float)], classes: Int, kl: Int, kh: Int) -> MemorySampler {
         var sampler = MemorySampler(classes: classes, channels: 3, hardCount: kl, goodCount: kh, rule: .release)
-        for (i, (label, score)) in stream.enumerated() { sampler.offer(label: label, score: score) { [Float(i), Float(label), score] } }
+        for (i, (label, score)) in stream.enumerated() {
+            sampler.offer(label: label, score: score) { [Float(i), Float(label), score] }
+        }
         return sampler
     }
 
@@ -105,7 +131,13 @@ import Testing
         ("random", stream, 5),
         // Class 0: descending scores all go hard; class 1: ascending scores,
         // only the first is hard, the rest good; class 2: ties at every level.
-        ("few", [(0, 0.9), (0, 0.8), (1, 0.2), (0, 0.7), (1, 0.3), (2, 0.5), (2, 0.5), (1, 0.4), (2, 0.5), (2, 0.6), (2, 0.4)], 3),
+        (
+            "few",
+            [
+                (0, 0.9), (0, 0.8), (1, 0.2), (0, 0.7), (1, 0.3), (2, 0.5), (2, 0.5), (1, 0.4), (2, 0.5), (2, 0.6),
+                (2, 0.4),
+            ], 3
+        ),
         // Scores of exactly 1.0 are never hard; class 1 has only 1.0s (hard list empty).
         ("ones", [(0, 1.0), (0, 0.99), (1, 1.0), (1, 1.0), (0, 1.0), (0, 0.99)], 2),
         // Class 1 never gets a good pixel: each score is below the last (all hard), then equal ones are dropped.
@@ -116,7 +148,8 @@ import Testing
     func releaseSamplerEqualsTheSpecRestated(kl: Int, kh: Int) {
         for (name, stream, classes) in Self.releaseCases {
             let sampler = Self.runRelease(stream, classes: classes, kl: kl, kh: kh)
-            let got = sampler.memory(), want = Self.releaseRestated(stream, classes: classes, kl: kl, kh: kh)
+            let got = sampler.memory()
+            let want = Self.releaseRestated(stream, classes: classes, kl: kl, kh: kh)
             #expect(got.keys == want.keys, "\(name) keys, KL \(kl) KH \(kh)")
             #expect(got.prototypes == want.prototypes, "\(name) prototypes, KL \(kl) KH \(kh)")
         }
@@ -143,7 +176,8 @@ import Testing
 
     @Test func rulesDifferForARareClass() {
         // Class 2 has 29 pixels < KL + KH = 40: the plain rule may use a pixel twice, the release's never.
-        let plain = Self.run(.plain, kl: 20, kh: 20), release = Self.run(.release, kl: 20, kh: 20)
+        let plain = Self.run(.plain, kl: 20, kh: 20)
+        let release = Self.run(.release, kl: 20, kh: 20)
         #expect(Array(plain.prototypes[6..<9]) != Array(release.prototypes[6..<9]))
     }
 

@@ -11,7 +11,8 @@ import Testing
     @Test func realCityscapesMemoryRunsInMAR() throws {
         let shared = TestSupport.cityscapesMemory
         let root = try TestSupport.scratchDirectory()
-        try TestSupport.python("""
+        try TestSupport.python(
+            """
             import sys
             import numpy as np
             from safetensors.numpy import save_file
@@ -76,9 +77,11 @@ import Testing
     }
 
     @Test func blockMustDivideTheFeatureSize() throws {
-        let model = try Model.load(path: GoldenTests.fixture("small") + "/weights.safetensors", block: BlockSize(height: 3, width: 4))
+        let model = try Model.load(
+            path: GoldenTests.fixture("small") + "/weights.safetensors", block: BlockSize(height: 3, width: 4))
         let x = [Float](repeating: 0, count: 16 * 8 * 12)
-        #expect(throws: ModelError.geometry("feature size 8x12 is not a multiple of the block size 3x4 (use --block)")) {
+        #expect(throws: ModelError.geometry("feature size 8x12 is not a multiple of the block size 3x4 (use --block)"))
+        {
             _ = try model.forward(previous: x, current: x, next: x, height: 8, width: 12)
         }
     }

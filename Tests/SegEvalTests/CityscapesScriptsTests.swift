@@ -11,7 +11,8 @@ import Testing
 enum EvalData {
     static func make(frames: Int = 6, width: Int = 96, height: Int = 48, seed: Int = 3) throws -> String {
         let root = try TestSupport.scratchDirectory()
-        try TestSupport.python("""
+        try TestSupport.python(
+            """
             import os, sys
             import numpy as np
             from PIL import Image
@@ -49,7 +50,8 @@ enum EvalData {
     @Test func perClassIoUAndMeanMatchCityscapesScripts() throws {
         let root = try EvalData.make()
         let evaluation = try Evaluator.run(try EvalData.dataset(root))
-        let printed = try TestSupport.python("""
+        let printed = try TestSupport.python(
+            """
             import glob, json, sys
             from cityscapesscripts.evaluation import evalPixelLevelSemanticLabeling as ev
             ev.args.evalInstLevelScore = False
@@ -73,7 +75,8 @@ enum EvalData {
             for (c, name) in LabelSpace.cityscapes.classNames.enumerated() {
                 let expected = (classes[name] as? NSNumber)?.doubleValue
                 if let expected {
-                    #expect(abs(metrics.iou[c] - expected) <= 1e-9, "\(method) \(name): \(metrics.iou[c]) vs \(expected)")
+                    #expect(
+                        abs(metrics.iou[c] - expected) <= 1e-9, "\(method) \(name): \(metrics.iou[c]) vs \(expected)")
                 } else {
                     #expect(metrics.iou[c].isNaN, "\(method) \(name)")
                 }
@@ -81,7 +84,8 @@ enum EvalData {
             let mean = (reference[method]!["mean"] as! NSNumber).doubleValue
             #expect(abs(metrics.meanIoU - mean) <= 1e-9)
             let categories = reference[method]!["categories"] as! [String: Any]
-            for (category, iou) in Metrics.categoryIoU(evaluation.result(method)!.counts.confusion, space: .cityscapes) {
+            for (category, iou) in Metrics.categoryIoU(evaluation.result(method)!.counts.confusion, space: .cityscapes)
+            {
                 let expected = (categories[category] as! NSNumber).doubleValue
                 #expect(abs(iou - expected) <= 1e-9, "\(method) category \(category)")
             }
@@ -114,7 +118,9 @@ enum EvalData {
             #expect(merged.result(method)!.counts.confusion == whole.result(method)!.counts.confusion)
             #expect(merged.result(method)!.counts.bandConfusion == whole.result(method)!.counts.bandConfusion)
             #expect(merged.result(method)!.counts.flips == whole.result(method)!.counts.flips)
-            #expect(Set(merged.result(method)!.counts.frames.map(\.key)) == Set(whole.result(method)!.counts.frames.map(\.key)))
+            #expect(
+                Set(merged.result(method)!.counts.frames.map(\.key))
+                    == Set(whole.result(method)!.counts.frames.map(\.key)))
         }
         #expect(Report(merged).render(.text) == Report(whole).render(.text))
         #expect(throws: EvaluationError.self) { _ = try Shards.merge([shards[0], shards[0]]) }

@@ -13,7 +13,8 @@ import Testing
 @Suite struct InstanceIoUTests {
     @Test func iIoUEqualsCityscapesScripts() throws {
         let root = try TestSupport.scratchDirectory()
-        let output = try TestSupport.python("""
+        let output = try TestSupport.python(
+            """
             import json, os, sys
             import numpy as np
             np.in1d = lambda a, b, assume_unique=False, invert=False: np.isin(np.asarray(a).ravel(), b, invert=invert)
@@ -61,7 +62,8 @@ import Testing
                               "categories": {k: nan(v) for k, v in result["categoryInstScores"].items()},
                               "mean": result["averageScoreInstClasses"]}))
             """, [root])
-        let expected = try JSONSerialization.jsonObject(with: Data(output.split(separator: "\n").last!.utf8)) as! [String: Any]
+        let expected =
+            try JSONSerialization.jsonObject(with: Data(output.split(separator: "\n").last!.utf8)) as! [String: Any]
         var options = DatasetOptions()
         options.groundTruth = root + "/gtFine"
         options.space = .cityscapes
@@ -86,15 +88,19 @@ import Testing
         }
         #expect(compared >= 6)
         #expect(abs(Metrics.mean(perClass) - (expected["mean"] as! Double)) < 1e-9)
-        let perCategory = InstanceIoU.perCategory(result.counts.instances, confusion: result.counts.confusion, space: space)
+        let perCategory = InstanceIoU.perCategory(
+            result.counts.instances, confusion: result.counts.confusion, space: space)
         let categories = expected["categories"] as! [String: Any]
         for category in ["human", "vehicle"] {
             let i = space.categories.firstIndex(of: category)!
             #expect(abs(perCategory[i] - (categories[category] as! Double)) < 1e-9, "category \(category)")
         }
         let csv = Report(evaluation).render(.csv)
-        #expect(csv.contains("\niiou,car,") && csv.contains("\ncategory_iiou,vehicle,") && csv.contains("\nsummary,iIoU,"))
+        #expect(
+            csv.contains("\niiou,car,") && csv.contains("\ncategory_iiou,vehicle,") && csv.contains("\nsummary,iIoU,"))
         let json = Report(evaluation).json()
-        #expect(json["methods"]?["p"]?["iiou"]?.number != nil && json["methods"]?["p"]?["category_iiou"]?["vehicle"]?.number != nil)
+        #expect(
+            json["methods"]?["p"]?["iiou"]?.number != nil
+                && json["methods"]?["p"]?["category_iiou"]?["vehicle"]?.number != nil)
     }
 }

@@ -35,7 +35,8 @@ extension VSPWData {
         options.evaluationProtocol = .vspw
         options.boundaryRatio = nil
         let evaluation = try Evaluator.run(try VSPWData.dataset(root), options: options)
-        let reference = try TestSupport.python("""
+        let reference = try TestSupport.python(
+            """
             import json, os, sys
             import numpy as np
             from PIL import Image
@@ -103,14 +104,21 @@ extension VSPWData {
             let expectedWindows = (21 - 8) + (13 - 8)
             #expect(t.windows[8]?.count == expectedWindows, "F-n windows a video, videos of <= n frames skipped")
             #expect(t.windows[16]?.count == 21 - 16)
-            #expect(abs(Metrics.meanIoU(result.counts.confusion, protocol: .vspw) - (e["miou"] as! Double)) < 1e-9, "\(result.name) VSPW mIoU")
+            #expect(
+                abs(Metrics.meanIoU(result.counts.confusion, protocol: .vspw) - (e["miou"] as! Double)) < 1e-9,
+                "\(result.name) VSPW mIoU")
             #expect(abs(t.flicker - (e["flicker"] as! Double)) < 1e-12, "\(result.name) flicker")
         }
         // The protocols differ where a prediction names a class the GT lacks:
         // GT 0 and 1 only, class 2 predicted on 5 pixels of class 1.
         var m = ConfusionMatrix(classes: 3)
-        m.add(groundTruth: LabelMap(width: 20, height: 1, ids: [UInt8](repeating: 0, count: 10) + [UInt8](repeating: 1, count: 10)),
-              prediction: LabelMap(width: 20, height: 1, ids: [UInt8](repeating: 0, count: 10) + [UInt8](repeating: 1, count: 5) + [UInt8](repeating: 2, count: 5)))
+        m.add(
+            groundTruth: LabelMap(
+                width: 20, height: 1, ids: [UInt8](repeating: 0, count: 10) + [UInt8](repeating: 1, count: 10)),
+            prediction: LabelMap(
+                width: 20, height: 1,
+                ids: [UInt8](repeating: 0, count: 10) + [UInt8](repeating: 1, count: 5)
+                    + [UInt8](repeating: 2, count: 5)))
         #expect(Metrics.meanIoU(m, protocol: .vspw) == 0.75, "(1 + 0.5) / 2: classes with GT pixels")
         #expect(Metrics.meanIoU(m, protocol: .labelSpace) == 0.5, "(1 + 0.5 + 0) / 3: also the predicted-only class")
     }
@@ -122,7 +130,8 @@ extension VSPWData {
         var options = EvaluationOptions()
         options.temporal = false
         let evaluation = try Evaluator.run(try VSPWData.dataset(root), options: options)
-        let reference = try TestSupport.python("""
+        let reference = try TestSupport.python(
+            """
             import json, os, sys
             import cv2
             import numpy as np
@@ -153,7 +162,9 @@ extension VSPWData {
             """, [root])
         let expected = try JSONSerialization.jsonObject(with: Data(reference.utf8)) as! [String: [[Int]]]
         for result in evaluation.results {
-            #expect(result.counts.boundaryIntersections.map(Int.init) == expected[result.name]![0], "\(result.name) intersections")
+            #expect(
+                result.counts.boundaryIntersections.map(Int.init) == expected[result.name]![0],
+                "\(result.name) intersections")
             #expect(result.counts.boundaryUnions.map(Int.init) == expected[result.name]![1], "\(result.name) unions")
         }
         #expect(BoundaryIoU.dilation(width: 64, height: 40, ratio: 0.02) == 2)
@@ -172,15 +183,21 @@ extension VSPWData {
         }
         let merged = try Shards.merge(try paths.map { ($0, try Shards.read(path: $0)) })
         for (a, b) in zip(whole.results, merged.results) {
-            #expect(a.counts.boundaryIntersections == b.counts.boundaryIntersections && a.counts.boundaryUnions == b.counts.boundaryUnions)
-            #expect(a.counts.temporal.changed == b.counts.temporal.changed && a.counts.temporal.pixels == b.counts.temporal.pixels)
+            #expect(
+                a.counts.boundaryIntersections == b.counts.boundaryIntersections
+                    && a.counts.boundaryUnions == b.counts.boundaryUnions)
+            #expect(
+                a.counts.temporal.changed == b.counts.temporal.changed
+                    && a.counts.temporal.pixels == b.counts.temporal.pixels)
             for n in [8, 16] {
                 #expect(a.counts.temporal.meanVC(n, strict: false) == b.counts.temporal.meanVC(n, strict: false))
             }
         }
         let json = Report(merged).json()
         #expect(json["methods"]?["a"]?["vc"]?["8"]?["vspw"]?.number != nil)
-        #expect(json["methods"]?["a"]?["boundary_miou"]?.number != nil && json["methods"]?["a"]?["band_miou"]?.number != nil)
+        #expect(
+            json["methods"]?["a"]?["boundary_miou"]?.number != nil && json["methods"]?["a"]?["band_miou"]?.number != nil
+        )
         #expect(json["methods"]?["a"]?["flicker"]?["overall"]?.number != nil)
     }
 }

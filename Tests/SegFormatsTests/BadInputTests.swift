@@ -9,8 +9,10 @@ import Testing
 @Suite struct BadInputTests {
     enum Expect { case malformed, tooLarge, unsupported, notFound, unreadable }
 
-    static func check(_ bytes: [UInt8]?, _ kind: Expect, _ read: (String) throws -> Void,
-                      containing text: String? = nil) throws {
+    static func check(
+        _ bytes: [UInt8]?, _ kind: Expect, _ read: (String) throws -> Void,
+        containing text: String? = nil
+    ) throws {
         let directory = try TestSupport.scratchDirectory()
         let path = directory + "/input"
         if let bytes { try TestSupport.write(bytes, to: path) }
@@ -23,7 +25,8 @@ import Testing
             #expect(!error.description.contains("\n"))
             switch (kind, error) {
             case (.malformed, .malformed), (.tooLarge, .tooLarge), (.unsupported, .unsupported),
-                 (.notFound, .notFound), (.unreadable, .unreadable): break
+                (.notFound, .notFound), (.unreadable, .unreadable):
+                break
             default: Issue.record("expected \(kind), got \(error)")
             }
             if let text { #expect(error.description.contains(text), "\(error)") }
@@ -48,7 +51,7 @@ import Testing
 
     @Test func pngBadCRC() throws {
         var png = try Self.validPNG()
-        png[png.count - 20] ^= 0xff // inside the last IDAT's data
+        png[png.count - 20] ^= 0xff  // inside the last IDAT's data
         try Self.check(png, .malformed, Self.readPNG)
     }
 
@@ -61,13 +64,15 @@ import Testing
     @Test func pngEmptyFile() throws { try Self.check([], .malformed, Self.readPNG) }
 
     @Test func pngZeroSize() throws {
-        try Self.check(TestSupport.pngWithHeader(width: 0, height: 0, bitDepth: 8, colorType: 0), .malformed, Self.readPNG)
+        try Self.check(
+            TestSupport.pngWithHeader(width: 0, height: 0, bitDepth: 8, colorType: 0), .malformed, Self.readPNG)
     }
 
     @Test func pngHugeDeclaredSizeIsRefusedBeforeAllocating() throws {
         // 1,000,000 x 1,000,000 RGBA would be 4 TB; the limit stops it at IHDR.
-        try Self.check(TestSupport.pngWithHeader(width: 1_000_000, height: 1_000_000, bitDepth: 8, colorType: 6),
-                       .tooLarge, Self.readPNG)
+        try Self.check(
+            TestSupport.pngWithHeader(width: 1_000_000, height: 1_000_000, bitDepth: 8, colorType: 6),
+            .tooLarge, Self.readPNG)
     }
 
     @Test func pngSizeLimitIsConfigurable() throws {
@@ -76,15 +81,17 @@ import Testing
     }
 
     @Test func pngInvalidBitDepthForColorType() throws {
-        try Self.check(TestSupport.pngWithHeader(width: 4, height: 4, bitDepth: 4, colorType: 2), .malformed, Self.readPNG)
+        try Self.check(
+            TestSupport.pngWithHeader(width: 4, height: 4, bitDepth: 4, colorType: 2), .malformed, Self.readPNG)
     }
 
     @Test func pngPaletteIndexOutOfRange() throws {
         // libpng will not write a bad index, so write a valid 8-entry palette
         // image and cut its PLTE chunk down to 2 entries.
         let palette = (0..<8).map { RGB(UInt8($0), 0, 0) }
-        let image = PNGImage(width: 4, height: 2, colorType: .palette, bitDepth: 8, palette: palette,
-                             samples: .eight([0, 1, 0, 1, 5, 0, 1, 0]))
+        let image = PNGImage(
+            width: 4, height: 2, colorType: .palette, bitDepth: 8, palette: palette,
+            samples: .eight([0, 1, 0, 1, 5, 0, 1, 0]))
         var png = try PNG.encode(image)
         let plte = try #require(Self.chunkRange("PLTE", in: png))
         png.replaceSubrange(plte, with: TestSupport.pngChunk("PLTE", [0, 0, 0, 1, 0, 0]))
@@ -104,9 +111,11 @@ import Testing
 
     @Test func pngPaletteWithoutPLTE() throws {
         let ihdr = TestSupport.bigEndian(2) + TestSupport.bigEndian(2) + [8, 3, 0, 0, 0]
-        let bytes = TestSupport.pngSignature + TestSupport.pngChunk("IHDR", ihdr) +
-            TestSupport.pngChunk("IDAT", [0x78, 0x9c, 0x63, 0x60, 0x60, 0x60, 0x60, 0x00, 0x00, 0x00, 0x05, 0x00, 0x01]) +
-            TestSupport.pngChunk("IEND", [])
+        let bytes =
+            TestSupport.pngSignature + TestSupport.pngChunk("IHDR", ihdr)
+            + TestSupport.pngChunk(
+                "IDAT", [0x78, 0x9c, 0x63, 0x60, 0x60, 0x60, 0x60, 0x00, 0x00, 0x00, 0x05, 0x00, 0x01])
+            + TestSupport.pngChunk("IEND", [])
         try Self.check(bytes, .malformed, Self.readPNG)
     }
 
@@ -137,25 +146,29 @@ import Testing
     }
 
     @Test func npyLyingShape() throws {
-        try Self.check(Self.npyHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }", payload: 40),
-                       .malformed, Self.readNpy, containing: "payload")
+        try Self.check(
+            Self.npyHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }", payload: 40),
+            .malformed, Self.readNpy, containing: "payload")
     }
 
     /// Found by the fuzzer: a shape whose element count fits in Int but whose
     /// byte count does not (it trapped while writing the error message).
     @Test func npyByteCountOverflow() throws {
-        try Self.check(Self.npyHeader("{'descr': '<i8', 'fortran_order': False, 'shape': (608024407900225534, 2, 2), }"),
-                       .malformed, Self.readNpy, containing: "overflows the byte count")
+        try Self.check(
+            Self.npyHeader("{'descr': '<i8', 'fortran_order': False, 'shape': (608024407900225534, 2, 2), }"),
+            .malformed, Self.readNpy, containing: "overflows the byte count")
     }
 
     @Test func npyUnknownDtype() throws {
-        try Self.check(Self.npyHeader("{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }", payload: 16),
-                       .unsupported, Self.readNpy, containing: "<c8")
+        try Self.check(
+            Self.npyHeader("{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }", payload: 16),
+            .unsupported, Self.readNpy, containing: "<c8")
     }
 
     @Test func npyBigEndian() throws {
-        try Self.check(Self.npyHeader("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", payload: 8),
-                       .unsupported, Self.readNpy, containing: "big-endian")
+        try Self.check(
+            Self.npyHeader("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", payload: 8),
+            .unsupported, Self.readNpy, containing: "big-endian")
     }
 
     @Test func npyHeaderLengthBeyondFile() throws {
@@ -166,8 +179,9 @@ import Testing
     }
 
     @Test func npyUnknownVersion() throws {
-        try Self.check(Self.npyHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", version: 4, payload: 8),
-                       .unsupported, Self.readNpy, containing: "version")
+        try Self.check(
+            Self.npyHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", version: 4, payload: 8),
+            .unsupported, Self.readNpy, containing: "version")
     }
 
     @Test func npyMissingKey() throws {
@@ -175,13 +189,15 @@ import Testing
     }
 
     @Test func npyMalformedDict() throws {
-        try Self.check(Self.npyHeader("{'descr': '<f4', 'fortran_order': Maybe, 'shape': (2,), }", payload: 8),
-                       .malformed, Self.readNpy)
+        try Self.check(
+            Self.npyHeader("{'descr': '<f4', 'fortran_order': Maybe, 'shape': (2,), }", payload: 8),
+            .malformed, Self.readNpy)
     }
 
     @Test func npyTooManyDimensions() throws {
-        try Self.check(Self.npyHeader("{'descr': '|u1', 'fortran_order': False, 'shape': (1, 1, 1, 1, 2), }", payload: 2),
-                       .unsupported, Self.readNpy, containing: "5-D")
+        try Self.check(
+            Self.npyHeader("{'descr': '|u1', 'fortran_order': False, 'shape': (1, 1, 1, 1, 2), }", payload: 2),
+            .unsupported, Self.readNpy, containing: "5-D")
     }
 
     @Test func npyTruncatedPreamble() throws {
@@ -189,8 +205,9 @@ import Testing
     }
 
     @Test func npyNegativeDimension() throws {
-        try Self.check(Self.npyHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (-2,), }", payload: 8),
-                       .malformed, Self.readNpy)
+        try Self.check(
+            Self.npyHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (-2,), }", payload: 8),
+            .malformed, Self.readNpy)
     }
 
     @Test func npyIntegerRequestOnFloats() throws {
@@ -208,27 +225,32 @@ import Testing
     }
 
     @Test func safetensorsOverlappingOffsets() throws {
-        let header = #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#
+        let header =
+            #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#
         try Self.check(Self.safetensors(header, payload: 12), .malformed, Self.readSafetensors, containing: "overlaps")
     }
 
     @Test func safetensorsOffsetsOutsideFile() throws {
         let header = #"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#
-        try Self.check(Self.safetensors(header, payload: 8), .malformed, Self.readSafetensors, containing: "past the data buffer")
+        try Self.check(
+            Self.safetensors(header, payload: 8), .malformed, Self.readSafetensors, containing: "past the data buffer")
     }
 
     @Test func safetensorsHeaderLengthBeyondFile() throws {
-        try Self.check(Self.safetensors("{}", payload: 0, lengthOverride: 4096), .malformed, Self.readSafetensors,
-                       containing: "header length")
+        try Self.check(
+            Self.safetensors("{}", payload: 0, lengthOverride: 4096), .malformed, Self.readSafetensors,
+            containing: "header length")
     }
 
     @Test func safetensorsHeaderAboveCap() throws {
-        try Self.check(Self.safetensors("{}", payload: 0, lengthOverride: 200_000_000), .malformed,
-                       Self.readSafetensors, containing: "cap")
+        try Self.check(
+            Self.safetensors("{}", payload: 0, lengthOverride: 200_000_000), .malformed,
+            Self.readSafetensors, containing: "cap")
     }
 
     @Test func safetensorsDuplicateKeys() throws {
-        let header = #"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"a":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}"#
+        let header =
+            #"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"a":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}"#
         try Self.check(Self.safetensors(header, payload: 2), .malformed, Self.readSafetensors, containing: "duplicate")
     }
 

@@ -7,7 +7,8 @@ import Testing
 @Suite struct JPEGTests {
     static func fixtures() throws -> String {
         let root = try TestSupport.scratchDirectory()
-        _ = try TestSupport.python("""
+        _ = try TestSupport.python(
+            """
             import sys
             import numpy as np
             from PIL import Image

@@ -21,7 +21,8 @@ import Testing
     @Test(arguments: dtypes)
     func readsNumpyFiles(dtype: String) throws {
         let directory = try TestSupport.scratchDirectory()
-        try TestSupport.python("""
+        try TestSupport.python(
+            """
             import sys, numpy as np
             d, out = sys.argv[1], sys.argv[2]
             i = np.arange(24)
@@ -54,7 +55,8 @@ import Testing
 
     @Test func fortranOrderIn4D() throws {
         let directory = try TestSupport.scratchDirectory()
-        try TestSupport.python("""
+        try TestSupport.python(
+            """
             import sys, numpy as np
             a = np.arange(120, dtype=np.float32).reshape(2, 3, 4, 5)
             np.save(sys.argv[1] + "/f.npy", np.asfortranarray(a))
@@ -74,7 +76,8 @@ import Testing
         try Npy.write((0..<24).map { UInt16($0 * 7) }, shape: [24], to: directory + "/u2.npy")
         try Npy.write((0..<24).map { Int32($0 * 7 - 20) }, shape: [1, 24], to: directory + "/i4.npy")
         try Npy.write((0..<24).map { Int64($0 * 7 - 20) }, shape: [2, 2, 2, 3], to: directory + "/i8.npy")
-        let printed = try TestSupport.python("""
+        let printed = try TestSupport.python(
+            """
             import sys, numpy as np
             d = sys.argv[1]
             i = np.arange(24)

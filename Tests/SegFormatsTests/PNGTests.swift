@@ -5,9 +5,11 @@ import Testing
 
 @Suite struct PNGReadTests {
     /// Every colour type and bit depth, from an independent Python encoder.
-    @Test(arguments: ["gray1", "gray2", "gray4", "gray8", "gray16", "graya8", "palette2", "palette4",
-                      "palette8", "rgb8", "rgb16", "rgba8", "rgba16", "gray8_interlaced",
-                      "rgb8_interlaced", "palette4_interlaced"])
+    @Test(arguments: [
+        "gray1", "gray2", "gray4", "gray8", "gray16", "graya8", "palette2", "palette4",
+        "palette8", "rgb8", "rgb16", "rgba8", "rgba16", "gray8_interlaced",
+        "rgb8_interlaced", "palette4_interlaced",
+    ])
     func readsFixture(name: String) throws {
         let cases = try Fixtures.json("png_cases.json")
         let expected = cases[name] as! [String: Any]
@@ -62,8 +64,9 @@ import Testing
     @Test func paletteWithPLTE() throws {
         let palette = (0..<19).map { (i: Int) -> RGB in RGB(UInt8(i * 13), UInt8(255 - i * 7), UInt8(i * 3)) }
         let values = Self.pattern(64 * 8, seed: 3, modulo: 19).map(UInt8.init)
-        let image = PNGImage(width: 64, height: 8, colorType: .palette, bitDepth: 8, palette: palette,
-                             samples: .eight(values))
+        let image = PNGImage(
+            width: 64, height: 8, colorType: .palette, bitDepth: 8, palette: palette,
+            samples: .eight(values))
         try roundTrip(image)
     }
 
@@ -86,15 +89,19 @@ import Testing
     @Test func writtenFilesReadIdenticallyInPIL() throws {
         let directory = try TestSupport.scratchDirectory()
         let values = Self.pattern(9 * 4 * 3, seed: 6, modulo: 256).map(UInt8.init)
-        try PNG.write(PNGImage(width: 9, height: 4, colorType: .rgb, bitDepth: 8, samples: .eight(values)),
-                      to: directory + "/rgb.png")
-        let printed = try TestSupport.python("""
+        try PNG.write(
+            PNGImage(width: 9, height: 4, colorType: .rgb, bitDepth: 8, samples: .eight(values)),
+            to: directory + "/rgb.png")
+        let printed = try TestSupport.python(
+            """
             import sys
             import numpy as np
             from PIL import Image
             print(" ".join(str(int(v)) for v in np.array(Image.open(sys.argv[1])).ravel()))
             """, [directory + "/rgb.png"])
-        #expect(printed.split(separator: " ").map { Int($0.trimmingCharacters(in: .whitespacesAndNewlines))! } == values.map(Int.init))
+        #expect(
+            printed.split(separator: " ").map { Int($0.trimmingCharacters(in: .whitespacesAndNewlines))! }
+                == values.map(Int.init))
     }
 
     func roundTrip(_ image: PNGImage) throws {

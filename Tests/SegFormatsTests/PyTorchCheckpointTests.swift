@@ -16,7 +16,8 @@ import Testing
         #expect(file.tensorNames == ["f32", "f16", "bf16", "f64", "i64", "transposed", "sliced", "param", "scalar"])
         for name in file.tensorNames {
             #expect(file.shape(of: name) == twin.tensor(name)?.shape, "\(name)")
-            let ours = try file.floats(name).map(\.bitPattern), theirs = try twin.floats(name).map(\.bitPattern)
+            let ours = try file.floats(name).map(\.bitPattern)
+            let theirs = try twin.floats(name).map(\.bitPattern)
             #expect(ours == theirs, "\(name) (\(layout))")
         }
         let checkpoint = try #require(file as? PyTorchCheckpoint)

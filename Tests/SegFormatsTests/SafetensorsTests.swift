@@ -36,7 +36,8 @@ import Testing
         #expect(try back.floats("a") == (0..<6).map { Float($0) - 2.5 })
         #expect(try back.floats("b") == [1.5, -0.25])
         #expect(back.metadata == ["heads": "4"])
-        let printed = try TestSupport.python("""
+        let printed = try TestSupport.python(
+            """
             import sys
             from safetensors.numpy import load_file
             from safetensors import safe_open

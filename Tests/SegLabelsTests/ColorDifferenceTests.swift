@@ -52,7 +52,8 @@ import Testing
         for (k, row) in Self.sharmaTable.enumerated() {
             let x = try #require(CIELab(l: row.first[0], a: row.first[1], b: row.first[2]))
             let y = try #require(CIELab(l: row.second[0], a: row.second[1], b: row.second[2]))
-            let forward = x.difference(to: y), backward = y.difference(to: x)
+            let forward = x.difference(to: y)
+            let backward = y.difference(to: x)
             #expect(abs(forward - row.expected) <= 1e-4, "pair \(k + 1): \(forward), published \(row.expected)")
             #expect(abs(forward - backward) <= 1e-12, "pair \(k + 1) is not symmetric")
         }
@@ -75,7 +76,8 @@ import Testing
         let input = colors.map { "\($0.r) \($0.g) \($0.b)" }.joined(separator: "\n")
         let folder = try TestSupport.scratchDirectory()
         try input.write(toFile: folder + "/rgb.txt", atomically: true, encoding: .utf8)
-        let output = try TestSupport.python("""
+        let output = try TestSupport.python(
+            """
             import sys
             import numpy as np
             rgb = np.loadtxt(sys.argv[1], dtype=np.float64, ndmin=2) / 255.0

@@ -7,7 +7,8 @@ import Testing
 @Suite struct LabelSpaceTests {
     /// The fixture is cityscapesScripts' own table (Tests/Tools/make_label_fixtures.py).
     @Test func cityscapesTableMatchesCityscapesScripts() throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/cityscapes_labels.json")
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "Fixtures/cityscapes_labels.json")
         let rows = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [[String: Any]]
         let table = LabelSpace.cityscapes.labels
         #expect(rows.count == table.count)
@@ -34,27 +35,30 @@ import Testing
 
     @Test func labelIdTrainIdConversions() {
         let space = LabelSpace.cityscapes
-        #expect(space.labelIdToTrainId[7] == 0)      // road
-        #expect(space.labelIdToTrainId[26] == 13)    // car
-        #expect(space.labelIdToTrainId[33] == 18)    // bicycle
-        #expect(space.labelIdToTrainId[4] == 255)    // static: void
-        #expect(space.labelIdToTrainId[29] == 255)   // caravan: not evaluated
+        #expect(space.labelIdToTrainId[7] == 0)  // road
+        #expect(space.labelIdToTrainId[26] == 13)  // car
+        #expect(space.labelIdToTrainId[33] == 18)  // bicycle
+        #expect(space.labelIdToTrainId[4] == 255)  // static: void
+        #expect(space.labelIdToTrainId[29] == 255)  // caravan: not evaluated
         #expect(space.labelIdToTrainId[200] == 255)  // not a label
         for k in 0..<19 { #expect(space.labelIdToTrainId[Int(space.trainIdToLabelId[k])] == UInt8(k)) }
     }
 
     @Test func camvidHasElevenClassesAndVoid() {
         let space = LabelSpace.camvid
-        #expect(space.classNames == ["Sky", "Building", "Pole", "Road", "Sidewalk", "Tree", "SignSymbol",
-                                     "Fence", "Car", "Pedestrian", "Bicyclist"])
+        #expect(
+            space.classNames == [
+                "Sky", "Building", "Pole", "Road", "Sidewalk", "Tree", "SignSymbol",
+                "Fence", "Car", "Pedestrian", "Bicyclist",
+            ])
         #expect(space.labelIdToTrainId[11] == 255)
     }
 
     @Test func sharedColoursResolveToTheEvaluatedClass() {
         let table = LabelSpace.cityscapes.colorToTrainId
-        #expect(table[RGB(153, 153, 153).packed] == 5)   // pole, not polegroup
-        #expect(table[RGB(0, 0, 142).packed] == 13)      // car, not license plate
-        #expect(table[RGB(0, 0, 0).packed] == 255)       // voids
+        #expect(table[RGB(153, 153, 153).packed] == 5)  // pole, not polegroup
+        #expect(table[RGB(0, 0, 142).packed] == 13)  // car, not license plate
+        #expect(table[RGB(0, 0, 0).packed] == 255)  // voids
     }
 }
 

@@ -11,7 +11,8 @@ import Testing
     /// or another mark, counted here with plain loops (not `markClashes`).
     static func smallestDifference(_ theme: Theme) -> (value: Double, between: String) {
         var smallest = (value: Double.infinity, between: "")
-        let backdrop = zip(theme.space.classNames, theme.classColors).map { ($0, $1) } + [("ignore", theme.color(.ignore))]
+        let backdrop =
+            zip(theme.space.classNames, theme.classColors).map { ($0, $1) } + [("ignore", theme.color(.ignore))]
         for (i, role) in ThemeRole.marks.enumerated() {
             let mark = theme.color(role)
             for (name, color) in backdrop where mark.difference(to: color) < smallest.value {
@@ -25,8 +26,11 @@ import Testing
     }
 
     @Test func everyMarkRoleIsListed() {
-        #expect(Set(ThemeRole.marks) == [.fixed, .broken, .changedWrong, .confidenceUp, .confidenceDown,
-                                         .suspect, .flicker, .highlight])
+        #expect(
+            Set(ThemeRole.marks) == [
+                .fixed, .broken, .changedWrong, .confidenceUp, .confidenceDown,
+                .suspect, .flicker, .highlight,
+            ])
     }
 
     @Test(arguments: ["cityscapes", "camvid", "vspw"])
@@ -34,7 +38,9 @@ import Testing
         let space = try #require(LabelSpace.named(spaceName))
         let theme = Theme.builtIn(for: space)
         let smallest = Self.smallestDifference(theme)
-        #expect(smallest.value >= Theme.minimumMarkDifference, "\(spaceName): ΔE00 \(smallest.value) for \(smallest.between)")
+        #expect(
+            smallest.value >= Theme.minimumMarkDifference,
+            "\(spaceName): ΔE00 \(smallest.value) for \(smallest.between)")
         #expect(theme.markClashes.isEmpty, "\(theme.markClashes)")
     }
 
@@ -44,7 +50,9 @@ import Testing
         for file in files {
             let theme = try Theme.load(path: Self.shipped + "/" + file)
             let smallest = Self.smallestDifference(theme)
-            #expect(smallest.value >= Theme.minimumMarkDifference, "\(file): ΔE00 \(smallest.value) for \(smallest.between)")
+            #expect(
+                smallest.value >= Theme.minimumMarkDifference, "\(file): ΔE00 \(smallest.value) for \(smallest.between)"
+            )
             #expect(theme.notes.isEmpty, "\(theme.notes)")
         }
     }
@@ -85,7 +93,8 @@ import Testing
     /// The marks segscope shipped before: broken ≈ rider, changed ≈ traffic
     /// light, Δconf down ≈ sidewalk. Loading them warns, naming role, class and ΔE00.
     @Test func oldMarksAreWarnedAbout() throws {
-        let path = try writeTheme("""
+        let path = try writeTheme(
+            """
             label_space = "cityscapes"
             [roles]
             broken = "#e60000"
@@ -112,7 +121,8 @@ import Testing
     }
 
     @Test func marksTooCloseToEachOtherAreWarnedAbout() throws {
-        let path = try writeTheme("label_space = \"camvid\"\n[roles]\nfixed = \"#00ffaa\"\nconfidence_up = \"#00ffaa\"\n")
+        let path = try writeTheme(
+            "label_space = \"camvid\"\n[roles]\nfixed = \"#00ffaa\"\nconfidence_up = \"#00ffaa\"\n")
         let theme = try Theme.load(path: path)
         #expect(theme.markClashes.count == 1, "\(theme.markClashes)")
         let clash = try #require(theme.markClashes.first)
@@ -157,7 +167,8 @@ import Testing
         let everyFixed = [LabelSpace.cityscapes, .camvid, .vspw].map { Theme.builtIn(for: $0).color(.fixed).hex }
         let crowded = try Theme.load(path: writeTheme("label_space = \"custom\"\n" + classes(everyFixed)))
         #expect(crowded.color(.fixed) == Theme.builtIn(for: .cityscapes).color(.fixed))
-        #expect(crowded.notes.contains { $0.contains("mark fixed \(everyFixed[0]) is ΔE00 0.0 from class 'c0'") },
-                "\(crowded.notes)")
+        #expect(
+            crowded.notes.contains { $0.contains("mark fixed \(everyFixed[0]) is ΔE00 0.0 from class 'c0'") },
+            "\(crowded.notes)")
     }
 }

@@ -65,7 +65,8 @@ import Testing
             try text.write(toFile: "\(folder)/\(i).toml", atomically: true, encoding: .utf8)
             try TOML.parse(text).serialized.write(toFile: "\(folder)/\(i).json", atomically: true, encoding: .utf8)
         }
-        let result = try TestSupport.python("""
+        let result = try TestSupport.python(
+            """
             import json, sys, tomllib
             def norm(v):
                 if isinstance(v, dict): return {k: norm(x) for k, x in v.items()}
@@ -84,9 +85,11 @@ import Testing
     /// Inputs that crashed the C++ parser (issue 15), and other malformed
     /// documents tomllib also rejects: each a located error.
     static let invalid: [String] = [
-        "[\n", "[#", "[=", "[\\", "[[[", "[é", "[a]\n[a]\n", "a = 1\na = 2\n", "a = \"open\n", "a = [1, 2\n", "a = {b = 1\n",
+        "[\n", "[#", "[=", "[\\", "[[[", "[é", "[a]\n[a]\n", "a = 1\na = 2\n", "a = \"open\n", "a = [1, 2\n",
+        "a = {b = 1\n",
         "a = 01\n", "a = 1__0\n", "a = .5\n", "a = 1.\n", "a = \"\\x\"\n", "a = 1 b = 2\n", "= 1\n",
-        "a.b = 1\n[a]\n", "a = {b = 1}\n[a.c]\n", "a = 'x\u{1}'\n", String(repeating: "a = [", count: 1) + String(repeating: "[", count: 100) + "\n",
+        "a.b = 1\n[a]\n", "a = {b = 1}\n[a.c]\n", "a = 'x\u{1}'\n",
+        String(repeating: "a = [", count: 1) + String(repeating: "[", count: 100) + "\n",
     ]
 
     @Test func malformedDocumentsAreLocatedErrors() throws {
@@ -96,7 +99,8 @@ import Testing
             try text.write(toFile: "\(folder)/\(i).toml", atomically: true, encoding: .utf8)
         }
         // The reference agrees that each is malformed.
-        let result = try TestSupport.python("""
+        let result = try TestSupport.python(
+            """
             import sys, tomllib
             for i in range(int(sys.argv[2])):
                 try:
@@ -110,9 +114,12 @@ import Testing
 
     /// Valid TOML that segscope refuses by design, with a reason.
     @Test func datesAreRefusedByName() {
-        #expect(performing: { _ = try TOML.parse("a = 1979-05-27T07:32:00Z\n") }, throws: { error in
-            (error as? TOML.ParseError)?.description == "line 1, column 5: dates and times are not used in segscope files"
-        })
+        #expect(
+            performing: { _ = try TOML.parse("a = 1979-05-27T07:32:00Z\n") },
+            throws: { error in
+                (error as? TOML.ParseError)?.description
+                    == "line 1, column 5: dates and times are not used in segscope files"
+            })
     }
 
     @Test func themeAndManifestErrorsAreOneLineThroughTheCLI() throws {
@@ -121,7 +128,9 @@ import Testing
             let path = "\(folder)/t\(i).toml"
             try text.write(toFile: path, atomically: true, encoding: .utf8)
             let theme = try TestSupport.segscope(["labels", path])
-            #expect(theme.status == 1 && theme.stderr.hasPrefix("segscope: \(path): ") && theme.stderr.split(separator: "\n").count == 1, "\(theme.stderr)")
+            #expect(
+                theme.status == 1 && theme.stderr.hasPrefix("segscope: \(path): ")
+                    && theme.stderr.split(separator: "\n").count == 1, "\(theme.stderr)")
             try FileManager.default.createDirectory(atPath: "\(folder)/d\(i)", withIntermediateDirectories: true)
             try text.write(toFile: "\(folder)/d\(i)/segscope.toml", atomically: true, encoding: .utf8)
             let manifest = try TestSupport.segscope(["eval", "\(folder)/d\(i)"])

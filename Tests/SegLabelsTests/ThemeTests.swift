@@ -35,7 +35,8 @@ import Testing
     }
 
     @Test func customLabelSpaceFromTheme() throws {
-        let path = try writeTheme("""
+        let path = try writeTheme(
+            """
             label_space = "custom"
             [[class]]
             name = "background"
@@ -54,7 +55,9 @@ import Testing
 
     @Test func malformedColourIsReported() throws {
         let path = try writeTheme("label_space = \"cityscapes\"\n[roles]\ntext = \"#12345\"\n")
-        #expect(throws: LabelError.theme(path: path, problem: "roles.text must be a colour \"#rrggbb\", found \"#12345\"")) {
+        #expect(
+            throws: LabelError.theme(path: path, problem: "roles.text must be a colour \"#rrggbb\", found \"#12345\"")
+        ) {
             _ = try Theme.load(path: path)
         }
     }

@@ -8,8 +8,10 @@ import Testing
 /// The CLI refuses a learning rate above 10 before any work; the library still guards against a loss
 /// or weight that stops being finite, whatever the cause.
 @Suite struct TrainingDivergenceTests {
-    static func run(_ data: Dataset, out: String, learningRate: Double, resume: Bool = false,
-                    stopAfter: Int? = nil) throws {
+    static func run(
+        _ data: Dataset, out: String, learningRate: Double, resume: Bool = false,
+        stopAfter: Int? = nil
+    ) throws {
         var run = TrainingRun(head: .classifier, data: data, out: out)
         (run.options.epochs, run.options.batch, run.options.seed) = (3, 2, 3)
         run.options.learningRate = learningRate
@@ -19,8 +21,10 @@ import Testing
 
     @Test func divergedTrainingStopsAndKeepsTheLastGoodCheckpoint() throws {
         let root = try TestSupport.scratchDirectory()
-        let synth = try TestSupport.segscope(["synth", "--out", root + "/data", "--sequences", "2", "--frames", "3",
-                                              "--size", "64x128", "--feature-dim", "32", "--split", "train"])
+        let synth = try TestSupport.segscope([
+            "synth", "--out", root + "/data", "--sequences", "2", "--frames", "3",
+            "--size", "64x128", "--feature-dim", "32", "--split", "train",
+        ])
         #expect(synth.status == 0, "\(synth.stderr)")
         var options = DatasetOptions()
         options.path = root + "/data"

@@ -6,8 +6,10 @@ import SegTestSupport
 import Testing
 
 @Suite struct SynthTests {
-    static func make(_ directory: String, corruptions: Float = 2.5, seed: UInt64 = 5, frames: Int = 4,
-                     size: (Int, Int) = (128, 256), channels: Int = 32) throws {
+    static func make(
+        _ directory: String, corruptions: Float = 2.5, seed: UInt64 = 5, frames: Int = 4,
+        size: (Int, Int) = (128, 256), channels: Int = 32
+    ) throws {
         var spec = SyntheticDataset()
         spec.sequences = 1
         spec.frames = frames
@@ -24,7 +26,8 @@ import Testing
     }
 
     @Test func sameSeedGivesIdenticalBytes() throws {
-        let a = try TestSupport.scratchDirectory() + "/a", b = try TestSupport.scratchDirectory() + "/b"
+        let a = try TestSupport.scratchDirectory() + "/a"
+        let b = try TestSupport.scratchDirectory() + "/b"
         try Self.make(a)
         try Self.make(b)
         let names = try Self.files(a)
@@ -39,7 +42,9 @@ import Testing
         let c = try TestSupport.scratchDirectory() + "/c"
         try Self.make(c, seed: 6)
         let frame = "/leftImg8bit_sequence/train/synth/synth_000000_000000_leftImg8bit.png"
-        #expect(!FileManager.default.contentsEqual(atPath: a + frame, andPath: c + frame), "another seed draws another street")
+        #expect(
+            !FileManager.default.contentsEqual(atPath: a + frame, andPath: c + frame),
+            "another seed draws another street")
     }
 
     @Test func groundTruthEncodingsAgree() throws {
@@ -49,8 +54,11 @@ import Testing
         for t in 0..<2 {
             let base = root + "/gtFine/train/synth/" + SyntheticDataset.key(sequence: 0, frame: t) + "_gtFine_"
             var maps: [LabelMap] = []
-            for (suffix, encoding) in [("labelTrainIds", LabelEncoding.trainIds), ("labelIds", .labelIds), ("color", .color)] {
-                let decoded = try space.decode(try PNG.read(path: base + suffix + ".png"), encoding: encoding, path: suffix)
+            for (suffix, encoding) in [
+                ("labelTrainIds", LabelEncoding.trainIds), ("labelIds", .labelIds), ("color", .color),
+            ] {
+                let decoded = try space.decode(
+                    try PNG.read(path: base + suffix + ".png"), encoding: encoding, path: suffix)
                 #expect(decoded.unknownColors.isEmpty && decoded.outOfRangePixels == 0)
                 maps.append(decoded.map)
             }
@@ -78,7 +86,12 @@ import Testing
         spec.width = 128
         var calls = 0
         #expect(throws: SyntheticDataset.Cancelled.self) {
-            try spec.write(to: parent + "/out", force: false, cancelled: { calls += 1; return calls > 2 })
+            try spec.write(
+                to: parent + "/out", force: false,
+                cancelled: {
+                    calls += 1
+                    return calls > 2
+                })
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: parent).isEmpty)
     }
@@ -91,7 +104,12 @@ import Testing
         (spec.frames, spec.sequences, spec.height, spec.width) = (1, 1, 256, 512)
         var calls = 0
         #expect(throws: SyntheticDataset.Cancelled.self) {
-            try spec.write(to: parent + "/out", force: false, cancelled: { calls += 1; return calls > 3 })
+            try spec.write(
+                to: parent + "/out", force: false,
+                cancelled: {
+                    calls += 1
+                    return calls > 3
+                })
         }
         #expect(calls == 4, "stopped at the first poll that asked")
         #expect(try FileManager.default.contentsOfDirectory(atPath: parent).isEmpty)
@@ -127,10 +145,12 @@ import Testing
     /// sequence's features: well above chance, clearly worse at boundaries
     /// than inside regions, and worse where frames are corrupted.
     @Test func featuresAreLearnableButHardWhereTheyShouldBe() throws {
-        let corrupted = try TestSupport.scratchDirectory() + "/c", clean = try TestSupport.scratchDirectory() + "/k"
+        let corrupted = try TestSupport.scratchDirectory() + "/c"
+        let clean = try TestSupport.scratchDirectory() + "/k"
         try Self.make(corrupted, corruptions: 6, seed: 11, frames: 6, size: (256, 512), channels: 32)
         try Self.make(clean, corruptions: 0, seed: 11, frames: 6, size: (256, 512), channels: 32)
-        let printed = try TestSupport.python("""
+        let printed = try TestSupport.python(
+            """
             import glob, sys
             import numpy as np
             from PIL import Image

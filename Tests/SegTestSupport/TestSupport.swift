@@ -38,7 +38,9 @@ public enum TestSupport {
 
     /// The `segscope` binary built beside the test bundle.
     public static var segscopeBinary: String {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("segscope").path
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "segscope"
+        ).path
         return FileManager.default.fileExists(atPath: binary) ? binary : repositoryRoot + "/.build/debug/segscope"
     }
 
@@ -71,8 +73,11 @@ public enum TestSupport {
     /// Runs a program to completion with posix_spawn, reading its stdout and
     /// stderr with poll and EINTR-safe reads. (Foundation's Process and
     /// FileHandle can trap on EINTR when tests spawn processes concurrently.)
-    public static func outcome(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Outcome {
-        var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
+    public static func outcome(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws
+        -> Outcome
+    {
+        var outPipe: [Int32] = [0, 0]
+        var errPipe: [Int32] = [0, 0]
         guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw CommandFailure(description: "pipe failed") }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -84,13 +89,18 @@ public enum TestSupport {
         let merged = ProcessInfo.processInfo.environment.merging(environment ?? [:]) { $1 }
         var envp: [UnsafeMutablePointer<CChar>?] = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
         var argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { (envp + argv).forEach { free($0) } }
+        defer { for pointer in (envp + argv) { free(pointer) } }
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, executable, &actions, nil, &argv, &envp)
         close(outPipe[1])
         close(errPipe[1])
-        defer { close(outPipe[0]); close(errPipe[0]) }
-        guard spawned == 0 else { throw CommandFailure(description: "cannot start \(executable): \(String(cString: strerror(spawned)))") }
+        defer {
+            close(outPipe[0])
+            close(errPipe[0])
+        }
+        guard spawned == 0 else {
+            throw CommandFailure(description: "cannot start \(executable): \(String(cString: strerror(spawned)))")
+        }
         var collected: [Int32: [UInt8]] = [outPipe[0]: [], errPipe[0]: []]
         var open = [outPipe[0], errPipe[0]]
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -113,16 +123,20 @@ public enum TestSupport {
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         // Exit code when the child exited normally; 128 + signal otherwise.
         let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return Outcome(status: code, stdout: String(decoding: collected[outPipe[0]]!, as: UTF8.self),
-                       stderr: String(decoding: collected[errPipe[0]]!, as: UTF8.self))
+        return Outcome(
+            status: code, stdout: String(decoding: collected[outPipe[0]]!, as: UTF8.self),
+            stderr: String(decoding: collected[errPipe[0]]!, as: UTF8.self))
     }
 
     /// Runs a command and returns its stdout; throws with its stderr if it fails.
     @discardableResult
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> String {
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws
+        -> String
+    {
         let result = try outcome(executable, arguments, environment: environment)
         guard result.status == 0 else {
-            throw CommandFailure(description: "\(arguments.prefix(2).joined(separator: " ")) exited \(result.status): \(result.stderr)")
+            throw CommandFailure(
+                description: "\(arguments.prefix(2).joined(separator: " ")) exited \(result.status): \(result.stderr)")
         }
         return result.stdout
     }
@@ -139,13 +153,18 @@ public enum TestSupport {
             posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY, 0)
         }
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
         let spawned = posix_spawnp(&pid, arguments[0], &actions, nil, &argv, environ)
-        guard spawned == 0 else { throw CommandFailure(description: "cannot start \(arguments[0]): \(String(cString: strerror(spawned)))") }
+        guard spawned == 0 else {
+            throw CommandFailure(description: "cannot start \(arguments[0]): \(String(cString: strerror(spawned)))")
+        }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        guard status == 0 else { throw CommandFailure(description: "\(arguments.prefix(2).joined(separator: " ")) exited with status \(status)") }
+        guard status == 0 else {
+            throw CommandFailure(
+                description: "\(arguments.prefix(2).joined(separator: " ")) exited with status \(status)")
+        }
     }
 
     public static func crc32(_ bytes: [UInt8]) -> UInt32 {
@@ -172,7 +191,8 @@ public enum TestSupport {
     /// A PNG with the given IHDR fields and no image data worth decoding.
     public static func pngWithHeader(width: UInt32, height: UInt32, bitDepth: UInt8, colorType: UInt8) -> [UInt8] {
         let ihdr = bigEndian(width) + bigEndian(height) + [bitDepth, colorType, 0, 0, 0]
-        return pngSignature + pngChunk("IHDR", ihdr) + pngChunk("IDAT", [0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])
+        return pngSignature + pngChunk("IHDR", ihdr)
+            + pngChunk("IDAT", [0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])
             + pngChunk("IEND", [])
     }
 

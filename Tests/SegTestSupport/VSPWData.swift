@@ -6,7 +6,8 @@ import Foundation
 public enum VSPWData {
     public static func make() throws -> String {
         let root = try TestSupport.scratchDirectory()
-        _ = try TestSupport.python("""
+        _ = try TestSupport.python(
+            """
             import os, sys
             import numpy as np
             from PIL import Image

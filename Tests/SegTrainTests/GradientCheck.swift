@@ -1,5 +1,6 @@
-@testable import SegTrain
 import Testing
+
+@testable import SegTrain
 
 /// Central finite differences in float64: for a scalar function f of a
 /// vector, (f(x + h e_i) - f(x - h e_i)) / 2h compared with the analytic
@@ -26,7 +27,8 @@ enum GradientCheck {
         precondition(x.count == analytic.count)
         var worst = 0.0
         for i in coordinates(x.count, limit: limit) {
-            var plus = x, minus = x
+            var plus = x
+            var minus = x
             plus[i] += step
             minus[i] -= step
             let numeric = (f(plus) - f(minus)) / (2 * step)

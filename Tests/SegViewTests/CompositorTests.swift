@@ -2,8 +2,9 @@ import SegDataset
 import SegEval
 import SegFormats
 import SegLabels
-@testable import SegView
 import Testing
+
+@testable import SegView
 
 /// Snapshot-style tests on cell grids built from frames made here.
 @Suite struct CompositorTests {
@@ -13,15 +14,17 @@ import Testing
     /// method "after" is more confident than "before" near the boundary on
     /// the top half, less on the bottom half.
     static func frame() -> FrameData {
-        let w = 64, h = 32
+        let w = 64
+        let h = 32
         var data = FrameData(key: "k_000000_000000")
         let gt = LabelMap(width: w, height: h, ids: (0..<(w * h)).map { $0 % w < 32 ? 0 : 13 })
         data.groundTruth = gt
         var wrong = gt
-        for y in 0..<h { wrong.ids[y * w + 31] = 13 } // one column flipped to car
+        for y in 0..<h { wrong.ids[y * w + 31] = 13 }  // one column flipped to car
         data.predictions = ["before": wrong, "after": gt]
         data.confidences["before"] = ConfidenceMap(width: w, height: h, values: [Float](repeating: 0.5, count: w * h))
-        data.confidences["after"] = ConfidenceMap(width: w, height: h, values: (0..<(w * h)).map { $0 / w < 16 ? 0.8 : 0.3 })
+        data.confidences["after"] = ConfidenceMap(
+            width: w, height: h, values: (0..<(w * h)).map { $0 / w < 16 ? 0.8 : 0.3 })
         data.boundaryDistance = BoundaryBand.distance(gt, cap: 255)
         data.presentClasses = [0, 13]
         for (method, p) in data.predictions {
@@ -33,8 +36,9 @@ import Testing
     }
 
     static func model(_ state: ViewState = ViewState()) -> ViewModel {
-        var model = ViewModel(state: state, theme: theme, sequenceNames: ["k_000000"], frameKeys: ["k_000000_000000"],
-                              methods: ["before", "after"], reference: "before", hasGroundTruth: true, hasImages: false)
+        var model = ViewModel(
+            state: state, theme: theme, sequenceNames: ["k_000000"], frameKeys: ["k_000000_000000"],
+            methods: ["before", "after"], reference: "before", hasGroundTruth: true, hasImages: false)
         model.frame = frame()
         return model.analyzed()
     }
@@ -42,7 +46,7 @@ import Testing
     @Test func labelPanesShowTruePaletteColours() {
         var state = ViewState()
         state.panes.layout = .single
-        state.panes.singlePane = 0 // ground truth
+        state.panes.singlePane = 0  // ground truth
         let grid = Compositor(model: Self.model(state), width: 80, height: 24).compose()
         let palette = Set([Self.theme.color(ofClass: 0), Self.theme.color(ofClass: 13), Self.theme.color(.background)])
         let pixels = grid.cells.filter(\.isPixel)
@@ -62,7 +66,8 @@ import Testing
         let grid = Compositor(model: model.analyzed(), width: 140, height: 24).compose()
         // Band of radius 2 around the boundary between columns 31 and 32: 6 columns x 16 rows each way.
         #expect(grid.plainText.contains("↑96 ↓96"))
-        let up = Self.theme.color(.confidenceUp), down = Self.theme.color(.confidenceDown)
+        let up = Self.theme.color(.confidenceUp)
+        let down = Self.theme.color(.confidenceDown)
         let pixels = grid.cells.filter(\.isPixel)
         #expect(pixels.contains { $0.foreground == up } && pixels.contains { $0.background == down })
         state.confidence.tau = 0.6
@@ -75,7 +80,10 @@ import Testing
         state.panes.layout = .single
         let grid = Compositor(model: Self.model(state), width: 140, height: 24).compose()
         #expect(grid.plainText.contains("fixed 32 broken 0 changed 0"))
-        #expect(grid.cells.contains { $0.isPixel && ($0.foreground == Self.theme.color(.fixed) || $0.background == Self.theme.color(.fixed)) })
+        #expect(
+            grid.cells.contains {
+                $0.isPixel && ($0.foreground == Self.theme.color(.fixed) || $0.background == Self.theme.color(.fixed))
+            })
     }
 
     @Test func gridLayoutTilesFourPanes() {
@@ -136,7 +144,8 @@ import Testing
         state.panes.layout = .single
         let compositor = Compositor(model: Self.model(state), width: 80, height: 24)
         let pane = compositor.layout().panes[0]
-        let size = Compositor.pixelSize(viewport: compositor.viewport(imageWidth: 64, imageHeight: 32),
+        let size = Compositor.pixelSize(
+            viewport: compositor.viewport(imageWidth: 64, imageHeight: 32),
             columns: pane.width - 1, rows: pane.height - 1)
         let left = pane.x + (pane.width - 1 - size.width) / 2
         let top = pane.y + 1 + (pane.height - 1 - (size.height + 1) / 2) / 2

@@ -3,8 +3,9 @@ import SegDataset
 import SegLabels
 import SegSynth
 import SegTestSupport
-@testable import SegView
 import Testing
+
+@testable import SegView
 
 @Suite struct ControllerTests {
     static func controller() throws -> (ViewerController, String) {
@@ -20,7 +21,10 @@ import Testing
         options.path = root + "/d"
         try options.addMethods(predictions: ["gtcopy=\(root)/d/gtFine"], confidences: [])
         let dataset = try DatasetLocator.open(options)
-        return (try ViewerController(dataset: dataset, theme: .builtIn(for: .cityscapes), bookmarksPath: root + "/marks.json"), root)
+        return (
+            try ViewerController(
+                dataset: dataset, theme: .builtIn(for: .cityscapes), bookmarksPath: root + "/marks.json"), root
+        )
     }
 
     @Test func framesStepAcrossSequences() throws {

@@ -1,7 +1,8 @@
 import SegDataset
 import SegFormats
-@testable import SegView
 import Testing
+
+@testable import SegView
 
 @Suite struct DownsampleTests {
     static func ids(_ w: Int, _ h: Int, seed: Int) -> [UInt8] {
@@ -28,21 +29,27 @@ import Testing
 
     @Test func majorityNeverInventsALabel() {
         // A checkerboard of two classes: every output pixel is one of them, never a mix.
-        let w = 40, h = 40
+        let w = 40
+        let h = 40
         let ids = (0..<(w * h)).map { UInt8((($0 % w) + ($0 / w)) % 2 == 0 ? 7 : 13) }
-        let out = Downsample.majority(ids, width: w, height: h, viewport: Viewport(x0: 0, y0: 0, x1: 40, y1: 40), outWidth: 7, outHeight: 5)
+        let out = Downsample.majority(
+            ids, width: w, height: h, viewport: Viewport(x0: 0, y0: 0, x1: 40, y1: 40), outWidth: 7, outHeight: 5)
         #expect(Set(out).isSubset(of: [7, 13]))
     }
 
     @Test func areaAverageMatchesPlainMean() {
-        let w = 12, h = 8
+        let w = 12
+        let h = 8
         let rgb = (0..<(w * h * 3)).map { UInt8(($0 * 37) % 256) }
         let image = RGBImage(width: w, height: h, rgb: rgb)
-        let out = Downsample.areaAverage(image, viewport: Viewport(x0: 0, y0: 0, x1: 12, y1: 8), outWidth: 4, outHeight: 2)
+        let out = Downsample.areaAverage(
+            image, viewport: Viewport(x0: 0, y0: 0, x1: 12, y1: 8), outWidth: 4, outHeight: 2)
         for oy in 0..<2 {
             for ox in 0..<4 {
                 var sum = [0, 0, 0]
-                for y in (oy * 4)..<(oy * 4 + 4) { for x in (ox * 3)..<(ox * 3 + 3) { for c in 0..<3 { sum[c] += Int(rgb[(y * w + x) * 3 + c]) } } }
+                for y in (oy * 4)..<(oy * 4 + 4) {
+                    for x in (ox * 3)..<(ox * 3 + 3) { for c in 0..<3 { sum[c] += Int(rgb[(y * w + x) * 3 + c]) } }
+                }
                 let expected = RGB(UInt8(sum[0] / 12), UInt8(sum[1] / 12), UInt8(sum[2] / 12))
                 #expect(out[oy * 4 + ox] == expected)
             }
@@ -52,7 +59,9 @@ import Testing
     @Test func sparseMarksSurviveZoomingOut() {
         var marks = [UInt8](repeating: 0, count: 100 * 100)
         marks[55 * 100 + 55] = 2
-        let out = Downsample.anyMark(marks, width: 100, height: 100, viewport: Viewport(x0: 0, y0: 0, x1: 100, y1: 100), outWidth: 10, outHeight: 10)
+        let out = Downsample.anyMark(
+            marks, width: 100, height: 100, viewport: Viewport(x0: 0, y0: 0, x1: 100, y1: 100), outWidth: 10,
+            outHeight: 10)
         #expect(out[5 * 10 + 5] == 2)
         #expect(out.filter { $0 != 0 }.count == 1)
     }

@@ -14,14 +14,20 @@ import Testing
     @Test func nearestMatchesPlainSearch() {
         func distance(_ a: RGB, _ b: RGB) -> Double {
             let rMean = (Double(a.r) + Double(b.r)) / 2
-            let dr = Double(a.r) - Double(b.r), dg = Double(a.g) - Double(b.g), db = Double(a.b) - Double(b.b)
+            let dr = Double(a.r) - Double(b.r)
+            let dg = Double(a.g) - Double(b.g)
+            let db = Double(a.b) - Double(b.b)
             return (2 + rMean / 256) * dr * dr + 4 * dg * dg + (2 + (255 - rMean) / 256) * db * db
         }
         for color in LabelSpace.cityscapes.classes.map(\.color) + [RGB(255, 255, 175), RGB(12, 200, 99)] {
-            let best = (16...255).min { distance(color, TerminalPalette.rgb(ofXterm: $0)) < distance(color, TerminalPalette.rgb(ofXterm: $1)) }!
+            let best = (16...255).min {
+                distance(color, TerminalPalette.rgb(ofXterm: $0)) < distance(color, TerminalPalette.rgb(ofXterm: $1))
+            }!
             let chosen = TerminalPalette.nearestXterm256(color)
             // Integer rounding may pick an equally close neighbour; never a clearly worse one.
-            #expect(distance(color, TerminalPalette.rgb(ofXterm: chosen)) <= distance(color, TerminalPalette.rgb(ofXterm: best)) * 1.02 + 2, "\(color)")
+            #expect(
+                distance(color, TerminalPalette.rgb(ofXterm: chosen)) <= distance(
+                    color, TerminalPalette.rgb(ofXterm: best)) * 1.02 + 2, "\(color)")
         }
         #expect(TerminalPalette.nearestXterm256(RGB(255, 255, 175)) == 229)
         #expect(TerminalPalette.nearestAnsi8(RGB(220, 20, 60)) == 1)
@@ -47,7 +53,9 @@ import Testing
         #expect(Set(entries).count == Set(colors).count, "\(space.name): \(entries)")
         #expect(entries.allSatisfy { (16...255).contains($0) })
         if space.name == "cityscapes" {
-            #expect(TerminalPalette.nearestXterm256(RGB(0, 60, 100)) == TerminalPalette.nearestXterm256(RGB(0, 80, 100)), "the collision this prevents")
+            #expect(
+                TerminalPalette.nearestXterm256(RGB(0, 60, 100)) == TerminalPalette.nearestXterm256(RGB(0, 80, 100)),
+                "the collision this prevents")
         }
         // A colour that is no class still goes to its nearest entry.
         #expect(mapping.xterm256(RGB(255, 255, 175)) == 229)

@@ -5,8 +5,9 @@ import SegFormats
 import SegLabels
 import SegSynth
 import SegTestSupport
-@testable import SegView
 import Testing
+
+@testable import SegView
 
 /// The viewer's wrongs and additions of issue 13, each pinned by a test.
 @Suite struct ViewerIssueTests {
@@ -27,7 +28,8 @@ import Testing
         _ = c.handle(.character("a"))
         let before = c.state.suspects.tau
         _ = c.handle(.character("t"))
-        #expect(c.state.suspects.tau == before - 0.01 && c.state.confidence.tau == 1,
+        #expect(
+            c.state.suspects.tau == before - 0.01 && c.state.confidence.tau == 1,
             "in suspect mode t/T change the suspect threshold")
     }
 
@@ -67,14 +69,17 @@ import Testing
             for (f, frame) in sequence.frames.enumerated() {
                 var map = try loader.groundTruth(frame)!.map
                 for y in 0..<damage[s][f] { for x in 0..<map.width { map.ids[y * map.width + x] = 5 } }
-                try PNG.write(PNGImage(width: map.width, height: map.height, colorType: .gray, bitDepth: 8, samples: .eight(map.ids)),
-                              to: bad + "/\(frame.key)_gtFine_labelTrainIds.png")
+                try PNG.write(
+                    PNGImage(
+                        width: map.width, height: map.height, colorType: .gray, bitDepth: 8, samples: .eight(map.ids)),
+                    to: bad + "/\(frame.key)_gtFine_labelTrainIds.png")
             }
         }
         options = DatasetOptions()
         options.path = root + "/d"
         try options.addMethods(predictions: ["good=\(gtFolder)", "bad=\(bad)"], confidences: [])
-        let c = try ViewerController(dataset: try DatasetLocator.open(options), theme: theme, bookmarksPath: root + "/marks.json")
+        let c = try ViewerController(
+            dataset: try DatasetLocator.open(options), theme: theme, bookmarksPath: root + "/marks.json")
         c.blocking = true
         return c
     }
@@ -123,10 +128,14 @@ import Testing
         let g = Int(frame.groundTruth!.ids[0])
         for _ in 0..<g { _ = c.handle(.down) }
         for _ in 0..<5 { _ = c.handle(.right) }
-        _ = c.handle(.character("u")); _ = c.handle(.character("u")); _ = c.handle(.character("u"))
+        _ = c.handle(.character("u"))
+        _ = c.handle(.character("u"))
+        _ = c.handle(.character("u"))
         #expect(c.state.panel.scope == .dataset)
         let grid = Compositor(model: c.model(), width: 200, height: 60).compose().plainText
-        #expect(grid.contains("GT \(Self.theme.space.classNames[g]) → bad \(Self.theme.space.classNames[5]):"), "the status line names the cell")
+        #expect(
+            grid.contains("GT \(Self.theme.space.classNames[g]) → bad \(Self.theme.space.classNames[5]):"),
+            "the status line names the cell")
         _ = c.handle(.enter)
         let list = try #require(c.state.frameList)
         let values = list.entries.compactMap(\.pixels)
@@ -136,7 +145,11 @@ import Testing
         #expect(c.state.sequence == 1 && c.state.frame == 1)
         #expect(c.state.highlight == ViewState.Highlight(groundTruth: g, predicted: 5, method: "bad"))
         let highlighted = Compositor(model: c.model(), width: 200, height: 60).compose()
-        #expect(highlighted.cells.contains { $0.isPixel && ($0.foreground == Self.theme.color(.highlight) || $0.background == Self.theme.color(.highlight)) })
+        #expect(
+            highlighted.cells.contains {
+                $0.isPixel
+                    && ($0.foreground == Self.theme.color(.highlight) || $0.background == Self.theme.color(.highlight))
+            })
         #expect(highlighted.plainText.contains("(Esc clears)"), "the highlight has its legend")
         _ = c.handle(.escape)
         #expect(c.state.highlight == nil)
@@ -154,7 +167,9 @@ import Testing
                 seen += text
                 _ = c.handle(.down)
             }
-            #expect(seen.contains("q  Ctrl-C") && seen.contains("←/→  h/l"), "scrolling shows the first and the last line at \(w)x\(h)")
+            #expect(
+                seen.contains("q  Ctrl-C") && seen.contains("←/→  h/l"),
+                "scrolling shows the first and the last line at \(w)x\(h)")
             #expect(c.state.help.shown)
             #expect(c.handle(.character("q")) == .quit)
             _ = c.handle(.escape)
@@ -175,9 +190,14 @@ import Testing
         let grid = Compositor(model: model.analyzed(), width: 160, height: 40)
         let text = grid.compose().plainText
         let lines = Compositor.wrapText(model.frame!.errors[.prediction("before")]!, width: 20)
-        #expect(lines.joined().replacingOccurrences(of: " ", with: "") == model.frame!.errors[.prediction("before")]!.replacingOccurrences(of: " ", with: ""), "wrapping loses no character")
+        #expect(
+            lines.joined().replacingOccurrences(of: " ", with: "")
+                == model.frame!.errors[.prediction("before")]!.replacingOccurrences(of: " ", with: ""),
+            "wrapping loses no character")
         #expect(lines.allSatisfy { $0.count <= 20 })
-        let paneLines = text.split(separator: "\n").map(String.init).filter { $0.contains("very_long") || $0.contains("he_prediction") }
+        let paneLines = text.split(separator: "\n").map(String.init).filter {
+            $0.contains("very_long") || $0.contains("he_prediction")
+        }
         #expect(paneLines.count == 2, "the long file name is split over two lines of its pane, not cut")
         #expect(text.contains("ground truth") && text.contains("after  mIoU 100.0"), "the other panes are drawn")
         #expect(!text.contains("this frame has no ground truth"))
@@ -198,7 +218,9 @@ import Testing
         model.state = state
         let text = Compositor(model: model.analyzed(), width: width, height: height).compose().plainText
         for method in ["before", "after"] {
-            #expect(text.contains(Compositor.percent(metrics[method]!.meanIoU)), "\(method)'s mIoU whole at \(width)x\(height)")
+            #expect(
+                text.contains(Compositor.percent(metrics[method]!.meanIoU)),
+                "\(method)'s mIoU whole at \(width)x\(height)")
         }
         let delta = metrics["after"]!.meanIoU - metrics["before"]!.meanIoU
         #expect(text.contains(Compositor.signed(delta)), "the mIoU row's Δ at \(width)x\(height)")
@@ -270,18 +292,27 @@ enum SynthTestData {
         model.frameKeys = ["k_000000_000000", "k_000000_000001"]
         var next = CompositorTests.frame()
         var changed = next.predictions["after"]!
-        for i in 0..<50 { changed.ids[i] = 5 }   // 50 pixels of "after" become pole
+        for i in 0..<50 { changed.ids[i] = 5 }  // 50 pixels of "after" become pole
         next.predictions["after"] = changed
         model.nextFrame = next
         #expect(model.panes.first?.title == "flicker after → next frame")
         let compositor = Compositor(model: model.analyzed(), width: 120, height: 40)
         let text = compositor.compose().plainText
-        #expect(text.contains("flicker after → next frame") && text.contains("(50 px) → next"), "\(text.split(separator: "\n").last!)")
+        #expect(
+            text.contains("flicker after → next frame") && text.contains("(50 px) → next"),
+            "\(text.split(separator: "\n").last!)")
         #expect(compositor.legend().first?.color == Self.theme.color(.flicker))
-        #expect(compositor.compose().cells.contains { $0.isPixel && ($0.foreground == Self.theme.color(.flicker) || $0.background == Self.theme.color(.flicker)) })
+        #expect(
+            compositor.compose().cells.contains {
+                $0.isPixel
+                    && ($0.foreground == Self.theme.color(.flicker) || $0.background == Self.theme.color(.flicker))
+            })
         model.nextFrame = nil
-        #expect(Compositor(model: model.analyzed(), width: 120,
-            height: 40).compose().plainText.contains("loading the next frame"))
+        #expect(
+            Compositor(
+                model: model.analyzed(), width: 120,
+                height: 40
+            ).compose().plainText.contains("loading the next frame"))
         // With one method (its own reference, nothing compared) the mode shows that method's flicker.
         model.methods = ["after"]
         model.state.methods.reference = "after"
@@ -294,16 +325,24 @@ enum SynthTestData {
         state.iou.metric = .boundaryIoU
         var model = CompositorTests.model(state)
         #expect(Compositor(model: model.analyzed(), width: 160, height: 40).compose().plainText.contains("computing…"))
-        var intersections = [Int64](repeating: 0, count: 19), unions = [Int64](repeating: 0, count: 19)
-        intersections[0] = 3; unions[0] = 4; intersections[13] = 1; unions[13] = 2
-        model.frameBoundary = ["before": .init(intersections: intersections, unions: unions), "after": .init(intersections: unions, unions: unions)]
+        var intersections = [Int64](repeating: 0, count: 19)
+        var unions = [Int64](repeating: 0, count: 19)
+        intersections[0] = 3
+        unions[0] = 4
+        intersections[13] = 1
+        unions[13] = 2
+        model.frameBoundary = [
+            "before": .init(intersections: intersections, unions: unions),
+            "after": .init(intersections: unions, unions: unions),
+        ]
         let text = Compositor(model: model.analyzed(), width: 160, height: 40).compose().plainText
         #expect(text.contains("Boundary IoU % · this frame"))
         #expect(text.contains("75.0") && text.contains("50.0") && text.contains("62.5"), "road 3/4, car 1/2, mean 62.5")
         state.panel.scope = .sequence
         model.state = state
         let elsewhere = Compositor(model: model.analyzed(), width: 160, height: 40).compose().plainText
-        #expect(elsewhere.contains("Boundary IoU %") && elsewhere.contains("computing…"),
+        #expect(
+            elsewhere.contains("Boundary IoU %") && elsewhere.contains("computing…"),
             "wider scopes compute in the background")
         state.panel.scope = .frame
         state.iou.metric = .instanceIoU

@@ -5,8 +5,9 @@ import SegFormats
 import SegLabels
 import SegSynth
 import SegTestSupport
-@testable import SegView
 import Testing
+
+@testable import SegView
 
 /// Issue 21, viewer side: every figure says over which frames it was
 /// computed, and those are the frames eval would sum.
@@ -17,27 +18,35 @@ import Testing
     /// ground truth with a band of class 5 growing per frame. `damage`
     /// breaks files: the bad prediction of (0, 1) is missing, the GT of
     /// (1, 2) is not a PNG.
-    static func damagedController(damage: Bool = true, blocking: Bool = true) throws -> (ViewerController,
-        root: String) {
+    static func damagedController(damage: Bool = true, blocking: Bool = true) throws -> (
+        ViewerController,
+        root: String
+    ) {
         let root = try TestSupport.scratchDirectory()
         var spec = SynthTestData.spec()
         spec.sequences = 2
         spec.frames = 3
         try spec.write(to: root + "/d", force: false)
-        let gtCopy = root + "/good", bad = root + "/bad"
+        let gtCopy = root + "/good"
+        let bad = root + "/bad"
         var options = DatasetOptions()
         options.path = root + "/d"
         let plain = try DatasetLocator.open(options)
         let loader = FrameLoader(dataset: plain)
-        for folder in [gtCopy, bad] { try FileManager.default.createDirectory(atPath: folder,
-            withIntermediateDirectories: true) }
+        for folder in [gtCopy, bad] {
+            try FileManager.default.createDirectory(
+                atPath: folder,
+                withIntermediateDirectories: true)
+        }
         for (s, sequence) in plain.sequences.enumerated() {
             for (f, frame) in sequence.frames.enumerated() {
                 var map = try loader.groundTruth(frame)!.map
                 func write(_ folder: String) throws {
-                    try PNG.write(PNGImage(width: map.width, height: map.height, colorType: .gray, bitDepth: 8,
-                        samples: .eight(map.ids)),
-                                  to: folder + "/\(frame.key)_gtFine_labelTrainIds.png")
+                    try PNG.write(
+                        PNGImage(
+                            width: map.width, height: map.height, colorType: .gray, bitDepth: 8,
+                            samples: .eight(map.ids)),
+                        to: folder + "/\(frame.key)_gtFine_labelTrainIds.png")
                 }
                 try write(gtCopy)
                 for y in 0..<(2 + 5 * s + 3 * f) { for x in 0..<map.width { map.ids[y * map.width + x] = 5 } }
@@ -51,7 +60,8 @@ import Testing
         options = DatasetOptions()
         options.path = root + "/d"
         try options.addMethods(predictions: ["good=\(gtCopy)", "bad=\(bad)"], confidences: [])
-        let c = try ViewerController(dataset: try DatasetLocator.open(options), theme: theme,
+        let c = try ViewerController(
+            dataset: try DatasetLocator.open(options), theme: theme,
             bookmarksPath: root + "/marks.json")
         c.blocking = blocking
         return (c, root)
@@ -81,13 +91,13 @@ import Testing
     @Test func aMarkedRangeIsItsFramesWhereverTheViewGoes() throws {
         let (c, _) = try Self.damagedController(damage: false)
         _ = c.handle(.character("i"))
-        _ = c.handle(.right)            // 1/2
+        _ = c.handle(.right)  // 1/2
         _ = c.handle(.character("x"))
-        _ = c.handle(.right)            // 1/3
+        _ = c.handle(.right)  // 1/3
         _ = c.handle(.character("x"))
         #expect(c.state.panel.range == ViewState.MarkedRange(sequence: 0, first: 1, last: 2))
         #expect(c.state.panel.scope == .range)
-        _ = c.handle(.pageDown)         // sequence 2
+        _ = c.handle(.pageDown)  // sequence 2
         let model = c.model()
         let figures = try #require(model.scope)
         #expect(figures.name == "range 1/2–1/3", "the range still means sequence 1's frames")
@@ -116,15 +126,21 @@ import Testing
         // 6 frames, all with a GT file; (1, 2)'s GT is unreadable, (0, 1) has no bad prediction.
         #expect(figures.labelled == 6)
         #expect(figures.scored["good"] == 5 && figures.scored["bad"] == 4)
-        let scoredGood = [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1)], common = [(0, 0), (0, 2), (1, 0), (1, 1)]
+        let scoredGood = [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1)]
+        let common = [(0, 0), (0, 2), (1, 0), (1, 1)]
         #expect(figures.matrices["good"] == (try Self.summed(c, "good", scoredGood)))
         #expect(figures.matrices["bad"] == (try Self.summed(c, "bad", common)))
         let pair = try #require(figures.pair)
         let referenceOverCommon = try Self.summed(c, "good", common)
         #expect(pair.frames == 4 && pair.referenceMatrix == referenceOverCommon)
         let table = try #require(IoUPanel.table(model))
-        let expectedDelta = Metrics(try Self.summed(c, "bad", common)).meanIoU - Metrics(try Self.summed(c, "good",
-            common)).meanIoU
+        let expectedDelta =
+            Metrics(try Self.summed(c, "bad", common)).meanIoU
+            - Metrics(
+                try Self.summed(
+                    c, "good",
+                    common)
+            ).meanIoU
         #expect(abs(table.meanDelta - expectedDelta) < 1e-12, "Δ over the frames both have")
         #expect(table.scored == [5, 4] && table.labelled == 6)
         let text = Self.screen(c)
@@ -231,10 +247,14 @@ import Testing
         _ = c.handle(.character("F"))
         _ = c.handle(.character("Y"))
         let model = c.model()
-        guard case .success(let layer)? = model.markLayer else { Issue.record("no flicker layer"); return }
+        guard case .success(let layer)? = model.markLayer else {
+            Issue.record("no flicker layer")
+            return
+        }
         let changed = layer.marks.filter { $0 != 0 }.count
         let spark = try #require(Sparklines.values(model, "bad")[0])
-        #expect(abs(spark - Double(changed) / Double(layer.marks.count)) < 1e-12,
+        #expect(
+            abs(spark - Double(changed) / Double(layer.marks.count)) < 1e-12,
             "frame 1 shows 1→2 in the sparkline and the mode")
         #expect(Legend.entries(model).contains { $0.text.contains("t→t+1") }, "the legend states the convention")
     }
@@ -255,10 +275,14 @@ import Testing
         state.panel.kind = .iou
         var model = CompositorTests.model(state)
         model.methods = ["baseline-r101", "stf-memory-v2"]
-        model.frame!.confusion = ["baseline-r101": model.frame!.confusion["before"]!,
-            "stf-memory-v2": model.frame!.confusion["after"]!]
-        model.frame!.predictions = ["baseline-r101": model.frame!.predictions["before"]!,
-            "stf-memory-v2": model.frame!.predictions["after"]!]
+        model.frame!.confusion = [
+            "baseline-r101": model.frame!.confusion["before"]!,
+            "stf-memory-v2": model.frame!.confusion["after"]!,
+        ]
+        model.frame!.predictions = [
+            "baseline-r101": model.frame!.predictions["before"]!,
+            "stf-memory-v2": model.frame!.predictions["after"]!,
+        ]
         let text = Compositor(model: model.analyzed(), width: 200, height: 40).compose().plainText
         #expect(text.contains("baseline-r101") && text.contains("stf-memory-v2"), "room for whole names at 200 columns")
     }
@@ -266,7 +290,8 @@ import Testing
     // MARK: 5 every mark can be seen
 
     @Test func aFocusedSmallClassShowsAtAnyZoom() {
-        let w = 512, h = 256
+        let w = 512
+        let h = 256
         var frame = FrameData(key: "k_000000_000000")
         var ids = [UInt8](repeating: 0, count: w * h)
         // 47 pixels of wall (3), scattered.
@@ -277,15 +302,20 @@ import Testing
         var state = ViewState()
         state.panes.layout = .single
         state.panes.singlePane = 0
-        var model = ViewModel(state: state, theme: Self.theme, sequenceNames: ["k"], frameKeys: ["k_000000_000000"],
+        var model = ViewModel(
+            state: state, theme: Self.theme, sequenceNames: ["k"], frameKeys: ["k_000000_000000"],
             methods: [],
-                              reference: nil, hasGroundTruth: true, hasImages: false)
+            reference: nil, hasGroundTruth: true, hasImages: false)
         model.frame = frame
         let wall = Self.theme.color(ofClass: 3)
         func wallCells(_ m: ViewModel) -> Int {
-            Compositor(model: m, width: 80,
-                height: 24).compose().cells.filter { $0.isPixel
-                    && ($0.foreground == wall || $0.background == wall) }.count
+            Compositor(
+                model: m, width: 80,
+                height: 24
+            ).compose().cells.filter {
+                $0.isPixel
+                    && ($0.foreground == wall || $0.background == wall)
+            }.count
         }
         #expect(wallCells(model) == 0, "a majority never picks 47 scattered pixels")
         model.state.iou.focusedClass = 3
@@ -300,13 +330,17 @@ import Testing
             state.panes.layout = .single
             var model = CompositorTests.model(state)
             model.markGlyphs = true
-            guard case .success(let layer)? = model.markLayer else { Issue.record("\(mode)"); continue }
+            guard case .success(let layer)? = model.markLayer else {
+                Issue.record("\(mode)")
+                continue
+            }
             kinds += layer.kinds
             let grid = Compositor(model: model, width: 160, height: 40).compose()
             let glyphs = Set(layer.kinds.map(\.glyph))
             #expect(grid.cells.contains { glyphs.contains($0.glyph) && !$0.isPixel }, "\(mode) draws its glyphs")
             let legend = grid.plainText.split(separator: "\n").reversed()[1]
-            #expect(legend.contains("\(layer.kinds[0].glyph) \(layer.kinds[0].legend.prefix(10))"),
+            #expect(
+                legend.contains("\(layer.kinds[0].glyph) \(layer.kinds[0].legend.prefix(10))"),
                 "\(mode): the legend shows the glyph: \(legend)")
         }
         #expect(Set(kinds.map(\.glyph)).count == kinds.count, "every kind its own glyph")
@@ -328,26 +362,35 @@ import Testing
         _ = c.handle(.character("i"))
         _ = c.handle(.character("x"))
         _ = c.handle(.end)
-        _ = c.handle(.character("x"))       // range 1/1–1/3; 1/2 has no bad prediction
+        _ = c.handle(.character("x"))  // range 1/1–1/3; 1/2 has no bad prediction
         _ = c.handle(.character("y"))
         let table = try #require(IoUPanel.table(c.model()))
         let loader = FrameLoader(dataset: c.dataset)
         let k = c.theme.space.count
         func summed(_ method: String, _ frames: [Int]) throws -> [Double] {
-            var i = [Int64](repeating: 0, count: k), u = [Int64](repeating: 0, count: k)
+            var i = [Int64](repeating: 0, count: k)
+            var u = [Int64](repeating: 0, count: k)
             for f in frames {
                 let record = c.dataset.sequences[0].frames[f]
                 let gt = try loader.groundTruth(record)!.map
                 let p = try loader.prediction(record, method: method, size: (gt.width, gt.height))!.map
-                BoundaryIoU.add(groundTruth: gt, prediction: p, classes: k, ratio: BoundaryIoU.defaultDilationRatio,
+                BoundaryIoU.add(
+                    groundTruth: gt, prediction: p, classes: k, ratio: BoundaryIoU.defaultDilationRatio,
                     intersections: &i, unions: &u)
             }
             return zip(i, u).map { $1 == 0 ? .nan : Double($0) / Double($1) }
         }
-        let good = try summed("good", [0, 1, 2]), bad = try summed("bad", [0, 2]), goodCommon = try summed("good", [0,
-            2])
+        let good = try summed("good", [0, 1, 2])
+        let bad = try summed("bad", [0, 2])
+        let goodCommon = try summed(
+            "good",
+            [
+                0,
+                2,
+            ])
         #expect(abs(table.mean[0] - Metrics.mean(good)) < 1e-12 && abs(table.mean[1] - Metrics.mean(bad)) < 1e-12)
-        #expect(abs(table.meanDelta - (Metrics.mean(bad) - Metrics.mean(goodCommon))) < 1e-12,
+        #expect(
+            abs(table.meanDelta - (Metrics.mean(bad) - Metrics.mean(goodCommon))) < 1e-12,
             "Δ over the frames both have")
         #expect(table.scope == "range 1/1–1/3" && table.scored == [3, 2])
     }
@@ -409,12 +452,23 @@ import Testing
         if ext == "csv" {
             let lines = text.split(separator: "\n").map(String.init)
             #expect(lines.first == "class,good,bad,delta bad-good")
-            #expect(lines[1] == "road," + road.values.map { String(format: "%.6f",
-                $0) }.joined(separator: ",") + "," + String(format: "%.6f", road.delta))
+            #expect(
+                lines[1] == "road,"
+                    + road.values.map {
+                        String(
+                            format: "%.6f",
+                            $0)
+                    }.joined(separator: ",") + "," + String(format: "%.6f", road.delta))
             #expect(lines.last == "frames scored of 3,3,3,3")
         } else {
-            #expect(text.contains("| road | " + road.values.map { String(format: "%.2f",
-                $0 * 100) }.joined(separator: " | ")))
+            #expect(
+                text.contains(
+                    "| road | "
+                        + road.values.map {
+                            String(
+                                format: "%.2f",
+                                $0 * 100)
+                        }.joined(separator: " | ")))
             #expect(text.hasPrefix("IoU % · sequence 1 · sort class · Δ over the 3 frames both have"))
         }
         let bad = root + "/out.txt"
@@ -422,7 +476,8 @@ import Testing
         for _ in c.state.prompt!.text { _ = c.handle(.backspace) }
         for ch in bad { _ = c.handle(.character(ch)) }
         _ = c.handle(.enter)
-        #expect(c.state.message?.contains("must end in .md or .csv") == true
-            && !FileManager.default.fileExists(atPath: bad))
+        #expect(
+            c.state.message?.contains("must end in .md or .csv") == true
+                && !FileManager.default.fileExists(atPath: bad))
     }
 }

@@ -7,7 +7,9 @@ import Testing
     @Test func helpListsTheCommands() throws {
         let result = try TestSupport.segscope(["--help"])
         #expect(result.status == 0)
-        for command in ["view", "render", "eval", "forward", "infer", "memory", "synth", "labels", "themes", "bookmarks"] { #expect(result.stdout.contains(command)) }
+        for command in [
+            "view", "render", "eval", "forward", "infer", "memory", "synth", "labels", "themes", "bookmarks",
+        ] { #expect(result.stdout.contains(command)) }
     }
 
     @Test func labelsPrintsTheCityscapesTable() throws {
@@ -28,7 +30,9 @@ import Testing
     /// Predictions = GT with a few pixels changed, written here with segscope's own PNG writer.
     static func makeEvalFolders() throws -> String {
         let root = try TestSupport.scratchDirectory()
-        for dir in ["gt", "a", "b"] { try FileManager.default.createDirectory(atPath: root + "/" + dir, withIntermediateDirectories: true) }
+        for dir in ["gt", "a", "b"] {
+            try FileManager.default.createDirectory(atPath: root + "/" + dir, withIntermediateDirectories: true)
+        }
         for f in 0..<3 {
             let key = "ulm_000000_00001\(f)"
             var gt = (0..<(32 * 16)).map { UInt8(($0 % 32) / 4 + f) }
@@ -36,8 +40,9 @@ import Testing
             let a = gt.enumerated().map { $0.offset % 7 == 0 ? UInt8(2) : $0.element }
             let b = gt.enumerated().map { $0.offset % 13 == 0 ? UInt8(2) : $0.element }
             for (dir, ids, suffix) in [("gt", gt, "_gtFine_labelTrainIds"), ("a", a, ""), ("b", b, "")] {
-                try PNG.write(PNGImage(width: 32, height: 16, colorType: .gray, bitDepth: 8, samples: .eight(ids)),
-                              to: "\(root)/\(dir)/\(key)\(suffix).png")
+                try PNG.write(
+                    PNGImage(width: 32, height: 16, colorType: .gray, bitDepth: 8, samples: .eight(ids)),
+                    to: "\(root)/\(dir)/\(key)\(suffix).png")
             }
         }
         return root
@@ -45,8 +50,10 @@ import Testing
 
     @Test func evalJSONOnStdoutOnly() throws {
         let root = try Self.makeEvalFolders()
-        let result = try TestSupport.segscope(["eval", "--gt", root + "/gt", "--pred", "a=\(root)/a", "--pred", "b=\(root)/b",
-                                               "--label-space", "cityscapes", "--format", "json"])
+        let result = try TestSupport.segscope([
+            "eval", "--gt", root + "/gt", "--pred", "a=\(root)/a", "--pred", "b=\(root)/b",
+            "--label-space", "cityscapes", "--format", "json",
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
         #expect(json["label_space"] as? String == "cityscapes")
@@ -69,9 +76,14 @@ import Testing
 
     @Test func mismatchedPredictionSizeFailsNamingBothFiles() throws {
         let root = try Self.makeEvalFolders()
-        try PNG.write(PNGImage(width: 30, height: 16, colorType: .gray, bitDepth: 8, samples: .eight([UInt8](repeating: 1, count: 480))),
-                      to: root + "/a/ulm_000000_000011.png")
-        let result = try TestSupport.segscope(["eval", "--gt", root + "/gt", "--pred", "a=\(root)/a", "--label-space", "cityscapes"])
+        try PNG.write(
+            PNGImage(
+                width: 30, height: 16, colorType: .gray, bitDepth: 8, samples: .eight([UInt8](repeating: 1, count: 480))
+            ),
+            to: root + "/a/ulm_000000_000011.png")
+        let result = try TestSupport.segscope([
+            "eval", "--gt", root + "/gt", "--pred", "a=\(root)/a", "--label-space", "cityscapes",
+        ])
         #expect(result.status != 0)
         #expect(result.stderr.contains("/a/ulm_000000_000011.png: size 30x16 does not match"))
         #expect(result.stderr.contains("ulm_000000_000011_gtFine_labelTrainIds.png (32x16)"))
@@ -81,10 +93,14 @@ import Testing
     @Test func missingPredictionsWarnOrFailWithStrict() throws {
         let root = try Self.makeEvalFolders()
         try FileManager.default.removeItem(atPath: root + "/a/ulm_000000_000012.png")
-        let lenient = try TestSupport.segscope(["eval", "--gt", root + "/gt", "--pred", "a=\(root)/a", "--label-space", "cityscapes"])
+        let lenient = try TestSupport.segscope([
+            "eval", "--gt", root + "/gt", "--pred", "a=\(root)/a", "--label-space", "cityscapes",
+        ])
         #expect(lenient.status == 0)
         #expect(lenient.stderr.contains("no prediction for 1 frame(s)"))
-        let strict = try TestSupport.segscope(["eval", "--gt", root + "/gt", "--pred", "a=\(root)/a", "--label-space", "cityscapes", "--strict"])
+        let strict = try TestSupport.segscope([
+            "eval", "--gt", root + "/gt", "--pred", "a=\(root)/a", "--label-space", "cityscapes", "--strict",
+        ])
         #expect(strict.status != 0)
         #expect(strict.stderr.contains("ulm_000000_000012"))
     }
@@ -92,15 +108,19 @@ import Testing
     @Test func unreadablePredictionFails() throws {
         let root = try Self.makeEvalFolders()
         try TestSupport.write([1, 2, 3], to: root + "/a/ulm_000000_000010.png")
-        let result = try TestSupport.segscope(["eval", "--gt", root + "/gt", "--pred", "a=\(root)/a", "--label-space", "cityscapes"])
+        let result = try TestSupport.segscope([
+            "eval", "--gt", root + "/gt", "--pred", "a=\(root)/a", "--label-space", "cityscapes",
+        ])
         #expect(result.status != 0)
         #expect(result.stderr.contains("ulm_000000_000010.png: not a valid PNG file"))
     }
 
     @Test func evalMergeOfShardsPrintsTheSameTable() throws {
         let root = try Self.makeEvalFolders()
-        let whole = try TestSupport.segscope(["eval", "--gt", root + "/gt", "--pred", "a=\(root)/a", "--pred", "b=\(root)/b",
-                                              "--label-space", "cityscapes", "--save-confusion", root + "/all.st"])
+        let whole = try TestSupport.segscope([
+            "eval", "--gt", root + "/gt", "--pred", "a=\(root)/a", "--pred", "b=\(root)/b",
+            "--label-space", "cityscapes", "--save-confusion", root + "/all.st",
+        ])
         #expect(whole.status == 0)
         let merged = try TestSupport.segscope(["eval", "merge", root + "/all.st"])
         #expect(merged.status == 0)
@@ -113,13 +133,16 @@ import Testing
 
     @Test func writesEveryOutputEqualToTheReference() throws {
         let out = try TestSupport.scratchDirectory()
-        let result = try TestSupport.segscope(["forward", "--weights", Self.fixtures + "/weights.safetensors", "--frames",
-                                               Self.fixtures + "/prev.npy", Self.fixtures + "/cur.npy", Self.fixtures + "/next.npy",
-                                               "--out", out, "--timings"])
+        let result = try TestSupport.segscope([
+            "forward", "--weights", Self.fixtures + "/weights.safetensors", "--frames",
+            Self.fixtures + "/prev.npy", Self.fixtures + "/cur.npy", Self.fixtures + "/next.npy",
+            "--out", out, "--timings",
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("STF:") && result.stderr.contains("MAR:"))
         for name in ["stf", "mar", "logits_baseline", "logits_stf", "logits_mar"] {
-            let ours = try Npy.read(path: "\(out)/\(name).npy"), reference = try Npy.read(path: "\(Self.fixtures)/\(name).npy")
+            let ours = try Npy.read(path: "\(out)/\(name).npy")
+            let reference = try Npy.read(path: "\(Self.fixtures)/\(name).npy")
             #expect(ours.shape == reference.shape, "\(name)")
             #expect(zip(ours.floats(), reference.floats()).allSatisfy { abs($0 - $1) < 1e-4 }, "\(name)")
         }
@@ -128,8 +151,10 @@ import Testing
     @Test func wrongChannelCountIsAClearError() throws {
         let out = try TestSupport.scratchDirectory()
         try Npy.write([Float](repeating: 0, count: 8 * 8 * 12), shape: [8, 8, 12], to: out + "/x.npy")
-        let result = try TestSupport.segscope(["forward", "--weights", Self.fixtures + "/weights.safetensors", "--frames",
-                                               out + "/x.npy", out + "/x.npy", out + "/x.npy", "--out", out + "/o"])
+        let result = try TestSupport.segscope([
+            "forward", "--weights", Self.fixtures + "/weights.safetensors", "--frames",
+            out + "/x.npy", out + "/x.npy", out + "/x.npy", "--out", out + "/o",
+        ])
         #expect(result.status != 0)
         #expect(result.stderr.contains("8 channels, but") && result.stderr.split(separator: "\n").count == 1)
         #expect(!FileManager.default.fileExists(atPath: out + "/o/stf.npy"))
@@ -141,16 +166,21 @@ import Testing
     @Test func everyOptionIsDocumented() throws {
         let dump = try TestSupport.segscope(["--experimental-dump-help"])
         #expect(dump.status == 0)
-        let man = try String(contentsOfFile: TestSupport.repositoryRoot + "/man/segscope.1", encoding: .utf8).replacingOccurrences(of: "\\-", with: "-")
+        let man = try String(contentsOfFile: TestSupport.repositoryRoot + "/man/segscope.1", encoding: .utf8)
+            .replacingOccurrences(of: "\\-", with: "-")
         var missing: [String] = []
         func walk(_ command: [String: Any], _ path: String) {
             for argument in command["arguments"] as? [[String: Any]] ?? [] {
                 for name in argument["names"] as? [[String: Any]] ?? [] where name["kind"] as? String == "long" {
                     let option = "--" + (name["name"] as! String)
-                    if !["--help", "--version", "--experimental-dump-help"].contains(option) && !man.contains(option) { missing.append("\(path) \(option)") }
+                    if !["--help", "--version", "--experimental-dump-help"].contains(option) && !man.contains(option) {
+                        missing.append("\(path) \(option)")
+                    }
                 }
             }
-            for sub in command["subcommands"] as? [[String: Any]] ?? [] { walk(sub, path + " " + (sub["commandName"] as! String)) }
+            for sub in command["subcommands"] as? [[String: Any]] ?? [] {
+                walk(sub, path + " " + (sub["commandName"] as! String))
+            }
         }
         let json = try JSONSerialization.jsonObject(with: Data(dump.stdout.utf8)) as! [String: Any]
         walk(json["command"] as! [String: Any], "segscope")

@@ -18,7 +18,8 @@ import Testing
 
     /// Writes a PNG of `width` x `height` whose every sample is 0, streamed through zlib (valid, small on disk).
     static func zeroPNG(_ path: String, width: Int, height: Int, bitDepth: Int, colorType: Int, channels: Int) throws {
-        try TestSupport.python("""
+        try TestSupport.python(
+            """
             import struct, sys, zlib
             path, w, h, depth, ctype, channels = sys.argv[1], *map(int, sys.argv[2:])
             def chunk(kind, data):
@@ -34,11 +35,16 @@ import Testing
 
     /// A frame and its ground truth (Cityscapes names) in one folder, plus a small valid prediction.
     static func frameFolders(_ root: String) throws -> (folder: String, pred: String) {
-        let folder = root + "/data", pred = root + "/pred"
-        for path in [folder, pred] { try FileManager.default.createDirectory(atPath: path,
-                withIntermediateDirectories: true) }
-        let label = PNGImage(width: 16, height: 8, colorType: .gray, bitDepth: 8,
-                samples: .eight([UInt8](repeating: 0, count: 128)))
+        let folder = root + "/data"
+        let pred = root + "/pred"
+        for path in [folder, pred] {
+            try FileManager.default.createDirectory(
+                atPath: path,
+                withIntermediateDirectories: true)
+        }
+        let label = PNGImage(
+            width: 16, height: 8, colorType: .gray, bitDepth: 8,
+            samples: .eight([UInt8](repeating: 0, count: 128)))
         try PNG.write(label, to: pred + "/x_000000_000000_gtFine_labelTrainIds.png")
         return (folder, pred)
     }
@@ -49,22 +55,29 @@ import Testing
         let root = try TestSupport.scratchDirectory()
         let (folder, pred) = try Self.frameFolders(root)
         let bomb = TestSupport.pngWithHeader(width: 16384, height: 16384, bitDepth: 16, colorType: 6)
-        let frame = folder + "/x_000000_000000_leftImg8bit.png",
-                gt = folder + "/x_000000_000000_gtFine_labelTrainIds.png"
+        let frame = folder + "/x_000000_000000_leftImg8bit.png"
+        let gt = folder + "/x_000000_000000_gtFine_labelTrainIds.png"
         try TestSupport.write(bomb, to: frame)
         try TestSupport.write(bomb, to: gt)
-        let render = try TestSupport.segscopeMeasuringMemory(["render", "--frames", folder, "--frame", "1", "--ansi",
-                "--cols", "80", "--rows", "24"])
-        #expect(Self.oneLineError(render, contains: frame + ": not a valid PNG file: "),
-                "\(render.status) \(render.stderr)")
+        let render = try TestSupport.segscopeMeasuringMemory([
+            "render", "--frames", folder, "--frame", "1", "--ansi",
+            "--cols", "80", "--rows", "24",
+        ])
+        #expect(
+            Self.oneLineError(render, contains: frame + ": not a valid PNG file: "),
+            "\(render.status) \(render.stderr)")
         #expect(render.stderr.contains("cannot hold a 16384x16384 image"), "\(render.stderr)")
-        #expect(render.peakResidentBytes < 300 * Self.megabyte,
-                "render peaked at \(render.peakResidentBytes / Self.megabyte) MB")
-        let eval = try TestSupport.segscopeMeasuringMemory(["eval", "--gt", folder, "--pred", "a=" + pred,
-                "--label-space", "cityscapes"])
+        #expect(
+            render.peakResidentBytes < 300 * Self.megabyte,
+            "render peaked at \(render.peakResidentBytes / Self.megabyte) MB")
+        let eval = try TestSupport.segscopeMeasuringMemory([
+            "eval", "--gt", folder, "--pred", "a=" + pred,
+            "--label-space", "cityscapes",
+        ])
         #expect(Self.oneLineError(eval, contains: gt + ": not a valid PNG file: "), "\(eval.status) \(eval.stderr)")
-        #expect(eval.peakResidentBytes < 300 * Self.megabyte,
-                "eval peaked at \(eval.peakResidentBytes / Self.megabyte) MB")
+        #expect(
+            eval.peakResidentBytes < 300 * Self.megabyte,
+            "eval peaked at \(eval.peakResidentBytes / Self.megabyte) MB")
     }
 
     /// A valid 16384x16384 gray label (a few hundred kB of zeros) is refused by its pixel count.
@@ -73,13 +86,17 @@ import Testing
         let (folder, pred) = try Self.frameFolders(root)
         let gt = folder + "/x_000000_000000_gtFine_labelTrainIds.png"
         try Self.zeroPNG(gt, width: 16384, height: 16384, bitDepth: 8, colorType: 0, channels: 1)
-        let eval = try TestSupport.segscopeMeasuringMemory(["eval", "--gt", folder, "--pred", "a=" + pred,
-                "--label-space", "cityscapes"])
+        let eval = try TestSupport.segscopeMeasuringMemory([
+            "eval", "--gt", folder, "--pred", "a=" + pred,
+            "--label-space", "cityscapes",
+        ])
         let refusal = ": too large: image of 16384x16384 has 268435456 pixels, above the limit of"
-        #expect(Self.oneLineError(eval, contains: gt + refusal),
-                "\(eval.status) \(eval.stderr)")
-        #expect(eval.peakResidentBytes < 300 * Self.megabyte,
-                "eval peaked at \(eval.peakResidentBytes / Self.megabyte) MB")
+        #expect(
+            Self.oneLineError(eval, contains: gt + refusal),
+            "\(eval.status) \(eval.stderr)")
+        #expect(
+            eval.peakResidentBytes < 300 * Self.megabyte,
+            "eval peaked at \(eval.peakResidentBytes / Self.megabyte) MB")
     }
 
     /// A valid 5000x5000 RGBA16 PNG (200 MB of samples) cannot hold labels: refused from its header, before decoding.
@@ -88,12 +105,16 @@ import Testing
         let (folder, pred) = try Self.frameFolders(root)
         let gt = folder + "/x_000000_000000_gtFine_labelTrainIds.png"
         try Self.zeroPNG(gt, width: 5000, height: 5000, bitDepth: 16, colorType: 6, channels: 4)
-        let eval = try TestSupport.segscopeMeasuringMemory(["eval", "--gt", folder, "--pred", "a=" + pred,
-                "--label-space", "cityscapes"])
-        #expect(Self.oneLineError(eval, contains: gt + ": a 16-bit rgba PNG cannot hold labels"),
-                "\(eval.status) \(eval.stderr)")
-        #expect(eval.peakResidentBytes < 150 * Self.megabyte,
-                "eval peaked at \(eval.peakResidentBytes / Self.megabyte) MB")
+        let eval = try TestSupport.segscopeMeasuringMemory([
+            "eval", "--gt", folder, "--pred", "a=" + pred,
+            "--label-space", "cityscapes",
+        ])
+        #expect(
+            Self.oneLineError(eval, contains: gt + ": a 16-bit rgba PNG cannot hold labels"),
+            "\(eval.status) \(eval.stderr)")
+        #expect(
+            eval.peakResidentBytes < 150 * Self.megabyte,
+            "eval peaked at \(eval.peakResidentBytes / Self.megabyte) MB")
     }
 
     /// An npy whose header claims 150 MB is refused by its length (numpy's limit), not parsed.
@@ -103,23 +124,33 @@ import Testing
         let length = 150 * Self.megabyte
         var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [2, 0]
         bytes += (0..<4).map { UInt8((length >> (8 * $0)) & 0xff) }
-        bytes += Array(header.utf8) + [UInt8](repeating: 0x20, count: length - header.utf8.count - 1) + [0x0a] + [0,
-                0, 0, 0]
+        bytes +=
+            Array(header.utf8) + [UInt8](repeating: 0x20, count: length - header.utf8.count - 1) + [0x0a] + [
+                0,
+                0, 0, 0,
+            ]
         try TestSupport.write(bytes, to: root + "/key.npy")
         try Npy.write([Float](repeating: 1, count: 1), shape: [1, 1], to: root + "/value.npy")
         let inspect = try TestSupport.segscopeMeasuringMemory(["memory", "inspect", root])
-        #expect(Self.oneLineError(inspect,
+        #expect(
+            Self.oneLineError(
+                inspect,
                 contains: root + "/key.npy: not a valid npy file: header length 157286400 is above"),
-                "\(inspect.status) \(inspect.stderr)")
-        #expect(inspect.peakResidentBytes < 300 * Self.megabyte,
-                "peaked at \(inspect.peakResidentBytes / Self.megabyte) MB")
+            "\(inspect.status) \(inspect.stderr)")
+        #expect(
+            inspect.peakResidentBytes < 300 * Self.megabyte,
+            "peaked at \(inspect.peakResidentBytes / Self.megabyte) MB")
     }
 
     /// `segscope ARGS` with the file size limited to `blocks` x 512 bytes (SIGXFSZ ignored, so a write fails
     /// with EFBIG as on a full disk).
     static func segscope(_ arguments: [String], fileBlocks blocks: Int) throws -> TestSupport.Outcome {
-        try TestSupport.outcome("/bin/sh", ["-c", "trap '' XFSZ; ulimit -f \(blocks); exec \"$0\" \"$@\"",
-                TestSupport.segscopeBinary] + arguments)
+        try TestSupport.outcome(
+            "/bin/sh",
+            [
+                "-c", "trap '' XFSZ; ulimit -f \(blocks); exec \"$0\" \"$@\"",
+                TestSupport.segscopeBinary,
+            ] + arguments)
     }
 
     /// The checkpoint and its .state are written together or not at all: with room for the checkpoint but
@@ -134,12 +165,14 @@ import Testing
             try #require(FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int)
         }
         let blocks = sizes[0] / 512 + 1
-        try #require(sizes[1] > blocks * 512,
-                "the state (\(sizes[1]) bytes) must be larger than the checkpoint (\(sizes[0]))")
+        try #require(
+            sizes[1] > blocks * 512,
+            "the state (\(sizes[1]) bytes) must be larger than the checkpoint (\(sizes[0]))")
         let out = root + "/c.safetensors"
         let full = try Self.segscope(common + ["--out", out, "--epochs", "1"], fileBlocks: blocks)
-        #expect(Self.oneLineError(full, contains: out + ".state: cannot write: File too large"),
-                "\(full.status) \(full.stderr)")
+        #expect(
+            Self.oneLineError(full, contains: out + ".state: cannot write: File too large"),
+            "\(full.status) \(full.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out) && !FileManager.default.fileExists(atPath: out + ".state"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: root).allSatisfy { !$0.hasSuffix(".tmp") })
 
@@ -147,10 +180,12 @@ import Testing
         #expect(first.status == 0, "\(first.stderr)")
         let pair = try [out, out + ".state"].map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
         let resumed = try Self.segscope(common + ["--out", out, "--epochs", "2", "--resume"], fileBlocks: blocks)
-        #expect(Self.oneLineError(resumed, contains: "cannot write: File too large"),
-                "\(resumed.status) \(resumed.stderr)")
-        #expect(try [out, out + ".state"].map { try Data(contentsOf: URL(fileURLWithPath: $0)) } == pair,
-                "epoch 1's pair is kept")
+        #expect(
+            Self.oneLineError(resumed, contains: "cannot write: File too large"),
+            "\(resumed.status) \(resumed.stderr)")
+        #expect(
+            try [out, out + ".state"].map { try Data(contentsOf: URL(fileURLWithPath: $0)) } == pair,
+            "epoch 1's pair is kept")
         let finished = try TestSupport.segscope(common + ["--out", out, "--epochs", "2", "--resume"])
         #expect(finished.status == 0 && finished.stdout.hasPrefix("epoch 2/2"), "\(finished.stderr)")
     }
@@ -160,7 +195,8 @@ import Testing
         let (data, weights, run) = try InferTests.setUp()
         let infer = try TestSupport.segscope(["infer", "--weights", weights, data, "--out", run])
         #expect(infer.status == 0, "\(infer.stderr)")
-        let empty = run + "/pred/stf/synth_000001_000002.png", cut = run + "/conf/mar/synth_000000_000001.png"
+        let empty = run + "/pred/stf/synth_000001_000002.png"
+        let cut = run + "/conf/mar/synth_000000_000001.png"
         let originals = try [empty, cut].map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
         try Data().write(to: URL(fileURLWithPath: empty))
         try originals[1].prefix(originals[1].count / 2).write(to: URL(fileURLWithPath: cut))
@@ -178,16 +214,19 @@ import Testing
         values[17] = 3e38
         try Npy.write(values, shape: features.shape, to: path)
         let infer = try TestSupport.segscope(["infer", "--weights", weights, data, "--out", run])
-        #expect(Self.oneLineError(infer, contains: path + ": features up to 3e+38 make the "),
-                "\(infer.status) \(infer.stderr)")
+        #expect(
+            Self.oneLineError(infer, contains: path + ": features up to 3e+38 make the "),
+            "\(infer.status) \(infer.stderr)")
     }
 
     /// A shard that holds no sequence says so, not that the weights have no backbone.
     @Test func emptyShardSaysItHoldsNoFrame() throws {
         let (data, weights, run) = try InferTests.setUp()
         let infer = try TestSupport.segscope(["infer", "--weights", weights, data, "--out", run, "--shard", "2/3"])
-        #expect(Self.oneLineError(infer, contains: "--shard 2/3: the dataset has 2 sequence(s), so shard 2 of 3 holds none"),
-                "\(infer.stderr)")
+        #expect(
+            Self.oneLineError(
+                infer, contains: "--shard 2/3: the dataset has 2 sequence(s), so shard 2 of 3 holds none"),
+            "\(infer.stderr)")
         #expect(!infer.stderr.contains("backbone"))
     }
 
@@ -196,7 +235,8 @@ import Testing
         let data = try VSPWData.make()
         try "v_3\n".write(toFile: data + "/val.txt", atomically: true, encoding: .utf8)
         let weights = data + "/w.safetensors"
-        try TestSupport.python("""
+        try TestSupport.python(
+            """
             import sys
             sys.path.insert(0, sys.argv[3])
             import stf_mar_reference as ref
@@ -205,8 +245,11 @@ import Testing
             heads, _ = ref.random_weights(c=8, heads=2, hb=5, wb=4, hp=5, wp=8, m=16, k=124, kl=2, depth=1, seed=5)
             backbone.update(heads)
             save_file(backbone, sys.argv[1], metadata={"heads": "2", "block_size": "5,4"})
-            """, [weights, TestSupport.repositoryRoot + "/Tests/SegEngineTests/Fixtures/pspnet_r18/weights.safetensors",
-                  TestSupport.repositoryRoot + "/Tests/Tools"])
+            """,
+            [
+                weights, TestSupport.repositoryRoot + "/Tests/SegEngineTests/Fixtures/pspnet_r18/weights.safetensors",
+                TestSupport.repositoryRoot + "/Tests/Tools",
+            ])
         let run = data + "/run"
         let infer = try TestSupport.segscope(["infer", "--weights", weights, data, "--out", run])
         #expect(infer.status == 0, "\(infer.stderr)")
@@ -220,27 +263,34 @@ import Testing
     /// Runs segscope as the user nobody: root reads every folder whatever its mode, so permission errors
     /// are only seen without root's rights.
     static func segscopeAsNobody(_ arguments: [String]) throws -> TestSupport.Outcome {
-        try TestSupport.outcome("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups",
-                TestSupport.segscopeBinary] + arguments)
+        try TestSupport.outcome(
+            "/usr/bin/setpriv",
+            [
+                "--reuid=65534", "--regid=65534", "--clear-groups",
+                TestSupport.segscopeBinary,
+            ] + arguments)
     }
 
     /// A ground-truth folder that can be listed but not searched (mode r--) says so, not "no frames found".
     @Test func unsearchableFolderSaysPermissionDenied() throws {
         let root = try TestSupport.scratchDirectory()
         let (folder, _) = try Self.frameFolders(root)
-        let label = PNGImage(width: 16, height: 8, colorType: .gray, bitDepth: 8,
-                samples: .eight([UInt8](repeating: 0, count: 128)))
+        let label = PNGImage(
+            width: 16, height: 8, colorType: .gray, bitDepth: 8,
+            samples: .eight([UInt8](repeating: 0, count: 128)))
         try PNG.write(label, to: folder + "/x_000000_000000_gtFine_labelTrainIds.png")
         for path in [root, folder] { chmod(path, 0o755) }
         chmod(folder, 0o444)
         defer { chmod(folder, 0o755) }
         let eval = try Self.segscopeAsNobody(["eval", "--gt", folder, "--label-space", "cityscapes"])
-        #expect(Self.oneLineError(eval, contains: folder + ": cannot read: permission denied"),
-                "\(eval.status) \(eval.stderr)")
+        #expect(
+            Self.oneLineError(eval, contains: folder + ": cannot read: permission denied"),
+            "\(eval.status) \(eval.stderr)")
         chmod(folder, 0o311)
         let unlistable = try Self.segscopeAsNobody(["eval", "--gt", folder, "--label-space", "cityscapes"])
-        #expect(Self.oneLineError(unlistable, contains: folder + ": cannot read: permission denied"),
-                "\(unlistable.stderr)")
+        #expect(
+            Self.oneLineError(unlistable, contains: folder + ": cannot read: permission denied"),
+            "\(unlistable.stderr)")
     }
 
     /// Empty weights files say they are empty, whatever their extension.
@@ -249,8 +299,9 @@ import Testing
         for name in ["best.pth", "w.safetensors"] {
             try Data().write(to: URL(fileURLWithPath: root + "/" + name))
             let weights = try TestSupport.segscope(["weights", root + "/" + name])
-            #expect(Self.oneLineError(weights, contains: root + "/" + name + ": cannot read: empty file (0 bytes)"),
-                    "\(weights.stderr)")
+            #expect(
+                Self.oneLineError(weights, contains: root + "/" + name + ": cannot read: empty file (0 bytes)"),
+                "\(weights.stderr)")
         }
     }
 
@@ -260,11 +311,14 @@ import Testing
         let odd = data + "/features/val/synth/synth_000001_000001.npy"
         try Npy.write([Float](repeating: 0.5, count: 32 * 4 * 16), shape: [32, 4, 16], to: odd)
         let infer = try TestSupport.segscope(["infer", "--weights", weights, data, "--out", run])
-        #expect(Self.oneLineError(infer, contains: odd + ": features [32, 4, 16] differ from the neighbouring "),
-                "\(infer.stderr)")
+        #expect(
+            Self.oneLineError(infer, contains: odd + ": features [32, 4, 16] differ from the neighbouring "),
+            "\(infer.stderr)")
         let other = data + "/features/val/synth/synth_000001_000000.npy"
-        let forward = try TestSupport.segscope(["forward", "--weights", weights, "--frames", other, odd, other,
-                "--out", run + "/f"])
+        let forward = try TestSupport.segscope([
+            "forward", "--weights", weights, "--frames", other, odd, other,
+            "--out", run + "/f",
+        ])
         #expect(Self.oneLineError(forward, contains: odd + ": shape [32, 4, 16] differs from "), "\(forward.stderr)")
     }
 
@@ -272,23 +326,31 @@ import Testing
     @Test func frameOfAnotherSizeThanItsGroundTruthNamesBoth() throws {
         let root = try TestSupport.scratchDirectory()
         let (folder, _) = try Self.frameFolders(root)
-        let gt = folder + "/x_000000_000000_gtFine_labelTrainIds.png",
-                frame = folder + "/x_000000_000000_leftImg8bit.png"
-        try PNG.write(PNGImage(width: 16, height: 8, colorType: .gray, bitDepth: 8,
+        let gt = folder + "/x_000000_000000_gtFine_labelTrainIds.png"
+        let frame = folder + "/x_000000_000000_leftImg8bit.png"
+        try PNG.write(
+            PNGImage(
+                width: 16, height: 8, colorType: .gray, bitDepth: 8,
                 samples: .eight([UInt8](repeating: 1, count: 128))), to: gt)
-        try PNG.write(PNGImage(width: 8, height: 4, colorType: .rgb, bitDepth: 8,
+        try PNG.write(
+            PNGImage(
+                width: 8, height: 4, colorType: .rgb, bitDepth: 8,
                 samples: .eight([UInt8](repeating: 9, count: 96))), to: frame)
-        let render = try TestSupport.segscope(["render", "--frames", folder, "--gt", folder, "--frame", "1", "--ansi",
-                "--cols", "80", "--rows", "24"])
-        #expect(render.stderr.contains(frame + ": frame is 8x4 but its ground truth " + gt + " is 16x8"),
-                "\(render.status) \(render.stderr)")
+        let render = try TestSupport.segscope([
+            "render", "--frames", folder, "--gt", folder, "--frame", "1", "--ansi",
+            "--cols", "80", "--rows", "24",
+        ])
+        #expect(
+            render.stderr.contains(frame + ": frame is 8x4 but its ground truth " + gt + " is 16x8"),
+            "\(render.status) \(render.stderr)")
         #expect(!(render.stderr + render.stdout).contains("no ground truth sets the size"))
     }
 
     /// File names that are not UTF-8 (a Latin-1 é) are read, and printed with the byte as \xNN.
     @Test func namesThatAreNotUTF8AreReadAndPrintedEscaped() throws {
         let root = try TestSupport.scratchDirectory()
-        try TestSupport.python("""
+        try TestSupport.python(
+            """
             import io, os, sys
             import numpy as np
             from PIL import Image
@@ -305,16 +367,22 @@ import Testing
                 open(root + folder + b"/00000001.png", "wb").write(png.getvalue())
             """, [root])
         let quick = ["--format", "json", "--no-temporal", "--no-boundary-iou"]
-        let eval = try TestSupport.segscope(["eval", "--gt", root + "/gt", "--pred", "a=" + root + "/pred",
-                                             "--label-space", "cityscapes"] + quick)
+        let eval = try TestSupport.segscope(
+            [
+                "eval", "--gt", root + "/gt", "--pred", "a=" + root + "/pred",
+                "--label-space", "cityscapes",
+            ] + quick)
         #expect(eval.status == 0, "\(eval.stderr)")
         #expect(eval.stdout.contains("\"frames\": 1"), "\(eval.stdout)")
         let vspw = try TestSupport.segscope(["eval", root + "/vspw", "--pred", "a=" + root + "/vspred"] + quick)
         #expect(vspw.status == 0 && vspw.stdout.contains("\"frames\": 1"), "VSPW video folder: \(vspw.stderr)")
-        let bad = try TestSupport.segscope(["eval", "--gt", root + "/bad", "--pred", "a=" + root + "/pred",
-                "--label-space", "cityscapes"])
+        let bad = try TestSupport.segscope([
+            "eval", "--gt", root + "/bad", "--pred", "a=" + root + "/pred",
+            "--label-space", "cityscapes",
+        ])
         let shown = root + "/bad/caf\\xE9_000000_000000_gtFine_labelTrainIds.png"
-        #expect(Self.oneLineError(bad, contains: shown + ": not a valid PNG file"),
-                "\(bad.status) \(bad.stderr)")
+        #expect(
+            Self.oneLineError(bad, contains: shown + ": not a valid PNG file"),
+            "\(bad.status) \(bad.stderr)")
     }
 }

@@ -15,9 +15,9 @@ import Testing
     @Test func framesOfDifferentSizesInOneSequence() throws {
         let root = try TestSupport.scratchDirectory()
         let big = [UInt8](repeating: 0, count: 32) + [UInt8](repeating: 1, count: 32)
-        try EvalFixture.make(root, sequences: ["v"], frames: 10, methods: ["a"], truth: { _, _ in big }) { _, _, _ in
-            big
-        }
+        try EvalFixture.make(
+            root, sequences: ["v"], frames: 10, methods: ["a"], truth: { _, _ in big },
+            prediction: { _, _, _ in big })
         for folder in ["gt/v_000000_000005_gtFine_labelTrainIds.png", "a/v_000000_000005_pred.png"] {
             try EvalFixture.write(
                 [UInt8](repeating: 0, count: 8) + [UInt8](repeating: 1, count: 8), to: root + "/" + folder, width: 4)

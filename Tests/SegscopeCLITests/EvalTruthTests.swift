@@ -114,7 +114,9 @@ enum EvalFixture {
         let shard = root + "/skipped.st"
         #expect(try TestSupport.segscope(args + ["--skip-unreadable", "--save-confusion", shard]).status == 0)
         let merged = try TestSupport.segscope(["eval", "merge", shard])
-        #expect(merged.status == 0 && merged.stderr.components(separatedBy: "left out, cannot read").count == 3, "\(merged.stderr)")
+        #expect(
+            merged.status == 0 && merged.stderr.components(separatedBy: "left out, cannot read").count == 3,
+            "\(merged.stderr)")
         #expect(merged.stdout.contains("frames scored: a 5, b 4 (of 6 with ground truth)"), "\(merged.stdout)")
     }
 
@@ -138,7 +140,8 @@ enum EvalFixture {
             text.stdout.contains("Δ and flips: each method against a over the frames both have (b 4)"), "\(text.stdout)"
         )
         #expect(text.stdout.contains("frames scored: a 5, b 4 (of 5 with ground truth)"))
-        #expect(text.stdout.split(separator: "\n").first?.hasSuffix("Δ over the frames each method shares with a") == true)
+        #expect(
+            text.stdout.split(separator: "\n").first?.hasSuffix("Δ over the frames each method shares with a") == true)
     }
 
     /// Item 4: per-frame, per-sequence and range figures equal the confusion matrices summed over those frames.

@@ -9,10 +9,13 @@ import Testing
 @Suite struct FramesInferTests {
     static func setUp() throws -> (root: String, data: String, weights: String) {
         let root = try TestSupport.scratchDirectory()
-        let synth = try TestSupport.segscope(["synth", "--out", root + "/data", "--sequences", "3", "--frames", "3",
-                                              "--size", "64x96", "--no-features", "--split", "val"])
+        let synth = try TestSupport.segscope([
+            "synth", "--out", root + "/data", "--sequences", "3", "--frames", "3",
+            "--size", "64x96", "--no-features", "--split", "val",
+        ])
         #expect(synth.status == 0, "\(synth.stderr)")
-        try TestSupport.python("""
+        try TestSupport.python(
+            """
             import sys
             sys.path.insert(0, sys.argv[3])
             import stf_mar_reference as ref
@@ -21,8 +24,12 @@ import Testing
             heads, _ = ref.random_weights(c=8, heads=2, hb=4, wb=4, hp=8, wp=12, m=16, k=19, kl=2, depth=1, seed=5)
             backbone.update(heads)
             save_file(backbone, sys.argv[1], metadata={"heads": "2", "block_size": "4,4"})
-            """, [root + "/w.safetensors", TestSupport.repositoryRoot + "/Tests/SegEngineTests/Fixtures/pspnet_r18/weights.safetensors",
-                  TestSupport.repositoryRoot + "/Tests/Tools"])
+            """,
+            [
+                root + "/w.safetensors",
+                TestSupport.repositoryRoot + "/Tests/SegEngineTests/Fixtures/pspnet_r18/weights.safetensors",
+                TestSupport.repositoryRoot + "/Tests/Tools",
+            ])
         return (root, root + "/data", root + "/w.safetensors")
     }
 
@@ -37,26 +44,35 @@ import Testing
 
     @Test func framesAloneGiveARunAndShardsMergeExactly() throws {
         let (root, data, weights) = try Self.setUp()
-        let single = try TestSupport.segscope(["infer", "--weights", weights, data, "--out", root + "/run", "--save-features", root + "/features"])
+        let single = try TestSupport.segscope([
+            "infer", "--weights", weights, data, "--out", root + "/run", "--save-features", root + "/features",
+        ])
         #expect(single.status == 0, "\(single.stderr)")
         #expect(try Npy.read(path: root + "/features/synth_000001_000002.npy").shape == [8, 8, 12])
         let eval = try TestSupport.segscope(["eval", root + "/run", "--format", "json"])
         #expect(eval.status == 0, "\(eval.stderr)")
         let json = try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as! [String: Any]
         #expect(Set((json["methods"] as! [String: Any]).keys) == ["baseline", "stf", "mar"])
-        let view = try TestSupport.segscope(["render", root + "/run", "--frame", "synth_000002_000001", "--ansi", "--cols", "120", "--rows", "40"],
-                                            environment: ["NO_COLOR": "1", "TERM": "xterm-256color"])
+        let view = try TestSupport.segscope(
+            ["render", root + "/run", "--frame", "synth_000002_000001", "--ansi", "--cols", "120", "--rows", "40"],
+            environment: ["NO_COLOR": "1", "TERM": "xterm-256color"])
         #expect(view.status == 0, "\(view.stderr)")
 
         var shards: [String] = []
         for k in 0..<3 {
-            let infer = try TestSupport.segscope(["infer", "--weights", weights, data, "--out", root + "/sharded", "--shard", "\(k)/3"])
+            let infer = try TestSupport.segscope([
+                "infer", "--weights", weights, data, "--out", root + "/sharded", "--shard", "\(k)/3",
+            ])
             #expect(infer.status == 0, "\(infer.stderr)")
             shards.append(root + "/shard\(k).safetensors")
-            let part = try TestSupport.segscope(["eval", root + "/sharded", "--shard", "\(k)/3", "--save-confusion", shards[k], "--format", "json"])
+            let part = try TestSupport.segscope([
+                "eval", root + "/sharded", "--shard", "\(k)/3", "--save-confusion", shards[k], "--format", "json",
+            ])
             #expect(part.status == 0, "\(part.stderr)")
         }
-        #expect(try Self.files(root + "/sharded") == Self.files(root + "/run"), "three shards write exactly what one run writes")
+        #expect(
+            try Self.files(root + "/sharded") == Self.files(root + "/run"),
+            "three shards write exactly what one run writes")
         let merged = try TestSupport.segscope(["eval", "merge"] + shards + ["--format", "csv"])
         let whole = try TestSupport.segscope(["eval", root + "/run", "--format", "csv"])
         #expect(merged.status == 0 && whole.status == 0, "\(merged.stderr)\(whole.stderr)")
@@ -66,10 +82,16 @@ import Testing
     /// A Slurm array task without --shard takes its own share, as --shard would.
     @Test func slurmArrayTasksTakeTheirShare() throws {
         let (root, data, weights) = try Self.setUp()
-        let explicit = try TestSupport.segscope(["infer", "--weights", weights, data, "--out", root + "/explicit", "--shard", "1/3"])
+        let explicit = try TestSupport.segscope([
+            "infer", "--weights", weights, data, "--out", root + "/explicit", "--shard", "1/3",
+        ])
         var environment = ProcessInfo.processInfo.environment
-        (environment["SLURM_ARRAY_TASK_ID"], environment["SLURM_ARRAY_TASK_COUNT"], environment["SLURM_ARRAY_TASK_MIN"]) = ("5", "3", "4")
-        let slurm = try TestSupport.segscope(["infer", "--weights", weights, data, "--out", root + "/slurm"], environment: environment)
+        (
+            environment["SLURM_ARRAY_TASK_ID"], environment["SLURM_ARRAY_TASK_COUNT"],
+            environment["SLURM_ARRAY_TASK_MIN"]
+        ) = ("5", "3", "4")
+        let slurm = try TestSupport.segscope(
+            ["infer", "--weights", weights, data, "--out", root + "/slurm"], environment: environment)
         #expect(explicit.status == 0 && slurm.status == 0, "\(explicit.stderr)\(slurm.stderr)")
         #expect(slurm.stderr.contains("shard 1/3 of the sequences"))
         let files = try Self.files(root + "/slurm")
@@ -80,7 +102,9 @@ import Testing
     /// memory build reads frames directly through the backbone of its weights.
     @Test func memoryBuildFromFrames() throws {
         let (root, data, weights) = try Self.setUp()
-        let build = try TestSupport.segscope(["memory", "build", "--weights", weights, data, "--kl", "2", "--kh", "2", "--out", root + "/memory"])
+        let build = try TestSupport.segscope([
+            "memory", "build", "--weights", weights, data, "--kl", "2", "--kh", "2", "--out", root + "/memory",
+        ])
         #expect(build.status == 0, "\(build.stderr)")
         #expect(try Npy.read(path: root + "/memory/key.npy").shape == [19 * 2, 8])
     }
@@ -92,14 +116,20 @@ import Testing
         for name in try FileManager.default.contentsOfDirectory(atPath: gt) where !name.contains("_000001_gtFine") {
             try FileManager.default.removeItem(atPath: gt + "/" + name)
         }
-        let infer = try TestSupport.segscope(["infer", "--weights", weights, data, "--out", root + "/run", "--labelled-only"])
+        let infer = try TestSupport.segscope([
+            "infer", "--weights", weights, data, "--out", root + "/run", "--labelled-only",
+        ])
         #expect(infer.status == 0, "\(infer.stderr)")
-        #expect(try Self.files(root + "/run/pred/mar").keys.sorted() == ["synth_000000_000001.png", "synth_000001_000001.png", "synth_000002_000001.png"])
+        #expect(
+            try Self.files(root + "/run/pred/mar").keys.sorted() == [
+                "synth_000000_000001.png", "synth_000001_000001.png", "synth_000002_000001.png",
+            ])
     }
 
     @Test func framesWithoutABackboneAreAClearError() throws {
         let (root, data, _) = try Self.setUp()
-        try TestSupport.python("""
+        try TestSupport.python(
+            """
             import sys
             sys.path.insert(0, sys.argv[2])
             import stf_mar_reference as ref
@@ -107,8 +137,12 @@ import Testing
             p, _ = ref.random_weights(c=8, heads=2, hb=4, wb=4, hp=8, wp=12, m=16, k=19, kl=2, depth=1, seed=5)
             save_file(p, sys.argv[1])
             """, [root + "/heads.safetensors", TestSupport.repositoryRoot + "/Tests/Tools"])
-        let infer = try TestSupport.segscope(["infer", "--weights", root + "/heads.safetensors", data, "--out", root + "/run"])
+        let infer = try TestSupport.segscope([
+            "infer", "--weights", root + "/heads.safetensors", data, "--out", root + "/run",
+        ])
         #expect(infer.status == 1)
-        #expect(infer.stderr.contains("has no backbone") && infer.stderr.split(separator: "\n").count == 1, "\(infer.stderr)")
+        #expect(
+            infer.stderr.contains("has no backbone") && infer.stderr.split(separator: "\n").count == 1,
+            "\(infer.stderr)")
     }
 }

@@ -16,8 +16,10 @@ struct MeasuredRun {
     let stderr: String
     let peakRSSBytes: Int
 
-    static func segscope(_ arguments: [String], timeout: Double = 60, environment: [String: String] = [:],
-                         addressSpaceGB: Int = 6) throws -> MeasuredRun {
+    static func segscope(
+        _ arguments: [String], timeout: Double = 60, environment: [String: String] = [:],
+        addressSpaceGB: Int = 6
+    ) throws -> MeasuredRun {
         let scratch = try TestSupport.scratchDirectory("measured")
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let (outPath, errPath) = (scratch + "/stdout", scratch + "/stderr")
@@ -32,13 +34,15 @@ struct MeasuredRun {
         let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         var envp: [UnsafeMutablePointer<CChar>?] = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
         var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
-        defer { (envp + argv).forEach { free($0) } }
+        defer { for pointer in (envp + argv) { free(pointer) } }
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, command[0], &actions, nil, &argv, &envp)
         guard spawned == 0 else {
             throw SpawnFailure(description: "cannot start segscope: \(String(cString: strerror(spawned)))")
         }
-        var status: Int32 = 0, usage = rusage(), timedOut = false
+        var status: Int32 = 0
+        var usage = rusage()
+        var timedOut = false
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             let waited = wait4(pid, &status, WNOHANG, &usage)
@@ -52,8 +56,9 @@ struct MeasuredRun {
         }
         let code = timedOut ? 124 : (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         func text(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
-        return MeasuredRun(status: code, stdout: text(outPath), stderr: text(errPath),
-                           peakRSSBytes: Int(usage.ru_maxrss) * 1024)
+        return MeasuredRun(
+            status: code, stdout: text(outPath), stderr: text(errPath),
+            peakRSSBytes: Int(usage.ru_maxrss) * 1024)
     }
 }
 
@@ -91,17 +96,32 @@ struct MeasuredRun {
             ("--epochs", ["train", "classifier", samples, "--out", out + ".safetensors", "--epochs", huge]),
             ("--lr", ["train", "classifier", samples, "--out", out + ".safetensors", "--lr", "1e308"]),
             ("--lr", ["train", "classifier", samples, "--out", out + ".safetensors", "--lr", "nan"]),
-            ("--weight-decay", ["train", "classifier", samples, "--out", out + ".safetensors",
-                                "--weight-decay", "inf"]),
+            (
+                "--weight-decay",
+                [
+                    "train", "classifier", samples, "--out", out + ".safetensors",
+                    "--weight-decay", "inf",
+                ]
+            ),
             ("--batch", ["train", "classifier", samples, "--out", out + ".safetensors", "--batch", huge]),
             ("--heads", ["train", "stf", samples, "--out", out + ".safetensors", "--heads", huge]),
             ("--block", ["train", "stf", samples, "--out", out + ".safetensors", "--block", "\(huge)x\(huge)"]),
             ("--ffn", ["train", "stf", samples, "--out", out + ".safetensors", "--ffn", huge]),
             ("--depth", ["train", "stf", samples, "--out", out + ".safetensors", "--depth", huge]),
-            ("--mar-width", ["train", "mar", samples, "--out", out + ".safetensors", "--memory", root,
-                             "--mar-width", huge]),
-            ("--stop-after", ["train", "classifier", samples, "--out", out + ".safetensors", "--epochs", "2",
-                              "--stop-after", "3"]),
+            (
+                "--mar-width",
+                [
+                    "train", "mar", samples, "--out", out + ".safetensors", "--memory", root,
+                    "--mar-width", huge,
+                ]
+            ),
+            (
+                "--stop-after",
+                [
+                    "train", "classifier", samples, "--out", out + ".safetensors", "--epochs", "2",
+                    "--stop-after", "3",
+                ]
+            ),
             ("--kl", ["memory", "build", samples, "--weights", weights, "--out", out, "--kl", huge]),
             ("--kh", ["memory", "build", samples, "--weights", weights, "--out", out, "--kh", huge]),
             ("--heads", ["forward", "--weights", weights, "--frames", "a", "b", "c", "--out", out, "--heads", huge]),
@@ -109,8 +129,9 @@ struct MeasuredRun {
         ]
         for (option, arguments) in cases {
             let run = try MeasuredRun.segscope(arguments, timeout: 30)
-            #expect(run.status == Self.usageError && run.stderr.contains(option),
-                    "\(arguments): status \(run.status) \(run.stderr)")
+            #expect(
+                run.status == Self.usageError && run.stderr.contains(option),
+                "\(arguments): status \(run.status) \(run.stderr)")
             #expect(run.peakRSSBytes < 200 << 20, "\(arguments): peak RSS \(run.peakRSSBytes >> 20) MB")
             #expect(!FileManager.default.fileExists(atPath: out), "\(arguments) wrote \(out)")
         }
@@ -150,8 +171,9 @@ struct MeasuredRun {
         ]
         for (option, problem, arguments) in cases {
             let run = try TestSupport.segscope(arguments, timeout: 30)
-            #expect(run.status == Self.usageError && run.stderr.contains(option) && run.stderr.contains(problem),
-                    "\(arguments.map { String($0.prefix(40)) }): status \(run.status) \(run.stderr.prefix(300))")
+            #expect(
+                run.status == Self.usageError && run.stderr.contains(option) && run.stderr.contains(problem),
+                "\(arguments.map { String($0.prefix(40)) }): status \(run.status) \(run.stderr.prefix(300))")
             #expect(!run.stderr.contains("\u{1b}"), "the refused path is shown escaped")
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: root).isEmpty, "nothing was written")
@@ -168,41 +190,56 @@ struct MeasuredRun {
         try Data("also keep me\n".utf8).write(to: URL(fileURLWithPath: root + "/target/precious"))
         try FileManager.default.createSymbolicLink(atPath: root + "/link", withDestinationPath: root + "/target")
         for force in [[], ["--force"]] {
-            let toFile = try TestSupport.segscope(["synth", "--out", file, "--sequences", "1", "--frames", "1",
-                                                   "--size", "32x64"] + force)
-            #expect(toFile.status != 0 && toFile.stderr.contains("\(file): exists and is not a folder"),
-                    "\(toFile.status) \(toFile.stderr)")
-            let toLink = try TestSupport.segscope(["synth", "--out", root + "/link", "--sequences", "1",
-                                                   "--frames", "1", "--size", "32x64"] + force)
-            #expect(toLink.status != 0 && toLink.stderr.contains("is a symbolic link"),
-                    "\(toLink.status) \(toLink.stderr)")
+            let toFile = try TestSupport.segscope(
+                [
+                    "synth", "--out", file, "--sequences", "1", "--frames", "1",
+                    "--size", "32x64",
+                ] + force)
+            #expect(
+                toFile.status != 0 && toFile.stderr.contains("\(file): exists and is not a folder"),
+                "\(toFile.status) \(toFile.stderr)")
+            let toLink = try TestSupport.segscope(
+                [
+                    "synth", "--out", root + "/link", "--sequences", "1",
+                    "--frames", "1", "--size", "32x64",
+                ] + force)
+            #expect(
+                toLink.status != 0 && toLink.stderr.contains("is a symbolic link"),
+                "\(toLink.status) \(toLink.stderr)")
         }
         #expect(try String(contentsOfFile: file, encoding: .utf8) == "keep me\n")
         #expect(try String(contentsOfFile: root + "/target/precious", encoding: .utf8) == "also keep me\n")
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root + "/link") == root + "/target")
         let weights = TestSupport.repositoryRoot + "/samples/weights/street-c64.safetensors"
-        for arguments in [["infer", samples, "--weights", weights, "--out", file],
-                          ["memory", "build", samples, "--weights", weights, "--out", file],
-                          ["forward", "--weights", weights, "--frames", "a", "b", "c", "--out", file]] {
+        for arguments in [
+            ["infer", samples, "--weights", weights, "--out", file],
+            ["memory", "build", samples, "--weights", weights, "--out", file],
+            ["forward", "--weights", weights, "--frames", "a", "b", "c", "--out", file],
+        ] {
             let run = try TestSupport.segscope(arguments)
-            #expect(run.status == Self.usageError && run.stderr.contains("--out \(file): exists and is not a folder"),
-                    "\(arguments[0]): \(run.status) \(run.stderr)")
+            #expect(
+                run.status == Self.usageError && run.stderr.contains("--out \(file): exists and is not a folder"),
+                "\(arguments[0]): \(run.status) \(run.stderr)")
         }
         // Written beside and renamed over: a device or FIFO would be replaced (as root, /dev/null itself).
         let fifo = root + "/fifo"
         #expect(mkfifo(fifo, 0o644) == 0)
-        for (option, arguments) in [("--png", ["render", samples, "--png", fifo]),
-                                    ("--out", ["train", "classifier", samples, "--out", fifo]),
-                                    ("--out", ["synth", "--out", fifo])] {
+        for (option, arguments) in [
+            ("--png", ["render", samples, "--png", fifo]),
+            ("--out", ["train", "classifier", samples, "--out", fifo]),
+            ("--out", ["synth", "--out", fifo]),
+        ] {
             let run = try TestSupport.segscope(arguments, timeout: 30)
-            #expect(run.status == Self.usageError && run.stderr.contains("\(option) \(fifo): "),
-                    "\(arguments[0]): \(run.status) \(run.stderr)")
+            #expect(
+                run.status == Self.usageError && run.stderr.contains("\(option) \(fifo): "),
+                "\(arguments[0]): \(run.status) \(run.stderr)")
             var status = stat()
             #expect(lstat(fifo, &status) == 0 && status.st_mode & S_IFMT == S_IFIFO, "the FIFO is still there")
         }
         let train = try TestSupport.segscope(["train", "classifier", samples, "--out", root + "/target"])
-        #expect(train.status == Self.usageError && train.stderr.contains("is a folder; give a file name"),
-                "\(train.stderr)")
+        #expect(
+            train.status == Self.usageError && train.stderr.contains("is a folder; give a file name"),
+            "\(train.stderr)")
         #expect(try String(contentsOfFile: file, encoding: .utf8) == "keep me\n")
     }
 
@@ -213,17 +250,20 @@ struct MeasuredRun {
         // A PID that is surely gone: a child that has exited and been reaped.
         var dead: pid_t = 0
         var argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
-        defer { argv.forEach { free($0) } }
+        defer { for pointer in argv { free(pointer) } }
         #expect(posix_spawn(&dead, "/bin/true", nil, nil, &argv, environ) == 0)
         var status: Int32 = 0
         while waitpid(dead, &status, 0) < 0 && errno == EINTR {}
-        let stale = root + "/.data.partial-\(dead)", live = root + "/.data.partial-\(getpid())"
+        let stale = root + "/.data.partial-\(dead)"
+        let live = root + "/.data.partial-\(getpid())"
         let other = root + "/.other.partial-\(dead)"
         for folder in [stale, live, other] {
             try FileManager.default.createDirectory(atPath: folder + "/gtFine", withIntermediateDirectories: true)
         }
-        let run = try TestSupport.segscope(["synth", "--out", root + "/data", "--sequences", "1", "--frames", "1",
-                                            "--size", "32x64", "--no-features"])
+        let run = try TestSupport.segscope([
+            "synth", "--out", root + "/data", "--sequences", "1", "--frames", "1",
+            "--size", "32x64", "--no-features",
+        ])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(!FileManager.default.fileExists(atPath: stale), "the dead run's staging folder is removed")
         #expect(FileManager.default.fileExists(atPath: live), "a live process's staging folder stays")
@@ -245,11 +285,13 @@ struct MeasuredRun {
     @Test(arguments: [SIGINT, SIGTERM])
     func synthEndsOnSignalsWithoutPartialOutput(signal: Int32) throws {
         let root = try TestSupport.scratchDirectory()
-        let command = [TestSupport.segscopeBinary, "synth", "--out", root + "/data", "--sequences", "3",
-                       "--frames", "50",
-                       "--size", "4096x8192", "--feature-dim", "32"]
+        let command = [
+            TestSupport.segscopeBinary, "synth", "--out", root + "/data", "--sequences", "3",
+            "--frames", "50",
+            "--size", "4096x8192", "--feature-dim", "32",
+        ]
         var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer { for pointer in argv { free(pointer) } }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -259,7 +301,8 @@ struct MeasuredRun {
         // Well into the first frame (and its staging folder).
         let started = Date()
         while (try? FileManager.default.contentsOfDirectory(atPath: root))?.isEmpty ?? true,
-              Date().timeIntervalSince(started) < 20 {
+            Date().timeIntervalSince(started) < 20
+        {
             usleep(50_000)
         }
         usleep(500_000)
@@ -279,17 +322,23 @@ struct MeasuredRun {
         let root = try TestSupport.scratchDirectory()
         let evil = "x\u{1b}]0;PWNED\u{7}\u{1b}[2J_000000_000000"
         let labels = [UInt8](repeating: 0, count: 64 * 32)
-        try PNG.write(PNGImage(width: 64, height: 32, colorType: .gray, bitDepth: 8, samples: .eight(labels)),
-                      to: root + "/\(evil)_gtFine_labelTrainIds.png")
+        try PNG.write(
+            PNGImage(width: 64, height: 32, colorType: .gray, bitDepth: 8, samples: .eight(labels)),
+            to: root + "/\(evil)_gtFine_labelTrainIds.png")
         for environment in [["NO_COLOR": "1"], ["TERM": "xterm-256color", "COLORTERM": "truecolor"]] {
-            let run = try TestSupport.segscope(["render", "--gt", root, "--label-space", "cityscapes", "--ansi",
-                                                "--cols", "120", "--rows", "30"], environment: environment)
+            let run = try TestSupport.segscope(
+                [
+                    "render", "--gt", root, "--label-space", "cityscapes", "--ansi",
+                    "--cols", "120", "--rows", "30",
+                ], environment: environment)
             #expect(run.status == 0, "\(run.stderr)")
-            #expect(!run.stdout.contains("\u{7}") && !run.stdout.contains("\u{1b}]")
+            #expect(
+                !run.stdout.contains("\u{7}") && !run.stdout.contains("\u{1b}]")
                     && !run.stdout.contains("\u{1b}[2J"),
-                    "\(environment): \(run.stdout.debugDescription.prefix(400))")
-            #expect(run.stdout.contains("\u{241b}]0;PWNED\u{2407}\u{241b}[2J"),
-                    "the key is shown, its controls as pictures")
+                "\(environment): \(run.stdout.debugDescription.prefix(400))")
+            #expect(
+                run.stdout.contains("\u{241b}]0;PWNED\u{2407}\u{241b}[2J"),
+                "the key is shown, its controls as pictures")
         }
     }
 
@@ -305,8 +354,9 @@ struct MeasuredRun {
         let run = try TestSupport.segscope(["bookmarks", root + "/bookmarks.json"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(!run.stdout.contains("\u{1b}") && !run.stdout.contains("\u{7}"), "\(run.stdout.debugDescription)")
-        #expect(run.stdout == "k\\u{1b}[2J\t2026-01-01T00:00:00Z\tlook \\u{1b}]52;c;cm0gLXJmIH4=\\u{7} here\n",
-                "\(run.stdout.debugDescription)")
+        #expect(
+            run.stdout == "k\\u{1b}[2J\t2026-01-01T00:00:00Z\tlook \\u{1b}]52;c;cm0gLXJmIH4=\\u{7} here\n",
+            "\(run.stdout.debugDescription)")
     }
 
     /// A theme file's name, class names and categories reach `labels` escaped.
@@ -323,9 +373,11 @@ struct MeasuredRun {
         try Data(theme.utf8).write(to: URL(fileURLWithPath: root + "/evil.toml"))
         let run = try TestSupport.segscope(["labels", root + "/evil.toml"])
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(!run.stdout.unicodeScalars.contains { $0.value == 0x1b || $0.value == 0x07 || $0.value == 0x9b },
-                "\(run.stdout.debugDescription)")
-        #expect(run.stdout.contains("theme t\\u{1b}]0;PWNED\\u{7}") && run.stdout.contains("road\\u{1b}[2J")
+        #expect(
+            !run.stdout.unicodeScalars.contains { $0.value == 0x1b || $0.value == 0x07 || $0.value == 0x9b },
+            "\(run.stdout.debugDescription)")
+        #expect(
+            run.stdout.contains("theme t\\u{1b}]0;PWNED\\u{7}") && run.stdout.contains("road\\u{1b}[2J")
                 && run.stdout.contains("flat\\u{9b}31m"), "\(run.stdout.debugDescription)")
     }
 
@@ -336,17 +388,21 @@ struct MeasuredRun {
         try Npy.write([Float](repeating: 0.5, count: 19 * 2 * 4), shape: [38, 4], to: root + "/key.npy")
         try Npy.write([Float](repeating: 1, count: 19 * 4), shape: [19, 4], to: root + "/value.npy")
         let run = try TestSupport.segscope(["memory", "inspect", root, "--label-space", "camvid"])
-        #expect(run.status == 1 && run.stderr.contains("--label-space camvid: 11 classes, the memory 19"),
-                "\(run.status) \(run.stderr)")
+        #expect(
+            run.status == 1 && run.stderr.contains("--label-space camvid: 11 classes, the memory 19"),
+            "\(run.status) \(run.stderr)")
     }
 
     /// Foundation's file errors read as "PATH: reason", never
     /// "Error Domain=NSCocoaErrorDomain Code=...".
     @Test func fileErrorsAreOneReadableLine() throws {
-        let run = try TestSupport.segscope(["synth", "--out", "/sys/segscope-test/data", "--sequences", "1",
-                                            "--frames", "1",
-                                            "--size", "32x64", "--no-features"])
-        #expect(run.status == 1 && run.stderr.hasPrefix("segscope: /sys/") && !run.stderr.contains("Domain=")
+        let run = try TestSupport.segscope([
+            "synth", "--out", "/sys/segscope-test/data", "--sequences", "1",
+            "--frames", "1",
+            "--size", "32x64", "--no-features",
+        ])
+        #expect(
+            run.status == 1 && run.stderr.hasPrefix("segscope: /sys/") && !run.stderr.contains("Domain=")
                 && run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
     }
 
@@ -356,23 +412,29 @@ struct MeasuredRun {
         let name = "\"$(printf 'w\\377.safetensors')\""
         let script = "cd \"$1\" && : > \(name) && exec \"$2\" weights \(name)"
         let run = try TestSupport.outcome("/bin/sh", ["-c", script, "sh", root, TestSupport.segscopeBinary])
-        #expect(run.status == Self.usageError && run.stderr.contains("argument 2")
+        #expect(
+            run.status == Self.usageError && run.stderr.contains("argument 2")
                 && run.stderr.contains("not valid UTF-8"),
-                "\(run.status) \(run.stderr)")
+            "\(run.status) \(run.stderr)")
     }
 
     /// `--shard 2/3` on two sequences says the shard is empty (it said "no backbone").
     @Test func anEmptyShardSaysSo() throws {
         let root = try TestSupport.scratchDirectory()
-        let synth = try TestSupport.segscope(["synth", "--out", root + "/d", "--sequences", "2", "--frames", "2",
-                                              "--size", "32x64"])
+        let synth = try TestSupport.segscope([
+            "synth", "--out", root + "/d", "--sequences", "2", "--frames", "2",
+            "--size", "32x64",
+        ])
         #expect(synth.status == 0, "\(synth.stderr)")
         let weights = TestSupport.repositoryRoot + "/samples/weights/street-c64.safetensors"
-        let run = try TestSupport.segscope(["infer", root + "/d", "--weights", weights, "--out", root + "/run",
-                                            "--shard", "2/3"])
+        let run = try TestSupport.segscope([
+            "infer", root + "/d", "--weights", weights, "--out", root + "/run",
+            "--shard", "2/3",
+        ])
         let expected = "--shard 2/3: the dataset has 2 sequence(s), so shard 2 of 3 holds none"
-        #expect(run.status == 1 && run.stderr.contains(expected),
-                "\(run.status) \(run.stderr)")
+        #expect(
+            run.status == 1 && run.stderr.contains(expected),
+            "\(run.status) \(run.stderr)")
         #expect(!FileManager.default.fileExists(atPath: root + "/run"))
     }
 }

@@ -6,7 +6,8 @@ import Testing
 /// The crashes and hangs of issue 15, each a clear one-line error now.
 @Suite struct HostileInputTests {
     static func oneLineError(_ outcome: TestSupport.Outcome, contains text: String) -> Bool {
-        outcome.status == 1 && outcome.stderr.hasPrefix("segscope: ") && outcome.stderr.split(separator: "\n").count == 1 && outcome.stderr.contains(text)
+        outcome.status == 1 && outcome.stderr.hasPrefix("segscope: ")
+            && outcome.stderr.split(separator: "\n").count == 1 && outcome.stderr.contains(text)
     }
 
     /// A memory with NaN or infinity, from npy files and from MAR.memory_* in safetensors.
@@ -38,8 +39,10 @@ import Testing
         var values = features.floats()
         values[5] = .nan
         try Npy.write(values, shape: features.shape, to: root + "/cur.npy")
-        let forward = try TestSupport.segscope(["forward", "--weights", fixture + "/weights.safetensors", "--frames", fixture + "/prev.npy",
-                                                root + "/cur.npy", fixture + "/next.npy", "--out", root + "/out"])
+        let forward = try TestSupport.segscope([
+            "forward", "--weights", fixture + "/weights.safetensors", "--frames", fixture + "/prev.npy",
+            root + "/cur.npy", fixture + "/next.npy", "--out", root + "/out",
+        ])
         #expect(Self.oneLineError(forward, contains: "cur.npy: feature nan"), "\(forward.stderr)")
         #expect(!FileManager.default.fileExists(atPath: root + "/out"))
         let file = try SafetensorsFile(path: fixture + "/weights.safetensors")
@@ -51,8 +54,10 @@ import Testing
         }
         try writer.write(to: root + "/w.safetensors")
         features = try Npy.read(path: fixture + "/cur.npy")
-        let weights = try TestSupport.segscope(["forward", "--weights", root + "/w.safetensors", "--frames", fixture + "/prev.npy",
-                                                fixture + "/cur.npy", fixture + "/next.npy", "--out", root + "/out2"])
+        let weights = try TestSupport.segscope([
+            "forward", "--weights", root + "/w.safetensors", "--frames", fixture + "/prev.npy",
+            fixture + "/cur.npy", fixture + "/next.npy", "--out", root + "/out2",
+        ])
         #expect(Self.oneLineError(weights, contains: "tensor STF.pe_enc holds -inf at element 3"), "\(weights.stderr)")
     }
 
@@ -66,21 +71,29 @@ import Testing
             #expect(Self.oneLineError(run, contains: fifo + ": "), "\(arguments): status \(run.status) \(run.stderr)")
         }
         // A dataset whose ground truth is a FIFO: the frame's pane shows the error (no wait for a writer).
-        try FileManager.default.createSymbolicLink(atPath: root + "/x_000000_000000_gtFine_labelTrainIds.png", withDestinationPath: fifo)
-        let render = try TestSupport.segscope(["render", "--gt", root, "--frames", root, "--frame", "1", "--ansi", "--cols", "80", "--rows", "24"], timeout: 20)
+        try FileManager.default.createSymbolicLink(
+            atPath: root + "/x_000000_000000_gtFine_labelTrainIds.png", withDestinationPath: fifo)
+        let render = try TestSupport.segscope(
+            ["render", "--gt", root, "--frames", root, "--frame", "1", "--ansi", "--cols", "80", "--rows", "24"],
+            timeout: 20)
         #expect(render.status != 124, "render waited on the FIFO")
-        #expect(Self.oneLineError(render, contains: fifo + ": "), "the pane's failure is render's error: \(render.status) \(render.stderr)")
+        #expect(
+            Self.oneLineError(render, contains: fifo + ": "),
+            "the pane's failure is render's error: \(render.status) \(render.stderr)")
     }
 
     /// Discovery through symlink loops (`loop -> .`, `up -> ..`) ends, visiting each folder once.
     @Test func symlinkLoopsEndDiscovery() throws {
         let root = try TestSupport.scratchDirectory()
-        let synth = try TestSupport.segscope(["synth", "--out", root + "/data", "--sequences", "1", "--frames", "2", "--size", "32x64", "--no-features"])
+        let synth = try TestSupport.segscope([
+            "synth", "--out", root + "/data", "--sequences", "1", "--frames", "2", "--size", "32x64", "--no-features",
+        ])
         #expect(synth.status == 0)
         let folder = root + "/data/gtFine/train/synth"
         try FileManager.default.createSymbolicLink(atPath: folder + "/loop", withDestinationPath: ".")
         try FileManager.default.createSymbolicLink(atPath: folder + "/up", withDestinationPath: "..")
-        let eval = try TestSupport.segscope(["eval", root + "/data", "--pred", "gt=" + folder, "--format", "json"], timeout: 30)
+        let eval = try TestSupport.segscope(
+            ["eval", root + "/data", "--pred", "gt=" + folder, "--format", "json"], timeout: 30)
         #expect(eval.status == 0, "\(eval.status) \(eval.stderr)")
     }
 
@@ -91,16 +104,23 @@ import Testing
         let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'evil\u{1b}[2J\nkey': 1, }"
         var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
         let padded = header + String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
-        bytes += [UInt8(padded.utf8.count & 0xff), UInt8(padded.utf8.count >> 8)] + Array(padded.utf8) + [UInt8](repeating: 0, count: 8)
+        bytes +=
+            [UInt8(padded.utf8.count & 0xff), UInt8(padded.utf8.count >> 8)] + Array(padded.utf8)
+            + [UInt8](repeating: 0, count: 8)
         try FileManager.default.createDirectory(atPath: root + "/m", withIntermediateDirectories: true)
         try Data(bytes).write(to: URL(fileURLWithPath: root + "/m/key.npy"))
         try Data(bytes).write(to: URL(fileURLWithPath: root + "/m/value.npy"))
         let npy = try TestSupport.segscope(["memory", "inspect", root + "/m"])
-        #expect(npy.status == 1 && npy.stderr.split(separator: "\n").count == 1 && !npy.stderr.contains("\u{1b}"), "\(npy.stderr.debugDescription)")
+        #expect(
+            npy.status == 1 && npy.stderr.split(separator: "\n").count == 1 && !npy.stderr.contains("\u{1b}"),
+            "\(npy.stderr.debugDescription)")
         FileManager.default.createFile(atPath: root + "/empty", contents: Data())
         for path in [root + "/empty", "/dev/zero"] {
             let inspect = try TestSupport.segscope(["memory", "inspect", path], timeout: 20)
-            #expect(Self.oneLineError(inspect, contains: "\(path): not a memory folder (key.npy, value.npy) or a weights file"), "\(inspect.stderr)")
+            #expect(
+                Self.oneLineError(
+                    inspect, contains: "\(path): not a memory folder (key.npy, value.npy) or a weights file"),
+                "\(inspect.stderr)")
         }
     }
 }

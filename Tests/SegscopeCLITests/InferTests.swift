@@ -7,10 +7,13 @@ import Testing
 @Suite struct InferTests {
     static func setUp() throws -> (data: String, weights: String, run: String) {
         let root = try TestSupport.scratchDirectory()
-        let synth = try TestSupport.segscope(["synth", "--out", root + "/data", "--sequences", "2", "--frames", "3",
-                                              "--size", "64x128", "--feature-dim", "32", "--split", "val"])
+        let synth = try TestSupport.segscope([
+            "synth", "--out", root + "/data", "--sequences", "2", "--frames", "3",
+            "--size", "64x128", "--feature-dim", "32", "--split", "val",
+        ])
         #expect(synth.status == 0, "\(synth.stderr)")
-        try TestSupport.python("""
+        try TestSupport.python(
+            """
             import sys
             sys.path.insert(0, sys.argv[2])
             import stf_mar_reference as ref
@@ -38,10 +41,16 @@ import Testing
         let methods = json["methods"] as! [String: [String: Any]]
         #expect(Set(methods.keys) == ["baseline", "stf", "mar"])
         #expect(methods["mar"]?["frames"] as? Int == 6)
-        let view = try TestSupport.segscope(["render", run, "--frame", "synth_000000_000001", "--keys", "c", "--ansi", "--cols", "160", "--rows", "48"],
-                                            environment: ["NO_COLOR": "", "TERM": "xterm-256color"])
+        let view = try TestSupport.segscope(
+            [
+                "render", run, "--frame", "synth_000000_000001", "--keys", "c", "--ansi", "--cols", "160", "--rows",
+                "48",
+            ],
+            environment: ["NO_COLOR": "", "TERM": "xterm-256color"])
         #expect(view.status == 0, "\(view.stderr)")
-        #expect(view.stdout.contains("Δconf stf→mar") && view.stdout.range(of: #"↑[\d,]+ ↓[\d,]+"#, options: .regularExpression) != nil)
+        #expect(
+            view.stdout.contains("Δconf stf→mar")
+                && view.stdout.range(of: #"↑[\d,]+ ↓[\d,]+"#, options: .regularExpression) != nil)
     }
 
     @Test func writtenFramesAreSkippedOnTheNextRun() throws {
@@ -52,16 +61,24 @@ import Testing
         try FileManager.default.removeItem(atPath: "\(run)/conf/stf/synth_000001_000001.png")
         Thread.sleep(forTimeInterval: 0.05)
         #expect(try TestSupport.segscope(["infer", "--weights", weights, data, "--out", run]).status == 0)
-        #expect(try FileManager.default.attributesOfItem(atPath: file)[.modificationDate] as! Date == before, "complete frames are not redone")
-        #expect(FileManager.default.fileExists(atPath: "\(run)/conf/stf/synth_000001_000001.png"), "incomplete frames are")
+        #expect(
+            try FileManager.default.attributesOfItem(atPath: file)[.modificationDate] as! Date == before,
+            "complete frames are not redone")
+        #expect(
+            FileManager.default.fileExists(atPath: "\(run)/conf/stf/synth_000001_000001.png"), "incomplete frames are")
     }
 
     @Test func aCustomLabelSpaceIsWhatTheRunOpensWith() throws {
         let (data, weights, run) = try Self.setUp()
         let theme = data + "/custom.toml"
-        let classes = (0..<19).map { "\n[[class]]\nname = \"kind \($0)\"\ncolor = \"#\(String(format: "%02x%02x%02x", 10 * $0, 255 - 10 * $0, 7 * $0))\"\n" }
-        try ("name = \"nineteen\"\nlabel_space = \"custom\"\n" + classes.joined()).write(toFile: theme, atomically: true, encoding: .utf8)
-        let infer = try TestSupport.segscope(["infer", "--weights", weights, data, "--label-space", theme, "--out", run])
+        let classes = (0..<19).map {
+            "\n[[class]]\nname = \"kind \($0)\"\ncolor = \"#\(String(format: "%02x%02x%02x", 10 * $0, 255 - 10 * $0, 7 * $0))\"\n"
+        }
+        try ("name = \"nineteen\"\nlabel_space = \"custom\"\n" + classes.joined()).write(
+            toFile: theme, atomically: true, encoding: .utf8)
+        let infer = try TestSupport.segscope([
+            "infer", "--weights", weights, data, "--label-space", theme, "--out", run,
+        ])
         #expect(infer.status == 0, "\(infer.stderr)")
         let eval = try TestSupport.segscope(["eval", run, "--format", "json"])
         #expect(eval.status == 0, "\(eval.stderr)")

@@ -20,13 +20,15 @@ import Testing
     @Test func aThemeWithCloseMarksIsWarnedAbout() throws {
         let root = try TestSupport.scratchDirectory()
         let theme = root + "/close.toml"
-        try "label_space = \"cityscapes\"\n[roles]\nbroken = \"#e60000\"\n".write(toFile: theme, atomically: true,
-                                                                                    encoding: .utf8)
+        try "label_space = \"cityscapes\"\n[roles]\nbroken = \"#e60000\"\n".write(
+            toFile: theme, atomically: true,
+            encoding: .utf8)
         let run = try TestSupport.segscope(["labels", theme])
         #expect(run.status == 0, "\(run.stderr)")
         let warnings = run.stderr.split(separator: "\n").filter { $0.contains("warning") }
         #expect(warnings.count == 1, "\(run.stderr)")
-        #expect(warnings.first.map { $0.contains("broken") && $0.contains("rider") && $0.contains("ΔE00") } == true,
-                "\(run.stderr)")
+        #expect(
+            warnings.first.map { $0.contains("broken") && $0.contains("rider") && $0.contains("ΔE00") } == true,
+            "\(run.stderr)")
     }
 }

@@ -22,7 +22,8 @@ import Testing
         /// An interactive bash with job control (for Ctrl-Z and fg).
         init(interactiveShellWidth width: Int = 120, height: Int = 40) throws {
             statusFile = try TestSupport.scratchDirectory() + "/status"
-            let shell = "env -i PATH=/usr/bin:/bin HOME=/tmp LANG=C.UTF-8 TERM=xterm-256color PS1='prompt$ ' "
+            let shell =
+                "env -i PATH=/usr/bin:/bin HOME=/tmp LANG=C.UTF-8 TERM=xterm-256color PS1='prompt$ ' "
                 + "bash --norc --noprofile -i"
             try Pane.start(["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", shell])
         }
@@ -34,7 +35,7 @@ import Testing
             while true {
                 do {
                     return try TestSupport.runDetached(["tmux"] + arguments)
-                } catch where attempt < 5 {
+                } catch  where attempt < 5 {
                     attempt += 1
                     Thread.sleep(forTimeInterval: 0.3)
                 }

@@ -9,7 +9,8 @@ import Testing
 @Suite struct ThreeMethodTests {
     static func make() throws -> String {
         let root = try TestSupport.scratchDirectory()
-        try TestSupport.python("""
+        try TestSupport.python(
+            """
             import glob, os, shutil, sys
             import numpy as np
             from PIL import Image
@@ -40,11 +41,14 @@ import Testing
     }
 
     static func render(_ root: String, keys: String, layout: String = "grid") throws -> TestSupport.Outcome {
-        try TestSupport.segscope(["render", root, "--pred", "baseline=\(root)/pred/baseline", "--pred", "stf=\(root)/pred/stf",
-                                  "--pred", "mar=\(root)/pred/mar", "--conf", "baseline=\(root)/conf/baseline",
-                                  "--conf", "stf=\(root)/conf/stf", "--conf", "mar=\(root)/conf/mar", "--gt-encoding", "labelIds",
-                                  "--frame", "2", "--cols", "200", "--rows", "60", "--layout", layout, "--keys", keys, "--ansi"],
-                                 environment: ["NO_COLOR": "", "TERM": "xterm-256color"])
+        try TestSupport.segscope(
+            [
+                "render", root, "--pred", "baseline=\(root)/pred/baseline", "--pred", "stf=\(root)/pred/stf",
+                "--pred", "mar=\(root)/pred/mar", "--conf", "baseline=\(root)/conf/baseline",
+                "--conf", "stf=\(root)/conf/stf", "--conf", "mar=\(root)/conf/mar", "--gt-encoding", "labelIds",
+                "--frame", "2", "--cols", "200", "--rows", "60", "--layout", layout, "--keys", keys, "--ansi",
+            ],
+            environment: ["NO_COLOR": "", "TERM": "xterm-256color"])
     }
 
     @Test func everyModeWorksOnLabelIdsWithThreeMethods() throws {
@@ -70,16 +74,22 @@ import Testing
         #expect(sequence.stdout.contains("IoU % · sequence"))
 
         let inspect = try Self.render(root, keys: "I")
-        #expect(inspect.stdout.range(of: #"GT \w+.*baseline \w+ 0\.\d\d.*Δconf [+-]\d\.\d\d.*boundary \d+px"#, options: .regularExpression) != nil)
+        #expect(
+            inspect.stdout.range(
+                of: #"GT \w+.*baseline \w+ 0\.\d\d.*Δconf [+-]\d\.\d\d.*boundary \d+px"#, options: .regularExpression)
+                != nil)
     }
 
     @Test func pngFigureHasEveryPane() throws {
         let root = try Self.make()
         let out = root + "/figure.png"
-        let result = try TestSupport.segscope(["render", root, "--pred", "baseline=\(root)/pred/baseline", "--pred", "stf=\(root)/pred/stf",
-                                               "--pred", "mar=\(root)/pred/mar", "--frame", "1", "--png", out])
+        let result = try TestSupport.segscope([
+            "render", root, "--pred", "baseline=\(root)/pred/baseline", "--pred", "stf=\(root)/pred/stf",
+            "--pred", "mar=\(root)/pred/mar", "--frame", "1", "--png", out,
+        ])
         #expect(result.status == 0, "\(result.stderr)")
-        let size = try TestSupport.python("from PIL import Image; import sys; im = Image.open(sys.argv[1]); print(im.size[0], im.size[1])", [out])
+        let size = try TestSupport.python(
+            "from PIL import Image; import sys; im = Image.open(sys.argv[1]); print(im.size[0], im.size[1])", [out])
         // 5 panes of 512x256 in 3 columns: 2 rows, under a line with the frame
         // key (30 px) and over the legend (30 px a row of 4 entries).
         let wh = size.split(separator: " ").map { Int($0.trimmingCharacters(in: .whitespacesAndNewlines))! }

@@ -7,8 +7,10 @@ import Testing
 /// train classifier -> train stf -> memory build -> train mar -> infer.
 @Suite struct TrainTests {
     static func synth(_ root: String) throws -> String {
-        let synth = try TestSupport.segscope(["synth", "--out", root + "/data", "--sequences", "2", "--frames", "3",
-                                              "--size", "64x128", "--feature-dim", "32", "--split", "train"])
+        let synth = try TestSupport.segscope([
+            "synth", "--out", root + "/data", "--sequences", "2", "--frames", "3",
+            "--size", "64x128", "--feature-dim", "32", "--split", "train",
+        ])
         #expect(synth.status == 0, "\(synth.stderr)")
         return root + "/data"
     }
@@ -25,42 +27,61 @@ import Testing
         let root = try TestSupport.scratchDirectory()
         let data = try Self.synth(root)
         let common = ["--epochs", "1", "--batch", "2", "--seed", "3"]
-        let base = try TestSupport.segscope(["train", "classifier", data, "--out", root + "/base.safetensors"] + common)
+        let base = try TestSupport.segscope(
+            ["train", "classifier", data, "--out", root + "/base.safetensors"] + common)
         #expect(base.status == 0, "\(base.stderr)")
         #expect(base.stdout.hasPrefix("epoch 1/1  loss "))
-        let stf = try TestSupport.segscope(["train", "stf", data, "--init", root + "/base.safetensors", "--out", root + "/stf.safetensors",
-                                            "--block", "4x4", "--ffn", "16", "--pe-size", "8x16", "--val", data] + common)
+        let stf = try TestSupport.segscope(
+            [
+                "train", "stf", data, "--init", root + "/base.safetensors", "--out", root + "/stf.safetensors",
+                "--block", "4x4", "--ffn", "16", "--pe-size", "8x16", "--val", data,
+            ] + common)
         #expect(stf.status == 0, "\(stf.stderr)")
         #expect(stf.stdout.contains("val mIoU"))
-        let memory = try TestSupport.segscope(["memory", "build", data, "--weights", root + "/stf.safetensors", "--kl", "2", "--out", root + "/memory"])
+        let memory = try TestSupport.segscope([
+            "memory", "build", data, "--weights", root + "/stf.safetensors", "--kl", "2", "--out", root + "/memory",
+        ])
         #expect(memory.status == 0, "\(memory.stderr)")
-        let mar = try TestSupport.segscope(["train", "mar", data, "--init", root + "/stf.safetensors", "--memory", root + "/memory",
-                                            "--out", root + "/full.safetensors"] + common)
+        let mar = try TestSupport.segscope(
+            [
+                "train", "mar", data, "--init", root + "/stf.safetensors", "--memory", root + "/memory",
+                "--out", root + "/full.safetensors",
+            ] + common)
         #expect(mar.status == 0, "\(mar.stderr)")
 
         let ours = try Self.shapes(root + "/full.safetensors")
-        try TestSupport.python("""
+        try TestSupport.python(
+            """
             import sys, json
             sys.path.insert(0, sys.argv[2])
             import stf_mar_reference as ref
             p, _ = ref.random_weights(c=32, heads=2, hb=4, wb=4, hp=8, wp=16, m=16, k=19, kl=2, depth=1, seed=1)
             json.dump({k: list(v.shape) for k, v in p.items()}, open(sys.argv[1], "w"))
             """, [root + "/reference.json", TestSupport.repositoryRoot + "/Tests/Tools"])
-        let reference = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/reference.json"))) as! [String: [Int]]
-        for (name, shape) in reference where name.hasPrefix("STF.") || name.hasPrefix("MAR.") || name.hasPrefix("classifier.") {
+        let reference =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/reference.json")))
+            as! [String: [Int]]
+        for (name, shape) in reference
+        where name.hasPrefix("STF.") || name.hasPrefix("MAR.") || name.hasPrefix("classifier.") {
             #expect(ours[name] == shape, "\(name)")
         }
-        #expect(ours.keys.filter { $0.hasPrefix("STF.") || $0.hasPrefix("MAR.") }.count
+        #expect(
+            ours.keys.filter { $0.hasPrefix("STF.") || $0.hasPrefix("MAR.") }.count
                 == reference.keys.filter { $0.hasPrefix("STF.") || $0.hasPrefix("MAR.") }.count)
-        #expect(ours["classifier_baseline.weight"] == [19, 32, 1, 1] && ours["classifier_stf.weight"] == [19, 32, 1, 1])
+        #expect(
+            ours["classifier_baseline.weight"] == [19, 32, 1, 1] && ours["classifier_stf.weight"] == [19, 32, 1, 1])
 
-        let infer = try TestSupport.segscope(["infer", data, "--weights", root + "/full.safetensors", "--out", root + "/run"])
+        let infer = try TestSupport.segscope([
+            "infer", data, "--weights", root + "/full.safetensors", "--out", root + "/run",
+        ])
         #expect(infer.status == 0, "\(infer.stderr)")
         for stage in ["baseline", "stf", "mar"] {
             #expect(FileManager.default.fileExists(atPath: "\(root)/run/pred/\(stage)/synth_000001_000002.png"))
         }
         // Each stage has its own classifier, so the three predictions differ somewhere.
-        let predictions = try ["baseline", "stf", "mar"].map { try PNG.read(path: "\(root)/run/pred/\($0)/synth_000000_000001.png").bytes! }
+        let predictions = try ["baseline", "stf", "mar"].map {
+            try PNG.read(path: "\(root)/run/pred/\($0)/synth_000000_000001.png").bytes!
+        }
         #expect(predictions[0] != predictions[1] && predictions[1] != predictions[2])
     }
 
@@ -69,12 +90,21 @@ import Testing
         let root = try TestSupport.scratchDirectory()
         let data = try Self.synth(root)
         let stf = ["--block", "4x4", "--ffn", "16", "--batch", "2", "--seed", "5"]
-        #expect(try TestSupport.segscope(["train", "stf", data, "--out", root + "/straight.safetensors", "--epochs", "2"] + stf).status == 0)
-        #expect(try TestSupport.segscope(["train", "stf", data, "--out", root + "/resumed.safetensors", "--epochs", "2", "--stop-after", "1"] + stf).status == 0)
-        let resumed = try TestSupport.segscope(["train", "stf", data, "--out", root + "/resumed.safetensors", "--epochs", "2", "--resume"] + stf)
+        #expect(
+            try TestSupport.segscope(
+                ["train", "stf", data, "--out", root + "/straight.safetensors", "--epochs", "2"] + stf
+            ).status == 0)
+        #expect(
+            try TestSupport.segscope(
+                ["train", "stf", data, "--out", root + "/resumed.safetensors", "--epochs", "2", "--stop-after", "1"]
+                    + stf
+            ).status == 0)
+        let resumed = try TestSupport.segscope(
+            ["train", "stf", data, "--out", root + "/resumed.safetensors", "--epochs", "2", "--resume"] + stf)
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(resumed.stdout.hasPrefix("epoch 2/2"))
-        let a = try SafetensorsFile(path: root + "/straight.safetensors"), b = try SafetensorsFile(path: root + "/resumed.safetensors")
+        let a = try SafetensorsFile(path: root + "/straight.safetensors")
+        let b = try SafetensorsFile(path: root + "/resumed.safetensors")
         #expect(a.tensors.map(\.name) == b.tensors.map(\.name))
         for tensor in a.tensors { #expect(try a.floats(tensor.name) == b.floats(tensor.name), "\(tensor.name)") }
     }
@@ -86,10 +116,17 @@ import Testing
         let data = try Self.synth(root)
         let out = root + "/ckpt/w.safetensors"
         try FileManager.default.createDirectory(atPath: root + "/ckpt", withIntermediateDirectories: true)
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("segscope").path
-        let run = try TestSupport.outcome("/usr/bin/timeout", ["--preserve-status", "-s", "INT", "8",
-                                                               FileManager.default.fileExists(atPath: binary) ? binary : TestSupport.repositoryRoot + "/.build/debug/segscope",
-                                                               "train", "stf", data, "--out", out, "--epochs", "100000", "--block", "4x4", "--ffn", "16"])
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "segscope"
+        ).path
+        let run = try TestSupport.outcome(
+            "/usr/bin/timeout",
+            [
+                "--preserve-status", "-s", "INT", "8",
+                FileManager.default.fileExists(atPath: binary)
+                    ? binary : TestSupport.repositoryRoot + "/.build/debug/segscope",
+                "train", "stf", data, "--out", out, "--epochs", "100000", "--block", "4x4", "--ffn", "16",
+            ])
         #expect(run.status == 1, "\(run.stderr)")
         #expect(run.stderr.contains("segscope: interrupted during epoch"))
         let files = try FileManager.default.contentsOfDirectory(atPath: root + "/ckpt").sorted()
@@ -97,9 +134,13 @@ import Testing
         #expect(files == ["w.safetensors", "w.safetensors.state"], "\(files)")
         if !files.isEmpty {
             let done = run.stdout.split(separator: "\n").count
-            #expect(try SafetensorsFile(path: out).metadata["segscope_history"]?.components(separatedBy: "; ").count == done)
-            let more = try TestSupport.segscope(["train", "stf", data, "--out", out, "--epochs", "100000", "--stop-after", "\(done + 1)",
-                                                 "--block", "4x4", "--ffn", "16", "--resume"])
+            #expect(
+                try SafetensorsFile(path: out).metadata["segscope_history"]?.components(separatedBy: "; ").count == done
+            )
+            let more = try TestSupport.segscope([
+                "train", "stf", data, "--out", out, "--epochs", "100000", "--stop-after", "\(done + 1)",
+                "--block", "4x4", "--ffn", "16", "--resume",
+            ])
             #expect(more.status == 0 && more.stdout.hasPrefix("epoch \(done + 1)/100000"), "\(more.stderr)")
         }
     }
@@ -110,14 +151,26 @@ import Testing
         let noMemory = try TestSupport.segscope(["train", "mar", data, "--out", root + "/m.safetensors"])
         #expect(noMemory.status != 0 && noMemory.stderr.contains("needs --memory"))
         let badOut = try TestSupport.segscope(["train", "classifier", data, "--out", root + "/missing/w.safetensors"])
-        #expect(badOut.status == 1 && badOut.stderr.contains("the folder \(root)/missing does not exist"), "\(badOut.stderr)")
-        let badInit = try TestSupport.segscope(["train", "stf", data, "--init", root + "/missing.safetensors", "--out", root + "/s.safetensors"])
-        #expect(badInit.status == 1 && badInit.stderr.hasPrefix("segscope: ") && badInit.stderr.contains("missing.safetensors"))
-        let badBlock = try TestSupport.segscope(["train", "stf", data, "--block", "3x3", "--out", root + "/s.safetensors"])
+        #expect(
+            badOut.status == 1 && badOut.stderr.contains("the folder \(root)/missing does not exist"),
+            "\(badOut.stderr)")
+        let badInit = try TestSupport.segscope([
+            "train", "stf", data, "--init", root + "/missing.safetensors", "--out", root + "/s.safetensors",
+        ])
+        #expect(
+            badInit.status == 1 && badInit.stderr.hasPrefix("segscope: ")
+                && badInit.stderr.contains("missing.safetensors"))
+        let badBlock = try TestSupport.segscope([
+            "train", "stf", data, "--block", "3x3", "--out", root + "/s.safetensors",
+        ])
         #expect(badBlock.status == 1 && badBlock.stderr.contains("not a multiple of the block size 3x3"))
         let fixture = TestSupport.repositoryRoot + "/Tests/SegEngineTests/Fixtures/small/weights.safetensors"
-        let wrongInit = try TestSupport.segscope(["train", "stf", data, "--init", fixture, "--block", "4x4", "--out", root + "/s.safetensors"])
-        #expect(wrongInit.status == 1 && wrongInit.stderr.contains("its classifier is for 5 classes"), "\(wrongInit.stderr)")
+        let wrongInit = try TestSupport.segscope([
+            "train", "stf", data, "--init", fixture, "--block", "4x4", "--out", root + "/s.safetensors",
+        ])
+        #expect(
+            wrongInit.status == 1 && wrongInit.stderr.contains("its classifier is for 5 classes"), "\(wrongInit.stderr)"
+        )
         #expect(!FileManager.default.fileExists(atPath: root + "/s.safetensors"))
     }
 }

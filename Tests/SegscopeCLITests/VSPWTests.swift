@@ -16,12 +16,16 @@ import Testing
         #expect((a?["flicker"] as? [String: Any])?["overall"] is Double)
         #expect((json?["aggregation"] as? [String])?.first?.contains("VSPW protocol") == true)
         let text = try TestSupport.segscope(["eval", root] + methods, environment: ["NO_COLOR": "1"])
-        #expect(text.stdout.contains("mVC8") && text.stdout.contains("mVC16 strict") && text.stdout.contains("flicker")
+        #expect(
+            text.stdout.contains("mVC8") && text.stdout.contains("mVC16 strict") && text.stdout.contains("flicker")
                 && text.stdout.contains("Boundary mIoU"), "\(text.stdout)")
-        let view = try TestSupport.segscope(["render", root] + methods + ["--frame", "v_2/00000004", "--ansi", "--cols", "160", "--rows", "40"],
-                                            environment: ["NO_COLOR": "1", "TERM": "xterm-256color"])
+        let view = try TestSupport.segscope(
+            ["render", root] + methods + ["--frame", "v_2/00000004", "--ansi", "--cols", "160", "--rows", "40"],
+            environment: ["NO_COLOR": "1", "TERM": "xterm-256color"])
         #expect(view.status == 0, "\(view.stderr)")
         #expect(view.stdout.contains("seq 2/3 · frame 2/13") && view.stdout.contains("v_2/00000004"))
-        #expect(view.stdout.contains("frame") && view.stdout.contains("ground truth") && view.stdout.contains("░"), "the JPEG frame is drawn")
+        #expect(
+            view.stdout.contains("frame") && view.stdout.contains("ground truth") && view.stdout.contains("░"),
+            "the JPEG frame is drawn")
     }
 }

@@ -10,7 +10,8 @@ import Testing
     /// x 30...49, y 10...19 of the road: a deliberate annotation error.
     static func suspectDataset() throws -> String {
         let root = try TestSupport.scratchDirectory()
-        _ = try TestSupport.python("""
+        _ = try TestSupport.python(
+            """
             import os, sys
             import numpy as np
             from PIL import Image
@@ -29,7 +30,8 @@ import Testing
     }
 
     static func datasetArguments(_ root: String) -> [String] {
-        ["--gt", root + "/gt", "--frames", root + "/frames"] + ["a", "b", "c"].flatMap { ["--pred", "\($0)=\(root)/pred/\($0)", "--conf", "\($0)=\(root)/conf/\($0)"] }
+        ["--gt", root + "/gt", "--frames", root + "/frames"]
+            + ["a", "b", "c"].flatMap { ["--pred", "\($0)=\(root)/pred/\($0)", "--conf", "\($0)=\(root)/conf/\($0)"] }
     }
 
     @Test func suspectsAreTheWrongRegionAndNothingElse() throws {
@@ -39,11 +41,15 @@ import Testing
         #expect(run.status == 0, "\(run.stderr)")
         let text = try String(contentsOfFile: csv, encoding: .utf8)
         #expect(text == "frame,gt_class,predicted_class,pixels,x0,y0,x1,y1\nx_000000_000000,car,road,200,30,10,49,19\n")
-        let strict = try TestSupport.segscope(["eval"] + Self.datasetArguments(root) + ["--suspects", csv, "--suspect-tau", "0.98"])
+        let strict = try TestSupport.segscope(
+            ["eval"] + Self.datasetArguments(root) + ["--suspects", csv, "--suspect-tau", "0.98"])
         #expect(strict.status == 0)
-        #expect(try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").count == 1, "confidence 0.97 < τ 0.98: no suspect")
-        let view = try TestSupport.segscope(["render"] + Self.datasetArguments(root) + ["--keys", "a", "--ansi", "--cols", "160", "--rows", "40"],
-                                            environment: ["NO_COLOR": "1", "TERM": "xterm-256color"])
+        #expect(
+            try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").count == 1,
+            "confidence 0.97 < τ 0.98: no suspect")
+        let view = try TestSupport.segscope(
+            ["render"] + Self.datasetArguments(root) + ["--keys", "a", "--ansi", "--cols", "160", "--rows", "40"],
+            environment: ["NO_COLOR": "1", "TERM": "xterm-256color"])
         #expect(view.status == 0, "\(view.stderr)")
         #expect(view.stdout.contains("suspects 200 px τ0.90") && view.stdout.contains("annotation suspects"))
     }
@@ -58,7 +64,9 @@ import Testing
         let bad = root + "/pred/b/x_000000_000000.png"
         try Data("not a png".utf8).write(to: URL(fileURLWithPath: bad))
         let broken = try TestSupport.segscope(["render"] + args + ["--ansi"])
-        #expect(broken.status == 1 && broken.stderr.hasPrefix("segscope: ") && broken.stderr.contains(bad), "\(broken.status) \(broken.stderr)")
+        #expect(
+            broken.status == 1 && broken.stderr.hasPrefix("segscope: ") && broken.stderr.contains(bad),
+            "\(broken.status) \(broken.stderr)")
         #expect(broken.stdout.isEmpty)
     }
 
@@ -72,7 +80,8 @@ import Testing
         var widths: [String: Int] = [:]
         for layout in ["single", "row", "grid"] {
             let out = root + "/\(layout).png"
-            let run = try TestSupport.segscope(["render"] + Self.datasetArguments(root) + ["--png", out, "--layout", layout])
+            let run = try TestSupport.segscope(
+                ["render"] + Self.datasetArguments(root) + ["--png", out, "--layout", layout])
             #expect(run.status == 0, "\(run.stderr)")
             widths[layout] = try Self.pngWidth(out)
         }
@@ -109,21 +118,32 @@ import Testing
         for line in eval.stdout.split(separator: "\n") {
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             guard fields.count == 7, let values = Optional(fields[2...].compactMap(Double.init)),
-                  values.count == 5 else {
+                values.count == 5
+            else {
                 continue
             }
             rows[fields[0] + "," + fields[1]] = values
         }
         func shown(_ v: Double) -> String { String(format: "%.1f", v * 100) }
-        func signed(_ v: Double) -> String { (v >= 0.0005 ? "+" : v <= -0.0005 ? "-" : " ") + String(format: "%.1f",
-            abs(v) * 100) }
-        for (keys, summary, road, label) in [("i u u u", "summary,mIoU", "class,road", "mIoU"),
-                                              ("i u u u y", "summary,Boundary mIoU", "boundary,road", "mean")] {
-            let view = try TestSupport.segscope(["render", samples, "--keys", keys, "--ansi", "--cols", "200",
-                "--rows", "60"],
-                                                environment: ["NO_COLOR": "1", "TERM": "xterm-256color"])
+        func signed(_ v: Double) -> String {
+            (v >= 0.0005 ? "+" : v <= -0.0005 ? "-" : " ")
+                + String(
+                    format: "%.1f",
+                    abs(v) * 100)
+        }
+        for (keys, summary, road, label) in [
+            ("i u u u", "summary,mIoU", "class,road", "mIoU"),
+            ("i u u u y", "summary,Boundary mIoU", "boundary,road", "mean"),
+        ] {
+            let view = try TestSupport.segscope(
+                [
+                    "render", samples, "--keys", keys, "--ansi", "--cols", "200",
+                    "--rows", "60",
+                ],
+                environment: ["NO_COLOR": "1", "TERM": "xterm-256color"])
             #expect(view.status == 0, "\(view.stderr)")
-            let mean = try #require(rows[summary]), roadRow = try #require(rows[road])
+            let mean = try #require(rows[summary])
+            let roadRow = try #require(rows[road])
             /// The panel's numbers on the line that starts with `label`.
             func panelNumbers(_ marker: String) -> [String] {
                 let line = view.stdout.split(separator: "\n").first { $0.contains(marker) }.map(String.init) ?? ""
@@ -137,7 +157,9 @@ import Testing
     }
 
     @Test func viewOpensAtAFrameAndLayout() throws {
-        let unknown = try TestSupport.segscope(["view", TestSupport.repositoryRoot + "/samples", "--layout", "diagonal"])
+        let unknown = try TestSupport.segscope([
+            "view", TestSupport.repositoryRoot + "/samples", "--layout", "diagonal",
+        ])
         #expect(unknown.status == 64)
     }
 }

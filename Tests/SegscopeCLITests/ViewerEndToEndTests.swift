@@ -9,11 +9,18 @@ import Testing
         let name = "segscope-test-\(UUID().uuidString.prefix(8))"
         let exitFile: String
 
-        init(arguments: [String], width: Int = 200, height: Int = 60, environment: String = "env -u NO_COLOR TERM=xterm-256color") throws {
+        init(
+            arguments: [String], width: Int = 200, height: Int = 60,
+            environment: String = "env -u NO_COLOR TERM=xterm-256color"
+        ) throws {
             exitFile = try TestSupport.scratchDirectory() + "/exit"
-            let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("segscope").path
-            let command = "\(environment) \(binary) \(arguments.joined(separator: " ")); echo $? > \(exitFile); sleep 60"
-            try TestSupport.runDetached(["tmux", "new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", command])
+            let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+                .appendingPathComponent("segscope").path
+            let command =
+                "\(environment) \(binary) \(arguments.joined(separator: " ")); echo $? > \(exitFile); sleep 60"
+            try TestSupport.runDetached([
+                "tmux", "new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", command,
+            ])
         }
 
         deinit { _ = try? tmux(["kill-session", "-t", name]) }
@@ -21,7 +28,9 @@ import Testing
         @discardableResult
         func tmux(_ arguments: [String]) throws -> String { try TestSupport.run("/usr/bin/env", ["tmux"] + arguments) }
 
-        func screen(colors: Bool = false) throws -> String { try tmux(["capture-pane", "-t", name, "-p"] + (colors ? ["-e"] : [])) }
+        func screen(colors: Bool = false) throws -> String {
+            try tmux(["capture-pane", "-t", name, "-p"] + (colors ? ["-e"] : []))
+        }
 
         func keys(_ keys: String...) throws { try tmux(["send-keys", "-t", name] + keys) }
 
@@ -48,7 +57,9 @@ import Testing
             let deadline = Date().addingTimeInterval(seconds)
             while Date() < deadline {
                 // The shell creates the file before writing the status: wait for content.
-                if let text = try? String(contentsOfFile: exitFile, encoding: .utf8), !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                if let text = try? String(contentsOfFile: exitFile, encoding: .utf8),
+                    !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+                {
                     return text.trimmingCharacters(in: .whitespacesAndNewlines)
                 }
                 Thread.sleep(forTimeInterval: 0.02)
@@ -56,7 +67,9 @@ import Testing
             return nil
         }
 
-        var alternateScreen: Bool { ((try? tmux(["display-message", "-p", "-t", name, "#{alternate_on}"])) ?? "").hasPrefix("1") }
+        var alternateScreen: Bool {
+            ((try? tmux(["display-message", "-p", "-t", name, "#{alternate_on}"])) ?? "").hasPrefix("1")
+        }
     }
 
     @Test func samplesSessionAsAPersonWouldUseIt() throws {
@@ -98,7 +111,9 @@ import Testing
     }
 
     @Test func noColorIsRespected() throws {
-        let session = try Session(arguments: ["view", TestSupport.repositoryRoot + "/samples"], environment: "env NO_COLOR=1 TERM=xterm-256color")
+        let session = try Session(
+            arguments: ["view", TestSupport.repositoryRoot + "/samples"],
+            environment: "env NO_COLOR=1 TERM=xterm-256color")
         #expect(try session.waitFor("frame 1/12"))
         #expect(try session.waitFor("▒"), "pixels shaded by brightness")
         let colored = try session.screen(colors: true)
@@ -118,17 +133,20 @@ import Testing
     @Test func sigtermRestoresTheTerminal() throws {
         let session = try Session(arguments: ["view", TestSupport.repositoryRoot + "/samples"])
         #expect(try session.waitFor("frame 1/12"))
-        let pid = try session.tmux(["display-message", "-p", "-t", session.name, "#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let pid = try session.tmux(["display-message", "-p", "-t", session.name, "#{pane_pid}"]).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         // The pane runs a shell; its child is segscope.
-        let child = try TestSupport.run("/usr/bin/env", ["pgrep", "-P", pid, "segscope"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let child = try TestSupport.run("/usr/bin/env", ["pgrep", "-P", pid, "segscope"]).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         try TestSupport.run("/bin/kill", ["-TERM", child])
         #expect(session.exitStatus(within: 5) == "143", "ends by SIGTERM (128 + 15) after restoring")
         #expect(!session.alternateScreen, "terminal restored")
     }
 
     @Test func trueColourTerminalsGetExactClassColours() throws {
-        let session = try Session(arguments: ["view", TestSupport.repositoryRoot + "/samples"],
-                                  environment: "env -u NO_COLOR TERM=xterm-256color COLORTERM=truecolor")
+        let session = try Session(
+            arguments: ["view", TestSupport.repositoryRoot + "/samples"],
+            environment: "env -u NO_COLOR TERM=xterm-256color COLORTERM=truecolor")
         #expect(try session.waitFor("frame 1/12"))
         #expect(try session.waitFor("▀"))
         let colored = try session.screen(colors: true)
@@ -193,10 +211,14 @@ import Testing
         for line in screen.split(separator: "\n") {
             guard let bar = line.firstIndex(of: "│") else { continue }
             let panel = line[line.index(after: bar)...]
-            guard let first = panel.split(separator: " ").first, first.hasPrefix("█") || first == "mIoU" else { continue }
+            guard let first = panel.split(separator: " ").first, first.hasPrefix("█") || first == "mIoU" else {
+                continue
+            }
             let numbers = panel.split(separator: " ").dropFirst().filter { $0.contains(where: \.isNumber) }
             for token in numbers {
-                #expect(token.range(of: #"^[+-]?\d+\.\d$"#, options: .regularExpression) != nil, "cut number '\(token)' in: \(line)")
+                #expect(
+                    token.range(of: #"^[+-]?\d+\.\d$"#, options: .regularExpression) != nil,
+                    "cut number '\(token)' in: \(line)")
                 checked += 1
             }
         }
@@ -206,7 +228,9 @@ import Testing
     }
 
     @Test func viewOpensAtTheFrameAndLayoutGiven() throws {
-        let session = try Session(arguments: ["view", TestSupport.repositoryRoot + "/samples", "--frame", "2/3", "--layout", "row"])
+        let session = try Session(arguments: [
+            "view", TestSupport.repositoryRoot + "/samples", "--frame", "2/3", "--layout", "row",
+        ])
         #expect(try session.waitFor("seq 2/2 · frame 3/12"), "\((try? session.screen()) ?? "")")
         #expect(try session.screen().contains("· row"))
         try session.keys("q")
@@ -223,7 +247,9 @@ import Testing
         #expect(try session.screen().range(of: #"flicker \d+\.\d% \([\d,]+ px\)"#, options: .regularExpression) != nil)
         try session.keys("Y")
         #expect(try session.waitFor("sparklines: flicker"))
-        #expect(try session.waitForAbsence("per-frame flicker: computing", seconds: 20), "the sparklines fill in by themselves")
+        #expect(
+            try session.waitForAbsence("per-frame flicker: computing", seconds: 20),
+            "the sparklines fill in by themselves")
         try session.keys("y")
         #expect(try session.waitFor("Boundary IoU % · this frame"))
         #expect(try session.waitForAbsence("computing…", seconds: 20), "\((try? session.screen()) ?? "")")

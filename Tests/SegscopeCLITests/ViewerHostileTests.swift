@@ -9,10 +9,13 @@ import Testing
     @Test func sparklinesOfASequenceWithFramesOfTwoSizes() throws {
         let root = try TestSupport.scratchDirectory()
         let big = [UInt8](repeating: 0, count: 32) + [UInt8](repeating: 1, count: 32)
-        try EvalFixture.make(root, sequences: ["v"], frames: 10, methods: ["a"], truth: { _, _ in big }) { _, _, _ in big }
+        try EvalFixture.make(
+            root, sequences: ["v"], frames: 10, methods: ["a"], truth: { _, _ in big },
+            prediction: { _, _, _ in big })
         for file in ["gt/v_000000_000005_gtFine_labelTrainIds.png", "a/v_000000_000005_pred.png"] {
-            try EvalFixture.write([UInt8](repeating: 0, count: 8) + [UInt8](repeating: 1, count: 8), to: root + "/" + file,
-                                  width: 4)
+            try EvalFixture.write(
+                [UInt8](repeating: 0, count: 8) + [UInt8](repeating: 1, count: 8), to: root + "/" + file,
+                width: 4)
         }
         let arguments = ["view"] + EvalFixture.arguments(root, methods: ["a"]).dropFirst()
         let session = try ViewerEndToEndTests.Session(arguments: Array(arguments), width: 120, height: 40)

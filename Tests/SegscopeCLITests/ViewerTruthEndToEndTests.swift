@@ -13,7 +13,8 @@ import Testing
         let session = try Session(arguments: ["view", Self.samples])
         #expect(try session.waitFor("frame 1/12"))
         try session.keys("W")
-        #expect(try session.waitFor("worst Δ mar−baseline: 1 of 24", seconds: 30),
+        #expect(
+            try session.waitFor("worst Δ mar−baseline: 1 of 24", seconds: 30),
             "one press: \((try? session.screen()) ?? "")")
         try session.keys("W")
         #expect(try session.waitFor("worst Δ mar−baseline: 2 of 24"))

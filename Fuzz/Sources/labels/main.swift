@@ -12,7 +12,9 @@ func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     // Encoding detection and decoding, in every label space, of whatever PNG arrives.
     guard let image = try? PNG.read(path: path, maxSide: 4096) else { return 0 }
     for space in [LabelSpace.cityscapes, .camvid] {
-        if let decision = try? space.detectEncoding(of: image, path: path) { _ = try? space.decode(image, encoding: decision.encoding, path: path) }
+        if let decision = try? space.detectEncoding(of: image, path: path) {
+            _ = try? space.decode(image, encoding: decision.encoding, path: path)
+        }
     }
     return 0
 }

@@ -9,7 +9,9 @@ let path = "/dev/shm/segscope-fuzz-\(getpid()).safetensors"
 func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = UnsafeBufferPointer(start: data, count: size)
     guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { return 0 }
-    if let file = try? SafetensorsFile(path: path) { for t in file.tensors where t.count <= 1 << 20 { _ = try? file.floats(t.name) } }
+    if let file = try? SafetensorsFile(path: path) {
+        for t in file.tensors where t.count <= 1 << 20 { _ = try? file.floats(t.name) }
+    }
     return 0
 }
 

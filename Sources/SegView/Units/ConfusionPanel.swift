@@ -28,21 +28,30 @@ extension ViewState {
 /// with its pixels highlighted.
 enum ConfusionPanel: ViewerUnit {
     static let keys: [KeyHelpRow] = [
-        KeyHelpRow("C", "confusion matrix: arrows move, Enter lists its frames", [
-            (Key.character("C"), .redraw("confusionPanel") { c in
-                c.state.panel.kind = c.state.panel.kind == .confusion ? .none : .confusion
-                if c.state.panel.kind == .confusion && !(c.hasGroundTruth && !c.dataset.methods.isEmpty) {
-                    c.state.message = "the confusion matrix needs ground truth and predictions"
-                }
-            }),
-        ]),
-        KeyHelpRow("←/→/↑/↓  Enter", "in the confusion matrix: move the cursor; list the frames of its cell",
+        KeyHelpRow(
+            "C", "confusion matrix: arrows move, Enter lists its frames",
+            [
+                (
+                    Key.character("C"),
+                    .redraw("confusionPanel") { c in
+                        c.state.panel.kind = c.state.panel.kind == .confusion ? .none : .confusion
+                        if c.state.panel.kind == .confusion && !(c.hasGroundTruth && !c.dataset.methods.isEmpty) {
+                            c.state.message = "the confusion matrix needs ground truth and predictions"
+                        }
+                    }
+                )
+            ]),
+        KeyHelpRow(
+            "←/→/↑/↓  Enter", "in the confusion matrix: move the cursor; list the frames of its cell",
             bindings: [
-            (Key.left, "cellLeft"), (Key.right, "cellRight"), (Key.up, "cellUp"), (Key.down, "cellDown"),
-        ].map { key, name in
-            KeyBinding(trigger: .key(key), context: .confusion, action: .redraw(name) { c in move(c, key) })
-        } + [KeyBinding(trigger: .key(.enter), context: .confusion,
-            action: .redraw("listConfusedFrames") { c in listFrames(c) })]),
+                (Key.left, "cellLeft"), (Key.right, "cellRight"), (Key.up, "cellUp"), (Key.down, "cellDown"),
+            ].map { key, name in
+                KeyBinding(trigger: .key(key), context: .confusion, action: .redraw(name) { c in move(c, key) })
+            } + [
+                KeyBinding(
+                    trigger: .key(.enter), context: .confusion,
+                    action: .redraw("listConfusedFrames") { c in listFrames(c) })
+            ]),
     ]
 
     static func move(_ c: ViewerController, _ key: Key) {
@@ -65,7 +74,8 @@ enum ConfusionPanel: ViewerUnit {
             c.state.message = "the confusion matrix needs predictions"
             return
         }
-        let g = c.state.confusion.row, p = c.state.confusion.column
+        let g = c.state.confusion.row
+        let p = c.state.confusion.column
         var entries: [ViewState.FrameList.Entry] = []
         func add(_ s: Int, _ scores: [ScoredFrame], _ indices: ClosedRange<Int>?) {
             for (f, score) in scores.enumerated() where indices?.contains(f) ?? true {
@@ -97,10 +107,12 @@ enum ConfusionPanel: ViewerUnit {
             c.state.message = "no frame has GT \(names[g]) predicted as \(predicted) by \(method)"
             return
         }
-        c.state.frameList = ViewState.FrameList(title: "GT \(names[g]) → \(method) \(predicted): frames by pixels",
-                                                entries: Array(entries.prefix(200)),
-                                                highlight: ViewState.Highlight(groundTruth: g, predicted: p,
-                                                    method: method))
+        c.state.frameList = ViewState.FrameList(
+            title: "GT \(names[g]) → \(method) \(predicted): frames by pixels",
+            entries: Array(entries.prefix(200)),
+            highlight: ViewState.Highlight(
+                groundTruth: g, predicted: p,
+                method: method))
     }
 
     /// The confusion the panel shows: the compared method's, over the scope.
@@ -114,10 +126,12 @@ enum ConfusionPanel: ViewerUnit {
     static func cursorText(_ model: ViewModel) -> String? {
         guard model.state.panel.kind == .confusion, let (m, method) = matrix(model) else { return nil }
         let names = model.theme.space.classNames
-        let g = model.state.confusion.row, p = model.state.confusion.column
+        let g = model.state.confusion.row
+        let p = model.state.confusion.column
         let predicted = p < names.count ? names[p] : "no class"
         let total = m.rowTotal(g)
-        let share = total == 0
+        let share =
+            total == 0
             ? "no \(names[g]) pixels" : "\(Compositor.percentOne(Double(m[g, p]) / Double(total)))% of \(names[g])"
         return "GT \(names[g]) → \(method) \(predicted): \(Compositor.grouped(Int(m[g, p]))) px (\(share))"
     }
@@ -129,28 +143,37 @@ enum ConfusionPanel: ViewerUnit {
     }
 
     static func draw(_ compositor: Compositor, x: Int, width: Int, height: Int, into grid: inout CellGrid) {
-        let model = compositor.model, state = model.state
+        let model = compositor.model
+        let state = model.state
         func role(_ r: ThemeRole) -> RGB { compositor.role(r) }
-        let border = role(.border), bg = role(.background)
+        let border = role(.border)
+        let bg = role(.background)
         for y in 0..<height { grid[x, y] = Cell("│", foreground: border, background: bg) }
-        let left = x + 2, inner = width - 3
+        let left = x + 2
+        let inner = width - 3
         guard let (m, method) = matrix(model) else {
-            let reason = !model.hasGroundTruth
-                || model.methods.isEmpty ? "the confusion matrix needs ground truth and predictions"
-                : state.panel.scope == .frame ? "no confusion for this frame (no readable ground truth or prediction)"
-                : model.scopeProgress ?? "computing…"
+            let reason =
+                !model.hasGroundTruth
+                    || model.methods.isEmpty
+                ? "the confusion matrix needs ground truth and predictions"
+                : state.panel.scope == .frame
+                    ? "no confusion for this frame (no readable ground truth or prediction)"
+                    : model.scopeProgress ?? "computing…"
             grid.text("confusion", x: left, y: 0, foreground: role(.title), background: bg, bold: true)
             for (i, line) in Compositor.wrapText(reason, width: inner).enumerated() {
                 grid.text(line, x: left, y: 2 + i, foreground: role(.dim), background: bg)
             }
             return
         }
-        let k = m.classes, cw = cell
+        let k = m.classes
+        let cw = cell
         let names = model.theme.space.classNames
         let coverage = model.scope.map { " · \($0.coverage(method)) frames" } ?? ""
-        grid.text(Compositor.shorten("confusion · \(method) · \(model.scope?.name ?? "") · % of GT row\(coverage)",
-            to: inner), x: left, y: 0,
-                  foreground: role(.title), background: bg, bold: true)
+        grid.text(
+            Compositor.shorten(
+                "confusion · \(method) · \(model.scope?.name ?? "") · % of GT row\(coverage)",
+                to: inner), x: left, y: 0,
+            foreground: role(.title), background: bg, bold: true)
         let labelWidth = min(14, max(6, inner - cw * (k + 1)))
         let visibleColumns = max(1, min(k + 1, (inner - labelWidth) / cw))
         let firstColumn = max(0, min(state.confusion.column - visibleColumns / 2, k + 1 - visibleColumns))
@@ -161,7 +184,8 @@ enum ConfusionPanel: ViewerUnit {
         for p in firstColumn..<(firstColumn + visibleColumns) {
             let label = p < k ? "\(p)" : "—"
             let current = p == state.confusion.column
-            grid.text(label.leftPadded(cw), x: hx, y: 1, foreground: current ? role(.title) : role(.dim),
+            grid.text(
+                label.leftPadded(cw), x: hx, y: 1, foreground: current ? role(.title) : role(.dim),
                 background: bg, bold: current)
             hx += cw
         }
@@ -169,7 +193,8 @@ enum ConfusionPanel: ViewerUnit {
             let y = 2 + g - firstRow
             let current = g == state.confusion.row
             let label = Compositor.shorten("\(g) \(names[g])", to: labelWidth - 1)
-            grid.text(label, x: left, y: y, foreground: current ? role(.title) : role(.text), background: bg,
+            grid.text(
+                label, x: left, y: y, foreground: current ? role(.title) : role(.text), background: bg,
                 bold: current)
             let total = m.rowTotal(g)
             for p in firstColumn..<(firstColumn + visibleColumns) {
@@ -189,29 +214,44 @@ enum ConfusionPanel: ViewerUnit {
                 var cellBg = count > 0 ? Compositor.blend(bg, scale, Float(0.2 + 0.8 * fraction.squareRoot())) : bg
                 var fg = Compositor.luma(cellBg) > 140 ? RGB(0, 0, 0) : role(.text)
                 let isCursor = g == state.confusion.row && p == state.confusion.column
-                if isCursor { cellBg = role(.selection); fg = role(.statusText) }
+                if isCursor {
+                    cellBg = role(.selection)
+                    fg = role(.statusText)
+                }
                 let cx = left + labelWidth + (p - firstColumn) * cw
                 grid.fill(x: cx, y: y, width: cw, height: 1, with: Cell(" ", foreground: fg, background: cellBg))
-                grid.text(text.leftPadded(cw), x: cx, y: y, foreground: fg, background: cellBg,
+                grid.text(
+                    text.leftPadded(cw), x: cx, y: y, foreground: fg, background: cellBg,
                     bold: isCursor || g == p)
             }
         }
         let legendY = 2 + min(k, visibleRows)
         var lx = left
-        for (color, text) in [(role(.confusionDiagonal), "correct"), (role(.confusionOff),
-            "confused")] where lx + text.count + 3 < left + inner {
+        for (color, text) in [
+            (role(.confusionDiagonal), "correct"),
+            (
+                role(.confusionOff),
+                "confused"
+            ),
+        ] where lx + text.count + 3 < left + inner {
             grid[lx, legendY] = Cell("■", foreground: color, background: bg)
             grid.text(text, x: lx + 2, y: legendY, foreground: role(.text), background: bg)
             lx += text.count + 4
         }
-        grid.text(Compositor.shorten("darker = fewer · Enter: its frames", to: max(0, left + inner - lx)), x: lx,
+        grid.text(
+            Compositor.shorten("darker = fewer · Enter: its frames", to: max(0, left + inner - lx)), x: lx,
             y: legendY,
-                  foreground: role(.dim), background: bg)
-        let hiddenRows = k - min(k, visibleRows), hiddenColumns = k + 1 - visibleColumns
+            foreground: role(.dim), background: bg)
+        let hiddenRows = k - min(k, visibleRows)
+        let hiddenColumns = k + 1 - visibleColumns
         if hiddenRows + hiddenColumns > 0 && legendY + 1 < height {
-            grid.text(Compositor.fit([("shown: rows \(min(k, visibleRows))/\(k) columns \(visibleColumns)/\(k + 1)", 2),
-                                      ("scrolls with the cursor", 1)], width: inner),
-                      x: left, y: legendY + 1, foreground: role(.dim), background: bg)
+            grid.text(
+                Compositor.fit(
+                    [
+                        ("shown: rows \(min(k, visibleRows))/\(k) columns \(visibleColumns)/\(k + 1)", 2),
+                        ("scrolls with the cursor", 1),
+                    ], width: inner),
+                x: left, y: legendY + 1, foreground: role(.dim), background: bg)
         }
     }
 }
@@ -221,7 +261,8 @@ extension ViewModel {
     public mutating func analyzeHighlight(frame: FrameData) {
         highlightMarks = nil
         guard let h = state.highlight, let gt = frame.groundTruth, let prediction = frame.predictions[h.method],
-              prediction.ids.count == gt.ids.count else { return }
+            prediction.ids.count == gt.ids.count
+        else { return }
         let k = theme.space.count
         var marks = [UInt8](repeating: 0, count: gt.ids.count)
         for i in marks.indices where Int(gt.ids[i]) == h.groundTruth {

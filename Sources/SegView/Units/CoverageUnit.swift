@@ -3,9 +3,11 @@
 /// panel is over the frames where they could.
 enum CoverageUnit: ViewerUnit {
     static let keys: [KeyHelpRow] = [
-        KeyHelpRow("E", "list the unreadable or missing files of the scope, with reasons", [
-            (Key.character("E"), .redraw("listProblems") { c in list(c) }),
-        ]),
+        KeyHelpRow(
+            "E", "list the unreadable or missing files of the scope, with reasons",
+            [
+                (Key.character("E"), .redraw("listProblems") { c in list(c) })
+            ])
     ]
 
     static func list(_ c: ViewerController) {
@@ -20,10 +22,12 @@ enum CoverageUnit: ViewerUnit {
             return
         }
         let entries = figures.problems.map {
-            ViewState.FrameList.Entry(sequence: $0.position.sequence, frame: $0.position.frame, key: $0.key,
+            ViewState.FrameList.Entry(
+                sequence: $0.position.sequence, frame: $0.position.frame, key: $0.key,
                 pixels: nil, note: $0.text)
         }
-        c.state.frameList = ViewState.FrameList(title: "\(figures.name): \(entries.count) unreadable or missing files",
+        c.state.frameList = ViewState.FrameList(
+            title: "\(figures.name): \(entries.count) unreadable or missing files",
             entries: entries)
     }
 }

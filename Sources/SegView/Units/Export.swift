@@ -33,8 +33,12 @@ enum Export {
         let content: String?
         switch c.state.panel.kind {
         case .iou: content = IoUPanel.table(model).map { iouTable($0, model: model, format: format) }
-        case .confusion: content = ConfusionPanel.matrix(model).map { confusionTable($0.matrix, method: $0.method,
-            model: model, format: format) }
+        case .confusion:
+            content = ConfusionPanel.matrix(model).map {
+                confusionTable(
+                    $0.matrix, method: $0.method,
+                    model: model, format: format)
+            }
         case .none: content = nil
         }
         guard let content else {
@@ -95,9 +99,13 @@ enum Export {
         var lines: [String] = []
         if format == .markdown {
             let coverage = model.scope.map { " · \($0.coverage(method)) frames" } ?? ""
-            lines += ["confusion (pixels) · \(method) · \(model.scope?.name ?? "")\(coverage)", "", cells(header,
-                format),
-                      "|" + String(repeating: "---|", count: header.count)]
+            lines += [
+                "confusion (pixels) · \(method) · \(model.scope?.name ?? "")\(coverage)", "",
+                cells(
+                    header,
+                    format),
+                "|" + String(repeating: "---|", count: header.count),
+            ]
         } else {
             lines.append(cells(header, format))
         }

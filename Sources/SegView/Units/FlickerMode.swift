@@ -12,8 +12,9 @@ enum FlickerMode: MarkMode {
     static let mode = ViewState.Mode.flicker
 
     static let keys: [KeyHelpRow] = [
-        KeyHelpRow("F", "pixels that change from this frame to the next (flicker of t: t→t+1)",
-                   [(Key.character("F"), .redraw("flickerMode") { c in MarkModes.toggle(c, mode) })]),
+        KeyHelpRow(
+            "F", "pixels that change from this frame to the next (flicker of t: t→t+1)",
+            [(Key.character("F"), .redraw("flickerMode") { c in MarkModes.toggle(c, mode) })])
     ]
 
     /// Whose flicker the mode shows: the compared method, or the only one.
@@ -21,7 +22,8 @@ enum FlickerMode: MarkMode {
 
     static func pane(_ model: ViewModel) -> MarkPane? {
         guard let method = method(model) else { return nil }
-        return MarkPane(mode: mode, title: "flicker \(method) → next frame", sources: [.prediction(method)],
+        return MarkPane(
+            mode: mode, title: "flicker \(method) → next frame", sources: [.prediction(method)],
             methods: [method])
     }
 
@@ -41,21 +43,31 @@ enum FlickerMode: MarkMode {
             return .failure(Unavailable("the last frame of the sequence has no next frame"))
         }
         guard let next = model.nextFrame?.predictions[method] else {
-            return .failure(Unavailable(model.nextFrame == nil
-                ? "loading the next frame…" : "no \(method) prediction for the next frame"))
+            return .failure(
+                Unavailable(
+                    model.nextFrame == nil
+                        ? "loading the next frame…" : "no \(method) prediction for the next frame"))
         }
         guard next.ids.count == current.ids.count else {
             return .failure(Unavailable("the next frame's prediction has another size"))
         }
         var marks = [UInt8](repeating: 0, count: current.ids.count)
         var changed = 0
-        for i in marks.indices where current.ids[i] != next.ids[i] { marks[i] = 1; changed += 1 }
+        for i in marks.indices where current.ids[i] != next.ids[i] {
+            marks[i] = 1
+            changed += 1
+        }
         let share = Compositor.percentOne(Double(changed) / Double(max(1, marks.count)))
-        let kinds = [MarkKind(role: .flicker, glyph: "*",
-            legend: "\(method)'s class changes from this frame to the next (t→t+1)")]
-        return .success(MarkModes.layer(marks, width: current.width, height: current.height, kinds: kinds,
-            base: current, dim: 0.7,
-                                        baseLegend: "dimmed: \(method)'s classes",
-                                        status: "flicker \(share)% (\(Compositor.grouped(changed)) px) → next"))
+        let kinds = [
+            MarkKind(
+                role: .flicker, glyph: "*",
+                legend: "\(method)'s class changes from this frame to the next (t→t+1)")
+        ]
+        return .success(
+            MarkModes.layer(
+                marks, width: current.width, height: current.height, kinds: kinds,
+                base: current, dim: 0.7,
+                baseLegend: "dimmed: \(method)'s classes",
+                status: "flicker \(share)% (\(Compositor.grouped(changed)) px) → next"))
     }
 }

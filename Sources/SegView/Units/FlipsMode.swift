@@ -18,24 +18,31 @@ enum FlipsMode: MarkMode {
     static let mode = ViewState.Mode.flips
 
     static let keys: [KeyHelpRow] = [
-        KeyHelpRow("f", "flip map;  b  flips in the boundary band only", [
-            (Key.character("f"), .redraw("flipMode") { c in MarkModes.toggle(c, mode) }),
-            (Key.character("b"), .redraw("toggleBandOnly") { c in c.state.flips.bandOnly.toggle() }),
-        ]),
+        KeyHelpRow(
+            "f", "flip map;  b  flips in the boundary band only",
+            [
+                (Key.character("f"), .redraw("flipMode") { c in MarkModes.toggle(c, mode) }),
+                (Key.character("b"), .redraw("toggleBandOnly") { c in c.state.flips.bandOnly.toggle() }),
+            ])
     ]
 
     static func pane(_ model: ViewModel) -> MarkPane? {
         guard let reference = model.reference, let method = model.comparedMethod else { return nil }
-        return MarkPane(mode: mode, title: "flips \(reference)→\(method)",
-                        sources: [.groundTruth, .prediction(reference), .prediction(method)], methods: [reference,
-                            method])
+        return MarkPane(
+            mode: mode, title: "flips \(reference)→\(method)",
+            sources: [.groundTruth, .prediction(reference), .prediction(method)],
+            methods: [
+                reference,
+                method,
+            ])
     }
 
     static func missing(_ model: ViewModel) -> String { "flips: need GT and two methods" }
 
     static func analyze(_ model: ViewModel, frame: FrameData) -> Result<MarkLayer, Unavailable> {
         guard let pane = pane(model), let gt = frame.groundTruth, let ref = frame.predictions[pane.methods[0]],
-              let other = frame.predictions[pane.methods[1]] else {
+            let other = frame.predictions[pane.methods[1]]
+        else {
             let names = model.reference.map { "\($0) and \(model.comparedMethod ?? "another method")" } ?? "two methods"
             return .failure(Unavailable("flips need ground truth and predictions of \(names)"))
         }
@@ -46,20 +53,32 @@ enum FlipsMode: MarkMode {
         for i in marks.indices {
             if let band, band[i] > UInt16(max(0, radius)) { continue }
             switch FlipCounts.classify(gt: gt.ids[i], reference: ref.ids[i], method: other.ids[i]) {
-            case .fixed: marks[i] = 1; flips.fixed += 1
-            case .broken: marks[i] = 2; flips.broken += 1
-            case .changedWrong: marks[i] = 3; flips.changedWrong += 1
+            case .fixed:
+                marks[i] = 1
+                flips.fixed += 1
+            case .broken:
+                marks[i] = 2
+                flips.broken += 1
+            case .changedWrong:
+                marks[i] = 3
+                flips.changedWrong += 1
             case .unchanged: break
             }
         }
         let (reference, method) = (pane.methods[0], pane.methods[1])
-        let kinds = [MarkKind(role: .fixed, glyph: "o", legend: "fixed: \(reference) wrong, \(method) right"),
-                     MarkKind(role: .broken, glyph: "x", legend: "broken: the reverse"),
-                     MarkKind(role: .changedWrong, glyph: "~", legend: "changed, both wrong")]
-        let status = "fixed \(Compositor.grouped(flips.fixed)) broken \(Compositor.grouped(flips.broken)) "
-            + "changed \(Compositor.grouped(flips.changedWrong))" + (model.state.flips.bandOnly
+        let kinds = [
+            MarkKind(role: .fixed, glyph: "o", legend: "fixed: \(reference) wrong, \(method) right"),
+            MarkKind(role: .broken, glyph: "x", legend: "broken: the reverse"),
+            MarkKind(role: .changedWrong, glyph: "~", legend: "changed, both wrong"),
+        ]
+        let status =
+            "fixed \(Compositor.grouped(flips.fixed)) broken \(Compositor.grouped(flips.broken)) "
+            + "changed \(Compositor.grouped(flips.changedWrong))"
+            + (model.state.flips.bandOnly
                 ? " (band r\(radius))" : "")
-        return .success(MarkModes.layer(marks, width: gt.width, height: gt.height, kinds: kinds, base: gt, dim: 0.75,
-                                        baseLegend: nil, status: status))
+        return .success(
+            MarkModes.layer(
+                marks, width: gt.width, height: gt.height, kinds: kinds, base: gt, dim: 0.75,
+                baseLegend: nil, status: status))
     }
 }

@@ -19,19 +19,21 @@ extension ViewState {
 /// The frame-list popup: choose an entry, Enter jumps to its frame.
 enum FrameListUnit: ViewerUnit {
     static let keys: [KeyHelpRow] = [
-        KeyHelpRow("↑/↓  Home/End", "in a list: choose (PgUp/PgDn by 10); first / last; Enter jumps; other keys close",
-            context: .frameList, [
-            (Trigger.key(.down), .redraw("nextEntry") { c in move(c) { $0 + 1 } }),
-            (.key(.character("j")), .redraw("nextEntry") { c in move(c) { $0 + 1 } }),
-            (.key(.up), .redraw("previousEntry") { c in move(c) { $0 - 1 } }),
-            (.key(.character("k")), .redraw("previousEntry") { c in move(c) { $0 - 1 } }),
-            (.key(.pageDown), .redraw("entryPageDown") { c in move(c) { $0 + 10 } }),
-            (.key(.pageUp), .redraw("entryPageUp") { c in move(c) { $0 - 10 } }),
-            (.key(.home), .redraw("firstEntry") { c in move(c) { _ in 0 } }),
-            (.key(.end), .redraw("lastEntry") { c in move(c) { _ in Int.max } }),
-            (.key(.enter), .redraw("jumpToEntry") { c in jump(c) }),
-            (.otherKey, .redraw("closeList") { c in c.state.frameList = nil }),
-        ]),
+        KeyHelpRow(
+            "↑/↓  Home/End", "in a list: choose (PgUp/PgDn by 10); first / last; Enter jumps; other keys close",
+            context: .frameList,
+            [
+                (Trigger.key(.down), .redraw("nextEntry") { c in move(c) { $0 + 1 } }),
+                (.key(.character("j")), .redraw("nextEntry") { c in move(c) { $0 + 1 } }),
+                (.key(.up), .redraw("previousEntry") { c in move(c) { $0 - 1 } }),
+                (.key(.character("k")), .redraw("previousEntry") { c in move(c) { $0 - 1 } }),
+                (.key(.pageDown), .redraw("entryPageDown") { c in move(c) { $0 + 10 } }),
+                (.key(.pageUp), .redraw("entryPageUp") { c in move(c) { $0 - 10 } }),
+                (.key(.home), .redraw("firstEntry") { c in move(c) { _ in 0 } }),
+                (.key(.end), .redraw("lastEntry") { c in move(c) { _ in Int.max } }),
+                (.key(.enter), .redraw("jumpToEntry") { c in jump(c) }),
+                (.otherKey, .redraw("closeList") { c in c.state.frameList = nil }),
+            ])
     ]
 
     static func move(_ c: ViewerController, _ to: (Int) -> Int) {
@@ -49,10 +51,13 @@ enum FrameListUnit: ViewerUnit {
     }
 
     static func draw(_ compositor: Compositor, _ list: ViewState.FrameList, into grid: inout CellGrid) {
-        let width = compositor.width, height = compositor.height
-        let boxWidth = min(width - 4, 100), boxHeight = min(height - 2, list.entries.count + 4)
-        let (x0, y0) = compositor.box(width: boxWidth, height: boxHeight, title: list.title,
-                                      footer: "↑/↓ Home/End choose · Enter jumps · other keys close", into: &grid)
+        let width = compositor.width
+        let height = compositor.height
+        let boxWidth = min(width - 4, 100)
+        let boxHeight = min(height - 2, list.entries.count + 4)
+        let (x0, y0) = compositor.box(
+            width: boxWidth, height: boxHeight, title: list.title,
+            footer: "↑/↓ Home/End choose · Enter jumps · other keys close", into: &grid)
         let visible = boxHeight - 4
         let first = max(0, min(list.selected - visible / 2, list.entries.count - visible))
         let valueWidth = list.entries.compactMap { $0.pixels.map { Compositor.grouped($0).count } }.max() ?? 0
@@ -65,14 +70,21 @@ enum FrameListUnit: ViewerUnit {
             if let pixels = entry.pixels {
                 let value = Compositor.grouped(pixels).leftPadded(valueWidth) + " px"
                 let keyWidth = boxWidth - 4 - rank.count - 1 - value.count - 1
-                line = rank + " " + Compositor.shorten(entry.key, to: keyWidth).padding(toLength: keyWidth,
-                    withPad: " ", startingAt: 0) + " " + value
+                line =
+                    rank + " "
+                    + Compositor.shorten(entry.key, to: keyWidth).padding(
+                        toLength: keyWidth,
+                        withPad: " ", startingAt: 0) + " " + value
             } else {
                 line = Compositor.shorten(rank + " " + entry.key + "  " + (entry.note ?? ""), to: boxWidth - 4)
             }
-            grid.fill(x: x0 + 1, y: y, width: boxWidth - 2, height: 1, with: Cell(" ",
-                foreground: compositor.role(.text), background: bg))
-            grid.text(line, x: x0 + 2, y: y,
+            grid.fill(
+                x: x0 + 1, y: y, width: boxWidth - 2, height: 1,
+                with: Cell(
+                    " ",
+                    foreground: compositor.role(.text), background: bg))
+            grid.text(
+                line, x: x0 + 2, y: y,
                 foreground: selected ? compositor.role(.statusText) : compositor.role(.text), background: bg)
         }
     }

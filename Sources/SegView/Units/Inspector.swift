@@ -13,20 +13,28 @@ extension ViewState {
 /// every map's value there.
 enum Inspector: ViewerUnit {
     static let keys: [KeyHelpRow] = [
-        KeyHelpRow("I", "inspect: a cursor and every map's value under it", [
-            (Key.character("I"), .redraw("toggleInspector") { c in
-                c.state.inspector.on.toggle()
-                if c.state.inspector.on
-                    && c.state.inspector.cursor == nil, let frame = c.cache.frame(c.frameIndex), frame.width > 0 {
-                    c.state.inspector.cursor = ViewState.Point(x: frame.width / 2, y: frame.height / 2)
-                }
-            }),
-        ]),
-        KeyHelpRow("←/→/↑/↓  click", "with the inspector: move the cursor; a click inspects that pixel", bindings: [
-            (Key.left, "cursorLeft"), (Key.right, "cursorRight"), (Key.up, "cursorUp"), (Key.down, "cursorDown"),
-        ].map { key, name in
-            KeyBinding(trigger: .key(key), context: .inspector, action: .redraw(name) { c in moveCursor(c, key) })
-        } + [KeyBinding(trigger: .anyClick, context: .normal, action: Action("click") { c, key in click(c, key) })]),
+        KeyHelpRow(
+            "I", "inspect: a cursor and every map's value under it",
+            [
+                (
+                    Key.character("I"),
+                    .redraw("toggleInspector") { c in
+                        c.state.inspector.on.toggle()
+                        if c.state.inspector.on
+                            && c.state.inspector.cursor == nil, let frame = c.cache.frame(c.frameIndex), frame.width > 0
+                        {
+                            c.state.inspector.cursor = ViewState.Point(x: frame.width / 2, y: frame.height / 2)
+                        }
+                    }
+                )
+            ]),
+        KeyHelpRow(
+            "←/→/↑/↓  click", "with the inspector: move the cursor; a click inspects that pixel",
+            bindings: [
+                (Key.left, "cursorLeft"), (Key.right, "cursorRight"), (Key.up, "cursorUp"), (Key.down, "cursorDown"),
+            ].map { key, name in
+                KeyBinding(trigger: .key(key), context: .inspector, action: .redraw(name) { c in moveCursor(c, key) })
+            } + [KeyBinding(trigger: .anyClick, context: .normal, action: Action("click") { c, key in click(c, key) })]),
     ]
 
     static func moveCursor(_ c: ViewerController, _ key: Key) {
@@ -46,8 +54,11 @@ enum Inspector: ViewerUnit {
     static func click(_ c: ViewerController, _ key: Key) -> Reaction {
         guard case .click(let column, let row) = key else { return .unchanged }
         let model = c.model()
-        let layout = c.paintedLayout ?? ScreenLayout(model: model, width: c.screenSize.width,
-            height: c.screenSize.height)
+        let layout =
+            c.paintedLayout
+            ?? ScreenLayout(
+                model: model, width: c.screenSize.width,
+                height: c.screenSize.height)
         guard let point = layout.imagePoint(column: column, row: row, model: model) else { return .unchanged }
         c.state.inspector.on = true
         c.state.inspector.cursor = point
@@ -55,12 +66,17 @@ enum Inspector: ViewerUnit {
     }
 
     static func draw(_ compositor: Compositor, row: Int, into grid: inout CellGrid) {
-        let model = compositor.model, theme = model.theme, width = compositor.width
-        let bg = compositor.role(.statusBar), fg = compositor.role(.statusText)
+        let model = compositor.model
+        let theme = model.theme
+        let width = compositor.width
+        let bg = compositor.role(.statusBar)
+        let fg = compositor.role(.statusText)
         grid.fill(x: 0, y: row, width: width, height: 1, with: Cell(" ", foreground: fg, background: bg))
         guard let cursor = model.state.inspector.cursor, let frame = model.frame, frame.width > 0,
-              cursor.x < frame.width, cursor.y < frame.height else {
-            grid.text(" inspect: arrows move the cursor, or click a pane; I leaves", x: 0, y: row, foreground: fg,
+            cursor.x < frame.width, cursor.y < frame.height
+        else {
+            grid.text(
+                " inspect: arrows move the cursor, or click a pane; I leaves", x: 0, y: row, foreground: fg,
                 background: bg)
             return
         }
@@ -75,15 +91,17 @@ enum Inspector: ViewerUnit {
             segments.append((text, 7 - min(3, rank)))
         }
         if let pair = ConfidenceMode.pair(model), let c0 = frame.confidences[pair.before],
-           let c1 = frame.confidences[pair.after],
-           c0.values.count > i, c1.values.count > i {
+            let c1 = frame.confidences[pair.after],
+            c0.values.count > i, c1.values.count > i
+        {
             let d = c1.values[i] - c0.values[i]
             segments.append(("Δconf \(d >= 0 ? "+" : "")\(Compositor.fixed2(d))", 6))
         }
         if let distance = frame.boundaryDistance, distance.count > i {
             segments.append(("boundary \(distance[i] >= 255 ? "≥255" : "\(distance[i])")px", 3))
         }
-        grid.text(" " + Compositor.fit(segments, width: width - 2, separator: "  "), x: 0, y: row, foreground: fg,
+        grid.text(
+            " " + Compositor.fit(segments, width: width - 2, separator: "  "), x: 0, y: row, foreground: fg,
             background: bg)
     }
 }

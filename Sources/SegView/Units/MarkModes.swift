@@ -26,9 +26,12 @@ enum MarkModes {
     }
 
     /// A layer over `base` dimmed by `dim`, its marks counted per kind.
-    static func layer(_ marks: [UInt8], width: Int, height: Int, kinds: [MarkKind], base: LabelMap?, dim: Float,
-                      baseLegend: String?, status: String) -> MarkLayer {
-        MarkLayer(width: width, height: height, marks: marks, kinds: kinds, base: base, dim: dim,
+    static func layer(
+        _ marks: [UInt8], width: Int, height: Int, kinds: [MarkKind], base: LabelMap?, dim: Float,
+        baseLegend: String?, status: String
+    ) -> MarkLayer {
+        MarkLayer(
+            width: width, height: height, marks: marks, kinds: kinds, base: base, dim: dim,
             baseLegend: baseLegend, status: status)
     }
 }

@@ -11,16 +11,19 @@ extension ViewState {
 /// Picking the compared and the reference method.
 enum MethodUnit: ViewerUnit {
     static let keys: [KeyHelpRow] = [
-        KeyHelpRow("m/M", "compared / reference method (flips, Δ, Δconf)", [
-            (Key.character("m"), .redraw("nextComparedMethod") { c in choose(c, reference: false) }),
-            (Key.character("M"), .redraw("nextReferenceMethod") { c in choose(c, reference: true) }),
-        ]),
+        KeyHelpRow(
+            "m/M", "compared / reference method (flips, Δ, Δconf)",
+            [
+                (Key.character("m"), .redraw("nextComparedMethod") { c in choose(c, reference: false) }),
+                (Key.character("M"), .redraw("nextReferenceMethod") { c in choose(c, reference: true) }),
+            ])
     ]
 
     static func choose(_ c: ViewerController, reference: Bool) {
         let methods = c.dataset.methods
         guard methods.count >= 2 else {
-            c.state.message = methods.count == 1
+            c.state.message =
+                methods.count == 1
                 ? "comparing needs two methods; shown: \(methods[0])" : "comparing needs two methods"
             return
         }

@@ -12,52 +12,102 @@ extension ViewState {
 /// Moving through frames and sequences, playback, the jump prompt, quitting.
 enum Navigation: ViewerUnit {
     static let keys: [KeyHelpRow] = [
-        KeyHelpRow("←/→  h/l", "previous / next frame", [
-            (Key.left, .redraw("previousFrame") { c in step(c, -1) }), (Key.character("h"),
-                .redraw("previousFrame") { c in step(c, -1) }),
-            (Key.right, .redraw("nextFrame") { c in step(c, 1) }), (Key.character("l"),
-                .redraw("nextFrame") { c in step(c, 1) }),
-        ]),
-        KeyHelpRow("PgUp/PgDn  [ ]", "previous / next sequence", [
-            (Key.pageUp, .redraw("previousSequence") { c in c.go(sequence: c.state.sequence - 1, frame: 0) }),
-            (Key.character("["), .redraw("previousSequence") { c in c.go(sequence: c.state.sequence - 1, frame: 0) }),
-            (Key.pageDown, .redraw("nextSequence") { c in c.go(sequence: c.state.sequence + 1, frame: 0) }),
-            (Key.character("]"), .redraw("nextSequence") { c in c.go(sequence: c.state.sequence + 1, frame: 0) }),
-        ]),
-        KeyHelpRow("Home/End  g/G", "first / last frame", [
-            (Key.home, .redraw("firstFrame") { c in c.go(sequence: c.state.sequence, frame: 0) }),
-            (Key.character("g"), .redraw("firstFrame") { c in c.go(sequence: c.state.sequence, frame: 0) }),
-            (Key.end, .redraw("lastFrame") { c in c.go(sequence: c.state.sequence,
-                frame: c.sequence.frames.count - 1) }),
-            (Key.character("G"), .redraw("lastFrame") { c in c.go(sequence: c.state.sequence,
-                frame: c.sequence.frames.count - 1) }),
-        ]),
-        KeyHelpRow("space", "play / pause;  + -  change fps", [
-            (Key.character(" "), .redraw("playPause") { c in
-                c.state.playback.playing.toggle()
-                c.lastAdvance = Date()
-            }),
-            (Key.character("+"), .redraw("faster") { c in c.state.playback.fps = min(60, c.state.playback.fps + 1) }),
-            (Key.character("-"), .redraw("slower") { c in c.state.playback.fps = max(1, c.state.playback.fps - 1) }),
-        ]),
-        KeyHelpRow(":", "jump to a frame: key, N (dataset) or S/N", [
-            (Key.character(":"), .redraw("jumpPrompt") { c in c.state.prompt = ViewState.Prompt(kind: .jump) }),
-        ]),
-        KeyHelpRow("q  Ctrl-C", "quit", [
-            (Key.character("q"), Action("quit") { _, _ in .quit }),
-            (Key.interrupt, Action("quit") { _, _ in .quit }),
-        ]),
+        KeyHelpRow(
+            "←/→  h/l", "previous / next frame",
+            [
+                (Key.left, .redraw("previousFrame") { c in step(c, -1) }),
+                (
+                    Key.character("h"),
+                    .redraw("previousFrame") { c in step(c, -1) }
+                ),
+                (Key.right, .redraw("nextFrame") { c in step(c, 1) }),
+                (
+                    Key.character("l"),
+                    .redraw("nextFrame") { c in step(c, 1) }
+                ),
+            ]),
+        KeyHelpRow(
+            "PgUp/PgDn  [ ]", "previous / next sequence",
+            [
+                (Key.pageUp, .redraw("previousSequence") { c in c.go(sequence: c.state.sequence - 1, frame: 0) }),
+                (
+                    Key.character("["),
+                    .redraw("previousSequence") { c in c.go(sequence: c.state.sequence - 1, frame: 0) }
+                ),
+                (Key.pageDown, .redraw("nextSequence") { c in c.go(sequence: c.state.sequence + 1, frame: 0) }),
+                (Key.character("]"), .redraw("nextSequence") { c in c.go(sequence: c.state.sequence + 1, frame: 0) }),
+            ]),
+        KeyHelpRow(
+            "Home/End  g/G", "first / last frame",
+            [
+                (Key.home, .redraw("firstFrame") { c in c.go(sequence: c.state.sequence, frame: 0) }),
+                (Key.character("g"), .redraw("firstFrame") { c in c.go(sequence: c.state.sequence, frame: 0) }),
+                (
+                    Key.end,
+                    .redraw("lastFrame") { c in
+                        c.go(
+                            sequence: c.state.sequence,
+                            frame: c.sequence.frames.count - 1)
+                    }
+                ),
+                (
+                    Key.character("G"),
+                    .redraw("lastFrame") { c in
+                        c.go(
+                            sequence: c.state.sequence,
+                            frame: c.sequence.frames.count - 1)
+                    }
+                ),
+            ]),
+        KeyHelpRow(
+            "space", "play / pause;  + -  change fps",
+            [
+                (
+                    Key.character(" "),
+                    .redraw("playPause") { c in
+                        c.state.playback.playing.toggle()
+                        c.lastAdvance = Date()
+                    }
+                ),
+                (
+                    Key.character("+"),
+                    .redraw("faster") { c in c.state.playback.fps = min(60, c.state.playback.fps + 1) }
+                ),
+                (
+                    Key.character("-"),
+                    .redraw("slower") { c in c.state.playback.fps = max(1, c.state.playback.fps - 1) }
+                ),
+            ]),
+        KeyHelpRow(
+            ":", "jump to a frame: key, N (dataset) or S/N",
+            [
+                (Key.character(":"), .redraw("jumpPrompt") { c in c.state.prompt = ViewState.Prompt(kind: .jump) })
+            ]),
+        KeyHelpRow(
+            "q  Ctrl-C", "quit",
+            [
+                (Key.character("q"), Action("quit") { _, _ in .quit }),
+                (Key.interrupt, Action("quit") { _, _ in .quit }),
+            ]),
     ]
 
     /// One frame on, crossing into the next or previous sequence at its ends.
     static func step(_ c: ViewerController, _ delta: Int) {
         let next = c.state.frame + delta
         if next >= c.sequence.frames.count {
-            if c.state.sequence + 1 < c.dataset.sequences.count { c.go(sequence: c.state.sequence + 1,
-                frame: 0) } else { c.state.playback.playing = false }
+            if c.state.sequence + 1 < c.dataset.sequences.count {
+                c.go(
+                    sequence: c.state.sequence + 1,
+                    frame: 0)
+            } else {
+                c.state.playback.playing = false
+            }
         } else if next < 0 {
-            if c.state.sequence > 0 { c.go(sequence: c.state.sequence - 1,
-                frame: c.dataset.sequences[c.state.sequence - 1].frames.count - 1) }
+            if c.state.sequence > 0 {
+                c.go(
+                    sequence: c.state.sequence - 1,
+                    frame: c.dataset.sequences[c.state.sequence - 1].frames.count - 1)
+            }
         } else {
             c.go(sequence: c.state.sequence, frame: next)
         }

@@ -4,7 +4,10 @@ extension ViewState {
         public enum Kind: Sendable { case jump, bookmark, export }
         public var kind: Kind
         public var text = ""
-        public init(kind: Kind, text: String = "") { self.kind = kind; self.text = text }
+        public init(kind: Kind, text: String = "") {
+            self.kind = kind
+            self.text = text
+        }
 
         var label: String {
             switch kind {
@@ -20,19 +23,26 @@ extension ViewState {
 /// cancels), Esc and Ctrl-C cancel.
 enum PromptUnit: ViewerUnit {
     static let keys: [KeyHelpRow] = [
-        KeyHelpRow("text  Backspace", "at a prompt: type; delete the last character", context: .prompt, [
-            (Trigger.anyCharacter, Action("type") { c, key in
-                if case .character(let ch) = key { c.state.prompt?.text.append(ch) }
-                return .redraw
-            }),
-            (Trigger.key(.backspace), .redraw("deleteCharacter") { c in _ = c.state.prompt?.text.popLast() }),
-        ]),
-        KeyHelpRow("Enter  Esc  Ctrl-C", "at a prompt: accept (empty: cancel); cancel; cancel", context: .prompt, [
-            (Trigger.key(.enter), .redraw("acceptPrompt") { c in accept(c) }),
-            (Trigger.key(.escape), .redraw("cancelPrompt") { c in c.state.prompt = nil }),
-            (Trigger.key(.interrupt), .redraw("cancelPrompt") { c in c.state.prompt = nil }),
-            (Trigger.otherKey, Action("ignore") { _, _ in .unchanged }),
-        ]),
+        KeyHelpRow(
+            "text  Backspace", "at a prompt: type; delete the last character", context: .prompt,
+            [
+                (
+                    Trigger.anyCharacter,
+                    Action("type") { c, key in
+                        if case .character(let ch) = key { c.state.prompt?.text.append(ch) }
+                        return .redraw
+                    }
+                ),
+                (Trigger.key(.backspace), .redraw("deleteCharacter") { c in _ = c.state.prompt?.text.popLast() }),
+            ]),
+        KeyHelpRow(
+            "Enter  Esc  Ctrl-C", "at a prompt: accept (empty: cancel); cancel; cancel", context: .prompt,
+            [
+                (Trigger.key(.enter), .redraw("acceptPrompt") { c in accept(c) }),
+                (Trigger.key(.escape), .redraw("cancelPrompt") { c in c.state.prompt = nil }),
+                (Trigger.key(.interrupt), .redraw("cancelPrompt") { c in c.state.prompt = nil }),
+                (Trigger.otherKey, Action("ignore") { _, _ in .unchanged }),
+            ]),
     ]
 
     static func accept(_ c: ViewerController) {
@@ -49,7 +59,8 @@ enum PromptUnit: ViewerUnit {
     static func draw(_ compositor: Compositor, _ prompt: ViewState.Prompt, row: Int, into grid: inout CellGrid) {
         let width = compositor.width
         let text = prompt.label + prompt.text + "▏"
-        grid.text(" " + (text.count > width - 2 ? "…" + String(text.suffix(width - 3)) : text), x: 0, y: row,
-                  foreground: compositor.role(.statusText), background: compositor.role(.statusBar), bold: true)
+        grid.text(
+            " " + (text.count > width - 2 ? "…" + String(text.suffix(width - 3)) : text), x: 0, y: row,
+            foreground: compositor.role(.statusText), background: compositor.role(.statusBar), bold: true)
     }
 }

@@ -24,23 +24,29 @@ enum Rankings: ViewerUnit {
     }
 
     static let keys: [KeyHelpRow] = [
-        KeyHelpRow("w/W  Backspace",
-            "worst frame / worst Δ of the dataset; again: the next; Backspace: the one before (w, W, A)", [
-            (Key.character("w"), .redraw("worstFrame") { c in jump(c, .worstFrame, forward: true) }),
-            (Key.character("W"), .redraw("worstDelta") { c in jump(c, .worstDelta, forward: true) }),
-            (Key.backspace, .redraw("previousRanked") { c in
-                guard let kind = c.ranking?.kind else {
-                    c.state.message = "no ranking to step back through (w, W, A first)"
-                    return
-                }
-                jump(c, kind, forward: false)
-            }),
-        ]),
+        KeyHelpRow(
+            "w/W  Backspace",
+            "worst frame / worst Δ of the dataset; again: the next; Backspace: the one before (w, W, A)",
+            [
+                (Key.character("w"), .redraw("worstFrame") { c in jump(c, .worstFrame, forward: true) }),
+                (Key.character("W"), .redraw("worstDelta") { c in jump(c, .worstDelta, forward: true) }),
+                (
+                    Key.backspace,
+                    .redraw("previousRanked") { c in
+                        guard let kind = c.ranking?.kind else {
+                            c.state.message = "no ranking to step back through (w, W, A first)"
+                            return
+                        }
+                        jump(c, kind, forward: false)
+                    }
+                ),
+            ])
     ]
 
     static func basis(_ c: ViewerController) -> Basis {
         let model = c.model()
-        return Basis(method: model.comparedMethod ?? c.dataset.methods.first, reference: model.reference,
+        return Basis(
+            method: model.comparedMethod ?? c.dataset.methods.first, reference: model.reference,
             tau: c.state.suspects.tau)
     }
 
@@ -50,7 +56,8 @@ enum Rankings: ViewerUnit {
             let here = order[r.position]
             if here.sequence == c.state.sequence && here.frame == c.state.frame {
                 guard forward ? r.position + 1 < order.count : r.position > 0 else {
-                    c.state.message = forward
+                    c.state.message =
+                        forward
                         ? "that was the last of \(order.count)" : "that was the first of \(order.count)"
                     return
                 }
@@ -60,7 +67,10 @@ enum Rankings: ViewerUnit {
             show(c)
             return
         }
-        guard forward else { c.state.message = "no ranking to step back through (w, W, A first)"; return }
+        guard forward else {
+            c.state.message = "no ranking to step back through (w, W, A first)"
+            return
+        }
         c.ranking = RankingCursor(kind: kind, basis: basis, order: nil, position: 0)
         resume(c)
     }
@@ -75,12 +85,15 @@ enum Rankings: ViewerUnit {
             c.state.message = reason.text
         case .success(nil):
             let p = c.statistics.progress
-            c.state.message = r.kind == .mostSuspects ? "counting suspects over the dataset…"
+            c.state.message =
+                r.kind == .mostSuspects
+                ? "counting suspects over the dataset…"
                 : "scoring frames: \(p.done)/\(p.of) sequences done…"
         case .success(let order?):
             guard !order.isEmpty else {
                 c.ranking = nil
-                c.state.message = r.kind == .mostSuspects
+                c.state.message =
+                    r.kind == .mostSuspects
                     ? "no suspect pixels at τ \(Compositor.fixed2(r.basis.tau))" : "no frame has a score"
                 return
             }
@@ -96,7 +109,8 @@ enum Rankings: ViewerUnit {
         let entry = order[r.position]
         c.go(sequence: entry.sequence, frame: entry.frame)
         let place = "\(r.position + 1) of \(order.count)"
-        let method = r.basis.method ?? "", reference = r.basis.reference ?? ""
+        let method = r.basis.method ?? ""
+        let reference = r.basis.reference ?? ""
         switch r.kind {
         case .worstFrame: c.state.message = "worst \(method) frames: \(place), mIoU \(Compositor.percent(entry.value))"
         case .worstDelta:
@@ -114,8 +128,11 @@ enum Rankings: ViewerUnit {
             guard c.hasGroundTruth, !c.dataset.methods.isEmpty else {
                 return .failure(Unavailable("annotation suspects need ground truth and predictions"))
             }
-            guard let counts = c.suspectStatistics.counts(tau: basis.tau,
-                blocking: c.blocking) else { return .success(nil) }
+            guard
+                let counts = c.suspectStatistics.counts(
+                    tau: basis.tau,
+                    blocking: c.blocking)
+            else { return .success(nil) }
             var order: Order = []
             var index = 0
             for (s, sequence) in c.dataset.sequences.enumerated() {
@@ -131,7 +148,10 @@ enum Rankings: ViewerUnit {
         }
         if kind == .worstDelta
             && (basis.reference == nil
-                || basis.reference == method) { return .failure(Unavailable("worst Δ needs two methods")) }
+                || basis.reference == method)
+        {
+            return .failure(Unavailable("worst Δ needs two methods"))
+        }
         guard let all = c.statistics.allSequences(blocking: c.blocking) else { return .success(nil) }
         var order: Order = []
         for (s, scores) in all.enumerated() {

@@ -9,7 +9,10 @@ extension ViewState {
     /// A frame by identity: its sequence and its index there.
     public struct FramePosition: Equatable, Hashable, Sendable {
         public var sequence: Int, frame: Int
-        public init(sequence: Int, frame: Int) { self.sequence = sequence; self.frame = frame }
+        public init(sequence: Int, frame: Int) {
+            self.sequence = sequence
+            self.frame = frame
+        }
         /// "S/N", 1-based, as the `:` prompt reads it.
         public var name: String { "\(sequence + 1)/\(frame + 1)" }
     }
@@ -65,14 +68,17 @@ public struct ScopeFigures: Sendable {
     public func coverage(_ method: String) -> String { "\(scored[method] ?? 0)/\(labelled)" }
 
     /// Sums per-frame scores, as eval does.
-    static func sum(name: String, frames: [(ViewState.FramePosition, String, ScoredFrame)], reference: String?,
-                    compared: String?, classes: Int) -> ScopeFigures {
+    static func sum(
+        name: String, frames: [(ViewState.FramePosition, String, ScoredFrame)], reference: String?,
+        compared: String?, classes: Int
+    ) -> ScopeFigures {
         var figures = ScopeFigures(name: name, frames: frames.count, labelled: 0)
         var pair: PairFigures?
         if let reference, let compared, reference != compared {
-            pair = PairFigures(reference: reference, compared: compared,
+            pair = PairFigures(
+                reference: reference, compared: compared,
                 referenceMatrix: ConfusionMatrix(classes: classes),
-                               comparedMatrix: ConfusionMatrix(classes: classes), frames: 0)
+                comparedMatrix: ConfusionMatrix(classes: classes), frames: 0)
         }
         for (position, key, score) in frames {
             if score.labelled { figures.labelled += 1 }
@@ -103,18 +109,30 @@ struct ScopeKey: Equatable {
 /// the dataset) and the marking of ranges.
 enum ScopeUnit: ViewerUnit {
     static let keys: [KeyHelpRow] = [
-        KeyHelpRow("u", "scope of the panels: frame / sequence / range / dataset", [(Key.character("u"),
-            .redraw("nextScope") { c in
-            let all = ViewState.Scope.allCases
-            c.state.panel.scope = all[(all.firstIndex(of: c.state.panel.scope)! + 1) % all.count]
-            if c.state.panel.scope == .range && c.state.panel.range == nil {
-                c.state.message = "no range marked (x): range = the whole sequence shown"
-            }
-        })]),
-        KeyHelpRow("x", "mark range start / end (frames of one sequence; scope range)", [(Key.character("x"),
-            .redraw("markRange") { c in
-            markRange(c)
-        })]),
+        KeyHelpRow(
+            "u", "scope of the panels: frame / sequence / range / dataset",
+            [
+                (
+                    Key.character("u"),
+                    .redraw("nextScope") { c in
+                        let all = ViewState.Scope.allCases
+                        c.state.panel.scope = all[(all.firstIndex(of: c.state.panel.scope)! + 1) % all.count]
+                        if c.state.panel.scope == .range && c.state.panel.range == nil {
+                            c.state.message = "no range marked (x): range = the whole sequence shown"
+                        }
+                    }
+                )
+            ]),
+        KeyHelpRow(
+            "x", "mark range start / end (frames of one sequence; scope range)",
+            [
+                (
+                    Key.character("x"),
+                    .redraw("markRange") { c in
+                        markRange(c)
+                    }
+                )
+            ]),
     ]
 
     static func markRange(_ c: ViewerController) {
@@ -129,7 +147,8 @@ enum ScopeUnit: ViewerUnit {
             c.state.message = "a range stays within one sequence: it starts again at \(here.name)"
             return
         }
-        let range = ViewState.MarkedRange(sequence: here.sequence, first: min(start.frame, here.frame),
+        let range = ViewState.MarkedRange(
+            sequence: here.sequence, first: min(start.frame, here.frame),
             last: max(start.frame, here.frame))
         c.state.panel.range = range
         c.state.panel.rangeStart = nil
@@ -140,8 +159,10 @@ enum ScopeUnit: ViewerUnit {
     /// What the status line says of the range: exactly which frames it holds.
     static func status(_ state: ViewState) -> String? {
         if let start = state.panel.rangeStart { return "range from \(start.name)…" }
-        guard state.panel.scope == .range
-            || state.panel.kind != .none, let range = state.panel.range else { return nil }
+        guard
+            state.panel.scope == .range
+                || state.panel.kind != .none, let range = state.panel.range
+        else { return nil }
         return "range \(range.name) (\(range.count) fr)"
     }
 
@@ -149,8 +170,9 @@ enum ScopeUnit: ViewerUnit {
         switch state.panel.scope {
         case .frame: return "this frame"
         case .sequence: return "sequence \(state.sequence + 1)"
-        case .range: return state.panel.range.map { "range \($0.name)" }
-            ?? "sequence \(state.sequence + 1) (no range marked)"
+        case .range:
+            return state.panel.range.map { "range \($0.name)" }
+                ?? "sequence \(state.sequence + 1) (no range marked)"
         case .dataset: return "dataset"
         }
     }
@@ -166,10 +188,16 @@ enum ScopeUnit: ViewerUnit {
             }
         }
         let position = ViewState.FramePosition(sequence: model.state.sequence, frame: model.state.frame)
-        return ScopeFigures.sum(name: name(model.state, sequences: model.sequenceNames), frames: [(position, frame.key,
-            score)],
-                                reference: model.reference, compared: model.comparedMethod,
-                                classes: model.theme.space.count)
+        return ScopeFigures.sum(
+            name: name(model.state, sequences: model.sequenceNames),
+            frames: [
+                (
+                    position, frame.key,
+                    score
+                )
+            ],
+            reference: model.reference, compared: model.comparedMethod,
+            classes: model.theme.space.count)
     }
 
     /// The panel's figures: of the frame from its data; of wider scopes
@@ -179,14 +207,21 @@ enum ScopeUnit: ViewerUnit {
         let state = c.state
         let name = name(state, sequences: model.sequenceNames)
         if state.panel.scope == .frame {
-            if let frame = model.frame { model.scope = frameFigures(model, frame: frame,
-                labelled: c.sequence.frames[state.frame].groundTruth != nil) }
+            if let frame = model.frame {
+                model.scope = frameFigures(
+                    model, frame: frame,
+                    labelled: c.sequence.frames[state.frame].groundTruth != nil)
+            }
             return
         }
-        let key = ScopeKey(scope: state.panel.scope, sequence: state.panel.scope == .dataset ? 0 : state.sequence,
-                           range: state.panel.scope == .range ? state.panel.range : nil,
-                           reference: model.reference, compared: model.comparedMethod)
-        if let cached = c.scopeCache, cached.key == key { model.scope = cached.figures; return }
+        let key = ScopeKey(
+            scope: state.panel.scope, sequence: state.panel.scope == .dataset ? 0 : state.sequence,
+            range: state.panel.scope == .range ? state.panel.range : nil,
+            reference: model.reference, compared: model.comparedMethod)
+        if let cached = c.scopeCache, cached.key == key {
+            model.scope = cached.figures
+            return
+        }
         var frames: [(ViewState.FramePosition, String, ScoredFrame)] = []
         func add(_ s: Int, _ scores: [ScoredFrame], _ indices: ClosedRange<Int>?) {
             let keys = c.dataset.sequences[s].frames
@@ -212,9 +247,10 @@ enum ScopeUnit: ViewerUnit {
             }
             for (s, scores) in all.enumerated() { add(s, scores, nil) }
         }
-        let figures = ScopeFigures.sum(name: name, frames: frames, reference: model.reference,
+        let figures = ScopeFigures.sum(
+            name: name, frames: frames, reference: model.reference,
             compared: model.comparedMethod,
-                                       classes: c.theme.space.count)
+            classes: c.theme.space.count)
         c.scopeCache = (key, figures)
         model.scope = figures
     }

@@ -42,19 +42,30 @@ public final class ScopeMetricStatistics: Sendable {
 
     static func compute(dataset: Dataset, sequence s: Int) -> [FrameMetricCounts] {
         let loader = FrameLoader(dataset: dataset)
-        let frames = dataset.sequences[s].frames, k = dataset.space.count, space = dataset.space
+        let frames = dataset.sequences[s].frames
+        let k = dataset.space.count
+        let space = dataset.space
         let out = Mutex([FrameMetricCounts](repeating: FrameMetricCounts(), count: frames.count))
         parallelFor(frames.count) { f in
             guard let gt = (try? loader.groundTruth(frames[f]))??.map else { return }
             let instances = (try? loader.instances(frames[f])) ?? nil
             var counts = FrameMetricCounts()
             for method in dataset.methods {
-                guard let p = (try? loader.prediction(frames[f], method: method, size: (gt.width,
-                    gt.height)))??.map else { continue }
-                var c = BoundaryStatistics.Counts(intersections: Array(repeating: 0, count: k),
+                guard
+                    let p =
+                        (try? loader.prediction(
+                            frames[f], method: method,
+                            size: (
+                                gt.width,
+                                gt.height
+                            )))??.map
+                else { continue }
+                var c = BoundaryStatistics.Counts(
+                    intersections: Array(repeating: 0, count: k),
                     unions: Array(repeating: 0, count: k))
-                BoundaryIoU.add(groundTruth: gt, prediction: p, classes: k, ratio: BoundaryIoU.defaultDilationRatio,
-                                intersections: &c.intersections, unions: &c.unions)
+                BoundaryIoU.add(
+                    groundTruth: gt, prediction: p, classes: k, ratio: BoundaryIoU.defaultDilationRatio,
+                    intersections: &c.intersections, unions: &c.unions)
                 counts.boundary[method] = c
                 if let instances, instances.count == gt.ids.count {
                     var i = InstanceCounts(classes: k, categories: space.categories.count)
@@ -95,37 +106,65 @@ enum ScopeMetrics {
             let indices = range.map { Array($0.first...$0.last) } ?? Array(c.dataset.sequences[s].frames.indices)
             positions = indices.map { ViewState.FramePosition(sequence: s, frame: $0) }
         case .dataset:
-            positions = c.dataset.sequences.enumerated().flatMap { s,
-                q in q.frames.indices.map { ViewState.FramePosition(sequence: s, frame: $0) } }
+            positions = c.dataset.sequences.enumerated().flatMap {
+                s,
+                q in q.frames.indices.map { ViewState.FramePosition(sequence: s, frame: $0) }
+            }
         }
         let sequences = Array(Set(positions.map(\.sequence))).sorted()
-        let key = ScopeKey(scope: state.panel.scope, sequence: state.panel.scope == .dataset ? 0 : state.sequence,
-                           range: state.panel.scope == .range
-                               ? state.panel.range : nil, reference: model.reference, compared: model.comparedMethod)
-        if let cached = c.scopeMetricsCache, cached.key == key { model.scopeMetrics = cached.figures; return }
+        let key = ScopeKey(
+            scope: state.panel.scope, sequence: state.panel.scope == .dataset ? 0 : state.sequence,
+            range: state.panel.scope == .range
+                ? state.panel.range : nil, reference: model.reference, compared: model.comparedMethod)
+        if let cached = c.scopeMetricsCache, cached.key == key {
+            model.scopeMetrics = cached.figures
+            return
+        }
         var perSequence: [Int: [FrameMetricCounts]] = [:]
-        for s in sequences { if let counts = c.scopeMetricStatistics.counts(sequence: s,
-            blocking: blocking) { perSequence[s] = counts } }
+        for s in sequences {
+            if let counts = c.scopeMetricStatistics.counts(
+                sequence: s,
+                blocking: blocking)
+            {
+                perSequence[s] = counts
+            }
+        }
         guard perSequence.count == sequences.count else {
             let done = c.scopeMetricStatistics.done(sequences)
             model.scopeProgress = "\(state.iou.metric.rawValue): \(done)/\(sequences.count) sequences computed…"
             return
         }
-        let k = c.theme.space.count, categories = c.theme.space.categories.count
-        let empty = BoundaryStatistics.Counts(intersections: Array(repeating: 0, count: k), unions: Array(repeating: 0,
-            count: k))
+        let k = c.theme.space.count
+        let categories = c.theme.space.categories.count
+        let empty = BoundaryStatistics.Counts(
+            intersections: Array(repeating: 0, count: k),
+            unions: Array(
+                repeating: 0,
+                count: k))
         var figures = ScopeMetricFigures()
-        let reference = model.reference, compared = model.comparedMethod
-        var pairB = (empty, empty), pairI = (InstanceCounts(classes: k, categories: categories),
-            InstanceCounts(classes: k, categories: categories))
+        let reference = model.reference
+        let compared = model.comparedMethod
+        var pairB = (empty, empty)
+        var pairI = (
+            InstanceCounts(classes: k, categories: categories),
+            InstanceCounts(classes: k, categories: categories)
+        )
         var common = 0
         for p in positions {
             guard let counts = perSequence[p.sequence]?[p.frame] else { continue }
             for (method, b) in counts.boundary { figures.boundary[method, default: empty].add(b) }
-            for (method, i) in counts.instances { figures.instances[method, default: InstanceCounts(classes: k,
-                categories: categories)].merge(i) }
+            for (method, i) in counts.instances {
+                figures.instances[
+                    method,
+                    default: InstanceCounts(
+                        classes: k,
+                        categories: categories)
+                ].merge(i)
+            }
             if let reference, let compared, let r = counts.boundary[reference], let m = counts.boundary[compared] {
-                pairB.0.add(r); pairB.1.add(m); common += 1
+                pairB.0.add(r)
+                pairB.1.add(m)
+                common += 1
                 if let ri = counts.instances[reference], let mi = counts.instances[compared] {
                     pairI.0.merge(ri)
                     pairI.1.merge(mi)
@@ -143,6 +182,9 @@ enum ScopeMetrics {
 
 extension BoundaryStatistics.Counts {
     mutating func add(_ other: Self) {
-        for c in intersections.indices { intersections[c] += other.intersections[c]; unions[c] += other.unions[c] }
+        for c in intersections.indices {
+            intersections[c] += other.intersections[c]
+            unions[c] += other.unions[c]
+        }
     }
 }

@@ -5,18 +5,28 @@ import SegLabels
 
 extension ViewState {
     /// What the sparklines plot per frame.
-    public enum SparkMetric: String, CaseIterable, Sendable { case meanIoU = "mIoU", flicker, vc8 = "VC8" }
+    public enum SparkMetric: String, CaseIterable, Sendable {
+        case meanIoU = "mIoU"
+        case flicker
+        case vc8 = "VC8"
+    }
 }
 
 /// Per-frame sparklines of each method along the sequence: mIoU, flicker
 /// (frame t: t→t+1, as the flicker mode) or VC8 (the window starting at t).
 enum Sparklines: ViewerUnit {
     static let keys: [KeyHelpRow] = [
-        KeyHelpRow("Y", "sparklines: mIoU / flicker (t→t+1) / VC8", [(Key.character("Y"),
-            .redraw("nextSparkMetric") { c in
-            let all = ViewState.SparkMetric.allCases
-            c.state.sparkMetric = all[(all.firstIndex(of: c.state.sparkMetric)! + 1) % all.count]
-        })]),
+        KeyHelpRow(
+            "Y", "sparklines: mIoU / flicker (t→t+1) / VC8",
+            [
+                (
+                    Key.character("Y"),
+                    .redraw("nextSparkMetric") { c in
+                        let all = ViewState.SparkMetric.allCases
+                        c.state.sparkMetric = all[(all.firstIndex(of: c.state.sparkMetric)! + 1) % all.count]
+                    }
+                )
+            ])
     ]
 
     /// Methods shown at most, one row each.
@@ -25,12 +35,13 @@ enum Sparklines: ViewerUnit {
     static func load(into model: inout ViewModel, controller c: ViewerController, blocking: Bool) {
         if c.state.sparkMetric != .meanIoU {
             let s = c.state.sequence
-            model.temporal = blocking
+            model.temporal =
+                blocking
                 ? c.temporalStatistics.compute(sequence: s) : c.temporalStatistics.counts(sequence: s)
         }
         guard model.hasGroundTruth, !c.dataset.methods.isEmpty,
-              let scores = blocking
-                  ? c.statistics.compute(sequence: c.state.sequence) : c.statistics.scores(sequence: c.state.sequence)
+            let scores = blocking
+                ? c.statistics.compute(sequence: c.state.sequence) : c.statistics.scores(sequence: c.state.sequence)
         else { return }
         for method in c.dataset.methods {
             model.sparkline[method] = scores.map { $0.matrices[method].map { Metrics($0).meanIoU } }
@@ -55,13 +66,18 @@ enum Sparklines: ViewerUnit {
     }
 
     static func rows(_ model: ViewModel, height: Int) -> Int {
-        let methods = model.hasGroundTruth || model.state.sparkMetric != .meanIoU ? min(maximumRows,
-            model.methods.count) : 0
+        let methods =
+            model.hasGroundTruth || model.state.sparkMetric != .meanIoU
+            ? min(
+                maximumRows,
+                model.methods.count) : 0
         return height >= 24 ? methods : 0
     }
 
     static func draw(_ compositor: Compositor, row: Int, rows: Int, into grid: inout CellGrid) {
-        let model = compositor.model, state = model.state, width = compositor.width
+        let model = compositor.model
+        let state = model.state
+        let width = compositor.width
         let bg = compositor.role(.background)
         let bars: [Character] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
         let labelWidth = 12
@@ -70,16 +86,19 @@ enum Sparklines: ViewerUnit {
         let hidden = model.methods.count - rows
         for (i, method) in model.methods.prefix(rows).enumerated() {
             let y = row + i
-            grid.text(Compositor.shorten(method, to: labelWidth - 1), x: 0, y: y, foreground: compositor.role(.text),
+            grid.text(
+                Compositor.shorten(method, to: labelWidth - 1), x: 0, y: y, foreground: compositor.role(.text),
                 background: bg)
             let values = values(model, method)
             guard !values.isEmpty else {
-                grid.text("per-frame \(state.sparkMetric.rawValue): computing…", x: labelWidth, y: y,
+                grid.text(
+                    "per-frame \(state.sparkMetric.rawValue): computing…", x: labelWidth, y: y,
                     foreground: compositor.role(.dim), background: bg)
                 continue
             }
             let known = values.compactMap { $0 }.filter { !$0.isNaN }
-            let low = known.min() ?? 0, high = known.max() ?? 1
+            let low = known.min() ?? 0
+            let high = known.max() ?? 1
             let n = values.count
             let cells = min(span, n)
             for cx in 0..<cells {
@@ -88,21 +107,27 @@ enum Sparklines: ViewerUnit {
                 let isCurrent = range.contains(state.frame)
                 let fg = isCurrent ? compositor.role(.cursor) : compositor.role(.text)
                 let cellBg = isCurrent ? compositor.role(.selection) : bg
-                guard let v = bucket.min() else { grid[labelWidth + cx, y] = Cell(isCurrent ? "·" : " ",
-                    foreground: fg, background: cellBg); continue }
+                guard let v = bucket.min() else {
+                    grid[labelWidth + cx, y] = Cell(
+                        isCurrent ? "·" : " ",
+                        foreground: fg, background: cellBg)
+                    continue
+                }
                 let level = high > low ? Int(((v - low) / (high - low) * 7).rounded()) : 7
                 grid[labelWidth + cx, y] = Cell(bars[max(0, min(7, level))], foreground: fg, background: cellBg)
             }
             // Over how many frames: the coverage of this line.
             let noData = state.sparkMetric == .meanIoU ? "no GT" : "none"
-            let summary = known.isEmpty
+            let summary =
+                known.isEmpty
                 ? noData : "\(Compositor.percent(low))–\(Compositor.percent(high)) · \(known.count)/\(n) fr"
             grid.text(summary, x: labelWidth + cells + 2, y: y, foreground: compositor.role(.dim), background: bg)
         }
         // Methods without a row are counted, never dropped silently.
         if hidden > 0 {
             let more = "+\(hidden) more"
-            grid.text(more, x: width - more.count - 1, y: row + rows - 1, foreground: compositor.role(.dim),
+            grid.text(
+                more, x: width - more.count - 1, y: row + rows - 1, foreground: compositor.role(.dim),
                 background: bg)
         }
     }
