@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(libncursesw5-dev libopenblas-dev libblis4-serial libpng-dev libjpeg62-turbo-dev pkg-config tmux python3
-          python3-numpy python3-venv)
+          python3-numpy python3-venv time)
 # The BLAS segscope runs is OpenBLAS (libopenblas-dev, loaded at run time with
 # kernels chosen for the CPU); BLIS (libblis4-serial) is the choice
 # SEGSCOPE_BLAS=blis gives. --bench installs the others to measure them.
