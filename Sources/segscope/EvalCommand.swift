@@ -198,6 +198,10 @@ struct EvalRunOptions: ParsableArguments {
                 cancelled: work.observer.cancelled)
         } catch EvaluationError.unreadable(let files) {
             work.finish()
+            // One file is one error line; more are listed, each on its own line, before the count.
+            if files.count == 1 {
+                throw InputError("cannot read: \(oneLine(files[0].reason)); --skip-unreadable scores the rest")
+            }
             for file in files {
                 FileHandle.standardError.write(Data("segscope: cannot read: \(oneLine(file.reason))\n".utf8))
             }

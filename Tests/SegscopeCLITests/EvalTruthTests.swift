@@ -118,6 +118,16 @@ enum EvalFixture {
             merged.status == 0 && merged.stderr.components(separatedBy: "left out, cannot read").count == 3,
             "\(merged.stderr)")
         #expect(merged.stdout.contains("frames scored: a 5, b 4 (of 6 with ground truth)"), "\(merged.stdout)")
+        // One unreadable file is one error line naming it.
+        try FileManager.default.removeItem(atPath: root + "/b/s_000000_000005_pred.png")
+        let single = try TestSupport.segscope(args)
+        let errorLines = single.stderr.split(separator: "\n").filter { !$0.hasPrefix("segscope: warning:") }
+        #expect(single.status == 1)
+        #expect(
+            errorLines.count == 1 && errorLines[0].hasPrefix("segscope: cannot read: ")
+                && errorLines[0].contains("s_000000_000002_gtFine_labelTrainIds.png")
+                && errorLines[0].contains("--skip-unreadable"),
+            "\(single.stderr)")
     }
 
     /// Item 3: b lacks the frame where a is worst; Δ b−a over the frames both have is 0, not b's 4 frames

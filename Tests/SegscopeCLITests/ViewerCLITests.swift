@@ -156,6 +156,106 @@ import Testing
         }
     }
 
+    /// The samples with a truncated GT (1/3), a missing mar prediction (1/5) and an empty stf one (2/4);
+    /// render refuses to draw a frame whose files cannot be read, so the frames drawn are the others.
+    static func damagedSamples() throws -> String {
+        let root = try TestSupport.scratchDirectory()
+        let samples = TestSupport.repositoryRoot + "/samples"
+        for item in ["segscope.toml", "street"] {
+            try FileManager.default.copyItem(atPath: samples + "/" + item, toPath: root + "/" + item)
+        }
+        let gt = root + "/street/gtFine/val/synth/synth_000000_000002_gtFine_labelTrainIds.png"
+        try FileManager.default.contents(atPath: gt)!.prefix(300).write(to: URL(fileURLWithPath: gt))
+        try FileManager.default.removeItem(atPath: root + "/street/pred/mar/synth_000000_000004.png")
+        try Data().write(to: URL(fileURLWithPath: root + "/street/pred/stf/synth_000001_000003.png"))
+        return root
+    }
+
+    /// Truth item 4: each scope of the IoU panel shows what eval reports for it, on a dataset with missing
+    /// and damaged files (eval told to skip them, as the viewer does): per-method figures, Δ over the frames
+    /// both have, and the frames each method was scored on.
+    @Test func everyScopeEqualsEvalOnDamagedData() throws {
+        let root = try Self.damagedSamples()
+        func csv(_ arguments: [String]) throws -> [String: [String]] {
+            let run = try TestSupport.segscope(["eval", root, "--skip-unreadable", "--format", "csv"] + arguments)
+            #expect(run.status == 0, "\(run.stderr)")
+            var rows: [String: [String]] = [:]
+            for line in run.stdout.split(separator: "\n") {
+                let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                // Columns: the row's name fields, then baseline, stf, mar, delta_stf, delta_mar.
+                rows[fields.dropLast(5).joined(separator: ",")] = Array(fields.suffix(5))
+            }
+            return rows
+        }
+        func shown(_ field: String) -> String {
+            Double(field).map { String(format: "%.1f", $0 * 100) } ?? "-"
+        }
+        func signed(_ field: String) -> String {
+            guard let v = Double(field) else { return "-" }
+            return (v >= 0.0005 ? "+" : v <= -0.0005 ? "-" : " ") + String(format: "%.1f", abs(v) * 100)
+        }
+        /// The viewer's figures for (methods..., Δ mar − baseline) from one eval row.
+        func expected(_ row: [String]) -> [String] { row[0..<3].map(shown) + [signed(row[4])] }
+        let perFrame = try csv(["--per", "frame"])
+        let perSequence = try csv(["--per", "sequence"])
+        let range = try csv(["--range", "1/2..1/5"])
+        let dataset = try csv([])
+        let cases: [(frame: String, keys: String, title: String, mean: [String]?, road: [String]?, scored: [String])] =
+            [
+                (
+                    "1/5", "i", "this frame", perFrame["frame,synth_000000_000004,mIoU"],
+                    perFrame["frame,synth_000000_000004,road"], ["1", "1", "0"]
+                ),
+                (
+                    "1/2", "i", "this frame", perFrame["frame,synth_000000_000001,mIoU"],
+                    perFrame["frame,synth_000000_000001,road"], ["1", "1", "1"]
+                ),
+                (
+                    "1/5", "i u", "sequence 1", perSequence["sequence,synth_000000,mIoU"],
+                    perSequence["sequence,synth_000000,road"],
+                    perSequence["sequence,synth_000000,frames"].map { Array($0[0..<3]) } ?? []
+                ),
+                (
+                    "1/2", "x Right Right Right x i", "range 1/2–1/5", range["summary,mIoU"], range["class,road"],
+                    range["coverage,frames scored"].map { Array($0[0..<3]) } ?? []
+                ),
+                (
+                    "1/2", "i u u u", "dataset", dataset["summary,mIoU"], dataset["class,road"],
+                    dataset["coverage,frames scored"].map { Array($0[0..<3]) } ?? []
+                ),
+                (
+                    "1/2", "x Right Right Right x i y", "range 1/2–1/5", range["summary,Boundary mIoU"],
+                    range["boundary,road"], range["coverage,frames scored"].map { Array($0[0..<3]) } ?? []
+                ),
+            ]
+        for (frame, keys, title, mean, road, scored) in cases {
+            let view = try TestSupport.segscope(
+                ["render", root, "--frame", frame, "--keys", keys, "--ansi", "--cols", "200", "--rows", "60"],
+                environment: ["NO_COLOR": "1", "TERM": "xterm-256color"])
+            #expect(view.status == 0, "\(view.stderr)")
+            let lines = view.stdout.split(separator: "\n").map { $0.components(separatedBy: "│").last ?? "" }
+            /// The panel's fields on the line that starts with `label`, after the label.
+            func panel(_ label: String) -> [String] {
+                guard let line = lines.first(where: { $0.hasPrefix(label) }) else { return [] }
+                return line.dropFirst(label.count).split(separator: " ").map(String.init)
+            }
+            let context = "\(frame) [\(keys)]"
+            #expect(
+                lines.contains { $0.hasPrefix(" IoU % · \(title) ") || $0.hasPrefix(" Boundary IoU % · \(title) ") },
+                "\(context): \(view.stdout)")
+            let mean = try #require(mean, "\(context): eval has no mean row")
+            let road = try #require(road, "\(context): eval has no road row")
+            let meanLabel = keys.hasSuffix("y") ? " mean " : " mIoU "
+            #expect(panel(meanLabel) == expected(mean), "\(context): \(meanLabel)")
+            let roadShown = panel("█road ")
+            #expect(Array(roadShown.prefix(3)) == road[0..<3].map(shown), "\(context): road")
+            if title == "range 1/2–1/5" || title == "dataset" {
+                #expect(roadShown.last == signed(road[4]), "\(context): road Δ")
+            }
+            #expect(Array(panel(" frames of ").dropFirst().prefix(3)) == scored, "\(context): frames scored")
+        }
+    }
+
     @Test func viewOpensAtAFrameAndLayout() throws {
         let unknown = try TestSupport.segscope([
             "view", TestSupport.repositoryRoot + "/samples", "--layout", "diagonal",

@@ -395,7 +395,11 @@ def judge(status, rss, timed_out, stderr, rss_limit):
     if code not in (0, 1, 64):
         return "exit status %d" % code
     lines = [line for line in stderr.splitlines() if line and not line.startswith("segscope: warning:")]
-    if code == 1 and (len(lines) != 1 or not lines[0].startswith("segscope: ")):
+    # eval lists every unreadable file (one line each) before its one error line.
+    listing = lines[:-1]
+    if code == 1 and (not lines or not lines[-1].startswith("segscope: ")
+                      or any(not line.startswith("segscope: cannot read: ") for line in listing)
+                      or len(listing) == 1):
         return "exit 1 without one 'segscope: ...' line: %r" % stderr[-300:]
     if "Error Domain=" in stderr or "NSCocoaErrorDomain" in stderr:
         return "raw Foundation error: %r" % stderr[-300:]
