@@ -26,9 +26,9 @@ public final class TerminalScreen {
     public private(set) var height: Int
 
     /// Starts curses. `requested` is the environment's colour depth; it is
-    /// lowered to what the terminal offers. `classColors` get distinct
-    /// entries at 256 colours.
-    public init(requested: ColorDepth, classColors: [RGB], background: RGB) {
+    /// lowered to what the terminal offers. The theme's classes and marks get
+    /// distinct entries at 256 colours.
+    public init(requested: ColorDepth, theme: Theme, background: RGB) {
         self.background = background
         setlocale(LC_ALL, "")
         TerminalSignals.install()
@@ -59,7 +59,7 @@ public final class TerminalScreen {
             depth = .monochrome
         }
         self.depth = depth
-        colors = ColorMapping(depth: depth, classColors: classColors)
+        colors = ColorMapping(depth: depth, theme: theme)
         width = Int(getmaxx(segscope_stdscr()))
         height = Int(getmaxy(segscope_stdscr()))
         restoreSequence = Self.composeRestoreSequence()

@@ -9,8 +9,7 @@ public enum Viewer {
     /// a signal the process then ends by that signal, so the shell sees it.
     public static func run(_ controller: ViewerController, depth: ColorDepth) {
         let screen = TerminalScreen(
-            requested: depth, classColors: controller.theme.classColors,
-            background: controller.theme.color(.background))
+            requested: depth, theme: controller.theme, background: controller.theme.color(.background))
         let endedBy = loop(controller, on: screen)
         screen.close()
         if let endedBy { TerminalScreen.endProcess(by: endedBy) }

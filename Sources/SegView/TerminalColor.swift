@@ -1,5 +1,6 @@
 import Foundation
 import SegFormats
+import SegLabels
 
 /// How many colours the terminal can show, decided once from the environment.
 public enum ColorDepth: String, Sendable {
@@ -99,22 +100,58 @@ public enum TerminalPalette {
         }
         return placed
     }
+
+    /// Entries for mark colours at 256 colours, given the classes' entries: each mark, in order, gets the
+    /// nearest entry that no class and no earlier mark holds and whose colour keeps ΔE00 >=
+    /// `Theme.minimumMarkDifference` from every class entry's colour (the nearest free entry if none is that
+    /// far). The palette rounds marks and classes, so marks that keep it in true colour could meet otherwise.
+    public static func markXterm256(_ marks: [RGB], classEntries: [UInt32: Int]) -> [UInt32: Int] {
+        var taken = Set(classEntries.values)
+        let classLab = Set(classEntries.values).map { CIELab(rgb(ofXterm: $0)) }
+        var placed: [UInt32: Int] = [:]
+        for mark in marks where placed[mark.packed] == nil && classEntries[mark.packed] == nil {
+            let free = (16...255).filter { !taken.contains($0) }.sorted {
+                (distance(mark, rgb(ofXterm: $0)), $0) < (distance(mark, rgb(ofXterm: $1)), $1)
+            }
+            let apart = free.first { entry in
+                let lab = CIELab(rgb(ofXterm: entry))
+                return classLab.allSatisfy { lab.difference(to: $0) >= Theme.minimumMarkDifference }
+            }
+            if let entry = apart ?? free.first {
+                placed[mark.packed] = entry
+                taken.insert(entry)
+            }
+        }
+        return placed
+    }
 }
 
 /// How RGB becomes SGR parameters at a colour depth. At 256 colours the
 /// label space's classes get distinct entries (bus and train, both nearest
-/// to colour 23, stay apart); every other colour goes to its nearest entry.
+/// to colour 23, stay apart), marks entries apart from them
+/// (`TerminalPalette.markXterm256`); every other colour goes to its nearest entry.
 public struct ColorMapping: Sendable {
     public let depth: ColorDepth
-    private let classEntries: [UInt32: Int]
+    private let entries: [UInt32: Int]
 
-    public init(depth: ColorDepth, classColors: [RGB] = []) {
+    public init(depth: ColorDepth, classColors: [RGB] = [], markColors: [RGB] = []) {
         self.depth = depth
-        classEntries = depth == .xterm256 ? TerminalPalette.distinctXterm256(classColors) : [:]
+        guard depth == .xterm256 else {
+            entries = [:]
+            return
+        }
+        let classEntries = TerminalPalette.distinctXterm256(classColors)
+        entries = classEntries.merging(TerminalPalette.markXterm256(markColors, classEntries: classEntries)) { a, _ in a
+        }
+    }
+
+    /// The mapping for a theme: its classes and its marks.
+    public init(depth: ColorDepth, theme: Theme) {
+        self.init(depth: depth, classColors: theme.classColors, markColors: ThemeRole.marks.map(theme.color))
     }
 
     /// The xterm-256 entry of `c`.
-    public func xterm256(_ c: RGB) -> Int { classEntries[c.packed] ?? TerminalPalette.nearestXterm256(c) }
+    public func xterm256(_ c: RGB) -> Int { entries[c.packed] ?? TerminalPalette.nearestXterm256(c) }
 
     /// SGR parameters selecting `c` as background (or foreground).
     public func sgr(_ c: RGB, background: Bool) -> String {

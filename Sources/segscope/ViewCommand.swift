@@ -143,7 +143,7 @@ struct RenderCommand: ParsableCommand {
         }
         if ansi {
             let depth = ColorDepth.detect()
-            let colors = ColorMapping(depth: depth, classColors: controller.theme.classColors)
+            let colors = ColorMapping(depth: depth, theme: controller.theme)
             print(
                 AnsiText.render(Compositor(model: model, width: cols, height: rows).compose(), colors: colors),
                 terminator: "")

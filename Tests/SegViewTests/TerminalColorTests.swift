@@ -1,5 +1,7 @@
+import Foundation
 import SegFormats
 import SegLabels
+import SegTestSupport
 import SegView
 import Testing
 
@@ -59,6 +61,46 @@ import Testing
         }
         // A colour that is no class still goes to its nearest entry.
         #expect(mapping.xterm256(RGB(255, 255, 175)) == 229)
+    }
+
+    /// Truth item 5 at 256 colours: the palette rounds marks and classes, so each mark gets an entry of its
+    /// own that stays ΔE00 >= `Theme.minimumMarkDifference` from every class's entry, for the built-in spaces and
+    /// every shipped theme.
+    @Test func marksKeepApartFromClassesAt256Colours() throws {
+        let folder = TestSupport.repositoryRoot + "/themes"
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".toml") }
+        let themes =
+            try ["cityscapes", "camvid", "vspw"].map { Theme.builtIn(for: try #require(LabelSpace.named($0))) }
+            + files.map { try Theme.load(path: folder + "/" + $0) }
+        #expect(themes.count >= 7)
+        var nearestWouldClash = 0
+        for theme in themes {
+            let mapping = ColorMapping(depth: .xterm256, theme: theme)
+            let classEntries = Set(theme.classColors.map(mapping.xterm256))
+            let marks = ThemeRole.marks.map(theme.color)
+            let markEntries = marks.map(mapping.xterm256)
+            #expect(Set(markEntries).count == Set(marks).count, "\(theme.name): \(markEntries)")
+            for (role, entry) in zip(ThemeRole.marks, markEntries) {
+                #expect(!classEntries.contains(entry), "\(theme.name): \(role.rawValue) on a class's entry \(entry)")
+                let closest =
+                    classEntries.map {
+                        TerminalPalette.rgb(ofXterm: entry).difference(to: TerminalPalette.rgb(ofXterm: $0))
+                    }.min() ?? .infinity
+                #expect(
+                    closest >= Theme.minimumMarkDifference,
+                    "\(theme.name): \(role.rawValue) entry \(entry) is ΔE00 \(closest) from a class entry")
+                let nearest = TerminalPalette.nearestXterm256(theme.color(role))
+                if classEntries.contains(nearest)
+                    || classEntries.contains(where: {
+                        TerminalPalette.rgb(ofXterm: nearest).difference(to: TerminalPalette.rgb(ofXterm: $0))
+                            < Theme.minimumMarkDifference
+                    })
+                {
+                    nearestWouldClash += 1
+                }
+            }
+        }
+        #expect(nearestWouldClash > 0, "the rounding this guards against happens with the shipped colours")
     }
 
     @Test func trueColourIsExact() {
