@@ -225,12 +225,7 @@ enum BLAS {
         // Empty products are no call: BLAS rejects a leading dimension of 0 as
         // an "illegal value" (printed on stdout, and the call does nothing).
         guard m > 0, n > 0 else { return }
-        guard k > 0 else {
-            for row in 0..<m {
-                for column in 0..<n { c[row * ldc + column] = beta == 0 ? 0 : beta * c[row * ldc + column] }
-            }
-            return
-        }
+        guard k > 0 else { return scaleForEmptyProduct(c, m: m, n: n, ldc: ldc, beta: beta) }
         library.sgemm(
             101, transposeA ? 112 : 111, transposeB ? 112 : 111,  // row-major; no/transposed
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
@@ -264,13 +259,18 @@ public func gemm64(
     c: UnsafeMutablePointer<Double>, ldc: Int
 ) {
     guard m > 0, n > 0 else { return }
-    guard k > 0 else {
-        for row in 0..<m {
-            for column in 0..<n { c[row * ldc + column] = beta == 0 ? 0 : beta * c[row * ldc + column] }
-        }
-        return
-    }
+    guard k > 0 else { return scaleForEmptyProduct(c, m: m, n: n, ldc: ldc, beta: beta) }
     BLAS.library.dgemm(
         101, transposeA ? 112 : 111, transposeB ? 112 : 111,
         Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+/// C [m, n] (row stride ldc) = beta C for a product over k = 0 terms, which
+/// BLAS would reject; beta = 0 writes zeros (NaN in C does not survive, as in BLAS).
+private func scaleForEmptyProduct<T: BinaryFloatingPoint>(
+    _ c: UnsafeMutablePointer<T>, m: Int, n: Int, ldc: Int, beta: T
+) {
+    for row in 0..<m {
+        for column in 0..<n { c[row * ldc + column] = beta == 0 ? 0 : beta * c[row * ldc + column] }
+    }
 }

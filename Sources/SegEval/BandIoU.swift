@@ -17,17 +17,11 @@ public struct BandIoU: MetricUnit {
     }
 
     public func write(method: String, to shard: inout ShardWriter) {
-        shard.add("band.\(method)", matrix.counts, shape: [matrix.classes, matrix.classes + 1])
+        shard.add("band.\(method)", matrix)
     }
 
     public static func read(method: String, from shard: ShardReader, setup: MetricSetup) throws -> BandIoU? {
-        let k = setup.classes
-        guard let counts = try shard.counts("band.\(method)", shape: [k, k + 1]) else {
-            throw shard.bad("tensor band.\(method) missing")
-        }
-        let matrix = ConfusionMatrix(classes: k, counts: counts)
-        guard matrix.totalFits else { throw shard.bad("band.\(method): counts too large to add up") }
-        return BandIoU(matrix: matrix)
+        BandIoU(matrix: try shard.confusionMatrix("band.\(method)", classes: setup.classes))
     }
 
     public static func rules(_ report: Report) -> [String] {

@@ -20,17 +20,11 @@ public struct ClassIoU: MetricUnit {
     }
 
     public func write(method: String, to shard: inout ShardWriter) {
-        shard.add("confusion.\(method)", matrix.counts, shape: [matrix.classes, matrix.classes + 1])
+        shard.add("confusion.\(method)", matrix)
     }
 
     public static func read(method: String, from shard: ShardReader, setup: MetricSetup) throws -> ClassIoU? {
-        let k = setup.classes
-        guard let counts = try shard.counts("confusion.\(method)", shape: [k, k + 1]) else {
-            throw shard.bad("tensor confusion.\(method) missing")
-        }
-        let matrix = ConfusionMatrix(classes: k, counts: counts)
-        guard matrix.totalFits else { throw shard.bad("confusion.\(method): counts too large to add up") }
-        return ClassIoU(matrix: matrix)
+        ClassIoU(matrix: try shard.confusionMatrix("confusion.\(method)", classes: setup.classes))
     }
 
     init(matrix: ConfusionMatrix) { self.matrix = matrix }

@@ -196,6 +196,11 @@ public struct ShardWriter {
         tensors.add(name, values, shape: shape)
     }
 
+    /// A confusion matrix as tensor `name`: I64 [K, K+1].
+    public mutating func add(_ name: String, _ matrix: ConfusionMatrix) {
+        add(name, matrix.counts, shape: [matrix.classes, matrix.classes + 1])
+    }
+
     /// Sets `key`'s entry for `method` (the metadata value is a JSON object over methods).
     public mutating func set(_ key: String, method: String, _ value: JSONValue) {
         if perMethod[key] == nil { keyOrder.append(key) }
@@ -239,6 +244,14 @@ public struct ShardReader {
             throw bad("tensor \(name) holds a negative count (\(negative))")
         }
         return values
+    }
+
+    /// The confusion matrix stored as tensor `name` ([K, K+1] counts that add up without overflow).
+    public func confusionMatrix(_ name: String, classes k: Int) throws -> ConfusionMatrix {
+        guard let counts = try counts(name, shape: [k, k + 1]) else { throw bad("tensor \(name) missing") }
+        let matrix = ConfusionMatrix(classes: k, counts: counts)
+        guard matrix.totalFits else { throw bad("\(name): counts too large to add up") }
+        return matrix
     }
 
     /// `method`'s entry of the JSON object stored under metadata `key`.

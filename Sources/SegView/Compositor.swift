@@ -26,6 +26,12 @@ public struct Compositor: Sendable {
 
     func role(_ r: ThemeRole) -> RGB { theme.color(r) }
 
+    /// A side panel's border down its left column; returns where its text starts and how wide it may be.
+    func sidePanelBorder(x: Int, width: Int, height: Int, into grid: inout CellGrid) -> (left: Int, inner: Int) {
+        for y in 0..<height { grid[x, y] = Cell("│", foreground: role(.border), background: role(.background)) }
+        return (x + 2, width - 3)
+    }
+
     /// The layout of this screen (the controller keeps the one it painted).
     public func layout() -> ScreenLayout { ScreenLayout(model: model, width: width, height: height) }
 

@@ -146,11 +146,8 @@ enum ConfusionPanel: ViewerUnit {
         let model = compositor.model
         let state = model.state
         func role(_ r: ThemeRole) -> RGB { compositor.role(r) }
-        let border = role(.border)
         let bg = role(.background)
-        for y in 0..<height { grid[x, y] = Cell("│", foreground: border, background: bg) }
-        let left = x + 2
-        let inner = width - 3
+        let (left, inner) = compositor.sidePanelBorder(x: x, width: width, height: height, into: &grid)
         guard let (m, method) = matrix(model) else {
             let reason =
                 !model.hasGroundTruth

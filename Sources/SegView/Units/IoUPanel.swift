@@ -261,11 +261,8 @@ enum IoUPanel: ViewerUnit {
         let state = model.state
         let theme = model.theme
         func role(_ r: ThemeRole) -> RGB { compositor.role(r) }
-        let border = role(.border)
         let bg = role(.background)
-        for y in 0..<height { grid[x, y] = Cell("│", foreground: border, background: bg) }
-        let left = x + 2
-        let inner = width - 3
+        let (left, inner) = compositor.sidePanelBorder(x: x, width: width, height: height, into: &grid)
         let metricName = state.iou.metric.rawValue
         guard let table = table(model) else {
             let frame = model.frame
