@@ -40,35 +40,41 @@ public enum Downsample {
         touched.reserveCapacity(64)
         let columns = (0..<outWidth).map { Viewport.span($0, outWidth, v.x0, v.x1, limit: width) }
         ids.withUnsafeBufferPointer { source in
-            for oy in 0..<outHeight {
-                let rows = Viewport.span(oy, outHeight, v.y0, v.y1, limit: height)
-                for ox in 0..<outWidth {
-                    let cols = columns[ox]
-                    if rows.count == 1 && cols.count == 1 {
-                        out[oy * outWidth + ox] = source[rows.lowerBound * width + cols.lowerBound]
-                        continue
-                    }
-                    var best: UInt8 = 255
-                    var bestCount: UInt32 = 0
-                    for y in rows {
-                        let base = y * width
-                        for x in cols {
-                            let id = source[base + x]
-                            if counts[Int(id)] == 0 { touched.append(id) }
-                            counts[Int(id)] += 1
+            counts.withUnsafeMutableBufferPointer { counts in
+                out.withUnsafeMutableBufferPointer { out in
+                    for oy in 0..<outHeight {
+                        let rows = Viewport.span(oy, outHeight, v.y0, v.y1, limit: height)
+                        for ox in 0..<outWidth {
+                            let cols = columns[ox]
+                            // Label maps are piecewise constant: a footprint's row is a few runs, each
+                            // counted at once instead of pixel by pixel.
+                            for y in rows {
+                                var p = source.baseAddress! + y * width + cols.lowerBound
+                                let end = p + cols.count
+                                while p < end {
+                                    let id = p.pointee
+                                    var q = p + 1
+                                    while q < end && q.pointee == id { q += 1 }
+                                    if counts[Int(id)] == 0 { touched.append(id) }
+                                    counts[Int(id)] += UInt32(q - p)
+                                    p = q
+                                }
+                            }
+                            var best: UInt8 = 255
+                            var bestCount: UInt32 = 0
+                            for id in touched {
+                                let c = counts[Int(id)]
+                                if c > bestCount || (c == bestCount && id < best) {
+                                    best = id
+                                    bestCount = c
+                                }
+                                counts[Int(id)] = 0
+                            }
+                            if let keeping, touched.contains(keeping) { best = keeping }
+                            touched.removeAll(keepingCapacity: true)
+                            out[oy * outWidth + ox] = best
                         }
                     }
-                    for id in touched {
-                        let c = counts[Int(id)]
-                        if c > bestCount || (c == bestCount && id < best) {
-                            best = id
-                            bestCount = c
-                        }
-                        counts[Int(id)] = 0
-                    }
-                    if let keeping, touched.contains(keeping) { best = keeping }
-                    touched.removeAll(keepingCapacity: true)
-                    out[oy * outWidth + ox] = best
                 }
             }
         }

@@ -40,6 +40,11 @@ if CommandLine.arguments.count == 2 && CommandLine.arguments[1] == "convolution-
     convolutionProfile()
     exit(0)
 }
+// A child of the bench: the viewer's steps alone (ViewerStep.swift), for profiling.
+if CommandLine.arguments.count == 2 && CommandLine.arguments[1] == "viewer-child" {
+    try viewerChild()
+    exit(0)
+}
 // A child of the bench: one BLAS library, loaded on its own (BLASProbe.swift).
 if CommandLine.arguments.count == 3 && CommandLine.arguments[1] == "blas-child" {
     blasChild(path: CommandLine.arguments[2])
@@ -354,35 +359,8 @@ do {
 
 // 3. Viewer steps: 240x70 terminal, 4 panes of 2048x1024 maps (frame, GT, 2 methods).
 do {
-    var options = DatasetOptions()
-    options.path = streetRoot
-    try options.addMethods(predictions: ["a=\(work)/pred", "b=\(gtDir)"], confidences: [])
-    options.predictionEncoding = .labelIds
-    let dataset = try DatasetLocator.open(options)
-    var cold: [Double] = []
-    var warm: [Double] = []
-    let controller = try ViewerController(
-        dataset: dataset, theme: .builtIn(for: .cityscapes), bookmarksPath: work + "/b.json")
-    controller.screenSize = (240, 70)
-    _ = controller.statistics.compute(sequence: 0)  // computed once per sequence, in the background, in the viewer
-    func settle() { while controller.cache.isLoading { usleep(1000) } }
-    // Cold: jump 4 frames ahead (beyond the prefetch window) and draw.
-    for step in stride(from: 0, to: 20, by: 4) {
-        settle()
-        cold.append(
-            seconds {
-                controller.go(sequence: 0, frame: step)
-                _ = controller.cache.load(controller.frameIndex)
-                _ = Compositor(model: controller.model(), width: 240, height: 70).compose()
-            })
-        // Warm: the next frame was prefetched; step to it and draw.
-        settle()
-        warm.append(
-            seconds {
-                controller.go(sequence: 0, frame: step + 1)
-                _ = Compositor(model: controller.model(), width: 240, height: 70).compose()
-            })
-    }
+    let (warm, cold, _, _) = try viewerSteps(
+        root: streetRoot, predictions: ["a=\(work)/pred", "b=\(gtDir)"], bookmarks: work + "/b.json")
     print("Viewer step, 240x70 cells, 4 panes of 2048x1024 (median of 5)")
     print(
         "  warm (decoded) \(ms(median(warm))) (target <= 16 ms)   cold (decode + draw) \(ms(median(cold))) (target <= 100 ms)"

@@ -15,6 +15,8 @@ import Testing
         let ids = Self.ids(w, h, seed: w)
         let v = Viewport(x0: 0, y0: 0, x1: Float(w), y1: Float(h))
         let fast = Downsample.majority(ids, width: w, height: h, viewport: v, outWidth: ow, outHeight: oh)
+        let kept = Downsample.majority(
+            ids, width: w, height: h, viewport: v, outWidth: ow, outHeight: oh, keeping: 3)
         for oy in 0..<oh {
             for ox in 0..<ow {
                 var counts: [UInt8: Int] = [:]
@@ -23,6 +25,7 @@ import Testing
                 }
                 let best = counts.max { a, b in a.value < b.value || (a.value == b.value && a.key > b.key) }!.key
                 #expect(fast[oy * ow + ox] == best)
+                #expect(kept[oy * ow + ox] == (counts[3] != nil ? 3 : best), "a kept class wins where it occurs")
             }
         }
     }
