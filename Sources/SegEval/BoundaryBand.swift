@@ -53,11 +53,11 @@ public enum BoundaryBand {
     public static func band(_ map: LabelMap, width: Int) -> [Bool] {
         let w = map.width
         let h = map.height
-        precondition(width >= 0, "band width must not be negative")
         guard w > 0, h > 0 else { return [] }
-        // A square wider than the image reaches as far as one as wide as it.
-        let across = min(width, w)
-        let down = min(width, h)
+        // A square wider than the image reaches as far as one as wide as it;
+        // a negative width is none.
+        let across = min(max(0, width), w)
+        let down = min(max(0, width), h)
         let limit = UInt32(2 * down)
         // rowsSince[x]: input rows since column x last had a widened mark (limit + 1: none in reach).
         var rowsSince = [UInt32](repeating: limit + 1, count: w)

@@ -65,7 +65,8 @@ public enum BoundaryIoU {
         groundTruth gt: LabelMap, prediction: LabelMap, classes k: Int, ratio: Double,
         intersections: inout [Int64], unions: inout [Int64]
     ) {
-        precondition(gt.width == prediction.width && gt.height == prediction.height, "map sizes differ")
+        // Both maps are read in the GT's geometry, as `addPerClass` reads them.
+        precondition(gt.ids.count == prediction.ids.count, "ground truth and prediction sizes differ")
         precondition(k >= 0 && k < 256, "label ids are bytes: at most 255 classes")
         let w = gt.width
         let h = gt.height
@@ -98,7 +99,7 @@ public enum BoundaryIoU {
                         let gtRow = gtRows + r * w
                         let predictionRow = predictionRows + r * w
                         onGT.next.update(from: gtRow, count: w)
-                        // P_k counts only where the GT is not ignored: elsewhere the prediction is no class.
+                        // P_k counts only where the GT is an evaluated class: elsewhere the prediction is no class.
                         let masked = onPrediction.next
                         for x in 0..<w { masked[x] = predictionRow[x] | (gtRow[x] < evaluated ? 0 : none) }
                         let ready = onGT.advance()
