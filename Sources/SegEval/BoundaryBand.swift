@@ -46,11 +46,90 @@ public enum BoundaryBand {
     }
 
     /// The band mask: boundary pixels dilated by `width` (a square of side
-    /// 2 * width + 1).
+    /// 2 * width + 1). One sweep down the rows in O(width) memory: a row's
+    /// boundary marks, widened along the row by doubling (log2 passes, each
+    /// vectorised), then per column the rows since the last widened mark;
+    /// a pixel is in the band when that mark is within `width` rows of it.
     public static func band(_ map: LabelMap, width: Int) -> [Bool] {
-        var marks = boundaryBytes(map)
-        dilate(&marks, width: map.width, height: map.height, radius: width)
-        return booleans(marks)
+        let w = map.width
+        let h = map.height
+        guard w > 0, h > 0 else { return [] }
+        // A square wider than the image reaches as far as one as wide as it;
+        // a negative width is none.
+        let across = min(max(0, width), w)
+        let down = min(max(0, width), h)
+        let limit = UInt32(2 * down)
+        // rowsSince[x]: input rows since column x last had a widened mark (limit + 1: none in reach).
+        var rowsSince = [UInt32](repeating: limit + 1, count: w)
+        // marks: the row's boundary marks with `across` zeros each side; spans, other: doubling scratch.
+        var scratch = [UInt8](repeating: 0, count: 3 * (w + 2 * across))
+        return [Bool](unsafeUninitializedCapacity: w * h) { out, count in
+            map.ids.withUnsafeBufferPointer { ids in
+                scratch.withUnsafeMutableBufferPointer { bytes in
+                    rowsSince.withUnsafeMutableBufferPointer { since in
+                        let padded = w + 2 * across
+                        let marks = bytes.baseAddress!
+                        let row = marks + across
+                        var spans = marks + padded
+                        var other = spans + padded
+                        let age = since.baseAddress!
+                        let labels = ids.baseAddress!
+                        let band = out.baseAddress!
+                        func emit(_ y: Int) {
+                            let target = band + y * w
+                            for x in 0..<w { target[x] = age[x] <= limit }
+                        }
+                        for j in 0..<(h + down) {
+                            if j < h {
+                                edgeRow(labels + j * w, width: w, hasAbove: j > 0, hasBelow: j < h - 1, into: row)
+                                // spans[i] = OR of marks[i ..< i + length], for i < padded - length + 1.
+                                var length = 1
+                                spans.update(from: marks, count: padded)
+                                while 2 * length <= 2 * across + 1 {
+                                    let shifted = spans + length
+                                    for i in 0..<(padded - 2 * length + 1) { other[i] = spans[i] | shifted[i] }
+                                    swap(&spans, &other)
+                                    length *= 2
+                                }
+                                // The last step overlaps its halves (OR is idempotent).
+                                let shifted = spans + (2 * across + 1 - length)
+                                for x in 0..<w {
+                                    let marked = UInt32(spans[x] | shifted[x])
+                                    age[x] = min(age[x] &+ 1, limit &+ 1) & (marked &- 1)
+                                }
+                            } else {
+                                for x in 0..<w { age[x] = min(age[x] &+ 1, limit &+ 1) }
+                            }
+                            if j >= down { emit(j - down) }
+                        }
+                    }
+                }
+            }
+            count = w * h
+        }
+    }
+
+    /// One row's boundary marks (1 where a 4-neighbour has another label).
+    private static func edgeRow(
+        _ row: UnsafePointer<UInt8>, width w: Int, hasAbove: Bool, hasBelow: Bool,
+        into marks: UnsafeMutablePointer<UInt8>
+    ) {
+        marks[0] = 0
+        if w > 1 {
+            // marks[x + 1] |= row[x] != row[x + 1], then marks[x] the same.
+            let right = row + 1
+            let target = marks + 1
+            for x in 0..<(w - 1) { target[x] = row[x] != right[x] ? 1 : 0 }
+            for x in 0..<(w - 1) { marks[x] |= row[x] != right[x] ? 1 : 0 }
+        }
+        if hasAbove {
+            let above = row - w
+            for x in 0..<w { marks[x] |= row[x] != above[x] ? 1 : 0 }
+        }
+        if hasBelow {
+            let below = row + w
+            for x in 0..<w { marks[x] |= row[x] != below[x] ? 1 : 0 }
+        }
     }
 
     /// 0/1 bytes as Bools, in one vectorisable pass.
@@ -62,55 +141,6 @@ public enum BoundaryBand {
                 for i in 0..<b.count { target[i] = source[i] != 0 }
             }
             n = bytes.count
-        }
-    }
-
-    /// Square dilation of 0/1 bytes: `radius` one-pixel steps horizontally,
-    /// then vertically; every step is an OR of shifted copies over offset
-    /// pointers (vectorised).
-    static func dilate(_ marks: inout [UInt8], width w: Int, height h: Int, radius r: Int) {
-        guard r > 0, w > 0, h > 0 else { return }
-        let n = w * h
-        var other = [UInt8](repeating: 0, count: n)
-        for _ in 0..<(w > 1 ? r : 0) {
-            marks.withUnsafeBufferPointer { a in
-                other.withUnsafeMutableBufferPointer { o in
-                    for y in 0..<h {
-                        let source = a.baseAddress! + y * w
-                        let out = o.baseAddress! + y * w
-                        out[0] = source[0] | source[1]
-                        out[w - 1] = source[w - 1] | source[w - 2]
-                        let left = source
-                        let middle = source + 1
-                        let right = source + 2
-                        let target = out + 1
-                        for x in 0..<(w - 2) { target[x] = left[x] | middle[x] | right[x] }
-                    }
-                }
-            }
-            swap(&marks, &other)
-        }
-        for _ in 0..<(h > 1 ? r : 0) {
-            marks.withUnsafeBufferPointer { a in
-                other.withUnsafeMutableBufferPointer { o in
-                    let source = a.baseAddress!
-                    let out = o.baseAddress!
-                    let lastRow = source + (n - w)
-                    let beforeLast = source + (n - 2 * w)
-                    let outLast = out + (n - w)
-                    let second = source + w
-                    for x in 0..<w {
-                        out[x] = source[x] | second[x]
-                        outLast[x] = lastRow[x] | beforeLast[x]
-                    }
-                    let up = source
-                    let middle = source + w
-                    let down = source + 2 * w
-                    let target = out + w
-                    for i in 0..<(n - 2 * w) { target[i] = up[i] | middle[i] | down[i] }
-                }
-            }
-            swap(&marks, &other)
         }
     }
 
