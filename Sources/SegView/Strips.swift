@@ -42,19 +42,23 @@ extension Compositor {
     func drawLegend(_ entries: [LegendEntry], row: Int, into grid: inout CellGrid) {
         let bg = role(.background)
         grid.fill(x: 0, y: row, width: width, height: 1, with: Cell(" ", foreground: role(.text), background: bg))
+        // The marks' entries (those with a short text) come first and must all show: labels shorten first.
+        let marks = entries.prefix { $0.short != nil }
+        let full = marks.reduce(1) { $0 + $1.text.count + 4 } + (entries.count > marks.count ? 8 : 0)
+        let texts = entries.map { full > width ? $0.short ?? $0.text : $0.text }
         var x = 1
         for (i, entry) in entries.enumerated() {
             let rest = entries.count - i
             let more = "+\(rest) more"
             let tail = rest > 1 ? more.count + 1 : 0
-            guard x + 2 + entry.text.count <= width - tail else {
+            guard x + 2 + texts[i].count <= width - tail else {
                 grid.text(more, x: x, y: row, foreground: role(.dim), background: bg)
                 break
             }
             let swatch = model.markGlyphs ? entry.glyph ?? "■" : "■"
             grid[x, row] = Cell(swatch, foreground: entry.color, background: bg, bold: entry.glyph != nil)
-            grid.text(entry.text, x: x + 2, y: row, foreground: role(.text), background: bg)
-            x += entry.text.count + 4
+            grid.text(texts[i], x: x + 2, y: row, foreground: role(.text), background: bg)
+            x += texts[i].count + 4
         }
     }
 
@@ -120,13 +124,16 @@ enum Legend {
         let state = model.state
         var entries: [LegendEntry] = []
         if case .success(let layer)? = model.markLayer {
-            entries += layer.kinds.map { LegendEntry(color: theme.color($0.role), text: $0.legend, glyph: $0.glyph) }
+            entries += layer.kinds.map {
+                LegendEntry(color: theme.color($0.role), text: $0.legend, glyph: $0.glyph, short: $0.shortLegend)
+            }
             if let base = layer.baseLegend {
                 entries.append(
                     LegendEntry(
                         color: Compositor.blend(
                             theme.color(.text), theme.color(.background),
-                            layer.dim), text: base))
+                            layer.dim), text: base,
+                        short: base.components(separatedBy: "; ").last))
             }
         }
         if let h = state.highlight {

@@ -46,6 +46,14 @@ public struct MarkKind: Equatable, Sendable {
     public let role: ThemeRole
     public let glyph: Character
     public let legend: String
+    /// The legend in a word or two, for narrow terminals: `short` if given, else `legend` up to its
+    /// first ":" or ",".
+    public let shortLegend: String
+
+    public init(role: ThemeRole, glyph: Character, legend: String, short: String? = nil) {
+        (self.role, self.glyph, self.legend) = (role, glyph, legend)
+        shortLegend = short ?? String(legend.prefix { $0 != ":" && $0 != "," })
+    }
 }
 
 /// What a mark mode computed for a frame: which pixels carry which kind
@@ -74,6 +82,8 @@ public struct LegendEntry: Equatable, Sendable {
     public let color: RGB
     public let text: String
     public var glyph: Character?
+    /// A shorter text the legend uses when the entries with one would not all fit otherwise.
+    public var short: String?
 }
 
 /// Everything the compositor draws from: the state, what the dataset holds,

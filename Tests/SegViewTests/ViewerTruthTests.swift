@@ -154,6 +154,21 @@ import Testing
         let notes = list.entries.compactMap(\.note).joined(separator: "\n")
         #expect(notes.contains("bad: no prediction for synth_000000_000001"))
         #expect(notes.contains(c.dataset.sequences[1].frames[2].groundTruth!), "the unreadable GT by its path")
+        // At frame scope too, a missing prediction is listed, in the wider scopes' words.
+        c.state.frameList = nil
+        _ = c.handle(.character("u"))
+        #expect(c.state.panel.scope == .frame)
+        for (position, expected) in [
+            ((0, 1), "bad: no prediction for synth_000000_000001"), ((1, 2), "ground truth: "),
+        ] {
+            c.go(sequence: position.0, frame: position.1)
+            _ = c.cache.load(c.frameIndex)
+            _ = c.handle(.character("E"))
+            let frameList = try #require(c.state.frameList, "\(position): \(c.state.message ?? "")")
+            #expect(frameList.entries.count == 1)
+            #expect(frameList.entries.first?.note?.hasPrefix(expected) == true, "\(frameList.entries)")
+            c.state.frameList = nil
+        }
     }
 
     @Test func sparklinesSayTheirCoverageAndWhatTheyCannotShow() {

@@ -256,6 +256,31 @@ import Testing
         }
     }
 
+    /// Every mark of a mode has its legend entry at 80x24 too: the marks' labels shorten before any is left
+    /// out (at 200 columns they are whole).
+    @Test func everyMarkKeepsItsLegendOnASmallTerminal() throws {
+        let samples = TestSupport.repositoryRoot + "/samples"
+        for (key, entries, whole) in [
+            ("f", ["o fixed", "x broken", "~ changed"], "fixed: baseline wrong, mar right"),
+            ("c", ["+ ", "- ", "■ dimmed: mar's classes"], "within 3px of a boundary; dimmed: mar's classes"),
+            ("F", ["* ", "■ dimmed: mar's classes"], "class changes from this frame to the next"),
+        ] {
+            for (cols, rows) in [(80, 24), (200, 60)] {
+                let view = try TestSupport.segscope(
+                    ["render", samples, "--keys", key, "--ansi", "--cols", "\(cols)", "--rows", "\(rows)"],
+                    environment: ["NO_COLOR": "1", "TERM": "xterm-256color"])
+                #expect(view.status == 0, "\(view.stderr)")
+                let lines = view.stdout.split(separator: "\n").map(String.init)
+                let legend = lines.count >= 2 ? lines[lines.count - 2] : ""
+                if cols == 80 {
+                    for entry in entries { #expect(legend.contains(entry), "\(key) at 80x24: \(legend)") }
+                } else {
+                    #expect(legend.contains(whole), "\(key) at 200x60: \(legend)")
+                }
+            }
+        }
+    }
+
     @Test func viewOpensAtAFrameAndLayout() throws {
         let unknown = try TestSupport.segscope([
             "view", TestSupport.repositoryRoot + "/samples", "--layout", "diagonal",

@@ -115,8 +115,9 @@ enum ConfidenceMode: MarkMode {
             radius: options.radius)
         let tau = Compositor.fixed2(options.tau)
         let kinds = [
-            MarkKind(role: .confidenceUp, glyph: "+", legend: "\(after) more confident by ≥\(tau)"),
-            MarkKind(role: .confidenceDown, glyph: "-", legend: "less confident by ≥\(tau)"),
+            MarkKind(
+                role: .confidenceUp, glyph: "+", legend: "\(after) more confident by ≥\(tau)", short: "conf ↑"),
+            MarkKind(role: .confidenceDown, glyph: "-", legend: "less confident by ≥\(tau)", short: "conf ↓"),
         ]
         let status = "Δconf≥\(tau) r\(options.radius): ↑\(Compositor.grouped(up)) ↓\(Compositor.grouped(down))"
         return .success(

@@ -61,7 +61,7 @@ enum FlickerMode: MarkMode {
         let kinds = [
             MarkKind(
                 role: .flicker, glyph: "*",
-                legend: "\(method)'s class changes from this frame to the next (t→t+1)")
+                legend: "\(method)'s class changes from this frame to the next (t→t+1)", short: "changes t→t+1")
         ]
         return .success(
             MarkModes.layer(

@@ -182,9 +182,18 @@ enum ScopeUnit: ViewerUnit {
         var score = ScoredFrame()
         score.labelled = labelled
         score.matrices = frame.confusion
+        // The wording of the wider scopes' lists (FrameCache.score): a part, then why.
         if labelled {
-            for part in [FrameData.Part.groundTruth] + model.methods.map({ .prediction($0) }) {
-                if let error = frame.errors[part] { score.problems.append(error) }
+            if let error = frame.errors[.groundTruth] {
+                score.problems.append("ground truth: \(error)")
+            } else {
+                for method in model.methods {
+                    if let error = frame.errors[.prediction(method)] {
+                        score.problems.append("\(method): \(error)")
+                    } else if frame.predictions[method] == nil {
+                        score.problems.append("\(method): no prediction for \(frame.key)")
+                    }
+                }
             }
         }
         let position = ViewState.FramePosition(sequence: model.state.sequence, frame: model.state.frame)
