@@ -378,8 +378,9 @@ do {
     let cpu = totals.values.reduce(0, +)
     print(
         String(
-            format: "  eval default: %.2f s, %.2f s of CPU (median of 3); flicker over %ld frame pairs, VC8 %ld windows, "
-                + "VC16 %ld windows", defaultSeconds, defaultCPU, temporal.pairs.count, temporal.windows[8]?.count ?? 0,
+            format: "  eval default: %.2f s, %.2f s of CPU (median of 3); flicker over %ld frame pairs, "
+                + "VC8 %ld windows, VC16 %ld windows", defaultSeconds, defaultCPU, temporal.pairs.count,
+            temporal.windows[8]?.count ?? 0,
             temporal.windows[16]?.count ?? 0))
     print(
         "  segscope per pair, summed over threads (\(ProcessInfo.processInfo.activeProcessorCount) cores): "
