@@ -323,8 +323,7 @@ struct PairTable {
         for g in 0...k {
             for p in 0...k {
                 let cell = g * stride + p
-                let n = Int64(counts[cell]) + Int64(counts[cell + size]) + Int64(counts[cell + 2 * size])
-                    + Int64(counts[cell + 3 * size])
+                let n = (0..<4).reduce(Int64(0)) { $0 + Int64(counts[cell + $1 * size]) }
                 if g < k { unions[g] += n }
                 if p < k && p != g { unions[p] += n }
                 if p == g && g < k { intersections[g] += n }
