@@ -154,6 +154,11 @@ import Testing
         let notes = list.entries.compactMap(\.note).joined(separator: "\n")
         #expect(notes.contains("bad: no prediction for synth_000000_000001"))
         #expect(notes.contains(c.dataset.sequences[1].frames[2].groundTruth!), "the unreadable GT by its path")
+        // The chosen entry's reason is shown whole, even at 80x24.
+        c.state.frameList?.selected = list.entries.firstIndex { $0.note?.hasPrefix("ground truth") == true } ?? 0
+        let reason = try #require(c.state.frameList?.entries[c.state.frameList!.selected].note)
+        let lastWords = reason.split(separator: " ").suffix(2).joined(separator: " ")
+        #expect(Self.screen(c, width: 80, height: 24).contains(lastWords), "\(lastWords) on screen")
         // At frame scope too, a missing prediction is listed, in the wider scopes' words.
         c.state.frameList = nil
         _ = c.handle(.character("u"))

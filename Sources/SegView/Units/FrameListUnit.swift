@@ -53,12 +53,24 @@ enum FrameListUnit: ViewerUnit {
     static func draw(_ compositor: Compositor, _ list: ViewState.FrameList, into grid: inout CellGrid) {
         let width = compositor.width
         let height = compositor.height
-        let boxWidth = min(width - 4, 100)
-        let boxHeight = min(height - 2, list.entries.count + 4)
+        let notes = list.entries.contains { $0.note != nil }
+        // Lists with notes (files and why they could not be read) take the width they need, and the chosen
+        // entry's note is shown whole, wrapped, below the list: a line of the list may be cut, the reason never.
+        let longest = list.entries.map { 8 + $0.key.count + ($0.note?.count ?? 0) }.max() ?? 0
+        let boxWidth = notes ? min(width - 4, max(100, longest)) : min(width - 4, 100)
+        let selectedNote = list.entries.indices.contains(list.selected) ? list.entries[list.selected].note : nil
+        let noteLines = selectedNote.map { Compositor.wrapText($0, width: boxWidth - 4) } ?? []
+        let noteRows = notes ? min(noteLines.count, max(0, (height - 2 - 4 - 2) / 2)) + 1 : 0
+        let boxHeight = min(height - 2, list.entries.count + 4 + noteRows)
         let (x0, y0) = compositor.box(
             width: boxWidth, height: boxHeight, title: list.title,
             footer: "↑/↓ Home/End choose · Enter jumps · other keys close", into: &grid)
-        let visible = boxHeight - 4
+        let visible = boxHeight - 4 - noteRows
+        for (row, text) in noteLines.prefix(max(0, noteRows - 1)).enumerated() {
+            grid.text(
+                text, x: x0 + 2, y: y0 + 2 + visible + 1 + row, foreground: compositor.role(.dim),
+                background: compositor.role(.statusBar))
+        }
         let first = max(0, min(list.selected - visible / 2, list.entries.count - visible))
         let valueWidth = list.entries.compactMap { $0.pixels.map { Compositor.grouped($0).count } }.max() ?? 0
         for (offset, entry) in list.entries.enumerated().dropFirst(first).prefix(visible) {
