@@ -453,6 +453,27 @@ import Testing
         #expect(text.contains("zoom 2.25x · x 56–100% y 28–72%"), "\(text.split(separator: "\n").last!)")
     }
 
+    /// The confusion matrix exports its pixel counts, and says so with its scope and frames in both formats.
+    @Test(arguments: ["md", "csv"])
+    func theConfusionMatrixExportsItsCounts(ext: String) throws {
+        let (c, root) = try Self.damagedController(damage: false)
+        _ = c.handle(.character("C"))
+        _ = c.handle(.character("e"))
+        for _ in c.state.prompt!.text { _ = c.handle(.backspace) }
+        let path = root + "/confusion." + ext
+        for ch in path { _ = c.handle(.character(ch)) }
+        _ = c.handle(.enter)
+        #expect(c.state.message == "exported to \(path)")
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let figures = try #require(c.model().scope)
+        let method = c.model().comparedMethod ?? "bad"
+        let matrix = try #require(figures.matrices[method])
+        let about = "confusion (pixels) · \(method) · \(figures.name) · \(figures.coverage(method)) frames"
+        #expect(text.contains(about), "\(text.prefix(200))")
+        let road = "road" + (0...matrix.classes).map { (ext == "csv" ? "," : " | ") + String(matrix[0, $0]) }.joined()
+        #expect(text.contains(road), "row of road's pixel counts")
+    }
+
     @Test(arguments: ["md", "csv"])
     func theIoUPanelExportsAsShown(ext: String) throws {
         let (c, root) = try Self.damagedController(damage: false)

@@ -95,12 +95,14 @@ enum Export {
 
     static func confusionTable(_ m: ConfusionMatrix, method: String, model: ViewModel, format: Format) -> String {
         let names = model.theme.space.classNames
-        let header = ["GT \\ \(method)"] + names + ["no class"]
+        let coverage = model.scope.map { " · \($0.coverage(method)) frames" } ?? ""
+        let about = "confusion (pixels) · \(method) · \(model.scope?.name ?? "")\(coverage)"
+        // CSV has no title line, so its corner cell says what the table is.
+        let header = [format == .csv ? "GT \\ \(method) (\(about))" : "GT \\ \(method)"] + names + ["no class"]
         var lines: [String] = []
         if format == .markdown {
-            let coverage = model.scope.map { " · \($0.coverage(method)) frames" } ?? ""
             lines += [
-                "confusion (pixels) · \(method) · \(model.scope?.name ?? "")\(coverage)", "",
+                about, "",
                 cells(
                     header,
                     format),
