@@ -285,6 +285,7 @@ public final class TerminalScreen {
         case 10, 13: return .key(.enter)
         case 27: return .key(.escape)
         case 8, 127: return .key(.backspace)
+        case 21: return .key(.clearLine)
         default:
             guard let scalar = Unicode.Scalar(UInt32(bitPattern: code)), code >= 32 else { return nil }
             return .key(.character(Character(scalar)))

@@ -6,6 +6,8 @@ public enum Key: Equatable, Sendable {
     case click(column: Int, row: Int)
     /// Ctrl-C: cancels a prompt or popup, otherwise quits.
     case interrupt
+    /// Ctrl-U: clears a prompt's text (as shells and readline do).
+    case clearLine
 }
 
 /// What the viewer does after an action (as htop's Action table): paint
@@ -157,6 +159,7 @@ public enum KeyBindings {
         case .tab: return "Tab"
         case .click: return "click"
         case .interrupt: return "Ctrl-C"
+        case .clearLine: return "Ctrl-U"
         }
     }
 }
@@ -168,6 +171,7 @@ extension Key {
             "Tab": .tab, "Enter": .enter, "Esc": .escape, "Up": .up, "Down": .down, "Left": .left,
             "Right": .right, "Home": .home, "End": .end, "PgUp": .pageUp, "PgDn": .pageDown,
             "Space": .character(" "), "Backspace": .backspace, "Ctrl-C": .interrupt,
+            "Ctrl-U": .clearLine,
         ]
         guard let key = named[name] else { return nil }
         self = key

@@ -85,7 +85,7 @@ struct RenderCommand: ParsableCommand {
     var layout: ViewState.Layout = .grid
     @Option(
         help:
-            "Viewer keys to apply first, separated by spaces (e.g. \"c\" or \"i s\"); names: Tab Enter Esc Up Down Left Right Home End PgUp PgDn Space Backspace Ctrl-C."
+            "Viewer keys to apply first, separated by spaces (e.g. \"c\" or \"i s\"); names: Tab Enter Esc Up Down Left Right Home End PgUp PgDn Space Backspace Ctrl-C Ctrl-U."
     )
     var keys = ""
     @Flag(
@@ -111,7 +111,7 @@ struct RenderCommand: ParsableCommand {
             && token.allSatisfy(\.isLetter)
         {
             throw ValidationError(
-                "--keys: '\(token)' is not a key name (Tab Enter Esc Up Down Left Right Home End PgUp PgDn Space Backspace Ctrl-C)"
+                "--keys: '\(token)' is not a key name (Tab Enter Esc Up Down Left Right Home End PgUp PgDn Space Backspace Ctrl-C Ctrl-U)"
             )
         }
     }

@@ -221,6 +221,11 @@ import Testing
         _ = c.handle(.character(":"))
         _ = c.handle(.character("3"))
         #expect(c.handle(.interrupt) != .quit && c.state.prompt == nil, "Ctrl-C cancels the prompt")
+        _ = c.handle(.character(":"))
+        for ch in "2/2" { _ = c.handle(.character(ch)) }
+        _ = c.handle(.clearLine)
+        #expect(c.state.prompt?.text == "", "Ctrl-U clears the text")
+        _ = c.handle(.escape)
         _ = c.handle(.character("?"))
         #expect(c.handle(.interrupt) != .quit && !c.state.help.shown, "and the help")
         #expect(c.handle(.interrupt) == .quit, "otherwise it quits")

@@ -34,11 +34,15 @@ import Testing
 
         func keys(_ keys: String...) throws { try tmux(["send-keys", "-t", name] + keys) }
 
-        /// Waits up to `seconds` for `text` to appear on screen.
-        func waitFor(_ text: String, seconds: Double = 10) throws -> Bool {
+        /// Waits up to `seconds` for `text` (or, with `pattern`, a match of that regular expression) to
+        /// appear on screen.
+        func waitFor(_ text: String, pattern: Bool = false, seconds: Double = 10) throws -> Bool {
             let deadline = Date().addingTimeInterval(seconds)
             while Date() < deadline {
-                if try screen().contains(text) { return true }
+                let shown = try screen()
+                if pattern ? shown.range(of: text, options: .regularExpression) != nil : shown.contains(text) {
+                    return true
+                }
                 Thread.sleep(forTimeInterval: 0.05)
             }
             return false
@@ -190,7 +194,7 @@ import Testing
         #expect(colored.contains("38;5;142") || colored.contains("48;5;142"), "highlighted pixels")
         try session.keys("Escape", "C", "a")
         #expect(try session.waitFor("annotation suspects"))
-        #expect(try session.screen().range(of: #"suspects [\d,]+ px"#, options: .regularExpression) != nil)
+        #expect(try session.waitFor(#"suspects [\d,]+ px"#, pattern: true), "the count, once computed")
         // The counts come from a background pass over the dataset; the first A jumps once it is done
         // (pressing again meanwhile would step on to the next entry).
         try session.keys("A")

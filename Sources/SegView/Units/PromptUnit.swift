@@ -24,7 +24,8 @@ extension ViewState {
 enum PromptUnit: ViewerUnit {
     static let keys: [KeyHelpRow] = [
         KeyHelpRow(
-            "text  Backspace", "at a prompt: type; delete the last character", context: .prompt,
+            "text  Backspace  Ctrl-U", "at a prompt: type; delete the last character; clear the text",
+            context: .prompt,
             [
                 (
                     Trigger.anyCharacter,
@@ -34,6 +35,7 @@ enum PromptUnit: ViewerUnit {
                     }
                 ),
                 (Trigger.key(.backspace), .redraw("deleteCharacter") { c in _ = c.state.prompt?.text.popLast() }),
+                (Trigger.key(.clearLine), .redraw("clearPrompt") { c in c.state.prompt?.text = "" }),
             ]),
         KeyHelpRow(
             "Enter  Esc  Ctrl-C", "at a prompt: accept (empty: cancel); cancel; cancel", context: .prompt,
