@@ -136,10 +136,14 @@ enum ConfusionPanel: ViewerUnit {
         return "GT \(names[g]) → \(method) \(predicted): \(Compositor.grouped(Int(m[g, p]))) px (\(share))"
     }
 
-    static let cell = 3
+    /// Row labels ("6 traffic light") whole when there is room.
+    static let labelWidth = 18
+
+    /// Columns of a cell: "100" and a space, so neighbouring numbers never touch.
+    static let cell = 4
 
     static func width(_ model: ViewModel, screenWidth: Int) -> Int {
-        min(screenWidth - 24, 3 + 14 + cell * (model.theme.space.count + 1))
+        min(screenWidth - 24, 3 + labelWidth + cell * (model.theme.space.count + 1))
     }
 
     static func draw(_ compositor: Compositor, x: Int, width: Int, height: Int, into grid: inout CellGrid) {
@@ -171,7 +175,7 @@ enum ConfusionPanel: ViewerUnit {
                 "confusion · \(method) · \(model.scope?.name ?? "") · % of GT row\(coverage)",
                 to: inner), x: left, y: 0,
             foreground: role(.title), background: bg, bold: true)
-        let labelWidth = min(14, max(6, inner - cw * (k + 1)))
+        let labelWidth = min(Self.labelWidth, max(6, inner - cw * (k + 1)))
         let visibleColumns = max(1, min(k + 1, (inner - labelWidth) / cw))
         let firstColumn = max(0, min(state.confusion.column - visibleColumns / 2, k + 1 - visibleColumns))
         let visibleRows = max(1, height - 4)
