@@ -55,8 +55,14 @@ extension Compositor {
                 grid.text(more, x: x, y: row, foreground: role(.dim), background: bg)
                 break
             }
-            let swatch = model.markGlyphs ? entry.glyph ?? "■" : "■"
-            grid[x, row] = Cell(swatch, foreground: entry.color, background: bg, bold: entry.glyph != nil)
+            if model.markGlyphs && entry.glyph == nil {
+                // Without colours, panes shade pixels by lightness: the swatch is a pixel of the entry's
+                // colour, so it shows the shade its class has in the panes.
+                grid[x, row] = Cell("■", foreground: entry.color, background: entry.color, isPixel: true)
+            } else {
+                let swatch = model.markGlyphs ? entry.glyph ?? "■" : "■"
+                grid[x, row] = Cell(swatch, foreground: entry.color, background: bg, bold: entry.glyph != nil)
+            }
             grid.text(texts[i], x: x + 2, y: row, foreground: role(.text), background: bg)
             x += texts[i].count + 4
         }

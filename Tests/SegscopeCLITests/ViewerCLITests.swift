@@ -262,8 +262,8 @@ import Testing
         let samples = TestSupport.repositoryRoot + "/samples"
         for (key, entries, whole) in [
             ("f", ["o fixed", "x broken", "~ changed"], "fixed: baseline wrong, mar right"),
-            ("c", ["+ ", "- ", "■ dimmed: mar's classes"], "within 3px of a boundary; dimmed: mar's classes"),
-            ("F", ["* ", "■ dimmed: mar's classes"], "class changes from this frame to the next"),
+            ("c", ["+ ", "- ", "dimmed: mar's classes"], "within 3px of a boundary; dimmed: mar's classes"),
+            ("F", ["* ", "dimmed: mar's classes"], "class changes from this frame to the next"),
         ] {
             for (cols, rows) in [(80, 24), (200, 60)] {
                 let view = try TestSupport.segscope(
@@ -276,6 +276,8 @@ import Testing
                     for entry in entries { #expect(legend.contains(entry), "\(key) at 80x24: \(legend)") }
                 } else {
                     #expect(legend.contains(whole), "\(key) at 200x60: \(legend)")
+                    // Without colours a class's swatch is its shade in the panes: road (128,64,128) is ░.
+                    #expect(legend.contains("░ road"), "\(key) at 200x60: \(legend)")
                 }
             }
         }
