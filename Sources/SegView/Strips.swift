@@ -150,6 +150,13 @@ enum Legend {
                     color: theme.color(.highlight),
                     text: "GT \(names[h.groundTruth]) → \(h.method) \(predicted) (Esc clears)"))
         }
+        if let focus = state.iou.focusedClass, focus < theme.space.count {
+            let name = theme.space.classNames[focus]
+            entries.append(
+                LegendEntry(
+                    color: Compositor.blend(theme.color(.text), theme.color(.background), 0.75),
+                    text: "dimmed: every class but \(name) (focus; Esc clears)"))
+        }
         if state.panes.classLegend, let frame = model.frame {
             for c in frame.presentClasses where Int(c) < theme.space.count {
                 entries.append(LegendEntry(color: theme.color(ofClass: c), text: theme.space.classNames[Int(c)]))

@@ -448,6 +448,18 @@ import Testing
         #expect(orders == [.byMethod("good"), .byMethod("bad"), .byDelta, .byClass])
     }
 
+    @Test func aFocusedClassSaysInTheLegendWhatIsDimmed() throws {
+        let (c, _) = try ControllerTests.controller()
+        c.blocking = true
+        _ = c.handle(.character("i"))
+        _ = c.handle(.enter)
+        let focused = try #require(c.state.iou.focusedClass)
+        let name = c.theme.space.classNames[focused]
+        #expect(Self.screen(c).contains("dimmed: every class but \(name) (focus; Esc clears)"))
+        _ = c.handle(.escape)
+        #expect(!Self.screen(c).contains("dimmed: every class but"))
+    }
+
     @Test func zoomShowsWhereTheViewIs() throws {
         let (c, _) = try ControllerTests.controller()
         c.blocking = true
