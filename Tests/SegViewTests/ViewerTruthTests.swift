@@ -182,7 +182,7 @@ import Testing
         model.sparkline = ["before": [0.5, nil, 0.7], "after": [0.6, 0.6, nil]]
         model.frameKeys = ["a", "b", "c"]
         let text = Compositor(model: model.analyzed(), width: 200, height: 50).compose().plainText
-        #expect(text.contains("50.0–70.0 · 2/3 fr"), "over how many frames")
+        #expect(text.contains("mIoU 50.0–70.0 % · 2/3 fr"), "the metric, its unit and over how many frames")
         #expect(text.contains("+2 more"), "six methods, four rows")
     }
 

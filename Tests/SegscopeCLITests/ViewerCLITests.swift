@@ -283,6 +283,21 @@ import Testing
         }
     }
 
+    /// Sparklines name their metric and count what it is over: 12 frames, 11 pairs, 4 windows of 8 (as eval).
+    @Test func sparklinesSayWhatTheyCount() throws {
+        let samples = TestSupport.repositoryRoot + "/samples"
+        for (keys, expected) in [("", "mIoU "), ("", "12/12 fr"), ("Y", "flicker "), ("Y", "11/11 pairs")]
+            + [("Y Y", "VC8 "), ("Y Y", "4/4 windows")]
+        {
+            let view = try TestSupport.segscope(
+                ["render", samples, "--ansi", "--cols", "160", "--rows", "48"]
+                    + (keys.isEmpty ? [] : ["--keys", keys]),
+                environment: ["NO_COLOR": "1", "TERM": "xterm-256color"])
+            let baseline = view.stdout.split(separator: "\n").first { $0.hasPrefix("baseline ") } ?? ""
+            #expect(baseline.contains(expected), "[\(keys)] \(baseline)")
+        }
+    }
+
     @Test func viewOpensAtAFrameAndLayout() throws {
         let unknown = try TestSupport.segscope([
             "view", TestSupport.repositoryRoot + "/samples", "--layout", "diagonal",

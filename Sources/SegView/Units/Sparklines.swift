@@ -81,7 +81,7 @@ enum Sparklines: ViewerUnit {
         let bg = compositor.role(.background)
         let bars: [Character] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
         let labelWidth = 12
-        let span = width - labelWidth - 24
+        let span = width - labelWidth - 36
         guard span > 4 else { return }
         let hidden = model.methods.count - rows
         for (i, method) in model.methods.prefix(rows).enumerated() {
@@ -117,10 +117,17 @@ enum Sparklines: ViewerUnit {
                 grid[labelWidth + cx, y] = Cell(bars[max(0, min(7, level))], foreground: fg, background: cellBg)
             }
             // Over how many frames: the coverage of this line.
-            let noData = state.sparkMetric == .meanIoU ? "no GT" : "none"
+            // The metric and what is counted: frames (mIoU), frame pairs t→t+1 (flicker), windows (VC8).
+            let metric = state.sparkMetric
+            let counted = metric == .meanIoU ? "fr" : metric == .flicker ? "pairs" : "windows"
+            // Of how many there are: n frames, n - 1 pairs, n - 8 windows of 8 (as VSPW's code and eval count).
+            let possible = max(0, metric == .meanIoU ? n : metric == .flicker ? n - 1 : n - 8)
+            let noData = metric == .meanIoU ? "no GT" : "none"
             let summary =
                 known.isEmpty
-                ? noData : "\(Compositor.percent(low))–\(Compositor.percent(high)) · \(known.count)/\(n) fr"
+                ? noData
+                : "\(metric.rawValue) \(Compositor.percent(low))–\(Compositor.percent(high)) % · "
+                    + "\(known.count)/\(possible) \(counted)"
             grid.text(summary, x: labelWidth + cells + 2, y: y, foreground: compositor.role(.dim), background: bg)
         }
         // Methods without a row are counted, never dropped silently.
