@@ -448,6 +448,18 @@ import Testing
         #expect(orders == [.byMethod("good"), .byMethod("bad"), .byDelta, .byClass])
     }
 
+    @Test func theEndsOfTheDatasetAreSaid() throws {
+        let (c, _) = try ControllerTests.controller()
+        let last = c.dataset.sequences.count - 1
+        c.go(sequence: last, frame: 1)
+        _ = c.handle(.character("]"))
+        #expect(c.state.sequence == last && c.state.frame == 1, "] in the last sequence stays where it is")
+        #expect(c.state.message == "the last sequence of the dataset")
+        c.go(sequence: 0, frame: 0)
+        _ = c.handle(.left)
+        #expect(c.state.frame == 0 && c.state.message == "the first frame of the dataset")
+    }
+
     @Test func aFocusedClassSaysInTheLegendWhatIsDimmed() throws {
         let (c, _) = try ControllerTests.controller()
         c.blocking = true

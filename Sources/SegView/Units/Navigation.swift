@@ -29,13 +29,13 @@ enum Navigation: ViewerUnit {
         KeyHelpRow(
             "PgUp/PgDn  [ ]", "previous / next sequence",
             [
-                (Key.pageUp, .redraw("previousSequence") { c in c.go(sequence: c.state.sequence - 1, frame: 0) }),
+                (Key.pageUp, .redraw("previousSequence") { c in stepSequence(c, -1) }),
                 (
                     Key.character("["),
-                    .redraw("previousSequence") { c in c.go(sequence: c.state.sequence - 1, frame: 0) }
+                    .redraw("previousSequence") { c in stepSequence(c, -1) }
                 ),
-                (Key.pageDown, .redraw("nextSequence") { c in c.go(sequence: c.state.sequence + 1, frame: 0) }),
-                (Key.character("]"), .redraw("nextSequence") { c in c.go(sequence: c.state.sequence + 1, frame: 0) }),
+                (Key.pageDown, .redraw("nextSequence") { c in stepSequence(c, 1) }),
+                (Key.character("]"), .redraw("nextSequence") { c in stepSequence(c, 1) }),
             ]),
         KeyHelpRow(
             "Home/End  g/G", "first / last frame",
@@ -92,6 +92,17 @@ enum Navigation: ViewerUnit {
     ]
 
     /// One frame on, crossing into the next or previous sequence at its ends.
+    /// The first frame of the next or previous sequence; at either end of the dataset, a word instead of a
+    /// silent jump to this sequence's first frame.
+    static func stepSequence(_ c: ViewerController, _ delta: Int) {
+        let target = c.state.sequence + delta
+        guard c.dataset.sequences.indices.contains(target) else {
+            c.state.message = delta > 0 ? "the last sequence of the dataset" : "the first sequence of the dataset"
+            return
+        }
+        c.go(sequence: target, frame: 0)
+    }
+
     static func step(_ c: ViewerController, _ delta: Int) {
         let next = c.state.frame + delta
         if next >= c.sequence.frames.count {
@@ -101,12 +112,15 @@ enum Navigation: ViewerUnit {
                     frame: 0)
             } else {
                 c.state.playback.playing = false
+                c.state.message = "the last frame of the dataset"
             }
         } else if next < 0 {
             if c.state.sequence > 0 {
                 c.go(
                     sequence: c.state.sequence - 1,
                     frame: c.dataset.sequences[c.state.sequence - 1].frames.count - 1)
+            } else {
+                c.state.message = "the first frame of the dataset"
             }
         } else {
             c.go(sequence: c.state.sequence, frame: next)
