@@ -8,17 +8,21 @@ import SegView
 /// (frame, GT, two methods) of the street at `root` (20 frames or more):
 /// `repeats` cold steps (a jump beyond the prefetch window: decode, analysis,
 /// draw) and as many warm ones (to the next frame, prefetched: analysis and
-/// draw), in seconds each, wall time and the process's CPU time (which other
-/// work on the machine inflates less).
-func viewerSteps(root: String, predictions: [String], bookmarks: String, repeats: Int = 5) throws -> (
-    warm: [Double], cold: [Double], warmCPU: [Double], coldCPU: [Double]
-) {
+/// draw), in seconds each: wall time, the process's CPU time (which other
+/// work on the machine inflates less), and a warm step's wall time split into
+/// the controller's analysis (`model()`) and the compositor's drawing.
+struct ViewerSteps {
+    var warm: [Double] = [], cold: [Double] = [], warmCPU: [Double] = [], coldCPU: [Double] = []
+    var warmAnalysis: [Double] = [], warmDrawing: [Double] = []
+}
+
+func viewerSteps(root: String, predictions: [String], bookmarks: String, repeats: Int = 5) throws -> ViewerSteps {
     var options = DatasetOptions()
     options.path = root
     try options.addMethods(predictions: predictions, confidences: [])
     options.predictionEncoding = .labelIds
     let dataset = try DatasetLocator.open(options)
-    var (cold, warm, coldCPU, warmCPU): ([Double], [Double], [Double], [Double]) = ([], [], [], [])
+    var steps = ViewerSteps()
     func measured(_ wall: inout [Double], _ cpu: inout [Double], _ body: () throws -> Void) rethrows {
         let start = processCPUSeconds()
         wall.append(try seconds(body))
@@ -31,18 +35,20 @@ func viewerSteps(root: String, predictions: [String], bookmarks: String, repeats
     func settle() { while controller.cache.isLoading { usleep(1000) } }
     for step in stride(from: 0, to: 4 * repeats, by: 4) {
         settle()
-        measured(&cold, &coldCPU) {
+        measured(&steps.cold, &steps.coldCPU) {
             controller.go(sequence: 0, frame: step)
             _ = controller.cache.load(controller.frameIndex)
             _ = Compositor(model: controller.model(), width: 240, height: 70).compose()
         }
         settle()
-        measured(&warm, &warmCPU) {
+        measured(&steps.warm, &steps.warmCPU) {
             controller.go(sequence: 0, frame: step + 1)
-            _ = Compositor(model: controller.model(), width: 240, height: 70).compose()
+            var model: ViewModel?
+            steps.warmAnalysis.append(seconds { model = controller.model() })
+            steps.warmDrawing.append(seconds { _ = Compositor(model: model!, width: 240, height: 70).compose() })
         }
     }
-    return (warm, cold, warmCPU, coldCPU)
+    return steps
 }
 
 /// `segscope-bench viewer-child`: the viewer's steps alone, on a street of its
@@ -57,9 +63,10 @@ func viewerChild() throws {
     try street.write(to: folder + "/street", force: false)
     let gt = folder + "/street/gtFine/val/synth"
     let steps = try viewerSteps(
-        root: folder + "/street", predictions: ["a=\(gt)", "b=\(gt)"], bookmarks: folder + "/b.json", repeats: 10)
+        root: folder + "/street", predictions: ["a=\(gt)", "b=\(gt)"], bookmarks: folder + "/b.json")
     print("warm \(steps.warm.map(ms).joined(separator: ", "))")
     print("cold \(steps.cold.map(ms).joined(separator: ", "))")
     print("median warm \(ms(median(steps.warm)))   cold \(ms(median(steps.cold)))")
     print("median CPU warm \(ms(median(steps.warmCPU)))   cold \(ms(median(steps.coldCPU)))")
+    print("median warm analysis \(ms(median(steps.warmAnalysis)))   drawing \(ms(median(steps.warmDrawing)))")
 }

@@ -395,12 +395,16 @@ do {
 
 // 3. Viewer steps: 240x70 terminal, 4 panes of 2048x1024 maps (frame, GT, 2 methods).
 do {
-    let (warm, cold, _, _) = try viewerSteps(
+    let steps = try viewerSteps(
         root: streetRoot, predictions: ["a=\(work)/pred", "b=\(gtDir)"], bookmarks: work + "/b.json")
+    let (warm, cold) = (steps.warm, steps.cold)
     print("Viewer step, 240x70 cells, 4 panes of 2048x1024 (median of 5)")
     print(
         "  warm (decoded) \(ms(median(warm))) (target <= 16 ms)   cold (decode + draw) \(ms(median(cold))) (target <= 100 ms)"
     )
+    print(
+        "  CPU time: warm \(ms(median(steps.warmCPU))), cold \(ms(median(steps.coldCPU)));"
+            + " warm split: analysis \(ms(median(steps.warmAnalysis))), drawing \(ms(median(steps.warmDrawing)))")
     ratios.append(
         RatioRow(
             figure: "viewer warm step, ms / 16 ms budget", ours: ms(median(warm)), peer: "-",
