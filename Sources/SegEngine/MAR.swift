@@ -1,6 +1,17 @@
 import SegFormats
 
 extension MARWeights {
+    /// MAR alone, as `Model.forward` runs it, for profiling it on its own
+    /// (segscope-bench engine-child): tokens [n, C] in and out; size checked.
+    public func refinedTokens(_ x: [Float], tokens n: Int) throws -> [Float] {
+        try requireBLAS()
+        let (count, overflow) = n.multipliedReportingOverflow(by: channels)
+        guard n > 0, !overflow, x.count == count else {
+            throw ModelError.geometry("MAR: tokens must be [\(n), \(channels)], not \(x.count) values")
+        }
+        return forward(x, tokens: n)
+    }
+
     /// MAR over g's tokens [H*W, C]: attention of every token over the
     /// memory (no 1/sqrt scaling, as the release), residual, LayerNorm, FFN,
     /// LayerNorm; with the memory's products folded at load (see MARWeights).

@@ -75,6 +75,24 @@ func addICSA(
 }
 
 extension STFWeights {
+    /// STF alone, as `Model.forward` runs it, for profiling it on its own
+    /// (segscope-bench engine-child): features [C, H, W] of T-1, T, T+1 in,
+    /// tokens [H*W, C] out; sizes checked.
+    public func fusedTokens(previous: [Float], current: [Float], next: [Float], height h: Int, width w: Int) throws
+        -> [Float]
+    {
+        try requireBLAS()
+        let (n, overflow) = h.multipliedReportingOverflow(by: w)
+        guard h > 0, w > 0, !overflow, h % blockHeight == 0, w % blockWidth == 0,
+            current.count == channels &* n, previous.count == current.count, next.count == current.count
+        else {
+            throw ModelError.geometry(
+                "STF: features must be [\(channels), \(h), \(w)] per frame, H and W multiples of the block size "
+                    + "\(blockHeight)x\(blockWidth)")
+        }
+        return forward(previous: previous, current: current, next: next, height: h, width: w)
+    }
+
     /// STF for frame T: features [C, H, W] of T-1, T, T+1 in, g [H*W, C] tokens out.
     func forward(previous: [Float], current: [Float], next: [Float], height h: Int, width w: Int) -> [Float] {
         let c = channels

@@ -50,6 +50,21 @@ if CommandLine.arguments.count == 3 && CommandLine.arguments[1] == "blas-child" 
     blasChild(path: CommandLine.arguments[2])
     exit(0)
 }
+// A child of the bench: STF and MAR alone, repeated (EngineProfile.swift).
+if (3...4).contains(CommandLine.arguments.count) && CommandLine.arguments[1] == "engine-child" {
+    let runs = CommandLine.arguments.count == 4 ? Int(CommandLine.arguments[3]) : 5
+    guard let runs, (1...100).contains(runs) else {
+        FileHandle.standardError.write(Data("segscope-bench engine-child: RUNS must be 1 to 100\n".utf8))
+        exit(2)
+    }
+    do {
+        try engineChild(directory: CommandLine.arguments[2], runs: runs)
+    } catch {
+        FileHandle.standardError.write(Data("segscope-bench engine-child: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
 let python = ProcessInfo.processInfo.environment["SEGSCOPE_PYTHON"] ?? "python3"
 let work = NSTemporaryDirectory() + "segscope-bench-\(getpid())"
 try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)

@@ -33,6 +33,35 @@ import Testing
         #expect(Self.maxAbsDifference(try #require(out.stfLogits), try expected("logits_stf")) < 1e-4)
         #expect(Self.maxAbsDifference(try #require(out.marLogits), try expected("logits_mar")) < 1e-4)
     }
+
+    /// STF and MAR run alone (as segscope-bench engine-child runs them) give
+    /// the forward pass's features, and wrong sizes are errors, not traps.
+    @Test func stfAndMARAloneMatchTheForwardPass() throws {
+        let root = Self.fixture("small")
+        let model = try Model.load(path: root + "/weights.safetensors")
+        let stf = try #require(model.stf)
+        let mar = try #require(model.mar)
+        let cur = try Npy.read(path: root + "/cur.npy")
+        let (c, h, w) = (cur.shape[0], cur.shape[1], cur.shape[2])
+        let frames = try ["prev", "cur", "next"].map { try Npy.read(path: root + "/\($0).npy").floats() }
+        let fused = try stf.fusedTokens(previous: frames[0], current: frames[1], next: frames[2], height: h, width: w)
+        let refined = try mar.refinedTokens(fused, tokens: h * w)
+        let expected = { (file: String) in try Npy.read(path: root + "/\(file).npy").floats() }
+        // The fixtures are channel-first [C, H*W]; the tokens are [H*W, C].
+        let channelFirst = { (tokens: [Float]) in
+            (0..<(c * h * w)).map { tokens[($0 % (h * w)) * c + $0 / (h * w)] }
+        }
+        #expect(Self.maxAbsDifference(channelFirst(fused), try expected("stf")) < 1e-4)
+        #expect(Self.maxAbsDifference(channelFirst(refined), try expected("mar")) < 1e-4)
+        #expect(throws: ModelError.self) {
+            try stf.fusedTokens(previous: frames[0], current: frames[1], next: [], height: h, width: w)
+        }
+        #expect(throws: ModelError.self) {
+            try stf.fusedTokens(previous: frames[0], current: frames[1], next: frames[2], height: h + 1, width: w)
+        }
+        #expect(throws: ModelError.self) { try mar.refinedTokens(fused, tokens: h * w + 1) }
+        #expect(throws: ModelError.self) { try mar.refinedTokens([], tokens: 0) }
+    }
 }
 
 /// STF and MAR at C = 512 (the release's width) on a small frame, against the

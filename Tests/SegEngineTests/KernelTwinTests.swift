@@ -1,3 +1,4 @@
+import Foundation
 import SegEngine
 import Testing
 
@@ -60,12 +61,12 @@ import Testing
                 Reference.attention(q: q, k: k, v: v, queries: l, keys: s, channels: c, heads: heads)) < 1e-5)
     }
 
-    /// More queries than one block of rows (64), the last block partial: each
+    /// More queries than one block of rows (256), the last block partial: each
     /// block's scores, softmax and product with V are done while in cache.
     @Test(arguments: [1, 2])
     func attentionOverSeveralQueryBlocks(heads: Int) {
-        let c = 32
-        let l = 150
+        let c = 16
+        let l = 600
         let s = 97
         let q = Self.values(l * c, seed: 14).map { $0 * 3 }
         let k = Self.values(s * c, seed: 15)
@@ -74,6 +75,91 @@ import Testing
             Self.maxDifference(
                 Kernels.attention(q: q, k: k, v: v, queries: l, keys: s, channels: c, heads: heads),
                 Reference.attention(q: q, k: k, v: v, queries: l, keys: s, channels: c, heads: heads)) < 1e-5)
+    }
+
+    /// A whole MHA module on one group (positions added, in_proj, attention,
+    /// out_proj) against its definition: self-attention, where Q and K are
+    /// one GEMM and strided, and attention over other keys (cross).
+    @Test(arguments: [(1, false), (2, false), (2, true)])
+    func multiHeadAttentionModule(heads: Int, cross: Bool) {
+        let c = 24
+        let l = 300
+        let s = cross ? 70 : l
+        let x = Self.values(l * c, seed: 20)
+        let positions = Self.values(l * c, seed: 21).map { $0 * 0.5 }
+        let keyInput = cross ? Self.values(s * c, seed: 22) : nil
+        let keyPositions = cross ? Self.values(s * c, seed: 23).map { $0 * 0.5 } : nil
+        let inProjection = Self.values(3 * c * c, seed: 24).map { $0 * 0.4 }
+        let inBias = Self.values(3 * c, seed: 25).map { $0 * 0.1 }
+        let outProjection = Self.values(c * c, seed: 26).map { $0 * 0.2 }
+        let outBias = Self.values(c, seed: 27).map { $0 * 0.1 }
+        func projected(_ input: [Float], _ part: Int, tokens: Int) -> [Float] {
+            Reference.linear(
+                input, Array(inProjection[(part * c * c)..<((part + 1) * c * c)]),
+                Array(inBias[(part * c)..<((part + 1) * c)]), tokens: tokens, inputs: c, outputs: c)
+        }
+        let keys = keyInput ?? x
+        let withPositions = zip(x, positions).map { $0 + $1 }
+        let keysWithPositions = zip(keys, keyPositions ?? positions).map { $0 + $1 }
+        let attended = Reference.attention(
+            q: projected(withPositions, 0, tokens: l), k: projected(keysWithPositions, 1, tokens: s),
+            v: projected(keys, 2, tokens: s), queries: l, keys: s, channels: c, heads: heads)
+        let expected = Reference.linear(attended, outProjection, outBias, tokens: l, inputs: c, outputs: c)
+        let fast = Kernels.multiHeadAttention(
+            x: x, positions: positions, keyInput: keyInput, keyPositions: keyPositions, inProjection: inProjection,
+            inBias: inBias, outProjection: outProjection, outBias: outBias, channels: c, heads: heads)
+        #expect(Self.maxDifference(fast, expected) < 1e-5)
+    }
+
+    /// The softmax's exponential within 2 ulp of e^x over float32's normal
+    /// range; below it a tiny non-negative value, above it +inf, NaN as NaN.
+    @Test func exponential() {
+        var worst: Double = 0
+        var x: Float = -87.3
+        while x < 88.3 {
+            let exact = Foundation.exp(Double(x))
+            let got = Double(Kernels.exponential(x))
+            worst = max(worst, abs(got - exact) / exact)
+            x += 0.000_731
+        }
+        #expect(worst < 2 * 1.19e-7, "worst relative error \(worst)")
+        for tiny in [-88, -100, -1e30, -Float.infinity] as [Float] {
+            let value = Kernels.exponential(tiny)
+            #expect(value >= 0 && value < 1.2e-38)
+        }
+        #expect(Kernels.exponential(0) == 1)
+        #expect(Kernels.exponential(89) == .infinity)
+        #expect(Kernels.exponential(.nan).isNaN)
+    }
+
+    /// Rows longer than the eight partial sums and not a multiple of them,
+    /// with a wide range of scores (most terms underflow).
+    @Test(arguments: [1, 7, 8, 190, 767])
+    func softmaxOfLongRows(columns: Int) {
+        let row = Self.values(columns, seed: 28).map { $0 * 120 }
+        let fast = Kernels.softmax(row)
+        #expect(Self.maxDifference(fast, Reference.softmax(row)) < 1e-6)
+        #expect(abs(fast.reduce(0, +) - 1) < 1e-5)
+    }
+
+    /// A NaN score makes its row NaN (named later by the model's check), never a trap.
+    @Test func softmaxOfARowWithNaN() {
+        var row = Self.values(20, seed: 29)
+        row[13] = .nan
+        let normalised = Kernels.softmax(row)
+        #expect(normalised.allSatisfy { $0.isNaN })
+    }
+
+    /// Channels not a multiple of the eight partial sums, rows far from zero mean.
+    @Test func layerNormOfWideRows() {
+        let c = 517
+        let x = Self.values(5 * c, seed: 30).map { $0 * 3 + 40 }
+        let w = Self.values(c, seed: 31)
+        let b = Self.values(c, seed: 32)
+        #expect(
+            Self.maxDifference(
+                Kernels.layerNorm(x, w, b, tokens: 5, channels: c),
+                Reference.layerNorm(x, w, b, tokens: 5, channels: c)) < 1e-5)
     }
 
     @Test(arguments: [(6, 10, 8, 12), (8, 8, 8, 8), (16, 32, 5, 7), (3, 3, 128, 256)])
