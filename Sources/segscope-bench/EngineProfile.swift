@@ -53,7 +53,8 @@ func engineChild(directory: String, runs: Int) throws {
 func makeEngineInputs(directory: String) throws {
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     let python = ProcessInfo.processInfo.environment["SEGSCOPE_PYTHON"] ?? "python3"
-    let tools = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    let tools =
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path + "/Tests/Tools"
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
