@@ -1,0 +1,549 @@
+import Foundation
+import SegFormats
+
+/// Why a prediction is what it is: the attention one token of frame T goes
+/// through in STF and MAR. `ExplainContext` runs the window once and keeps
+/// what a query needs (each ICSA's input and long-range output, the cross
+/// attention's keys); `explain(y:x:)` then projects only the token's groups'
+/// and block's keys, so a pixel costs milliseconds, not a forward pass.
+
+/// A token's place in the window: `frame` relative to T (-1, 0, +1), then feature row and column.
+public struct TokenPosition: Sendable, Hashable, CustomStringConvertible {
+    public let frame: Int, y: Int, x: Int
+
+    public init(frame: Int, y: Int, x: Int) { (self.frame, self.y, self.x) = (frame, y, x) }
+
+    public var description: String { "\(frameName) (\(y), \(x))" }
+
+    /// "T-1", "T" or "T+1".
+    public var frameName: String { frame == 0 ? "T" : frame < 0 ? "T\(frame)" : "T+\(frame)" }
+}
+
+/// The attention steps a token of frame T goes through in each STF layer, in pipeline order.
+public enum AttentionStepKind: String, Sendable, CaseIterable {
+    case encoderLong = "encoder-long"
+    case encoderShort = "encoder-short"
+    case decoderSelfLong = "decoder-self-long"
+    case decoderSelfShort = "decoder-self-short"
+    case decoderCrossLong = "decoder-cross-long"
+    case decoderCrossShort = "decoder-cross-short"
+}
+
+/// One attention step of the token: its keys and, per head, softmax(q k^T / sqrt(d)) over them.
+public struct AttentionStep: Sendable {
+    public let layer: Int
+    public let kind: AttentionStepKind
+    public let keys: [TokenPosition]
+    /// weights[head][i] is the weight of keys[i]; each head's weights sum to 1.
+    public let weights: [[Float]]
+
+    public init(layer: Int, kind: AttentionStepKind, keys: [TokenPosition], weights: [[Float]]) {
+        (self.layer, self.kind, self.keys, self.weights) = (layer, kind, keys, weights)
+    }
+
+    /// The mean over heads of each key's weight.
+    public var headAverage: [Float] { meanOverHeads(weights) }
+
+    /// The `count` keys of largest head-averaged weight, largest first.
+    public func top(_ count: Int) -> [(key: TokenPosition, weight: Float)] {
+        largest(headAverage, count).map { (keys[$0], headAverage[$0]) }
+    }
+}
+
+/// How strongly each encoder token (T-1, T, T+1) reaches the token through one decoder layer's cross
+/// attention, long range then short range: for head h,
+/// `perHead[h][k] = sum over q' in the token's block of A_short_h[p, q'] * A_long_h[q', k]`
+/// (head h of the short module with head h of the long one), and
+/// `average[k] = sum over q' of mean_h A_short_h[p, q'] * mean_h A_long_h[q', k]` (the product of the
+/// head-averaged matrices, as attention rollout). Each encoder token k is reached through exactly one
+/// q' (the block token at k's in-block offset); every map sums to 1. Maps are [3, H, W], T-1 first.
+public struct ComposedAttention: Sendable {
+    public let layer: Int
+    public let height: Int, width: Int
+    public let perHead: [[Float]]
+    public let average: [Float]
+
+    public init(layer: Int, height: Int, width: Int, perHead: [[Float]], average: [Float]) {
+        (self.layer, self.height, self.width, self.perHead, self.average) = (layer, height, width, perHead, average)
+    }
+
+    public func position(_ index: Int) -> TokenPosition {
+        let n = height * width
+        return TokenPosition(frame: index / n - 1, y: index % n / width, x: index % width)
+    }
+
+    /// The `count` encoder tokens of largest head-averaged composed weight, largest first.
+    public func top(_ count: Int) -> [(key: TokenPosition, weight: Float)] {
+        largest(average, count).map { (position($0), average[$0]) }
+    }
+}
+
+/// MAR at the token: the memory attention S (no 1/sqrt scaling, as the release), its mass per class
+/// (rows j*KL..(j+1)*KL-1 are class j), the class probabilities before MAR (the stage MAR refines) and
+/// after it, and the cosine similarity of the feature before (g) and after (r) MAR to each class's
+/// prototype: the mean of the class's memory_value rows (the prototype itself while they are repeated).
+public struct MARExplanation: Sendable {
+    public let rowWeights: [Float]
+    public let rowsPerClass: Int
+    public let classMass: [Float]
+    public let probabilitiesBefore: [Float], probabilitiesAfter: [Float]
+    public let cosineBefore: [Float], cosineAfter: [Float]
+
+    public init(
+        rowWeights: [Float], rowsPerClass: Int, classMass: [Float], probabilitiesBefore: [Float],
+        probabilitiesAfter: [Float], cosineBefore: [Float], cosineAfter: [Float]
+    ) {
+        (self.rowWeights, self.rowsPerClass, self.classMass) = (rowWeights, rowsPerClass, classMass)
+        (self.probabilitiesBefore, self.probabilitiesAfter) = (probabilitiesBefore, probabilitiesAfter)
+        (self.cosineBefore, self.cosineAfter) = (cosineBefore, cosineAfter)
+    }
+
+    /// The `count` memory rows of largest weight, largest first, with their class.
+    public func topRows(_ count: Int) -> [(row: Int, classIndex: Int, weight: Float)] {
+        largest(rowWeights, count).map { ($0, $0 / rowsPerClass, rowWeights[$0]) }
+    }
+}
+
+/// Everything `explain` says about one token of frame T.
+public struct PixelExplanation: Sendable {
+    /// The token, in feature rows and columns.
+    public let y: Int, x: Int
+    /// Per STF layer, encoder then decoder steps (empty without STF).
+    public let steps: [AttentionStep]
+    /// One per decoder layer.
+    public let composed: [ComposedAttention]
+    /// Class probabilities (softmax of the logits) at the token, per stage the model has.
+    public let probabilities: [(stage: Stage, values: [Float])]
+    public let mar: MARExplanation?
+
+    public init(
+        y: Int, x: Int, steps: [AttentionStep], composed: [ComposedAttention],
+        probabilities: [(stage: Stage, values: [Float])], mar: MARExplanation?
+    ) {
+        (self.y, self.x, self.steps, self.composed, self.probabilities, self.mar) =
+            (y, x, steps, composed, probabilities, mar)
+    }
+}
+
+public enum ExplainError: Error, CustomStringConvertible, Equatable {
+    case pixel(y: Int, x: Int, height: Int, width: Int)
+    case nothingToExplain(path: String)
+    case memoryRows(path: String, rows: Int, classes: Int)
+
+    public var description: String {
+        switch self {
+        case .pixel(let y, let x, let h, let w):
+            return "token (\(y), \(x)) is outside the \(h)x\(w) feature map"
+        case .nothingToExplain(let path): return "\(path): the weights have neither STF nor MAR: nothing to explain"
+        case .memoryRows(let path, let rows, let classes):
+            return "\(path): MAR's \(rows) memory rows are not a whole number of rows for each of \(classes) classes"
+        }
+    }
+}
+
+/// One window's STF run with what per-token queries need kept: per encoder layer the residual stream
+/// before ICSA and its long-range output ([3*H*W, C] each), per decoder layer the same for self and
+/// cross attention ([H*W, C]) and the cross attention's long-range keys of all encoder tokens
+/// ([3*H*W, C]); about 5 x 3*H*W*C floats for one layer (1.2 GB at the release's 512 x 128 x 256).
+public struct ExplainContext: Sendable {
+    public let model: Model
+    public let height: Int, width: Int
+    let currentTokens: [Float]
+    let encoderPositions: [Float], decoderPositions: [Float]
+    let encoderLayers: [(input: [Float], long: [Float])]
+    let decoderLayers:
+        [(
+            selfInput: [Float], selfLong: [Float], crossInput: [Float], crossLong: [Float],
+            crossKeys: [Float]
+        )]
+    /// STF's output g [H*W, C] (f[T]'s tokens without STF).
+    let refined: [Float]
+    /// Per class the mean of its memory_value rows [K, C] (empty without MAR).
+    let prototypes: [Float]
+
+    /// Runs STF on features [C, H, W] of T-1, T, T+1; `input` names them in errors.
+    public init(
+        model: Model, previous: [Float], current: [Float], next: [Float], height h: Int, width w: Int,
+        input: String = "features"
+    ) throws {
+        try requireBLAS()
+        guard model.stf != nil || model.mar != nil else { throw ExplainError.nothingToExplain(path: model.path) }
+        let c = model.channels
+        guard h > 0, w > 0 else { throw ModelError.geometry("\(input): empty (\(h)x\(w) cells)") }
+        let (n, overflow) = h.multipliedReportingOverflow(by: w)
+        guard !overflow, current.count == c &* n, previous.count == current.count, next.count == current.count
+        else {
+            throw ModelError.geometry("\(input): features must be [\(c), \(h), \(w)] for all three frames")
+        }
+        for (frame, values) in [("T-1", previous), ("T", current), ("T+1", next)] {
+            if let i = firstNonFinite(values) {
+                throw ModelError.geometry("\(input): the features of frame \(frame) hold \(values[i]) at element \(i)")
+            }
+        }
+        (self.model, height, width) = (model, h, w)
+        currentTokens = tokensFromChannels(current, channels: c, positions: n)
+        var encoderLayers: [(input: [Float], long: [Float])] = []
+        var decoderLayers:
+            [(
+                selfInput: [Float], selfLong: [Float], crossInput: [Float], crossLong: [Float],
+                crossKeys: [Float]
+            )] = []
+        var refined = currentTokens
+        if let stf = model.stf {
+            guard h % stf.blockHeight == 0, w % stf.blockWidth == 0 else {
+                throw ModelError.geometry(
+                    "\(input): feature size \(h)x\(w) is not a multiple of the block size "
+                        + "\(stf.blockHeight)x\(stf.blockWidth)")
+            }
+            encoderPositions = resizeTokens(
+                stf.encoderPositions, frames: 3, height: stf.positionHeight, width: stf.positionWidth,
+                toHeight: h, width: w, channels: c)
+            decoderPositions = resizeTokens(
+                stf.decoderPositions, frames: 1, height: stf.positionHeight, width: stf.positionWidth,
+                toHeight: h, width: w, channels: c)
+            // The same kernel calls in the same order as STFWeights.forward, with each ICSA's input and
+            // long-range output kept.
+            var x = uninitialized(3 * n * c)
+            x.withUnsafeMutableBufferPointer { xb in
+                for (t, frame) in [previous, current, next].enumerated() {
+                    frame.withUnsafeBufferPointer {
+                        transpose($0.baseAddress!, rows: c, columns: n, into: xb.baseAddress! + t * n * c)
+                    }
+                }
+            }
+            let geometry = { (queryFrames: Int, keyFrames: Int) in
+                ICSAGeometry(
+                    queryFrames: queryFrames, keyFrames: keyFrames, height: h, width: w,
+                    blockHeight: stf.blockHeight, blockWidth: stf.blockWidth)
+            }
+            for layer in stf.encoder {
+                let input = x
+                let long = longRange(
+                    layer.attention.long, x, memory: nil, encoderPositions, encoderPositions, geometry(3, 3), stf)
+                addShortRange(to: &x, layer.attention.short, long, encoderPositions, geometry(3, 3), stf, layer.norm1)
+                layer.feedForward.addInPlace(to: &x, tokens: 3 * n, then: layer.norm2)
+                encoderLayers.append((input, long))
+            }
+            let memory = x
+            var y = currentTokens
+            for layer in stf.decoder {
+                let selfInput = y
+                let selfLong = longRange(
+                    layer.selfAttention.long, y, memory: nil, decoderPositions, decoderPositions, geometry(1, 1), stf)
+                addShortRange(
+                    to: &y, layer.selfAttention.short, selfLong, decoderPositions, geometry(1, 1), stf, layer.norm1)
+                let crossInput = y
+                let crossLong = longRange(
+                    layer.crossAttention.long, y, memory: memory, decoderPositions, encoderPositions, geometry(1, 3),
+                    stf)
+                addShortRange(
+                    to: &y, layer.crossAttention.short, crossLong, decoderPositions, geometry(1, 3), stf, layer.norm2)
+                layer.feedForward.addInPlace(to: &y, tokens: n, then: layer.norm3)
+                let crossKeys = projectAll(layer.crossAttention.long.key, memory, plus: encoderPositions, rows: 3 * n)
+                decoderLayers.append((selfInput, selfLong, crossInput, crossLong, crossKeys))
+            }
+            if let i = firstNonFinite(y) {
+                throw ModelError.nonFiniteOutput(input: input, stage: "STF", index: i, value: y[i])
+            }
+            refined = y
+        } else {
+            (encoderPositions, decoderPositions) = ([], [])
+        }
+        (self.encoderLayers, self.decoderLayers, self.refined) = (encoderLayers, decoderLayers, refined)
+        if let mar = model.mar {
+            let k = model.classes
+            guard mar.memoryRows % k == 0, mar.memoryValues.count == mar.memoryRows * c else {
+                throw ExplainError.memoryRows(path: model.path, rows: mar.memoryRows, classes: k)
+            }
+            let perClass = mar.memoryRows / k
+            var prototypes = [Float](repeating: 0, count: k * c)
+            for row in 0..<mar.memoryRows {
+                for ch in 0..<c { prototypes[row / perClass * c + ch] += mar.memoryValues[row * c + ch] }
+            }
+            self.prototypes = prototypes.map { $0 / Float(perClass) }
+        } else {
+            prototypes = []
+        }
+    }
+
+    /// The explanation of the token at feature row `y`, column `x` of frame T.
+    public func explain(y: Int, x: Int) throws -> PixelExplanation {
+        guard (0..<height).contains(y), (0..<width).contains(x) else {
+            throw ExplainError.pixel(y: y, x: x, height: height, width: width)
+        }
+        let c = model.channels
+        let n = height * width
+        let p = y * width + x
+        var steps: [AttentionStep] = []
+        var composed: [ComposedAttention] = []
+        if let stf = model.stf {
+            let geometry = { (queryFrames: Int, keyFrames: Int) in
+                ICSAGeometry(
+                    queryFrames: queryFrames, keyFrames: keyFrames, height: height, width: width,
+                    blockHeight: stf.blockHeight, blockWidth: stf.blockWidth)
+            }
+            let offset = (y % stf.blockHeight) * stf.blockWidth + x % stf.blockWidth
+            let block = (y / stf.blockHeight) * (width / stf.blockWidth) + x / stf.blockWidth
+            for (i, (layer, kept)) in zip(stf.encoder, encoderLayers).enumerated() {
+                // Frame T's token is row n + p of the three frames' tokens.
+                let longKeys = geometry(3, 3).longRows(offset, frames: 3)
+                steps.append(
+                    step(
+                        i, .encoderLong, layer.attention.long, query: kept.input, row: n + p, keys: kept.input,
+                        keyRows: longKeys, encoderPositions, encoderPositions, frames: 3, stf))
+                steps.append(
+                    step(
+                        i, .encoderShort, layer.attention.short, query: kept.long, row: n + p, keys: kept.long,
+                        keyRows: geometry(3, 3).shortRows(block), encoderPositions, encoderPositions, frames: 3, stf))
+            }
+            for (i, (layer, kept)) in zip(stf.decoder, decoderLayers).enumerated() {
+                steps.append(
+                    step(
+                        i, .decoderSelfLong, layer.selfAttention.long, query: kept.selfInput, row: p,
+                        keys: kept.selfInput, keyRows: geometry(1, 1).longRows(offset, frames: 1), decoderPositions,
+                        decoderPositions, frames: 1, stf))
+                steps.append(
+                    step(
+                        i, .decoderSelfShort, layer.selfAttention.short, query: kept.selfLong, row: p,
+                        keys: kept.selfLong, keyRows: geometry(1, 1).shortRows(block), decoderPositions,
+                        decoderPositions, frames: 1, stf))
+                let blockRows = geometry(1, 3).shortRows(block)
+                let longWeights = crossLongWeights(layer.crossAttention.long, kept, blockRows: blockRows, stf)
+                let own = blockRows.firstIndex(of: p)!
+                steps.append(
+                    AttentionStep(
+                        layer: i, kind: .decoderCrossLong,
+                        keys: longWeights.keyRows[own].map { position($0, frames: 3) },
+                        weights: longWeights.weights[own]))
+                let short = step(
+                    i, .decoderCrossShort, layer.crossAttention.short, query: kept.crossLong, row: p,
+                    keys: kept.crossLong, keyRows: blockRows, decoderPositions, decoderPositions, frames: 1, stf)
+                steps.append(short)
+                composed.append(compose(layer: i, short: short.weights, long: longWeights, heads: stf.heads))
+            }
+        }
+        let token = Array(refined[(p * c)..<((p + 1) * c)])
+        var probabilities: [(stage: Stage, values: [Float])] = [
+            (
+                .baseline,
+                softmax(model.baselineClassifier.logits(Array(currentTokens[(p * c)..<((p + 1) * c)]), tokens: 1))
+            )
+        ]
+        if model.stf != nil { probabilities.append((.stf, softmax(model.stfClassifier.logits(token, tokens: 1)))) }
+        var marExplanation: MARExplanation?
+        if let mar = model.mar {
+            let rows = mar.memoryRows
+            var scores = [Float](repeating: 0, count: rows)
+            token.withUnsafeBufferPointer { tb in
+                mar.scoreProjection.withUnsafeBufferPointer { pb in
+                    scores.withUnsafeMutableBufferPointer { sb in
+                        // scores [1, N] = g [1, C] (Wq^T K^T) [C, N], as MARWeights.forward.
+                        BLAS.gemm(
+                            m: 1, n: rows, k: c, a: tb.baseAddress!, lda: c, b: pb.baseAddress!, ldb: rows,
+                            c: sb.baseAddress!, ldc: rows)
+                        softmaxRows(sb.baseAddress!, rows: 1, columns: rows, stride: rows)
+                    }
+                }
+            }
+            let perClass = rows / model.classes
+            let refinedToken = mar.forward(token, tokens: 1)
+            let cosines = { (feature: [Float]) in
+                (0..<model.classes).map { cosine(feature, Array(prototypes[($0 * c)..<(($0 + 1) * c)])) }
+            }
+            let after = softmax(model.marClassifier.logits(refinedToken, tokens: 1))
+            marExplanation = MARExplanation(
+                rowWeights: scores, rowsPerClass: perClass,
+                classMass: (0..<model.classes).map { scores[($0 * perClass)..<(($0 + 1) * perClass)].reduce(0, +) },
+                probabilitiesBefore: probabilities.last!.values, probabilitiesAfter: after,
+                cosineBefore: cosines(token), cosineAfter: cosines(refinedToken))
+            probabilities.append((.mar, after))
+        }
+        return PixelExplanation(
+            y: y, x: x, steps: steps, composed: composed, probabilities: probabilities, mar: marExplanation)
+    }
+
+    /// Where row `row` of a token buffer of `frames` frames (T-1, T, T+1, or T alone) is.
+    func position(_ row: Int, frames: Int) -> TokenPosition {
+        let n = height * width
+        return TokenPosition(frame: frames == 3 ? row / n - 1 : 0, y: row % n / width, x: row % width)
+    }
+
+    /// One step: the token's row `row` of `query` (+ positions) against rows `keyRows` of `keys`
+    /// (+ positions), through `attention`'s query and key projections.
+    private func step(
+        _ layer: Int, _ kind: AttentionStepKind, _ attention: Attention, query: [Float], row: Int, keys: [Float],
+        keyRows: [Int], _ queryPositions: [Float], _ keyPositions: [Float], frames: Int, _ stf: STFWeights
+    ) -> AttentionStep {
+        let q = project(attention.query, query, plus: queryPositions, rows: [row])
+        let k = project(attention.key, keys, plus: keyPositions, rows: keyRows)
+        let weights = headWeights(
+            queries: q, keys: k, keyRows: Array(0..<keyRows.count), count: 1, channels: model.channels,
+            heads: stf.heads)
+        return AttentionStep(
+            layer: layer, kind: kind, keys: keyRows.map { position($0, frames: frames) }, weights: weights[0])
+    }
+
+    /// The cross attention's long range for every token of the pixel's block: their queries against
+    /// their groups' keys (kept for all encoder tokens). weights[q'][head][i] is for keyRows[q'][i].
+    private func crossLongWeights(
+        _ attention: Attention,
+        _ kept: (selfInput: [Float], selfLong: [Float], crossInput: [Float], crossLong: [Float], crossKeys: [Float]),
+        blockRows: [Int], _ stf: STFWeights
+    ) -> (keyRows: [[Int]], weights: [[[Float]]]) {
+        let g = ICSAGeometry(
+            queryFrames: 1, keyFrames: 3, height: height, width: width, blockHeight: stf.blockHeight,
+            blockWidth: stf.blockWidth)
+        let queries = project(attention.query, kept.crossInput, plus: decoderPositions, rows: blockRows)
+        // Block rows run over in-block offsets in order, so block token j is long-range group j.
+        let keyRows = (0..<blockRows.count).map { g.longRows($0, frames: 3) }
+        var weights: [[[Float]]] = []
+        weights.reserveCapacity(blockRows.count)
+        let all = headWeightsOfGroups(
+            queries: queries, keys: kept.crossKeys, keyRows: keyRows, channels: model.channels, heads: stf.heads)
+        for j in 0..<blockRows.count { weights.append(all[j]) }
+        return (keyRows, weights)
+    }
+
+    private func compose(
+        layer: Int, short: [[Float]], long: (keyRows: [[Int]], weights: [[[Float]]]), heads: Int
+    ) -> ComposedAttention {
+        let size = 3 * height * width
+        var perHead = [[Float]](repeating: [Float](repeating: 0, count: size), count: heads)
+        var average = [Float](repeating: 0, count: size)
+        let shortAverage = meanOverHeads(short)
+        for (j, rows) in long.keyRows.enumerated() {
+            let longAverage = meanOverHeads(long.weights[j])
+            for (i, row) in rows.enumerated() {
+                for head in 0..<heads { perHead[head][row] = short[head][j] * long.weights[j][head][i] }
+                average[row] = shortAverage[j] * longAverage[i]
+            }
+        }
+        return ComposedAttention(layer: layer, height: height, width: width, perHead: perHead, average: average)
+    }
+}
+
+/// Rows `rows` of `x` (+ the same rows of `positions`) through `linear`: [rows.count, outputs].
+private func project(_ linear: Linear, _ x: [Float], plus positions: [Float], rows: [Int]) -> [Float] {
+    let c = linear.inputs
+    var gathered = uninitialized(rows.count * c)
+    for (i, row) in rows.enumerated() {
+        for ch in 0..<c { gathered[i * c + ch] = x[row * c + ch] + positions[row * c + ch] }
+    }
+    var out = uninitialized(rows.count * linear.outputs)
+    gathered.withUnsafeBufferPointer { gb in
+        out.withUnsafeMutableBufferPointer {
+            linear.apply(gb.baseAddress!, tokens: rows.count, into: $0.baseAddress!, inParallel: rows.count >= 512)
+        }
+    }
+    return out
+}
+
+/// Every row of `x` + `positions` ([rows, C]) through `linear`, on all cores.
+private func projectAll(_ linear: Linear, _ x: [Float], plus positions: [Float], rows: Int) -> [Float] {
+    var sum = x
+    addInPlace(&sum, positions)
+    return linear(sum, tokens: rows)
+}
+
+/// Per query and head, softmax(q_h k_h^T / sqrt(d)) over rows `keyRows` of the projected keys:
+/// [count][head][key].
+private func headWeights(
+    queries: [Float], keys: [Float], keyRows: [Int], count: Int, channels c: Int, heads: Int
+) -> [[[Float]]] {
+    headWeightsOfGroups(
+        queries: queries, keys: keys, keyRows: [[Int]](repeating: keyRows, count: count), channels: c, heads: heads)
+}
+
+/// The same where query j has its own key rows `keyRows[j]`; queries run on all cores.
+private func headWeightsOfGroups(
+    queries: [Float], keys: [Float], keyRows: [[Int]], channels c: Int, heads: Int
+) -> [[[Float]]] {
+    let d = c / heads
+    let scale = 1 / Float(d).squareRoot()
+    let s = keyRows.first?.count ?? 0
+    precondition(keyRows.allSatisfy { $0.count == s })
+    var flat = [Float](repeating: 0, count: keyRows.count * heads * s)
+    queries.withUnsafeBufferPointer { qb in
+        keys.withUnsafeBufferPointer { kb in
+            flat.withUnsafeMutableBufferPointer { fb in
+                let (q, k, out) = (
+                    SharedPointer(qb.baseAddress!), SharedPointer(kb.baseAddress!),
+                    SharedMutablePointer(fb.baseAddress!)
+                )
+                parallelFor(keyRows.count) { j in
+                    for head in 0..<heads {
+                        let scores = out.base + (j * heads + head) * s
+                        let query = q.base + j * c + head * d
+                        for (i, row) in keyRows[j].enumerated() {
+                            let key = k.base + row * c + head * d
+                            var dot: Float = 0
+                            for e in 0..<d { dot += query[e] * key[e] }
+                            scores[i] = dot * scale
+                        }
+                        softmaxRows(scores, rows: 1, columns: s, stride: s)
+                    }
+                }
+            }
+        }
+    }
+    return (0..<keyRows.count).map { j in
+        (0..<heads).map { head in Array(flat[((j * heads + head) * s)..<((j * heads + head + 1) * s)]) }
+    }
+}
+
+/// The long-range half of `addICSA`: u, each query's long-range MHA output.
+private func longRange(
+    _ attention: Attention, _ x: [Float], memory: [Float]?, _ positionsQ: [Float], _ positionsK: [Float],
+    _ g: ICSAGeometry, _ stf: STFWeights
+) -> [Float] {
+    var u = uninitialized(g.queryFrames * g.height * g.width * stf.channels)
+    groupedMHA(
+        attention, queryInput: x, queryPositions: positionsQ, keyInput: memory ?? x, keyPositions: positionsK,
+        valueInput: memory ?? x, into: &u, accumulate: false, channels: stf.channels, heads: stf.heads,
+        groups: g.blockHeight * g.blockWidth,
+        queryRows: { g.longRows($0, frames: g.queryFrames) }, keyRows: { g.longRows($0, frames: g.keyFrames) })
+    return u
+}
+
+/// The short-range half of `addICSA`: x = norm(x + short(u)).
+private func addShortRange(
+    to x: inout [Float], _ attention: Attention, _ u: [Float], _ positions: [Float], _ g: ICSAGeometry,
+    _ stf: STFWeights, _ norm: Norm
+) {
+    groupedMHA(
+        attention, queryInput: u, queryPositions: positions, keyInput: u, keyPositions: positions, valueInput: u,
+        into: &x, accumulate: true, norm: norm, channels: stf.channels, heads: stf.heads,
+        groups: g.blocksDown * g.blocksAcross, queryRows: { g.shortRows($0) }, keyRows: { g.shortRows($0) })
+}
+
+func meanOverHeads(_ weights: [[Float]]) -> [Float] {
+    guard let first = weights.first else { return [] }
+    var mean = first
+    for head in weights.dropFirst() { for i in mean.indices { mean[i] += head[i] } }
+    let scale = 1 / Float(weights.count)
+    return mean.map { $0 * scale }
+}
+
+/// Indices of the `count` largest values, largest first (ties: lower index first).
+func largest(_ values: [Float], _ count: Int) -> [Int] {
+    Array(values.indices.sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }.prefix(count))
+}
+
+private func softmax(_ logits: [Float]) -> [Float] {
+    var out = logits
+    out.withUnsafeMutableBufferPointer {
+        softmaxRows($0.baseAddress!, rows: 1, columns: logits.count, stride: logits.count)
+    }
+    return out
+}
+
+/// Cosine similarity in float64; 0 when either vector is zero.
+func cosine(_ a: [Float], _ b: [Float]) -> Float {
+    var (dot, aa, bb) = (0.0, 0.0, 0.0)
+    for i in a.indices {
+        dot += Double(a[i]) * Double(b[i])
+        aa += Double(a[i]) * Double(a[i])
+        bb += Double(b[i]) * Double(b[i])
+    }
+    return aa > 0 && bb > 0 ? Float(dot / (aa * bb).squareRoot()) : 0
+}
