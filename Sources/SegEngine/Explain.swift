@@ -148,6 +148,8 @@ public enum ExplainError: Error, CustomStringConvertible, Equatable {
 public struct ExplainContext: Sendable {
     public let model: Model
     public let height: Int, width: Int
+    /// What the features are called in errors.
+    let input: String
     let currentTokens: [Float]
     let encoderPositions: [Float], decoderPositions: [Float]
     let encoderLayers: [(input: [Float], long: [Float])]
@@ -180,7 +182,7 @@ public struct ExplainContext: Sendable {
                 throw ModelError.geometry("\(input): the features of frame \(frame) hold \(values[i]) at element \(i)")
             }
         }
-        (self.model, height, width) = (model, h, w)
+        (self.model, height, width, self.input) = (model, h, w, input)
         currentTokens = tokensFromChannels(current, channels: c, positions: n)
         var encoderLayers: [(input: [Float], long: [Float])] = []
         var decoderLayers:
@@ -347,6 +349,9 @@ public struct ExplainContext: Sendable {
             }
             let perClass = rows / model.classes
             let refinedToken = mar.forward(token, tokens: 1)
+            if let i = firstNonFinite(refinedToken) {
+                throw ModelError.nonFiniteOutput(input: input, stage: "MAR", index: i, value: refinedToken[i])
+            }
             let cosines = { (feature: [Float]) in
                 (0..<model.classes).map { cosine(feature, Array(prototypes[($0 * c)..<(($0 + 1) * c)])) }
             }

@@ -41,6 +41,8 @@ struct ExplainCommand: ParsableCommand {
     var format: ExplainFormat = .text
     @Option(name: .customLong("label-space"), help: "Names of the classes (default: by class count).")
     var labelSpace: String?
+    @Flag(help: "Print the wall times of the window's STF run and of the pixel's query to stderr.")
+    var timings = false
 
     func validate() throws {
         guard (features.count == 3 && images.isEmpty) || (images.count == 3 && features.isEmpty) else {
@@ -77,10 +79,22 @@ struct ExplainCommand: ParsableCommand {
                 "--pixel \(y),\(x): outside the \(frameHeight)x\(frameWidth) frame of \(names[1]) "
                     + "(features \(current.shapeText) at stride \(featureStride))")
         }
+        let start = DispatchTime.now().uptimeNanoseconds
         let context = try ExplainContext(
             model: model, previous: maps[0].values, current: current.values, next: maps[2].values,
             height: current.height, width: current.width, input: names[1])
+        let built = DispatchTime.now().uptimeNanoseconds
         let explanation = try context.explain(y: y / featureStride, x: x / featureStride)
+        if timings {
+            let seconds = { (from: UInt64, to: UInt64) in Double(to - from) / 1e9 }
+            let done = DispatchTime.now().uptimeNanoseconds
+            FileHandle.standardError.write(
+                Data(
+                    String(
+                        format: "window (STF run once): %.3f s\npixel query: %.3f s\n", seconds(start, built),
+                        seconds(built, done)
+                    ).utf8))
+        }
         let classNames = try self.classNames(model.classes)
         let report = ExplainReport(
             explanation: explanation, model: model, pixel: (y, x), features: current, classNames: classNames)

@@ -111,6 +111,58 @@ import Testing
         #expect(lines[marHeader + 2].contains(String(format: "%.4f", masses[heaviest])))
     }
 
+    /// --images: the frames through the weights' backbone (the committed r18 fixture with random STF and MAR
+    /// for 19 classes); the probabilities at the token are the softmax of forward's logits there (1e-5).
+    @Test func imagesGoThroughTheBackboneAsForwardDoes() throws {
+        let root = try TestSupport.scratchDirectory()
+        let synth = try TestSupport.segscope([
+            "synth", "--out", root + "/data", "--sequences", "1", "--frames", "3", "--size", "64x96",
+            "--no-features", "--split", "val",
+        ])
+        #expect(synth.status == 0, "\(synth.stderr)")
+        try TestSupport.python(
+            """
+            import sys
+            sys.path.insert(0, sys.argv[3])
+            import stf_mar_reference as ref
+            from safetensors.numpy import load_file, save_file
+            backbone = {k: v for k, v in load_file(sys.argv[2]).items() if not k.startswith("decode_head.conv_seg")}
+            heads, _ = ref.random_weights(c=8, heads=2, hb=4, wb=4, hp=8, wp=12, m=16, k=19, kl=2, depth=1, seed=5)
+            backbone.update(heads)
+            save_file(backbone, sys.argv[1], metadata={"heads": "2", "block_size": "4,4"})
+            """,
+            [
+                root + "/w.safetensors",
+                TestSupport.repositoryRoot + "/Tests/SegEngineTests/Fixtures/pspnet_r18/weights.safetensors",
+                TestSupport.repositoryRoot + "/Tests/Tools",
+            ])
+        let folder = root + "/data/leftImg8bit_sequence/val/synth"
+        let images = try FileManager.default.contentsOfDirectory(atPath: folder).sorted().map { folder + "/" + $0 }
+        #expect(images.count == 3)
+        let forward = try TestSupport.segscope(
+            ["forward", "--weights", root + "/w.safetensors", "--images"] + images + ["--out", root + "/out"])
+        #expect(forward.status == 0, "\(forward.stderr)")
+        let explain = try TestSupport.segscope(
+            ["explain", "--weights", root + "/w.safetensors", "--images"] + images
+                + ["--pixel", "50,70", "--format", "json"])
+        #expect(explain.status == 0, "\(explain.stderr)")
+        let json = try Self.json(explain.stdout)
+        #expect(json["token"] as? [Int] == [6, 8])
+        #expect((json["classes"] as! [String])[0] == "road", "19 classes are named as Cityscapes'")
+        let probabilities = json["probabilities"] as! [String: Any]
+        for stage in ["baseline", "stf", "mar"] {
+            let logits = try Npy.read(path: root + "/out/logits_\(stage).npy")
+            let (k, h, w) = (logits.shape[0], logits.shape[1], logits.shape[2])
+            let values = logits.floats()
+            let atToken = (0..<k).map { Double(values[$0 * h * w + 6 * w + 8]) }
+            let top = atToken.max()!
+            let exponentials = atToken.map { Foundation.exp($0 - top) }
+            let sum = exponentials.reduce(0, +)
+            let expected = exponentials.map { $0 / sum }
+            #expect(Self.maxDifference(Self.floats(probabilities[stage]), expected) <= 1e-5, "\(stage)")
+        }
+    }
+
     @Test func badInputIsOneLineAndNamesTheProblem() throws {
         let base = ["explain", "--weights", Self.weights, "--features"] + Self.frames
         let outside = try TestSupport.segscope(base + ["--pixel", "64,0"])
