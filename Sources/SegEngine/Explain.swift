@@ -241,7 +241,10 @@ public struct ExplainContext: Sendable {
                 addShortRange(
                     to: &y, layer.crossAttention.short, crossLong, decoderPositions, geometry(1, 3), stf, layer.norm2)
                 layer.feedForward.addInPlace(to: &y, tokens: n, then: layer.norm3)
-                let crossKeys = projectAll(layer.crossAttention.long.key, memory, plus: encoderPositions, rows: 3 * n)
+                // Keys of the cross attention's long range, grouped: group g's rows (in-block offset g over
+                // every block and frame) one after the other, so a query's keys are contiguous.
+                let groups = (0..<(stf.blockHeight * stf.blockWidth)).flatMap { geometry(1, 3).longRows($0, frames: 3) }
+                let crossKeys = project(layer.crossAttention.long.key, memory, plus: encoderPositions, rows: groups)
                 decoderLayers.append((selfInput, selfLong, crossInput, crossLong, crossKeys))
             }
             if let i = firstNonFinite(y) {
@@ -286,42 +289,60 @@ public struct ExplainContext: Sendable {
             }
             let offset = (y % stf.blockHeight) * stf.blockWidth + x % stf.blockWidth
             let block = (y / stf.blockHeight) * (width / stf.blockWidth) + x / stf.blockWidth
+            // The steps other than the cross attention's long range are independent of each other given
+            // what the context kept: they run on all cores, in pipeline order in `single`.
+            let (encoderGeometry, selfGeometry, crossGeometry) = (geometry(3, 3), geometry(1, 1), geometry(1, 3))
+            var jobs: [@Sendable () -> AttentionStep] = []
             for (i, (layer, kept)) in zip(stf.encoder, encoderLayers).enumerated() {
                 // Frame T's token is row n + p of the three frames' tokens.
-                let longKeys = geometry(3, 3).longRows(offset, frames: 3)
-                steps.append(
+                jobs.append {
                     step(
                         i, .encoderLong, layer.attention.long, query: kept.input, row: n + p, keys: kept.input,
-                        keyRows: longKeys, encoderPositions, encoderPositions, frames: 3, stf))
-                steps.append(
+                        keyRows: encoderGeometry.longRows(offset, frames: 3), encoderPositions, encoderPositions,
+                        frames: 3, stf)
+                }
+                jobs.append {
                     step(
                         i, .encoderShort, layer.attention.short, query: kept.long, row: n + p, keys: kept.long,
-                        keyRows: geometry(3, 3).shortRows(block), encoderPositions, encoderPositions, frames: 3, stf))
+                        keyRows: encoderGeometry.shortRows(block), encoderPositions, encoderPositions, frames: 3, stf)
+                }
             }
+            let blockRows = crossGeometry.shortRows(block)
             for (i, (layer, kept)) in zip(stf.decoder, decoderLayers).enumerated() {
-                steps.append(
+                jobs.append {
                     step(
                         i, .decoderSelfLong, layer.selfAttention.long, query: kept.selfInput, row: p,
-                        keys: kept.selfInput, keyRows: geometry(1, 1).longRows(offset, frames: 1), decoderPositions,
-                        decoderPositions, frames: 1, stf))
-                steps.append(
+                        keys: kept.selfInput, keyRows: selfGeometry.longRows(offset, frames: 1), decoderPositions,
+                        decoderPositions, frames: 1, stf)
+                }
+                jobs.append {
                     step(
                         i, .decoderSelfShort, layer.selfAttention.short, query: kept.selfLong, row: p,
-                        keys: kept.selfLong, keyRows: geometry(1, 1).shortRows(block), decoderPositions,
-                        decoderPositions, frames: 1, stf))
-                let blockRows = geometry(1, 3).shortRows(block)
+                        keys: kept.selfLong, keyRows: selfGeometry.shortRows(block), decoderPositions,
+                        decoderPositions, frames: 1, stf)
+                }
+                jobs.append {
+                    step(
+                        i, .decoderCrossShort, layer.crossAttention.short, query: kept.crossLong, row: p,
+                        keys: kept.crossLong, keyRows: blockRows, decoderPositions, decoderPositions, frames: 1, stf)
+                }
+            }
+            let single = parallelMap(jobs.count) { [jobs] in jobs[$0]() }
+            let encoderSteps = 2 * stf.encoder.count
+            steps = Array(single[0..<encoderSteps])
+            for (i, (layer, kept)) in zip(stf.decoder, decoderLayers).enumerated() {
                 let longWeights = crossLongWeights(layer.crossAttention.long, kept, blockRows: blockRows, stf)
-                let own = blockRows.firstIndex(of: p)!
+                // Block token j is long-range group j, the group of in-block offset j.
+                let short = single[encoderSteps + 3 * i + 2]
+                steps += single[(encoderSteps + 3 * i)..<(encoderSteps + 3 * i + 2)]
                 steps.append(
                     AttentionStep(
                         layer: i, kind: .decoderCrossLong,
-                        keys: longWeights.keyRows[own].map { position($0, frames: 3) },
-                        weights: longWeights.weights[own]))
-                let short = step(
-                    i, .decoderCrossShort, layer.crossAttention.short, query: kept.crossLong, row: p,
-                    keys: kept.crossLong, keyRows: blockRows, decoderPositions, decoderPositions, frames: 1, stf)
+                        keys: geometry(1, 3).longRows(offset, frames: 3).map { position($0, frames: 3) },
+                        weights: longWeights[offset]))
                 steps.append(short)
-                composed.append(compose(layer: i, short: short.weights, long: longWeights, heads: stf.heads))
+                composed.append(
+                    compose(layer: i, short: short.weights, long: longWeights, geometry: geometry(1, 3), stf.heads))
             }
         }
         let token = Array(refined[(p * c)..<((p + 1) * c)])
@@ -381,45 +402,38 @@ public struct ExplainContext: Sendable {
     ) -> AttentionStep {
         let q = project(attention.query, query, plus: queryPositions, rows: [row])
         let k = project(attention.key, keys, plus: keyPositions, rows: keyRows)
-        let weights = headWeights(
-            queries: q, keys: k, keyRows: Array(0..<keyRows.count), count: 1, channels: model.channels,
-            heads: stf.heads)
         return AttentionStep(
-            layer: layer, kind: kind, keys: keyRows.map { position($0, frames: frames) }, weights: weights[0])
+            layer: layer, kind: kind, keys: keyRows.map { position($0, frames: frames) },
+            weights: headWeights(
+                queries: q, keys: k, keysPerQuery: keyRows.count, shared: true, channels: model.channels,
+                heads: stf.heads)[0])
     }
 
-    /// The cross attention's long range for every token of the pixel's block: their queries against
-    /// their groups' keys (kept for all encoder tokens). weights[q'][head][i] is for keyRows[q'][i].
+    /// The cross attention's long range for every token of the pixel's block: block token j (in-block
+    /// offset j) against long-range group j's keys, kept grouped by the context. [j][head][key].
     private func crossLongWeights(
         _ attention: Attention,
         _ kept: (selfInput: [Float], selfLong: [Float], crossInput: [Float], crossLong: [Float], crossKeys: [Float]),
         blockRows: [Int], _ stf: STFWeights
-    ) -> (keyRows: [[Int]], weights: [[[Float]]]) {
-        let g = ICSAGeometry(
-            queryFrames: 1, keyFrames: 3, height: height, width: width, blockHeight: stf.blockHeight,
-            blockWidth: stf.blockWidth)
+    ) -> [[[Float]]] {
         let queries = project(attention.query, kept.crossInput, plus: decoderPositions, rows: blockRows)
-        // Block rows run over in-block offsets in order, so block token j is long-range group j.
-        let keyRows = (0..<blockRows.count).map { g.longRows($0, frames: 3) }
-        var weights: [[[Float]]] = []
-        weights.reserveCapacity(blockRows.count)
-        let all = headWeightsOfGroups(
-            queries: queries, keys: kept.crossKeys, keyRows: keyRows, channels: model.channels, heads: stf.heads)
-        for j in 0..<blockRows.count { weights.append(all[j]) }
-        return (keyRows, weights)
+        let keysPerGroup = 3 * (height / stf.blockHeight) * (width / stf.blockWidth)
+        return headWeights(
+            queries: queries, keys: kept.crossKeys, keysPerQuery: keysPerGroup, shared: false,
+            channels: model.channels, heads: stf.heads)
     }
 
-    private func compose(
-        layer: Int, short: [[Float]], long: (keyRows: [[Int]], weights: [[[Float]]]), heads: Int
-    ) -> ComposedAttention {
+    private func compose(layer: Int, short: [[Float]], long: [[[Float]]], geometry: ICSAGeometry, _ heads: Int)
+        -> ComposedAttention
+    {
         let size = 3 * height * width
         var perHead = [[Float]](repeating: [Float](repeating: 0, count: size), count: heads)
         var average = [Float](repeating: 0, count: size)
         let shortAverage = meanOverHeads(short)
-        for (j, rows) in long.keyRows.enumerated() {
-            let longAverage = meanOverHeads(long.weights[j])
-            for (i, row) in rows.enumerated() {
-                for head in 0..<heads { perHead[head][row] = short[head][j] * long.weights[j][head][i] }
+        for (j, weights) in long.enumerated() {
+            let longAverage = meanOverHeads(weights)
+            for (i, row) in geometry.longRows(j, frames: 3).enumerated() {
+                for head in 0..<heads { perHead[head][row] = short[head][j] * weights[head][i] }
                 average[row] = shortAverage[j] * longAverage[i]
             }
         }
@@ -443,31 +457,15 @@ private func project(_ linear: Linear, _ x: [Float], plus positions: [Float], ro
     return out
 }
 
-/// Every row of `x` + `positions` ([rows, C]) through `linear`, on all cores.
-private func projectAll(_ linear: Linear, _ x: [Float], plus positions: [Float], rows: Int) -> [Float] {
-    var sum = x
-    addInPlace(&sum, positions)
-    return linear(sum, tokens: rows)
-}
-
-/// Per query and head, softmax(q_h k_h^T / sqrt(d)) over rows `keyRows` of the projected keys:
-/// [count][head][key].
+/// Per query and head, softmax(q_h k_h^T / sqrt(d)) over `keysPerQuery` projected keys [S, C] (C = the
+/// queries' width): the same keys for every query (`shared`), or query j's at row j*S of `keys`.
+/// [query][head][key]; queries run on all cores.
 private func headWeights(
-    queries: [Float], keys: [Float], keyRows: [Int], count: Int, channels c: Int, heads: Int
-) -> [[[Float]]] {
-    headWeightsOfGroups(
-        queries: queries, keys: keys, keyRows: [[Int]](repeating: keyRows, count: count), channels: c, heads: heads)
-}
-
-/// The same where query j has its own key rows `keyRows[j]`; queries run on all cores.
-private func headWeightsOfGroups(
-    queries: [Float], keys: [Float], keyRows: [[Int]], channels c: Int, heads: Int
+    queries: [Float], keys: [Float], keysPerQuery s: Int, shared: Bool, channels c: Int, heads: Int
 ) -> [[[Float]]] {
     let d = c / heads
-    let scale = 1 / Float(d).squareRoot()
-    let s = keyRows.first?.count ?? 0
-    precondition(keyRows.allSatisfy { $0.count == s })
-    var flat = [Float](repeating: 0, count: keyRows.count * heads * s)
+    let count = queries.count / c
+    var flat = uninitialized(count * heads * s)
     queries.withUnsafeBufferPointer { qb in
         keys.withUnsafeBufferPointer { kb in
             flat.withUnsafeMutableBufferPointer { fb in
@@ -475,25 +473,33 @@ private func headWeightsOfGroups(
                     SharedPointer(qb.baseAddress!), SharedPointer(kb.baseAddress!),
                     SharedMutablePointer(fb.baseAddress!)
                 )
-                parallelFor(keyRows.count) { j in
+                parallelFor(count) { j in
+                    let keysOfQuery = k.base + (shared ? 0 : j * s * c)
                     for head in 0..<heads {
                         let scores = out.base + (j * heads + head) * s
-                        let query = q.base + j * c + head * d
-                        for (i, row) in keyRows[j].enumerated() {
-                            let key = k.base + row * c + head * d
-                            var dot: Float = 0
-                            for e in 0..<d { dot += query[e] * key[e] }
-                            scores[i] = dot * scale
-                        }
+                        // scores [1, S] = q_h [1, d] k_h^T [d, S] / sqrt(d), as groupAttention.
+                        BLAS.gemm(
+                            transposeB: true, m: 1, n: s, k: d, alpha: 1 / Float(d).squareRoot(),
+                            a: q.base + j * c + head * d, lda: c, b: keysOfQuery + head * d, ldb: c, c: scores, ldc: s)
                         softmaxRows(scores, rows: 1, columns: s, stride: s)
                     }
                 }
             }
         }
     }
-    return (0..<keyRows.count).map { j in
+    return (0..<count).map { j in
         (0..<heads).map { head in Array(flat[((j * heads + head) * s)..<((j * heads + head + 1) * s)]) }
     }
+}
+
+/// body(0..<count) on all cores, results in order.
+private func parallelMap<T: Sendable>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T] {
+    var results = [T?](repeating: nil, count: count)
+    results.withUnsafeMutableBufferPointer { buffer in
+        let shared = SharedMutablePointer(buffer.baseAddress!)
+        parallelFor(count) { shared[$0] = body($0) }
+    }
+    return results.map { $0! }
 }
 
 /// The long-range half of `addICSA`: u, each query's long-range MHA output.
