@@ -143,8 +143,9 @@ public enum ExplainError: Error, CustomStringConvertible, Equatable {
 
 /// One window's STF run with what per-token queries need kept: per encoder layer the residual stream
 /// before ICSA and its long-range output ([3*H*W, C] each), per decoder layer the same for self and
-/// cross attention ([H*W, C]) and the cross attention's long-range keys of all encoder tokens
-/// ([3*H*W, C]); about 5 x 3*H*W*C floats for one layer (1.2 GB at the release's 512 x 128 x 256).
+/// cross attention ([H*W, C]) and the cross attention's long-range keys of all encoder tokens, grouped
+/// by long-range group ([3*H*W, C]); about 18*H*W*C floats for one layer of each (1.2 GB at the
+/// release's 512 x 128 x 256). Build it off the interface thread; `explain(y:x:)` is then cheap.
 public struct ExplainContext: Sendable {
     public let model: Model
     public let height: Int, width: Int

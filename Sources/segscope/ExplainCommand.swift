@@ -41,7 +41,7 @@ struct ExplainCommand: ParsableCommand {
     var format: ExplainFormat = .text
     @Option(name: .customLong("label-space"), help: "Names of the classes (default: by class count).")
     var labelSpace: String?
-    @Flag(help: "Print the wall times of the window's STF run and of the pixel's query to stderr.")
+    @Flag(help: "Print the wall and CPU times of the window's STF run and of the pixel's query to stderr.")
     var timings = false
 
     func validate() throws {
@@ -79,21 +79,21 @@ struct ExplainCommand: ParsableCommand {
                 "--pixel \(y),\(x): outside the \(frameHeight)x\(frameWidth) frame of \(names[1]) "
                     + "(features \(current.shapeText) at stride \(featureStride))")
         }
-        let start = DispatchTime.now().uptimeNanoseconds
+        let start = (wall: DispatchTime.now().uptimeNanoseconds, cpu: processCPUSeconds())
         let context = try ExplainContext(
             model: model, previous: maps[0].values, current: current.values, next: maps[2].values,
             height: current.height, width: current.width, input: names[1])
-        let built = DispatchTime.now().uptimeNanoseconds
+        let built = (wall: DispatchTime.now().uptimeNanoseconds, cpu: processCPUSeconds())
         let explanation = try context.explain(y: y / featureStride, x: x / featureStride)
         if timings {
-            let seconds = { (from: UInt64, to: UInt64) in Double(to - from) / 1e9 }
-            let done = DispatchTime.now().uptimeNanoseconds
+            // CPU seconds beside wall time: on a shared machine the wall time grows with others' work.
+            let done = (wall: DispatchTime.now().uptimeNanoseconds, cpu: processCPUSeconds())
+            let line = { (name: String, from: (wall: UInt64, cpu: Double), to: (wall: UInt64, cpu: Double)) in
+                String(
+                    format: "%@: %.3f s wall, %.3f s CPU\n", name, Double(to.wall - from.wall) / 1e9, to.cpu - from.cpu)
+            }
             FileHandle.standardError.write(
-                Data(
-                    String(
-                        format: "window (STF run once): %.3f s\npixel query: %.3f s\n", seconds(start, built),
-                        seconds(built, done)
-                    ).utf8))
+                Data((line("window (STF run once)", start, built) + line("pixel query", built, done)).utf8))
         }
         let classNames = try self.classNames(model.classes)
         let report = ExplainReport(
@@ -153,6 +153,14 @@ struct ExplainCommand: ParsableCommand {
         }
         return (0..<classes).map { index in theme.map { oneLine($0.space.classNames[index]) } ?? "class \(index)" }
     }
+}
+
+/// User plus system CPU seconds of this process, all threads.
+private func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    let seconds = { (t: timeval) in Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 enum ExplainFormat: String, CaseIterable, ExpressibleByArgument { case text, json }
