@@ -141,23 +141,22 @@ public enum ExplainError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// One window's STF run with what per-token queries need kept: per encoder layer the residual stream
-/// before ICSA and its long-range output ([3*H*W, C] each), per decoder layer the same for self and
-/// cross attention ([H*W, C]) and the cross attention's long-range keys of all encoder tokens, grouped
-/// by long-range group ([3*H*W, C]); about 18*H*W*C floats for one layer of each (1.2 GB at the
-/// release's 512 x 128 x 256). Build it off the interface thread; `explain(y:x:)` is then cheap.
+/// One window's STF run with what per-token queries need kept: for every attention module of every
+/// layer, the projected queries of frame T's tokens and the projected keys of all its key tokens (the
+/// cross attention's long-range keys grouped by long-range group, so a query's keys are contiguous);
+/// about 18*H*W*C floats for one layer of each (1.2 GB at the release's 512 x 128 x 256). Build it off
+/// the interface thread; `explain(y:x:)` then only multiplies a block's queries with their keys.
 public struct ExplainContext: Sendable {
     public let model: Model
     public let height: Int, width: Int
     /// What the features are called in errors.
     let input: String
     let currentTokens: [Float]
-    let encoderPositions: [Float], decoderPositions: [Float]
-    let encoderLayers: [(input: [Float], long: [Float])]
+    let encoderLayers: [(long: KeptProjections, short: KeptProjections)]
     let decoderLayers:
         [(
-            selfInput: [Float], selfLong: [Float], crossInput: [Float], crossLong: [Float],
-            crossKeys: [Float]
+            selfLong: KeptProjections, selfShort: KeptProjections, crossLong: KeptProjections,
+            crossShort: KeptProjections
         )]
     /// STF's output g [H*W, C] (f[T]'s tokens without STF).
     let refined: [Float]
@@ -185,11 +184,11 @@ public struct ExplainContext: Sendable {
         }
         (self.model, height, width, self.input) = (model, h, w, input)
         currentTokens = tokensFromChannels(current, channels: c, positions: n)
-        var encoderLayers: [(input: [Float], long: [Float])] = []
+        var encoderLayers: [(long: KeptProjections, short: KeptProjections)] = []
         var decoderLayers:
             [(
-                selfInput: [Float], selfLong: [Float], crossInput: [Float], crossLong: [Float],
-                crossKeys: [Float]
+                selfLong: KeptProjections, selfShort: KeptProjections, crossLong: KeptProjections,
+                crossShort: KeptProjections
             )] = []
         var refined = currentTokens
         if let stf = model.stf {
@@ -198,14 +197,14 @@ public struct ExplainContext: Sendable {
                     "\(input): feature size \(h)x\(w) is not a multiple of the block size "
                         + "\(stf.blockHeight)x\(stf.blockWidth)")
             }
-            encoderPositions = resizeTokens(
+            let encoderPositions = resizeTokens(
                 stf.encoderPositions, frames: 3, height: stf.positionHeight, width: stf.positionWidth,
                 toHeight: h, width: w, channels: c)
-            decoderPositions = resizeTokens(
+            let decoderPositions = resizeTokens(
                 stf.decoderPositions, frames: 1, height: stf.positionHeight, width: stf.positionWidth,
                 toHeight: h, width: w, channels: c)
-            // The same kernel calls in the same order as STFWeights.forward, with each ICSA's input and
-            // long-range output kept.
+            // The same kernel calls in the same order as STFWeights.forward, with each attention module's
+            // projections of frame T's queries and of all keys kept.
             var x = uninitialized(3 * n * c)
             x.withUnsafeMutableBufferPointer { xb in
                 for (t, frame) in [previous, current, next].enumerated() {
@@ -219,41 +218,53 @@ public struct ExplainContext: Sendable {
                     queryFrames: queryFrames, keyFrames: keyFrames, height: h, width: w,
                     blockHeight: stf.blockHeight, blockWidth: stf.blockWidth)
             }
+            let frameT = Array(n..<(2 * n))
+            let (oneFrame, threeFrames) = (Array(0..<n), Array(0..<(3 * n)))
             for layer in stf.encoder {
-                let input = x
-                let long = longRange(
+                let long = KeptProjections(
+                    layer.attention.long, queries: x, encoderPositions, rows: frameT, keys: x, encoderPositions,
+                    rows: threeFrames)
+                let u = longRange(
                     layer.attention.long, x, memory: nil, encoderPositions, encoderPositions, geometry(3, 3), stf)
-                addShortRange(to: &x, layer.attention.short, long, encoderPositions, geometry(3, 3), stf, layer.norm1)
+                let short = KeptProjections(
+                    layer.attention.short, queries: u, encoderPositions, rows: frameT, keys: u, encoderPositions,
+                    rows: threeFrames)
+                addShortRange(to: &x, layer.attention.short, u, encoderPositions, geometry(3, 3), stf, layer.norm1)
                 layer.feedForward.addInPlace(to: &x, tokens: 3 * n, then: layer.norm2)
-                encoderLayers.append((input, long))
+                encoderLayers.append((long, short))
             }
             let memory = x
             var y = currentTokens
+            // The cross attention's long-range key rows grouped: group g's rows (in-block offset g over every
+            // block and frame) one after the other.
+            let groups = (0..<(stf.blockHeight * stf.blockWidth)).flatMap { geometry(1, 3).longRows($0, frames: 3) }
             for layer in stf.decoder {
-                let selfInput = y
-                let selfLong = longRange(
+                let selfLong = KeptProjections(
+                    layer.selfAttention.long, queries: y, decoderPositions, rows: oneFrame, keys: y, decoderPositions,
+                    rows: oneFrame)
+                let u = longRange(
                     layer.selfAttention.long, y, memory: nil, decoderPositions, decoderPositions, geometry(1, 1), stf)
-                addShortRange(
-                    to: &y, layer.selfAttention.short, selfLong, decoderPositions, geometry(1, 1), stf, layer.norm1)
-                let crossInput = y
-                let crossLong = longRange(
+                let selfShort = KeptProjections(
+                    layer.selfAttention.short, queries: u, decoderPositions, rows: oneFrame, keys: u, decoderPositions,
+                    rows: oneFrame)
+                addShortRange(to: &y, layer.selfAttention.short, u, decoderPositions, geometry(1, 1), stf, layer.norm1)
+                let crossLong = KeptProjections(
+                    layer.crossAttention.long, queries: y, decoderPositions, rows: oneFrame, keys: memory,
+                    encoderPositions, rows: groups)
+                let v = longRange(
                     layer.crossAttention.long, y, memory: memory, decoderPositions, encoderPositions, geometry(1, 3),
                     stf)
-                addShortRange(
-                    to: &y, layer.crossAttention.short, crossLong, decoderPositions, geometry(1, 3), stf, layer.norm2)
+                let crossShort = KeptProjections(
+                    layer.crossAttention.short, queries: v, decoderPositions, rows: oneFrame, keys: v,
+                    decoderPositions, rows: oneFrame)
+                addShortRange(to: &y, layer.crossAttention.short, v, decoderPositions, geometry(1, 3), stf, layer.norm2)
                 layer.feedForward.addInPlace(to: &y, tokens: n, then: layer.norm3)
-                // Keys of the cross attention's long range, grouped: group g's rows (in-block offset g over
-                // every block and frame) one after the other, so a query's keys are contiguous.
-                let groups = (0..<(stf.blockHeight * stf.blockWidth)).flatMap { geometry(1, 3).longRows($0, frames: 3) }
-                let crossKeys = project(layer.crossAttention.long.key, memory, plus: encoderPositions, rows: groups)
-                decoderLayers.append((selfInput, selfLong, crossInput, crossLong, crossKeys))
+                decoderLayers.append((selfLong, selfShort, crossLong, crossShort))
             }
             if let i = firstNonFinite(y) {
                 throw ModelError.nonFiniteOutput(input: input, stage: "STF", index: i, value: y[i])
             }
             refined = y
-        } else {
-            (encoderPositions, decoderPositions) = ([], [])
         }
         (self.encoderLayers, self.decoderLayers, self.refined) = (encoderLayers, decoderLayers, refined)
         if let mar = model.mar {
@@ -294,45 +305,39 @@ public struct ExplainContext: Sendable {
             // what the context kept: they run on all cores, in pipeline order in `single`.
             let (encoderGeometry, selfGeometry, crossGeometry) = (geometry(3, 3), geometry(1, 1), geometry(1, 3))
             var jobs: [@Sendable () -> AttentionStep] = []
-            for (i, (layer, kept)) in zip(stf.encoder, encoderLayers).enumerated() {
-                // Frame T's token is row n + p of the three frames' tokens.
+            for (i, kept) in encoderLayers.enumerated() {
                 jobs.append {
                     step(
-                        i, .encoderLong, layer.attention.long, query: kept.input, row: n + p, keys: kept.input,
-                        keyRows: encoderGeometry.longRows(offset, frames: 3), encoderPositions, encoderPositions,
-                        frames: 3, stf)
+                        i, .encoderLong, kept.long, token: p, keyRows: encoderGeometry.longRows(offset, frames: 3),
+                        frames: 3, stf.heads)
                 }
                 jobs.append {
                     step(
-                        i, .encoderShort, layer.attention.short, query: kept.long, row: n + p, keys: kept.long,
-                        keyRows: encoderGeometry.shortRows(block), encoderPositions, encoderPositions, frames: 3, stf)
+                        i, .encoderShort, kept.short, token: p, keyRows: encoderGeometry.shortRows(block),
+                        frames: 3, stf.heads)
                 }
             }
             let blockRows = crossGeometry.shortRows(block)
-            for (i, (layer, kept)) in zip(stf.decoder, decoderLayers).enumerated() {
+            for (i, kept) in decoderLayers.enumerated() {
                 jobs.append {
                     step(
-                        i, .decoderSelfLong, layer.selfAttention.long, query: kept.selfInput, row: p,
-                        keys: kept.selfInput, keyRows: selfGeometry.longRows(offset, frames: 1), decoderPositions,
-                        decoderPositions, frames: 1, stf)
+                        i, .decoderSelfLong, kept.selfLong, token: p, keyRows: selfGeometry.longRows(offset, frames: 1),
+                        frames: 1, stf.heads)
                 }
                 jobs.append {
                     step(
-                        i, .decoderSelfShort, layer.selfAttention.short, query: kept.selfLong, row: p,
-                        keys: kept.selfLong, keyRows: selfGeometry.shortRows(block), decoderPositions,
-                        decoderPositions, frames: 1, stf)
+                        i, .decoderSelfShort, kept.selfShort, token: p, keyRows: selfGeometry.shortRows(block),
+                        frames: 1, stf.heads)
                 }
                 jobs.append {
-                    step(
-                        i, .decoderCrossShort, layer.crossAttention.short, query: kept.crossLong, row: p,
-                        keys: kept.crossLong, keyRows: blockRows, decoderPositions, decoderPositions, frames: 1, stf)
+                    step(i, .decoderCrossShort, kept.crossShort, token: p, keyRows: blockRows, frames: 1, stf.heads)
                 }
             }
             let single = parallelMap(jobs.count) { [jobs] in jobs[$0]() }
             let encoderSteps = 2 * stf.encoder.count
             steps = Array(single[0..<encoderSteps])
-            for (i, (layer, kept)) in zip(stf.decoder, decoderLayers).enumerated() {
-                let longWeights = crossLongWeights(layer.crossAttention.long, kept, blockRows: blockRows, stf)
+            for (i, kept) in decoderLayers.enumerated() {
+                let longWeights = crossLongWeights(kept.crossLong, blockRows: blockRows, stf)
                 // Block token j is long-range group j, the group of in-block offset j.
                 let short = single[encoderSteps + 3 * i + 2]
                 steps += single[(encoderSteps + 3 * i)..<(encoderSteps + 3 * i + 2)]
@@ -395,33 +400,27 @@ public struct ExplainContext: Sendable {
         return TokenPosition(frame: frames == 3 ? row / n - 1 : 0, y: row % n / width, x: row % width)
     }
 
-    /// One step: the token's row `row` of `query` (+ positions) against rows `keyRows` of `keys`
-    /// (+ positions), through `attention`'s query and key projections.
+    /// One step: the token's kept query (row `token` of frame T) against the kept keys at `keyRows`.
     private func step(
-        _ layer: Int, _ kind: AttentionStepKind, _ attention: Attention, query: [Float], row: Int, keys: [Float],
-        keyRows: [Int], _ queryPositions: [Float], _ keyPositions: [Float], frames: Int, _ stf: STFWeights
+        _ layer: Int, _ kind: AttentionStepKind, _ kept: KeptProjections, token: Int, keyRows: [Int], frames: Int,
+        _ heads: Int
     ) -> AttentionStep {
-        let q = project(attention.query, query, plus: queryPositions, rows: [row])
-        let k = project(attention.key, keys, plus: keyPositions, rows: keyRows)
+        let c = model.channels
         return AttentionStep(
             layer: layer, kind: kind, keys: keyRows.map { position($0, frames: frames) },
             weights: headWeights(
-                queries: q, keys: k, keysPerQuery: keyRows.count, shared: true, channels: model.channels,
-                heads: stf.heads)[0])
+                queries: gather(kept.queries, rows: [token], channels: c),
+                keys: gather(kept.keys, rows: keyRows, channels: c),
+                keysPerQuery: keyRows.count, shared: true, channels: c, heads: heads)[0])
     }
 
     /// The cross attention's long range for every token of the pixel's block: block token j (in-block
-    /// offset j) against long-range group j's keys, kept grouped by the context. [j][head][key].
-    private func crossLongWeights(
-        _ attention: Attention,
-        _ kept: (selfInput: [Float], selfLong: [Float], crossInput: [Float], crossLong: [Float], crossKeys: [Float]),
-        blockRows: [Int], _ stf: STFWeights
-    ) -> [[[Float]]] {
-        let queries = project(attention.query, kept.crossInput, plus: decoderPositions, rows: blockRows)
+    /// offset j) against long-range group j's keys, kept grouped. [j][head][key].
+    private func crossLongWeights(_ kept: KeptProjections, blockRows: [Int], _ stf: STFWeights) -> [[[Float]]] {
         let keysPerGroup = 3 * (height / stf.blockHeight) * (width / stf.blockWidth)
         return headWeights(
-            queries: queries, keys: kept.crossKeys, keysPerQuery: keysPerGroup, shared: false,
-            channels: model.channels, heads: stf.heads)
+            queries: gather(kept.queries, rows: blockRows, channels: model.channels), keys: kept.keys,
+            keysPerQuery: keysPerGroup, shared: false, channels: model.channels, heads: stf.heads)
     }
 
     private func compose(layer: Int, short: [[Float]], long: [[[Float]]], geometry: ICSAGeometry, _ heads: Int)
@@ -442,12 +441,34 @@ public struct ExplainContext: Sendable {
     }
 }
 
+/// An attention module's projections kept by the context: queries of frame T's tokens [H*W, C] and keys
+/// [rows, C] (in the order the context chose).
+struct KeptProjections: Sendable {
+    let queries: [Float], keys: [Float]
+
+    /// Rows `queryRows` of `queryInput` + `queryPositions` through the module's query projection, rows
+    /// `keyRows` of `keyInput` + `keyPositions` through its key projection.
+    init(
+        _ attention: Attention, queries queryInput: [Float], _ queryPositions: [Float], rows queryRows: [Int],
+        keys keyInput: [Float], _ keyPositions: [Float], rows keyRows: [Int]
+    ) {
+        queries = project(attention.query, queryInput, plus: queryPositions, rows: queryRows)
+        keys = project(attention.key, keyInput, plus: keyPositions, rows: keyRows)
+    }
+}
+
 /// Rows `rows` of `x` (+ the same rows of `positions`) through `linear`: [rows.count, outputs].
 private func project(_ linear: Linear, _ x: [Float], plus positions: [Float], rows: [Int]) -> [Float] {
     let c = linear.inputs
     var gathered = uninitialized(rows.count * c)
-    for (i, row) in rows.enumerated() {
-        for ch in 0..<c { gathered[i * c + ch] = x[row * c + ch] + positions[row * c + ch] }
+    gathered.withUnsafeMutableBufferPointer { gb in
+        x.withUnsafeBufferPointer { xb in
+            positions.withUnsafeBufferPointer { pb in
+                for (i, row) in rows.enumerated() {
+                    for ch in 0..<c { gb[i * c + ch] = xb[row * c + ch] + pb[row * c + ch] }
+                }
+            }
+        }
     }
     var out = uninitialized(rows.count * linear.outputs)
     gathered.withUnsafeBufferPointer { gb in
@@ -455,6 +476,13 @@ private func project(_ linear: Linear, _ x: [Float], plus positions: [Float], ro
             linear.apply(gb.baseAddress!, tokens: rows.count, into: $0.baseAddress!, inParallel: rows.count >= 512)
         }
     }
+    return out
+}
+
+/// Rows `rows` of a [*, C] buffer.
+private func gather(_ x: [Float], rows: [Int], channels c: Int) -> [Float] {
+    var out = uninitialized(rows.count * c)
+    for (i, row) in rows.enumerated() { out[(i * c)..<((i + 1) * c)] = x[(row * c)..<((row + 1) * c)] }
     return out
 }
 
