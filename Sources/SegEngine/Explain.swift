@@ -427,17 +427,20 @@ public struct ExplainContext: Sendable {
         -> ComposedAttention
     {
         let size = 3 * height * width
-        var perHead = [[Float]](repeating: [Float](repeating: 0, count: size), count: heads)
+        // Flat [head][size] buffer: one allocation, written in place.
+        var perHead = [Float](repeating: 0, count: heads * size)
         var average = [Float](repeating: 0, count: size)
         let shortAverage = meanOverHeads(short)
         for (j, weights) in long.enumerated() {
             let longAverage = meanOverHeads(weights)
             for (i, row) in geometry.longRows(j, frames: 3).enumerated() {
-                for head in 0..<heads { perHead[head][row] = short[head][j] * weights[head][i] }
+                for head in 0..<heads { perHead[head * size + row] = short[head][j] * weights[head][i] }
                 average[row] = shortAverage[j] * longAverage[i]
             }
         }
-        return ComposedAttention(layer: layer, height: height, width: width, perHead: perHead, average: average)
+        return ComposedAttention(
+            layer: layer, height: height, width: width,
+            perHead: (0..<heads).map { Array(perHead[($0 * size)..<(($0 + 1) * size)]) }, average: average)
     }
 }
 

@@ -84,10 +84,15 @@ struct ExplainCommand: ParsableCommand {
             model: model, previous: maps[0].values, current: current.values, next: maps[2].values,
             height: current.height, width: current.width, input: names[1])
         let built = (wall: DispatchTime.now().uptimeNanoseconds, cpu: processCPUSeconds())
-        let explanation = try context.explain(y: y / featureStride, x: x / featureStride)
+        // The query's end is taken while the context lives: freeing its gigabyte is no part of a query.
+        let (explanation, done) = try withExtendedLifetime(context) {
+            (
+                try context.explain(y: y / featureStride, x: x / featureStride),
+                (wall: DispatchTime.now().uptimeNanoseconds, cpu: processCPUSeconds())
+            )
+        }
         if timings {
             // CPU seconds beside wall time: on a shared machine the wall time grows with others' work.
-            let done = (wall: DispatchTime.now().uptimeNanoseconds, cpu: processCPUSeconds())
             let line = { (name: String, from: (wall: UInt64, cpu: Double), to: (wall: UInt64, cpu: Double)) in
                 String(
                     format: "%@: %.3f s wall, %.3f s CPU\n", name, Double(to.wall - from.wall) / 1e9, to.cpu - from.cpu)
