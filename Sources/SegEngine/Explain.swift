@@ -3,9 +3,9 @@ import SegFormats
 
 /// Why a prediction is what it is: the attention one token of frame T goes
 /// through in STF and MAR. `ExplainContext` runs the window once and keeps
-/// what a query needs (each ICSA's input and long-range output, the cross
-/// attention's keys); `explain(y:x:)` then projects only the token's groups'
-/// and block's keys, so a pixel costs milliseconds, not a forward pass.
+/// every attention module's projected queries and keys; `explain(y:x:)` then
+/// multiplies the token's (and its block's) queries with their groups' keys,
+/// so a pixel costs tens of milliseconds, not a forward pass.
 
 /// A token's place in the window: `frame` relative to T (-1, 0, +1), then feature row and column.
 public struct TokenPosition: Sendable, Hashable, CustomStringConvertible {
