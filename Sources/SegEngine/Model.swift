@@ -380,7 +380,8 @@ struct TensorReader {
         let valueOutput = matmulTransposedB(values, output.weight, m: rows, k: dh, n: c)
         return MARWeights(
             channels: c, width: dh, memoryRows: rows, scoreProjection: scoreProjection, valueOutput: valueOutput,
-            outputBias: output.bias ?? [Float](repeating: 0, count: c), feedForward: ffn, norm1: n1, norm2: n2)
+            outputBias: output.bias ?? [Float](repeating: 0, count: c), feedForward: ffn, norm1: n1, norm2: n2,
+            memoryValues: memoryValue)
     }
 }
 

@@ -91,6 +91,8 @@ public struct MARWeights: Sendable {
     public let outputBias: [Float]
     public let feedForward: FeedForward
     public let norm1: Norm, norm2: Norm
+    /// memory_value rows [N, C] as loaded: the class prototypes that `explain` compares features with.
+    public internal(set) var memoryValues: [Float] = []
 }
 
 /// A 1x1 convolution classifier: weight [K, C], bias [K].

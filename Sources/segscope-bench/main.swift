@@ -621,6 +621,41 @@ do {
     print("")
 }
 
+// 4b. Explain at the release's size, on block 4's weights and features: the context built once per
+// window (STF with what queries need kept), then single-token queries spread over the frame, each
+// against the viewer's 200 ms response budget.
+do {
+    let dir = work + "/engine"
+    if let model = try? Model.load(path: dir + "/w.safetensors"),
+        let maps = try? ["prev", "cur", "next"].map({ try FeatureMap.read(path: "\(dir)/\($0).npy") })
+    {
+        var context: ExplainContext?
+        let build = seconds {
+            context = try? ExplainContext(
+                model: model, previous: maps[0].values, current: maps[1].values, next: maps[2].values,
+                height: maps[1].height, width: maps[1].width)
+        }
+        if let context {
+            let tokens = (0..<12).map { ($0 * 37 % maps[1].height, $0 * 101 % maps[1].width) }
+            let queries = tokens.map { token in seconds { _ = try? context.explain(y: token.0, x: token.1) } }
+            let typical = median(queries)
+            print(
+                String(
+                    format: "Explain at C=512, 128x256, 16x16 blocks: context %.1f s per window; one token %@ "
+                        + "(median of %d, slowest %@)", build, ms(typical), queries.count, ms(queries.max()!)))
+            ratios.append(
+                RatioRow(
+                    figure: "explain response / 200 ms budget", ours: ms(typical), peer: "budget 200.0 ms",
+                    ratio: typical / 0.2, target: 1, higherIsBetter: false))
+        } else {
+            print("Explain: the context could not be built")
+        }
+    } else {
+        print("Explain: no weights or features from block 4")
+    }
+    print("")
+}
+
 // 5. The backbone at the release's size: PSPNet-50 (ResNetV1c-50 D8, PSP head
 // 512 channels, 19 classes) on one 1024x2048 frame, random weights built as the
 // release's mmseg builds them (Tests/Tools/make_backbone_fixtures.py), against

@@ -13,7 +13,7 @@ struct Segscope: ParsableCommand {
         subcommands: [
             ViewCommand.self, RenderCommand.self, EvalCommand.self, ForwardCommand.self, InferCommand.self,
             MemoryCommand.self, TrainCommand.self, WeightsCommand.self, SynthCommand.self, LabelsCommand.self,
-            ThemesCommand.self, BookmarksCommand.self,
+            ThemesCommand.self, BookmarksCommand.self, ExplainCommand.self,
         ]
     )
 
