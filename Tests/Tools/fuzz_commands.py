@@ -108,6 +108,8 @@ def templates(base):
          + ["in/" + f.replace("features", "leftImg8bit_sequence").replace(".npy", "_leftImg8bit.png")
             for f in feats[:3]]
          + ["--out", "out"], ["w.safetensors", "data/leftImg8bit_sequence"]),
+        (["explain", "--weights", "in/w.safetensors", "--features", "in/" + feats[0], "in/" + feats[1],
+          "in/" + feats[2], "--pixel", "8,16", "--top", "3", "--format", "json"], ["w.safetensors", "data/features"]),
         (["infer", "in/data", "--weights", "in/w.safetensors", "--out", "out", "--labelled-only"],
          ["w.safetensors", "data"]),
         (["infer", "in/data", "--weights", "in/w.safetensors", "--out", "out", "--shard", "1/2", "--compact"],
@@ -145,8 +147,8 @@ OUTPUT_OPTIONS = {"--out", "--png", "--save-confusion", "--suspects", "--save-fe
 INPUT_VALUES = {"in", "in/data", "in/w.safetensors", ".", "a=b=c", "-", "/dev/null"}
 
 
-COMMAND_WORDS = {"render", "eval", "merge", "forward", "infer", "memory", "build", "inspect", "train", "weights",
-                 "synth", "labels", "themes", "bookmarks"}
+COMMAND_WORDS = {"render", "eval", "merge", "forward", "explain", "infer", "memory", "build", "inspect", "train",
+                 "weights", "synth", "labels", "themes", "bookmarks"}
 OPTION_LINE = re.compile(r"^  (?:-\w, )?(--[a-z0-9-]+)( <[^>]+>)?")
 
 
