@@ -71,10 +71,11 @@ public enum Temporal {
     }
 
     /// Every sequence, in parallel. `scope` (frame keys) limits the frames
-    /// used; `skip` holds files already known to be unreadable.
+    /// used; `skip` holds files already known to be unreadable; `decoded`,
+    /// maps the per-frame pass already decoded.
     public static func evaluate(
         _ dataset: Dataset, vcLengths: [Int], scope: Set<String>? = nil, skip: Set<String> = [],
-        cancelled: @Sendable () -> Bool = { false }
+        decoded: DecodedMaps? = nil, cancelled: @Sendable () -> Bool = { false }
     ) throws -> Outcome {
         let loader = FrameLoader(dataset: dataset)
         let k = dataset.space.count
@@ -85,7 +86,7 @@ public enum Temporal {
             let frames = scope.map { keys in sequence.frames.filter { keys.contains($0.key) } } ?? sequence.frames
             let result = self.frames(
                 frames, name: sequence.name, loader: loader, methods: dataset.methods, classes: k,
-                vcLengths: vcLengths, skip: skip, cancelled: cancelled)
+                vcLengths: vcLengths, skip: skip, decoded: decoded, cancelled: cancelled)
             shared.withLock { $0[s] = result }
         }
         if cancelled() { throw EvaluationError.cancelled }
@@ -124,7 +125,7 @@ public enum Temporal {
     /// those frames and the per-pixel run lengths, not the whole video.
     static func frames(
         _ frames: [FrameRecord], name: String, loader: FrameLoader, methods: [String], classes k: Int,
-        vcLengths: [Int], skip: Set<String> = [], cancelled: () -> Bool = { false }
+        vcLengths: [Int], skip: Set<String> = [], decoded: DecodedMaps? = nil, cancelled: () -> Bool = { false }
     ) -> Outcome {
         var outcome = Outcome()
         let withGT = frames.filter { $0.groundTruth != nil }
@@ -140,9 +141,9 @@ public enum Temporal {
         for chunkStart in stride(from: 0, to: frames.count, by: ahead) {
             if cancelled() { break }
             let chunk = Array(frames[chunkStart..<min(frames.count, chunkStart + ahead)])
-            let decoded = decode(
-                chunk, loader: loader, methods: methods, groundTruth: !lengths.isEmpty, skip: skip)
-            for (frame, files) in zip(chunk, decoded) {
+            let files = decode(
+                chunk, loader: loader, methods: methods, groundTruth: !lengths.isEmpty, skip: skip, decoded: decoded)
+            for (frame, files) in zip(chunk, files) {
                 outcome.unreadable += files.unreadable
                 let hasGT = frame.groundTruth != nil
                 var index = 0
@@ -209,7 +210,8 @@ public enum Temporal {
     /// Decodes the frames' files, one frame per task; predictions are
     /// brought to the GT's size, as the per-frame evaluation does.
     static func decode(
-        _ frames: [FrameRecord], loader: FrameLoader, methods: [String], groundTruth: Bool, skip: Set<String>
+        _ frames: [FrameRecord], loader: FrameLoader, methods: [String], groundTruth: Bool, skip: Set<String>,
+        decoded: DecodedMaps?
     ) -> [DecodedFrame] {
         let results = Mutex([DecodedFrame?](repeating: nil, count: frames.count))
         parallelFor(frames.count) { f in
@@ -217,6 +219,7 @@ public enum Temporal {
             var unreadable: [UnreadableFile] = []
             func load(_ path: String, _ body: () throws -> LabelMap?) -> LabelMap? {
                 guard !skip.contains(path) else { return nil }
+                if let map = decoded?.take(path) { return map }
                 do { return try body() } catch {
                     unreadable.append(UnreadableFile(path: path, reason: "\(error)"))
                     return nil
@@ -473,5 +476,34 @@ enum PixelBlocks {
             }
         }
         return c.isEmpty ? (0, 0, 0, 0) : (c[0], c[1], c[2], c[3])
+    }
+}
+
+/// Label maps the per-frame pass decoded, by path, kept for the temporal
+/// pass (which then decodes each file once) up to a byte budget, so memory
+/// stays bounded on a large dataset (past the budget files are decoded
+/// again). A map is dropped once taken.
+public final class DecodedMaps: Sendable {
+    /// 64 pairs of 1024x2048 maps.
+    public static let defaultBudget = 256 << 20
+    private let state = Mutex<(maps: [String: LabelMap], bytes: Int)>(([:], 0))
+    public let budget: Int
+
+    public init(budget: Int = defaultBudget) { self.budget = budget }
+
+    public func keep(_ map: LabelMap, path: String) {
+        state.withLock { state in
+            guard state.maps[path] == nil, state.bytes + map.ids.count <= budget else { return }
+            state.maps[path] = map
+            state.bytes += map.ids.count
+        }
+    }
+
+    public func take(_ path: String) -> LabelMap? {
+        state.withLock { state in
+            guard let map = state.maps.removeValue(forKey: path) else { return nil }
+            state.bytes -= map.ids.count
+            return map
+        }
     }
 }

@@ -116,4 +116,18 @@ import Testing
         }
         #expect(windowsCompared == 2 * ((21 - 8) + (13 - 8) + (21 - 16)))
     }
+
+    /// The per-frame pass's maps, shared with the temporal pass: kept up to
+    /// the budget (bytes of ids), each handed out once.
+    @Test func decodedMapsAreBoundedAndTakenOnce() {
+        let maps = DecodedMaps(budget: 10)
+        let six = LabelMap(width: 3, height: 2, ids: [1, 2, 3, 4, 5, 6])
+        maps.keep(six, path: "a")
+        maps.keep(six, path: "b")
+        #expect(maps.take("b") == nil, "a second 6-pixel map is past a 10-byte budget")
+        #expect(maps.take("a") == six)
+        #expect(maps.take("a") == nil, "taken once")
+        maps.keep(six, path: "b")
+        #expect(maps.take("b") == six, "taking frees its bytes")
+    }
 }
