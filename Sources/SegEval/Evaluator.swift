@@ -179,6 +179,7 @@ public enum Evaluator {
             var done = 0
         }
         let shared = Mutex(Shared(perFrame: Array(repeating: nil, count: frames.count)))
+        let decoded = options.temporal ? DecodedMaps() : nil
         parallelFor(frames.count) { index in
             if cancelled() || shared.withLock({ $0.error != nil }) { return }
             do {
@@ -186,7 +187,7 @@ public enum Evaluator {
                     frame: frames[index].record, sequence: frames[index].sequence,
                     loader: loader, methods: dataset.methods, reference: reference,
                     space: dataset.space, band: options.band,
-                    boundaryRatio: options.boundaryRatio, timing: options.timing,
+                    boundaryRatio: options.boundaryRatio, timing: options.timing, keep: decoded,
                     cancelled: cancelled)
                 let done = shared.withLock { state -> Int in
                     state.perFrame[index] = result
@@ -208,7 +209,7 @@ public enum Evaluator {
         if options.temporal {
             let outcome = try Temporal.evaluate(
                 dataset, vcLengths: options.vcLengths, scope: options.scope,
-                skip: Set(unreadable.map(\.path)), cancelled: cancelled)
+                skip: Set(unreadable.map(\.path)), decoded: decoded, cancelled: cancelled)
             temporal = outcome.counts
             unreadable += outcome.unreadable
             notes += outcome.notes
@@ -265,7 +266,7 @@ public enum Evaluator {
         frame: FrameRecord, sequence: String, loader: FrameLoader, methods: [String],
         reference: String?,
         space: LabelSpace, band: Int, boundaryRatio: Double?, timing: EvaluationTiming? = nil,
-        cancelled: () -> Bool = { false }
+        keep: DecodedMaps? = nil, cancelled: () -> Bool = { false }
     ) throws -> FrameCounts {
         let k = space.count
         func measure<T>(_ stage: EvaluationTiming.Stage, _ body: () throws -> T) rethrows -> T {
@@ -293,6 +294,7 @@ public enum Evaluator {
             if instances == nil, gt != nil { return result }
         }
         guard let gt else { return result }
+        keep?.keep(gt.map, path: frame.groundTruth!)
         result.notes = gt.notes
         result.scored = true
         let mask = band > 0 ? measure(.band) { BoundaryBand.band(gt.map, width: band) } : nil
@@ -307,6 +309,7 @@ public enum Evaluator {
                     })
             else { continue }
             predictions[method] = labels.map
+            keep?.keep(labels.map, path: path)
             result.notes += labels.notes
         }
         for (method, prediction) in predictions {
