@@ -1,7 +1,7 @@
+import Foundation
 import SegDataset
 import SegFormats
 import SegLabels
-import Foundation
 import Synchronization
 
 /// Temporal figures of one method over a dataset.
