@@ -289,7 +289,6 @@ public struct ExplainContext: Sendable {
             throw ExplainError.pixel(y: y, x: x, height: height, width: width)
         }
         let c = model.channels
-        let n = height * width
         let p = y * width + x
         var steps: [AttentionStep] = []
         var composed: [ComposedAttention] = []
