@@ -197,22 +197,10 @@ public struct ExplainContext: Sendable {
                     "\(input): feature size \(h)x\(w) is not a multiple of the block size "
                         + "\(stf.blockHeight)x\(stf.blockWidth)")
             }
-            let encoderPositions = resizeTokens(
-                stf.encoderPositions, frames: 3, height: stf.positionHeight, width: stf.positionWidth,
-                toHeight: h, width: w, channels: c)
-            let decoderPositions = resizeTokens(
-                stf.decoderPositions, frames: 1, height: stf.positionHeight, width: stf.positionWidth,
-                toHeight: h, width: w, channels: c)
             // The same kernel calls in the same order as STFWeights.forward, with each attention module's
             // projections of frame T's queries and of all keys kept.
-            var x = uninitialized(3 * n * c)
-            x.withUnsafeMutableBufferPointer { xb in
-                for (t, frame) in [previous, current, next].enumerated() {
-                    frame.withUnsafeBufferPointer {
-                        transpose($0.baseAddress!, rows: c, columns: n, into: xb.baseAddress! + t * n * c)
-                    }
-                }
-            }
+            let (encoderPositions, decoderPositions) = stf.positions(height: h, width: w)
+            var x = stf.frameTokens(previous: previous, current: current, next: next, height: h, width: w)
             let geometry = { (queryFrames: Int, keyFrames: Int) in
                 ICSAGeometry(
                     queryFrames: queryFrames, keyFrames: keyFrames, height: h, width: w,

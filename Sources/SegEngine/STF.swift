@@ -93,17 +93,22 @@ extension STFWeights {
         return forward(previous: previous, current: current, next: next, height: h, width: w)
     }
 
-    /// STF for frame T: features [C, H, W] of T-1, T, T+1 in, g [H*W, C] tokens out.
-    func forward(previous: [Float], current: [Float], next: [Float], height h: Int, width w: Int) -> [Float] {
+    /// The positional encodings resized to a feature size H x W: encoder [3*H*W, C], decoder [H*W, C]. The
+    /// forward pass and explain's context start alike (this and `frameTokens`).
+    func positions(height h: Int, width w: Int) -> (encoder: [Float], decoder: [Float]) {
+        let encoder = resizeTokens(
+            encoderPositions, frames: 3, height: positionHeight, width: positionWidth, toHeight: h, width: w,
+            channels: channels)
+        let decoder = resizeTokens(
+            decoderPositions, frames: 1, height: positionHeight, width: positionWidth, toHeight: h, width: w,
+            channels: channels)
+        return (encoder, decoder)
+    }
+
+    /// Tokens of T-1, T, T+1 one frame after the other [3*H*W, C], from features [C, H, W] each.
+    func frameTokens(previous: [Float], current: [Float], next: [Float], height h: Int, width w: Int) -> [Float] {
         let c = channels
         let n = h * w
-        let encoderPositions = resizeTokens(
-            self.encoderPositions, frames: 3, height: positionHeight, width: positionWidth,
-            toHeight: h, width: w, channels: c)
-        let decoderPositions = resizeTokens(
-            self.decoderPositions, frames: 1, height: positionHeight, width: positionWidth,
-            toHeight: h, width: w, channels: c)
-        // Tokens of T-1, T, T+1 one frame after the other: [3*H*W, C].
         var x = uninitialized(3 * n * c)
         x.withUnsafeMutableBufferPointer { xb in
             for (t, frame) in [previous, current, next].enumerated() {
@@ -112,6 +117,15 @@ extension STFWeights {
                 }
             }
         }
+        return x
+    }
+
+    /// STF for frame T: features [C, H, W] of T-1, T, T+1 in, g [H*W, C] tokens out.
+    func forward(previous: [Float], current: [Float], next: [Float], height h: Int, width w: Int) -> [Float] {
+        let c = channels
+        let n = h * w
+        let (encoderPositions, decoderPositions) = positions(height: h, width: w)
+        var x = frameTokens(previous: previous, current: current, next: next, height: h, width: w)
         let encoderGeometry = ICSAGeometry(
             queryFrames: 3, keyFrames: 3, height: h, width: w, blockHeight: blockHeight, blockWidth: blockWidth)
         for layer in encoder {
