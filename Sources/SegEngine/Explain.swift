@@ -209,17 +209,11 @@ public struct ExplainContext: Sendable {
             let frameT = Array(n..<(2 * n))
             let (oneFrame, threeFrames) = (Array(0..<n), Array(0..<(3 * n)))
             for layer in stf.encoder {
-                let long = KeptProjections(
-                    layer.attention.long, queries: x, encoderPositions, rows: frameT, keys: x, encoderPositions,
-                    rows: threeFrames)
-                let u = longRange(
-                    layer.attention.long, x, memory: nil, encoderPositions, encoderPositions, geometry(3, 3), stf)
-                let short = KeptProjections(
-                    layer.attention.short, queries: u, encoderPositions, rows: frameT, keys: u, encoderPositions,
-                    rows: threeFrames)
-                addShortRange(to: &x, layer.attention.short, u, encoderPositions, geometry(3, 3), stf, layer.norm1)
+                encoderLayers.append(
+                    keptICSA(
+                        to: &x, layer.attention, memory: nil, encoderPositions, encoderPositions, queryRows: frameT,
+                        keyRows: threeFrames, shortKeyRows: threeFrames, geometry(3, 3), stf, then: layer.norm1))
                 layer.feedForward.addInPlace(to: &x, tokens: 3 * n, then: layer.norm2)
-                encoderLayers.append((long, short))
             }
             let memory = x
             var y = currentTokens
@@ -227,25 +221,13 @@ public struct ExplainContext: Sendable {
             // block and frame) one after the other.
             let groups = (0..<(stf.blockHeight * stf.blockWidth)).flatMap { geometry(1, 3).longRows($0, frames: 3) }
             for layer in stf.decoder {
-                let selfLong = KeptProjections(
-                    layer.selfAttention.long, queries: y, decoderPositions, rows: oneFrame, keys: y, decoderPositions,
-                    rows: oneFrame)
-                let u = longRange(
-                    layer.selfAttention.long, y, memory: nil, decoderPositions, decoderPositions, geometry(1, 1), stf)
-                let selfShort = KeptProjections(
-                    layer.selfAttention.short, queries: u, decoderPositions, rows: oneFrame, keys: u, decoderPositions,
-                    rows: oneFrame)
-                addShortRange(to: &y, layer.selfAttention.short, u, decoderPositions, geometry(1, 1), stf, layer.norm1)
-                let crossLong = KeptProjections(
-                    layer.crossAttention.long, queries: y, decoderPositions, rows: oneFrame, keys: memory,
-                    encoderPositions, rows: groups)
-                let v = longRange(
-                    layer.crossAttention.long, y, memory: memory, decoderPositions, encoderPositions, geometry(1, 3),
-                    stf)
-                let crossShort = KeptProjections(
-                    layer.crossAttention.short, queries: v, decoderPositions, rows: oneFrame, keys: v,
-                    decoderPositions, rows: oneFrame)
-                addShortRange(to: &y, layer.crossAttention.short, v, decoderPositions, geometry(1, 3), stf, layer.norm2)
+                let (selfLong, selfShort) = keptICSA(
+                    to: &y, layer.selfAttention, memory: nil, decoderPositions, decoderPositions, queryRows: oneFrame,
+                    keyRows: oneFrame, shortKeyRows: oneFrame, geometry(1, 1), stf, then: layer.norm1)
+                let (crossLong, crossShort) = keptICSA(
+                    to: &y, layer.crossAttention, memory: memory, decoderPositions, encoderPositions,
+                    queryRows: oneFrame, keyRows: groups, shortKeyRows: oneFrame, geometry(1, 3), stf,
+                    then: layer.norm2)
                 layer.feedForward.addInPlace(to: &y, tokens: n, then: layer.norm3)
                 decoderLayers.append((selfLong, selfShort, crossLong, crossShort))
             }
@@ -521,29 +503,24 @@ private func parallelMap<T: Sendable>(_ count: Int, _ body: @Sendable (Int) -> T
     return results.map { $0! }
 }
 
-/// The long-range half of `addICSA`: u, each query's long-range MHA output.
-private func longRange(
-    _ attention: Attention, _ x: [Float], memory: [Float]?, _ positionsQ: [Float], _ positionsK: [Float],
-    _ g: ICSAGeometry, _ stf: STFWeights
-) -> [Float] {
-    var u = uninitialized(g.queryFrames * g.height * g.width * stf.channels)
-    groupedMHA(
-        attention, queryInput: x, queryPositions: positionsQ, keyInput: memory ?? x, keyPositions: positionsK,
-        valueInput: memory ?? x, into: &u, accumulate: false, channels: stf.channels, heads: stf.heads,
-        groups: g.blockHeight * g.blockWidth,
-        queryRows: { g.longRows($0, frames: g.queryFrames) }, keyRows: { g.longRows($0, frames: g.keyFrames) })
-    return u
-}
-
-/// The short-range half of `addICSA`: x = norm(x + short(u)).
-private func addShortRange(
-    to x: inout [Float], _ attention: Attention, _ u: [Float], _ positions: [Float], _ g: ICSAGeometry,
-    _ stf: STFWeights, _ norm: Norm
-) {
-    groupedMHA(
-        attention, queryInput: u, queryPositions: positions, keyInput: u, keyPositions: positions, valueInput: u,
-        into: &x, accumulate: true, norm: norm, channels: stf.channels, heads: stf.heads,
-        groups: g.blocksDown * g.blocksAcross, queryRows: { g.shortRows($0) }, keyRows: { g.shortRows($0) })
+/// One ICSA added to the residual stream x as `addICSA` computes it, keeping the projections a token's
+/// explanation needs: the long-range module's queries (rows `queryRows` of x) and keys (rows `keyRows` of the
+/// keys: `memory`, or x), and the short-range module's queries and keys (rows `queryRows` and `shortKeyRows`
+/// of u).
+private func keptICSA(
+    to x: inout [Float], _ w: ICSAWeights, memory: [Float]?, _ positionsQ: [Float], _ positionsK: [Float],
+    queryRows: [Int], keyRows: [Int], shortKeyRows: [Int], _ g: ICSAGeometry, _ stf: STFWeights, then norm: Norm
+) -> (long: KeptProjections, short: KeptProjections) {
+    let (c, heads) = (stf.channels, stf.heads)
+    let long = KeptProjections(
+        w.long, queries: x, positionsQ, rows: queryRows, keys: memory ?? x, positionsK, rows: keyRows)
+    let u = icsaLongRange(
+        w.long, x, memory: memory, positionsQ: positionsQ, positionsK: positionsK, geometry: g, channels: c,
+        heads: heads)
+    let short = KeptProjections(
+        w.short, queries: u, positionsQ, rows: queryRows, keys: u, positionsQ, rows: shortKeyRows)
+    addICSAShortRange(to: &x, w.short, u, positions: positionsQ, geometry: g, channels: c, heads: heads, then: norm)
+    return (long, short)
 }
 
 func meanOverHeads(_ weights: [[Float]]) -> [Float] {

@@ -61,15 +61,35 @@ func addICSA(
     to x: inout [Float], _ w: ICSAWeights, memory: [Float]?, positionsQ: [Float], positionsK: [Float],
     geometry: ICSAGeometry, channels c: Int, heads: Int, then norm: Norm
 ) {
-    let g = geometry
+    let u = icsaLongRange(
+        w.long, x, memory: memory, positionsQ: positionsQ, positionsK: positionsK, geometry: geometry, channels: c,
+        heads: heads)
+    addICSAShortRange(
+        to: &x, w.short, u, positions: positionsQ, geometry: geometry, channels: c, heads: heads, then: norm)
+}
+
+/// The long-range half of ICSA: u [Tq*H*W, C], each query's MHA output over its in-block offset's group
+/// (keys and values: `memory`, or x itself).
+func icsaLongRange(
+    _ attention: Attention, _ x: [Float], memory: [Float]?, positionsQ: [Float], positionsK: [Float],
+    geometry g: ICSAGeometry, channels c: Int, heads: Int
+) -> [Float] {
     var u = uninitialized(g.queryFrames * g.height * g.width * c)  // every row belongs to exactly one group
     groupedMHA(
-        w.long, queryInput: x, queryPositions: positionsQ, keyInput: memory ?? x, keyPositions: positionsK,
+        attention, queryInput: x, queryPositions: positionsQ, keyInput: memory ?? x, keyPositions: positionsK,
         valueInput: memory ?? x, into: &u, accumulate: false, channels: c, heads: heads,
         groups: g.blockHeight * g.blockWidth,
         queryRows: { g.longRows($0, frames: g.queryFrames) }, keyRows: { g.longRows($0, frames: g.keyFrames) })
+    return u
+}
+
+/// The short-range half of ICSA, added to the residual stream: x = norm(x + short(u)) within blocks.
+func addICSAShortRange(
+    to x: inout [Float], _ attention: Attention, _ u: [Float], positions: [Float], geometry g: ICSAGeometry,
+    channels c: Int, heads: Int, then norm: Norm
+) {
     groupedMHA(
-        w.short, queryInput: u, queryPositions: positionsQ, keyInput: u, keyPositions: positionsQ, valueInput: u,
+        attention, queryInput: u, queryPositions: positions, keyInput: u, keyPositions: positions, valueInput: u,
         into: &x, accumulate: true, norm: norm, channels: c, heads: heads, groups: g.blocksDown * g.blocksAcross,
         queryRows: { g.shortRows($0) }, keyRows: { g.shortRows($0) })
 }
