@@ -462,26 +462,15 @@ do {
 do {
     let dir = work + "/engine"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    // The same inputs engine-child makes (EngineProfile.swift); false when Python could not make them.
+    let made = (try? makeEngineInputs(directory: dir)) != nil
     let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
-    let made = run([
-        python, "-c",
-        """
-        import sys
-        sys.path.insert(0, sys.argv[2])
-        import numpy as np, stf_mar_reference as ref
-        from safetensors.numpy import save_file
-        p, rng = ref.random_weights(512, 2, 16, 16, 128, 256, 256, 19, 10, 1, 3)
-        save_file(p, sys.argv[1] + "/w.safetensors", metadata={"heads": "2", "block_size": "16,16"})
-        for n in ("prev", "cur", "next"):
-            np.save(sys.argv[1] + "/%s.npy" % n, rng.standard_normal((512, 128, 256)).astype(np.float32))
-        """, dir, repository + "/Tests/Tools",
-    ])
     let peak = measuredSgemmGFLOPS()
     var stf: [Double] = []
     var mar: [Double] = []
     var rss: [Int] = []
-    for _ in 0..<(made == nil ? 0 : 3) {
+    for _ in 0..<(!made ? 0 : 3) {
         // What `segscope forward` runs: load, read the window, forward, write.
         resetPeakRSS()
         guard let model = try? Model.load(path: dir + "/w.safetensors"),
@@ -498,7 +487,7 @@ do {
     // the same modules exported to ONNX for onnxruntime, on all cores, median of 3.
     let cores = ProcessInfo.processInfo.activeProcessorCount
     let peers =
-        made == nil
+        !made
         ? nil
         : run([
             python, "-c",
@@ -585,32 +574,28 @@ do {
                 String(
                     format: "  the release's modules in PyTorch %@ (%d threads): STF %.2f s, MAR %.3f s", torchVersion,
                     cores, torchSTF, torchMAR))
-            ratios.append(
-                RatioRow(
-                    figure: "STF speed-up on the release's PyTorch", ours: String(format: "%.2f s", s),
-                    peer: String(format: "PyTorch %.2f s", torchSTF),
-                    ratio: torchSTF / s, target: 3, higherIsBetter: true))
-            ratios.append(
-                RatioRow(
-                    figure: "MAR speed-up on the release's PyTorch", ours: String(format: "%.3f s", m),
-                    peer: String(format: "PyTorch %.3f s", torchMAR),
-                    ratio: torchMAR / m, target: 4, higherIsBetter: true))
+            /// The speed-up rows of STF and MAR on one peer.
+            func speedUps(
+                _ peer: String, name: String, stf peerSTF: Double, mar peerMAR: Double, targets: (Double, Double)
+            ) {
+                for (part, ours, theirs, format, target) in [
+                    ("STF", s, peerSTF, "%.2f s", targets.0), ("MAR", m, peerMAR, "%.3f s", targets.1),
+                ] {
+                    ratios.append(
+                        RatioRow(
+                            figure: "\(part) speed-up on \(name)", ours: String(format: format, ours),
+                            peer: peer + " " + String(format: format, theirs), ratio: theirs / ours, target: target,
+                            higherIsBetter: true))
+                }
+            }
+            speedUps("PyTorch", name: "the release's PyTorch", stf: torchSTF, mar: torchMAR, targets: (3, 4))
             if let ortSTF = json["ort_stf"] as? Double, let ortMAR = json["ort_mar"] as? Double {
                 print(
                     String(
                         format:
                             "  the same modules exported to ONNX, onnxruntime %@ (%d threads): STF %.2f s, MAR %.3f s",
                         json["ort"] as? String ?? "?", cores, ortSTF, ortMAR))
-                ratios.append(
-                    RatioRow(
-                        figure: "STF speed-up on onnxruntime", ours: String(format: "%.2f s", s),
-                        peer: String(format: "onnxruntime %.2f s", ortSTF),
-                        ratio: ortSTF / s, target: 1.6, higherIsBetter: true))
-                ratios.append(
-                    RatioRow(
-                        figure: "MAR speed-up on onnxruntime", ours: String(format: "%.3f s", m),
-                        peer: String(format: "onnxruntime %.3f s", ortMAR),
-                        ratio: ortMAR / m, target: 1, higherIsBetter: true))
+                speedUps("onnxruntime", name: "onnxruntime", stf: ortSTF, mar: ortMAR, targets: (1.6, 1))
             } else {
                 print("  onnxruntime not installed (make setup-bench)")
             }
