@@ -115,18 +115,28 @@ public struct PixelExplanation: Sendable {
     /// Class probabilities (softmax of the logits) at the token, per stage the model has.
     public let probabilities: [(stage: Stage, values: [Float])]
     public let mar: MARExplanation?
+    /// The full-resolution pixel (row, column) of frame T asked about; nil when a token was.
+    public let pixel: (y: Int, x: Int)?
+    /// Class probabilities at `pixel` as segscope writes them, per stage: the softmax of the logits
+    /// upsampled to the frame (bilinear, align_corners=False) from the 2x2 tokens the upsampler reads
+    /// there, with its weights; their argmax and maximum are infer's prediction and confidence at that
+    /// pixel. Empty when a token was asked about.
+    public let pixelProbabilities: [(stage: Stage, values: [Float])]
 
     public init(
         y: Int, x: Int, steps: [AttentionStep], composed: [ComposedAttention],
-        probabilities: [(stage: Stage, values: [Float])], mar: MARExplanation?
+        probabilities: [(stage: Stage, values: [Float])], mar: MARExplanation?, pixel: (y: Int, x: Int)? = nil,
+        pixelProbabilities: [(stage: Stage, values: [Float])] = []
     ) {
         (self.y, self.x, self.steps, self.composed, self.probabilities, self.mar) =
             (y, x, steps, composed, probabilities, mar)
+        (self.pixel, self.pixelProbabilities) = (pixel, pixelProbabilities)
     }
 }
 
 public enum ExplainError: Error, CustomStringConvertible, Equatable {
     case pixel(y: Int, x: Int, height: Int, width: Int)
+    case framePixel(y: Int, x: Int, height: Int, width: Int)
     case nothingToExplain(path: String)
     case memoryRows(path: String, rows: Int, classes: Int)
 
@@ -134,6 +144,8 @@ public enum ExplainError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .pixel(let y, let x, let h, let w):
             return "token (\(y), \(x)) is outside the \(h)x\(w) feature map"
+        case .framePixel(let y, let x, let h, let w):
+            return "pixel (\(y), \(x)) is outside the \(h)x\(w) frame"
         case .nothingToExplain(let path): return "\(path): the weights have neither STF nor MAR: nothing to explain"
         case .memoryRows(let path, let rows, let classes):
             return "\(path): MAR's \(rows) memory rows are not a whole number of rows for each of \(classes) classes"
@@ -361,6 +373,53 @@ public struct ExplainContext: Sendable {
         }
         return PixelExplanation(
             y: y, x: x, steps: steps, composed: composed, probabilities: probabilities, mar: marExplanation)
+    }
+
+    /// The explanation of the full-resolution pixel (`y`, `x`) of frame T: that of its token
+    /// (y / featureStride, x / featureStride), with the class probabilities at the pixel itself.
+    public func explain(pixelY y: Int, pixelX x: Int) throws -> PixelExplanation {
+        let (frameHeight, frameWidth) = (height * featureStride, width * featureStride)
+        guard (0..<frameHeight).contains(y), (0..<frameWidth).contains(x) else {
+            throw ExplainError.framePixel(y: y, x: x, height: frameHeight, width: frameWidth)
+        }
+        let token = try explain(y: y / featureStride, x: x / featureStride)
+        return PixelExplanation(
+            y: token.y, x: token.x, steps: token.steps, composed: token.composed, probabilities: token.probabilities,
+            mar: token.mar, pixel: (y, x), pixelProbabilities: try pixelProbabilities(y: y, x: x))
+    }
+
+    /// Per stage, softmax of the logits at full-resolution pixel (y, x) as `upsampledPrediction` forms
+    /// them: the 2x2 tokens of its bilinear taps through the stage's classifier, weighed as it weighs them.
+    func pixelProbabilities(y: Int, x: Int) throws -> [(stage: Stage, values: [Float])] {
+        let (c, k) = (model.channels, model.classes)
+        let (y0, y1, fy) = bilinearTaps(output: height * featureStride, input: height)[y]
+        let (x0, x1, fx) = bilinearTaps(output: width * featureStride, input: width)[x]
+        // Taps in upsampledPrediction's order: (y0, x0), (y0, x1), (y1, x0), (y1, x1).
+        let taps = [y0 * width + x0, y0 * width + x1, y1 * width + x0, y1 * width + x1]
+        let gathered = { (tokens: [Float]) in taps.flatMap { tokens[($0 * c)..<(($0 + 1) * c)] } }
+        // Channel-first logits [K, 4] of the taps -> the interpolated logit of each class, then softmax.
+        let interpolated = { (logits: [Float]) -> [Float] in
+            softmax(
+                (0..<k).map { j in
+                    let l = Array(logits[(j * 4)..<(j * 4 + 4)])
+                    let top = l[0] * (1 - fx) + l[1] * fx
+                    let bottom = l[2] * (1 - fx) + l[3] * fx
+                    return top * (1 - fy) + bottom * fy
+                })
+        }
+        let refinedTaps = gathered(refined)
+        var result: [(stage: Stage, values: [Float])] = [
+            (.baseline, interpolated(model.baselineClassifier.logits(gathered(currentTokens), tokens: 4)))
+        ]
+        if model.stf != nil { result.append((.stf, interpolated(model.stfClassifier.logits(refinedTaps, tokens: 4)))) }
+        if let mar = model.mar {
+            let after = mar.forward(refinedTaps, tokens: 4)
+            if let i = firstNonFinite(after) {
+                throw ModelError.nonFiniteOutput(input: input, stage: "MAR", index: i, value: after[i])
+            }
+            result.append((.mar, interpolated(model.marClassifier.logits(after, tokens: 4))))
+        }
+        return result
     }
 
     /// Where row `row` of a token buffer of `frames` frames (T-1, T, T+1, or T alone) is.

@@ -221,6 +221,53 @@ import Testing
         }
     }
 
+    /// At full-resolution pixels of the fixture's 64x96 frame: the pixel probabilities are the softmax of
+    /// forward's logits resized here in float64 (PyTorch's bilinear, align_corners=False, written out), 1e-5;
+    /// the token's part is that of explain(y: Y/8, x: X/8).
+    @Test func pixelProbabilitiesAreTheUpsampledLogits() throws {
+        let root = GoldenTests.fixture("small")
+        let (model, f, h, w) = try Self.load(root, weights: "weights.safetensors")
+        let outputs = try model.forward(previous: f[0], current: f[1], next: f[2], height: h, width: w)
+        let context = try ExplainContext(model: model, previous: f[0], current: f[1], next: f[2], height: h, width: w)
+        let (k, s) = (model.classes, 8)
+        func tap(_ i: Int, _ size: Int) -> (Int, Int, Double) {
+            let source = max(0, (Double(i) + 0.5) / Double(s) - 0.5)
+            let i0 = min(Int(source), size - 1)
+            return (i0, min(i0 + 1, size - 1), source - Double(i0))
+        }
+        var worst: Float = 0
+        // Every third row and column (all eight bilinear phases) and the last ones (the clamped edge).
+        for y in Array(stride(from: 0, to: h * s, by: 3)) + [h * s - 1] {
+            for x in Array(stride(from: 0, to: w * s, by: 3)) + [w * s - 1] {
+                let e = try context.explain(pixelY: y, pixelX: x)
+                #expect(e.pixel?.y == y && e.pixel?.x == x && e.y == y / s && e.x == x / s)
+                #expect(e.pixelProbabilities.map(\.stage) == model.stages)
+                let ((y0, y1, fy), (x0, x1, fx)) = (tap(y, h), tap(x, w))
+                for (stage, values) in e.pixelProbabilities {
+                    let logits = try #require(outputs.logits(stage))
+                    let at = { (j: Int, v: Int, u: Int) in Double(logits[j * h * w + v * w + u]) }
+                    let resized = (0..<k).map { j in
+                        (at(j, y0, x0) * (1 - fx) + at(j, y0, x1) * fx) * (1 - fy)
+                            + (at(j, y1, x0) * (1 - fx) + at(j, y1, x1) * fx) * fy
+                    }
+                    let top = resized.max()!
+                    let sum = resized.reduce(0) { $0 + Foundation.exp($1 - top) }
+                    for j in 0..<k {
+                        worst = max(worst, abs(values[j] - Float(Foundation.exp(resized[j] - top) / sum)))
+                    }
+                }
+            }
+        }
+        #expect(worst <= Self.tolerance, "largest difference \(worst)")
+        let token = try context.explain(y: 3, x: 5)
+        let pixel = try context.explain(pixelY: 27, pixelX: 43)
+        #expect(token.pixel == nil && token.pixelProbabilities.isEmpty)
+        #expect(Self.difference(token, pixel) == 0)
+        #expect(throws: ExplainError.framePixel(y: h * s, x: 0, height: h * s, width: w * s)) {
+            try context.explain(pixelY: h * s, pixelX: 0)
+        }
+    }
+
     @Test func refusesTokensOutsideAndFeaturesOffTheBlocks() throws {
         let root = GoldenTests.fixture("small")
         let (model, f, h, w) = try Self.load(root, weights: "weights.safetensors")
