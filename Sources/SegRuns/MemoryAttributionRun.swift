@@ -7,8 +7,9 @@ extension MemoryAttribution {
     /// The fixed/broken table over a scope of `data` (the frames whose keys are in `keys`; nil: every
     /// frame): each frame with ground truth through the model on its STF window, taken as infer takes it
     /// (Dataset.slidingWindow over its sequence's frames that have features, or images for the backbone),
-    /// the frames' tables merged. Frames of the scope without ground truth are counted as skipped; one with
-    /// ground truth but neither features nor image is an error.
+    /// the frames' tables merged. Frames of the scope without ground truth are counted as skipped (a scope of
+    /// only such frames gives an empty table that says so); one with ground truth but neither features nor
+    /// image is an error.
     public static func run(
         model: Model, data: Dataset, keys: Set<String>?, bandWidth: Int = 3, reference: Stage? = nil,
         observer: WorkObserver = .silent
@@ -23,10 +24,8 @@ extension MemoryAttribution {
         let loader = FrameLoader(dataset: data)
         var table = MemoryAttribution(classes: model.classes, bandWidth: bandWidth, reference: reference)
         let inScope = { (frame: FrameRecord) in keys?.contains(frame.key) ?? true }
+        guard data.frames.contains(where: inScope) else { throw RunError("\(data.root): no frame in the scope") }
         let total = data.frames.filter { inScope($0) && $0.groundTruth != nil }.count
-        guard total > 0 else {
-            throw RunError("\(data.root): no frame of the scope has ground truth: no boundary to attribute")
-        }
         var done = 0
         for sequence in data.sequences {
             let covered = sequence.frames.filter(source.covers)

@@ -246,11 +246,13 @@ struct ExplainCommand: ParsableCommand {
     func runFixedBroken(_ model: Model) throws {
         let data = try openDataset()
         let keys: Set<String>?
+        var scopeName = "dataset"
         if let frame {
             guard let (s, f) = data.locate(frame) else {
                 throw InputError("--frame \(oneLine(frame)): no such frame in \(data.root) (a key, N or S/N)")
             }
             keys = [data.sequences[s].frames[f].key]
+            scopeName = "frame \(oneLine(data.sequences[s].frames[f].key))"
         } else if let sequence {
             let index =
                 data.sequences.firstIndex { $0.name == sequence }
@@ -261,6 +263,7 @@ struct ExplainCommand: ParsableCommand {
                         + "up to \(data.sequences.count))")
             }
             keys = Set(data.sequences[index].frames.map(\.key))
+            scopeName = "sequence \(oneLine(data.sequences[index].name))"
         } else {
             keys = nil
         }
@@ -273,9 +276,7 @@ struct ExplainCommand: ParsableCommand {
                 observer: work.observer)
         }
         let names = data.space.classNames.map(oneLine)
-        let scope =
-            keys.map { frame != nil ? "frame \(oneLine($0.first!))" : "sequence \(oneLine(sequence!))" } ?? "dataset"
-        let report = FixedBrokenReport(table: table, classNames: names, scope: scope)
+        let report = FixedBrokenReport(table: table, classNames: names, scope: scopeName)
         let text: String
         switch format {
         case .text: text = report.text()
@@ -637,7 +638,12 @@ struct FixedBrokenReport {
         var out = header + "\n"
         out += "mass: mean MAR attention on the memory rows of the GT class / of the competing class (fixed: the "
         out += "reference's wrong class; broken: MAR's), at the pixel's token (Y/8, X/8)\n\n"
-        out += pad("", 16) + pad("fixed", 31) + "broken\n"
+        // Each kind's title centred over its three columns.
+        let over = { (title: String) in
+            let dashes = String(repeating: "-", count: (30 - title.count) / 2)
+            return pad("  " + dashes + " " + title + " " + dashes, 33)
+        }
+        out += pad("", 16) + over("fixed") + over("broken") + "\n"
         out += pad("class", 16) + [
             "pixels", "mass GT", "mass wrong", "pixels", "mass GT", "mass wrong",
         ].map { pad($0, 11, right: true) }.joined() + "\n"

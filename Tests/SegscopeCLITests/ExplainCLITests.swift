@@ -199,4 +199,253 @@ import Testing
         #expect(
             Self.oneLineError(shape, contains: root + "/narrow.npy: shape [16, 8, 8] differs from"), "\(shape.stderr)")
     }
+
+    /// A synth dataset (2 sequences of 3 frames, 64x128, features of 32 channels, GT on every frame) and
+    /// random weights for it (19 classes, 4x4 blocks), run through `segscope infer` (16-bit confidences).
+    static func inferredRun() throws -> (data: String, weights: String, run: String) {
+        let root = try TestSupport.scratchDirectory()
+        let synth = try TestSupport.segscope([
+            "synth", "--out", root + "/data", "--sequences", "2", "--frames", "3",
+            "--size", "64x128", "--feature-dim", "32", "--split", "val",
+        ])
+        #expect(synth.status == 0, "\(synth.stderr)")
+        try TestSupport.python(
+            """
+            import sys
+            sys.path.insert(0, sys.argv[2])
+            import stf_mar_reference as ref
+            from safetensors.numpy import save_file
+            p, _ = ref.random_weights(c=32, heads=2, hb=4, wb=4, hp=8, wp=16, m=16, k=19, kl=2, depth=1, seed=9)
+            save_file(p, sys.argv[1], metadata={"heads": "2", "block_size": "4,4"})
+            """, [root + "/w.safetensors", TestSupport.repositoryRoot + "/Tests/Tools"])
+        let infer = try TestSupport.segscope(["infer", "--weights", root + "/w.safetensors", root + "/data", "--out",
+            root + "/run"])
+        #expect(infer.status == 0, "\(infer.stderr)")
+        return (root + "/data", root + "/w.safetensors", root + "/run")
+    }
+
+    static let stages = ["baseline", "stf", "mar"]
+
+    /// The pixel probabilities of each stage against infer's files at that pixel, at the frame's corners,
+    /// edges and inside, in a sequence's first frame (T-1 is T) and a middle one: the argmax is infer's
+    /// predicted class unless the two largest probabilities are within 1e-4 (a near tie, which float32
+    /// summation order may flip), and the largest is infer's confidence within the 16-bit PNG's half step
+    /// plus 1e-5.
+    @Test func pixelProbabilitiesAreInfersPredictionsAndConfidences() throws {
+        let (_, weights, run) = try Self.inferredRun()
+        var compared = 0
+        for (key, window) in [
+            ("synth_000000_000000", ["synth_000000_000000", "synth_000000_000000", "synth_000000_000001"]),
+            ("synth_000001_000001", ["synth_000001_000000", "synth_000001_000001", "synth_000001_000002"]),
+        ] {
+            let predictions = try Self.stages.map { try PNG.read(path: "\(run)/pred/\($0)/\(key).png").bytes! }
+            let confidences = try Self.stages.map { try PNG.read(path: "\(run)/conf/\($0)/\(key).png").words! }
+            for (y, x) in [(0, 0), (0, 127), (63, 0), (63, 127), (0, 61), (40, 127), (27, 43), (36, 100), (4, 4)] {
+                let result = try TestSupport.segscope([
+                    "explain", run, "--weights", weights, "--frame", key, "--pixel", "\(y),\(x)", "--format", "json",
+                ])
+                #expect(result.status == 0, "\(result.stderr)")
+                let json = try Self.json(result.stdout)
+                #expect(json["frames"] as? [String] == window)
+                #expect(json["token"] as? [Int] == [y / 8, x / 8])
+                let pixel = json["pixelProbabilities"] as! [String: Any]
+                for (s, stage) in Self.stages.enumerated() {
+                    let values = Self.floats(pixel[stage])
+                    let order = values.indices.sorted { values[$0] > values[$1] }
+                    if values[order[0]] - values[order[1]] >= 1e-4 {
+                        #expect(order[0] == Int(predictions[s][y * 128 + x]), "\(key) (\(y), \(x)) \(stage)")
+                        compared += 1
+                    }
+                    let confidence = Double(confidences[s][y * 128 + x]) / 65535
+                    #expect(abs(values[order[0]] - confidence) <= 0.5 / 65535 + 1e-5, "\(key) (\(y), \(x)) \(stage)")
+                }
+            }
+        }
+        #expect(compared >= 40, "most pixels are no near tie")
+    }
+
+    /// Each listed key of the dataset form names the GT class and each method's predicted class at the centre
+    /// pixel of its 8x8 cell, as the PNG files of that window frame hold them.
+    @Test func keysShowTheirGroundTruthAndPredictedClasses() throws {
+        let (data, weights, run) = try Self.inferredRun()
+        let key = "synth_000001_000001"
+        let result = try TestSupport.segscope([
+            "explain", run, "--weights", weights, "--frame", "2/2", "--pixel", "30,70", "--format", "json",
+            "--top", "4",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try Self.json(result.stdout)
+        #expect(json["methods"] as? [String] == Self.stages)
+        let frames = json["frames"] as! [String]
+        #expect(frames[1] == key)
+        func label(_ path: String, _ y: Int, _ x: Int) throws -> Int {
+            let png = try PNG.read(path: path)
+            return Int(png.bytes![(y * 8 + 4) * png.width + x * 8 + 4])
+        }
+        var checked = 0
+        var places = Set<[Int]>()
+        let steps = (json["steps"] as! [[String: Any]]) + (json["composed"] as! [[String: Any]])
+        for step in steps {
+            let listed = step["topKeys"] as! [[String: Any]]
+            #expect(listed.count == 4)
+            for entry in listed {
+                let position = entry["key"] as! [Int]
+                let frame = frames[position[0] + 1]
+                let truth = try label(
+                    "\(data)/gtFine/val/synth/\(frame)_gtFine_labelTrainIds.png", position[1], position[2])
+                #expect(entry["gt"] as? Int == truth, "\(position)")
+                let predicted = entry["predictions"] as! [String: Int]
+                for stage in Self.stages {
+                    #expect(predicted[stage] == (try label("\(run)/pred/\(stage)/\(frame).png", position[1], position[2])))
+                }
+                places.insert(position)
+                checked += 1
+            }
+        }
+        #expect(checked == 4 * steps.count && places.count > 4)
+        #expect(Set(places.map { $0[0] }).count > 1, "keys in more than one frame of the window")
+        let text = try TestSupport.segscope([
+            "explain", run, "--weights", weights, "--frame", key, "--pixel", "30,70", "--top", "1",
+        ])
+        #expect(text.status == 0, "\(text.stderr)")
+        let lines = text.stdout.split(separator: "\n").map(String.init)
+        let header = try #require(lines.firstIndex(of: "layer 0 encoder-long (24 keys)"))
+        let columns = lines[header + 1].trimmingCharacters(in: .whitespaces)
+        #expect(columns.hasSuffix("gt            baseline      stf           mar"))
+        let first = ((json["steps"] as! [[String: Any]])[0]["topKeys"] as! [[String: Any]])[0]
+        let names = ["road", "sidewalk", "building", "wall", "fence", "pole", "traffic light", "traffic sign",
+            "vegetation", "terrain", "sky", "person", "rider", "car", "truck", "bus", "train", "motorcycle", "bicycle"]
+        #expect(lines[header + 2].contains(names[first["gt"] as! Int]))
+    }
+
+    /// --fixed-broken --format json as a dictionary, after checking the command succeeded.
+    static func table(_ arguments: [String]) throws -> [String: Any] {
+        let result = try TestSupport.segscope(["explain"] + arguments + ["--fixed-broken", "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        return try json(result.stdout)
+    }
+
+    /// Per row name: pixels, and mean masses times pixels (the sums), for fixed then broken.
+    static func sums(_ table: [String: Any]) -> [String: [Double]] {
+        var out: [String: [Double]] = [:]
+        for row in table["rows"] as! [[String: Any]] {
+            out[row["name"] as! String] = ["fixed", "broken"].flatMap { kind -> [Double] in
+                let part = row[kind] as! [String: Any]
+                let pixels = part["pixels"] as! Double
+                return [pixels, pixels * (part["massGT"] as? Double ?? 0), pixels * (part["massWrong"] as? Double ?? 0)]
+            }
+        }
+        return out
+    }
+
+    /// The dataset's table (and a sequence's) is the sum of the tables of its frames run one by one: pixel
+    /// counts exactly, mean masses within 1e-9; a frame without ground truth is skipped and counted; --out
+    /// writes what stdout shows; the CSV's total row is the JSON's.
+    @Test func fixedBrokenTableIsTheSumOfPerFrameRuns() throws {
+        let (data, weights, run) = try Self.inferredRun()
+        let unlabelled = "synth_000000_000002"
+        for kind in ["labelIds", "labelTrainIds", "color"] {
+            try FileManager.default.removeItem(atPath: "\(data)/gtFine/val/synth/\(unlabelled)_gtFine_\(kind).png")
+        }
+        let base = [data, "--weights", weights]
+        let dataset = try Self.table(base)
+        #expect(dataset["frames"] as? Int == 5 && dataset["framesWithoutGroundTruth"] as? Int == 1)
+        #expect(dataset["reference"] as? String == "stf" && dataset["band"] as? Int == 3)
+        let keys = ["synth_000000_000000", "synth_000000_000001", "synth_000001_000000", "synth_000001_000001",
+            "synth_000001_000002"]
+        var summed: [String: [Double]] = [:]
+        var secondSequence: [String: [Double]] = [:]
+        for key in keys {
+            let frame = try Self.table(base + ["--frame", key])
+            #expect(frame["frames"] as? Int == 1 && frame["scope"] as? String == "frame \(key)")
+            for (name, values) in Self.sums(frame) {
+                summed[name] = zip(summed[name] ?? [0, 0, 0, 0, 0, 0], values).map { $0 + $1 }
+                if key.hasPrefix("synth_000001") {
+                    secondSequence[name] = zip(secondSequence[name] ?? [0, 0, 0, 0, 0, 0], values).map { $0 + $1 }
+                }
+            }
+        }
+        for (whole, parts) in [(Self.sums(dataset), summed), (Self.sums(try Self.table(base + ["--sequence", "2"])),
+            secondSequence)]
+        {
+            #expect(Set(whole.keys) == Set(parts.keys))
+            for (name, values) in whole {
+                let expected = parts[name] ?? []
+                #expect(values[0] == expected[0] && values[3] == expected[3], "\(name) pixels")
+                for i in [1, 2, 4, 5] where values[i / 3 * 3] > 0 {
+                    #expect(abs(values[i] - expected[i]) / values[i / 3 * 3] <= 1e-9, "\(name) column \(i)")
+                }
+            }
+        }
+        let total = try #require(Self.sums(dataset)["total"])
+        #expect(total[0] > 0 && total[3] > 0, "MAR fixes and breaks boundary pixels of these frames")
+        let unlabelledOnly = try Self.table(base + ["--frame", unlabelled])
+        #expect(unlabelledOnly["frames"] as? Int == 0 && unlabelledOnly["framesWithoutGroundTruth"] as? Int == 1)
+
+        let out = try TestSupport.scratchDirectory() + "/table.csv"
+        let csvArguments = ["explain"] + base + ["--fixed-broken", "--format", "csv"]
+        let written = try TestSupport.segscope(csvArguments + ["--out", out])
+        #expect(written.status == 0 && written.stdout.isEmpty, "\(written.stderr)")
+        let csv = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(csv == (try TestSupport.segscope(csvArguments)).stdout)
+        let lines = csv.split(separator: "\n").map(String.init)
+        #expect(lines[0].hasPrefix("# MAR fixed/broken boundary pixels of the dataset against stf: 5 frame(s)"))
+        let totalCells = try #require(lines.last).split(separator: ",", omittingEmptySubsequences: false)
+        #expect(totalCells[0] == "total" && Double(totalCells[1]) == total[0] && Double(totalCells[4]) == total[3])
+        let text = try TestSupport.segscope(["explain"] + base + ["--fixed-broken", "--reference-stage", "baseline"])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.hasPrefix(
+            "MAR fixed/broken boundary pixels of the dataset against baseline: 5 frame(s) counted, 1 without ground "
+                + "truth skipped; GT boundary band 3 px"))
+        _ = run
+    }
+
+    /// Bad datasets and options: one line naming the file or option, never a crash or a half-written table.
+    @Test func fixedBrokenRefusesBadInput() throws {
+        let (data, weights, _) = try Self.inferredRun()
+        let base = ["explain", data, "--weights", weights, "--fixed-broken"]
+        for (arguments, message) in [
+            (["--pixel", "1,1"], "--fixed-broken counts whole frames: give no --pixel"),
+            (["--frame", "1", "--sequence", "1"], "give --frame or --sequence, not both"),
+            (["--band", "300"], "--band 300: must be in 0...255"),
+            (["--reference-stage", "mar"], "--reference-stage: baseline or stf, not mar"),
+        ] {
+            let usage = try TestSupport.segscope(base + arguments)
+            #expect(usage.status == 64 && usage.stderr.contains(message), "\(usage.stderr)")
+        }
+        let csv = try TestSupport.segscope(["explain", "--weights", weights, "--features"] + Self.frames
+            + ["--pixel", "1,1", "--format", "csv"])
+        #expect(csv.status == 64 && csv.stderr.contains("--format csv goes with --fixed-broken"), "\(csv.stderr)")
+        let sequence = try TestSupport.segscope(base + ["--sequence", "9"])
+        #expect(Self.oneLineError(sequence, contains: "--sequence 9: no such sequence in"), "\(sequence.stderr)")
+        // Weights of another width than the features: C=16 against 32 channels.
+        let narrow = Self.weights
+        let channels = try TestSupport.segscope(["explain", data, "--weights", narrow, "--fixed-broken"])
+        #expect(Self.oneLineError(channels, contains: "classes, but the label space"), "\(channels.stderr)")
+        let root = try TestSupport.scratchDirectory()
+        try TestSupport.python(
+            """
+            import sys
+            sys.path.insert(0, sys.argv[2])
+            import stf_mar_reference as ref
+            from safetensors.numpy import save_file
+            p, _ = ref.random_weights(c=16, heads=2, hb=4, wb=4, hp=8, wp=16, m=16, k=19, kl=2, depth=1, seed=3)
+            save_file(p, sys.argv[1], metadata={"heads": "2", "block_size": "4,4"})
+            """, [root + "/w16.safetensors", TestSupport.repositoryRoot + "/Tests/Tools"])
+        let wide = try TestSupport.segscope(["explain", data, "--weights", root + "/w16.safetensors", "--fixed-broken"])
+        #expect(Self.oneLineError(wide, contains: "do not have the model's 16 channels"), "\(wide.stderr)")
+        try FileManager.default.removeItem(atPath: data + "/features/val/synth/synth_000001_000001.npy")
+        let out = root + "/table.txt"
+        let missing = try TestSupport.segscope(base + ["--out", out])
+        #expect(
+            Self.oneLineError(missing, contains: "frame synth_000001_000001 has ground truth but no features"),
+            "\(missing.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out), "nothing written")
+        let pixel = try TestSupport.segscope([
+            "explain", data, "--weights", weights, "--frame", "synth_000001_000001", "--pixel", "1,1",
+        ])
+        #expect(Self.oneLineError(pixel, contains: "synth_000001_000001 has no features"), "\(pixel.stderr)")
+        let noFrame = try TestSupport.segscope(["explain", data, "--weights", weights, "--frame", "7/1", "--pixel", "1,1"])
+        #expect(Self.oneLineError(noFrame, contains: "--frame 7/1: no such frame in"), "\(noFrame.stderr)")
+    }
 }
