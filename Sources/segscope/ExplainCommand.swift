@@ -62,8 +62,9 @@ struct ExplainCommand: ParsableCommand {
         name: .customLong("fixed-broken"),
         help: "With DATASET: the table of boundary pixels MAR fixed and broke, with its memory's class masses.")
     var fixedBroken = false
-    @Option(help: "With --fixed-broken: boundary band half-width in pixels, \(OptionLimits.text(ExplainLimits.band)).")
-    var band = 3
+    @Option(
+        help: "With --fixed-broken: boundary band half-width in pixels, \(OptionLimits.text(ExplainLimits.band)) (3).")
+    var band: Int?
     @Option(
         name: .customLong("reference-stage"),
         help: "With --fixed-broken: the stage MAR is compared against, baseline or stf (default: the one it refines).")
@@ -100,7 +101,7 @@ struct ExplainCommand: ParsableCommand {
                 guard frame == nil || sequence == nil else {
                     throw ValidationError("--fixed-broken: give --frame or --sequence, not both")
                 }
-                try OptionCheck.range("--band", band, ExplainLimits.band)
+                if let band { try OptionCheck.range("--band", band, ExplainLimits.band) }
                 if referenceStage == .mar { throw ValidationError("--reference-stage: baseline or stf, not mar") }
                 try OptionCheck.output("--out", out, .file)
             } else {
@@ -123,6 +124,7 @@ struct ExplainCommand: ParsableCommand {
         if !fixedBroken {
             for (option, given) in [
                 ("--sequence", sequence != nil), ("--out", out != nil), ("--reference-stage", referenceStage != nil),
+                ("--band", band != nil),
             ] where given {
                 throw ValidationError("\(option) goes with --fixed-broken")
             }
@@ -272,7 +274,7 @@ struct ExplainCommand: ParsableCommand {
         do {
             defer { work.finish() }
             table = try MemoryAttribution.run(
-                model: model, data: data, keys: keys, bandWidth: band, reference: referenceStage,
+                model: model, data: data, keys: keys, bandWidth: band ?? 3, reference: referenceStage,
                 observer: work.observer)
         }
         let names = data.space.classNames.map(oneLine)

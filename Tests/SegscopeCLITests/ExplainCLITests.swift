@@ -296,7 +296,8 @@ import Testing
                 #expect(entry["gt"] as? Int == truth, "\(position)")
                 let predicted = entry["predictions"] as! [String: Int]
                 for stage in Self.stages {
-                    #expect(predicted[stage] == (try label("\(run)/pred/\(stage)/\(frame).png", position[1], position[2])))
+                    let file = "\(run)/pred/\(stage)/\(frame).png"
+                    #expect(predicted[stage] == (try label(file, position[1], position[2])))
                 }
                 places.insert(position)
                 checked += 1
@@ -416,6 +417,9 @@ import Testing
         let csv = try TestSupport.segscope(["explain", "--weights", weights, "--features"] + Self.frames
             + ["--pixel", "1,1", "--format", "csv"])
         #expect(csv.status == 64 && csv.stderr.contains("--format csv goes with --fixed-broken"), "\(csv.stderr)")
+        let band = try TestSupport.segscope(["explain", data, "--weights", weights, "--frame", "1", "--pixel", "1,1",
+            "--band", "2"])
+        #expect(band.status == 64 && band.stderr.contains("--band goes with --fixed-broken"), "\(band.stderr)")
         let sequence = try TestSupport.segscope(base + ["--sequence", "9"])
         #expect(Self.oneLineError(sequence, contains: "--sequence 9: no such sequence in"), "\(sequence.stderr)")
         // Weights of another width than the features: C=16 against 32 channels.
@@ -445,7 +449,9 @@ import Testing
             "explain", data, "--weights", weights, "--frame", "synth_000001_000001", "--pixel", "1,1",
         ])
         #expect(Self.oneLineError(pixel, contains: "synth_000001_000001 has no features"), "\(pixel.stderr)")
-        let noFrame = try TestSupport.segscope(["explain", data, "--weights", weights, "--frame", "7/1", "--pixel", "1,1"])
+        let noFrame = try TestSupport.segscope([
+            "explain", data, "--weights", weights, "--frame", "7/1", "--pixel", "1,1",
+        ])
         #expect(Self.oneLineError(noFrame, contains: "--frame 7/1: no such frame in"), "\(noFrame.stderr)")
     }
 }
