@@ -57,6 +57,9 @@ extension Model {
                 }
             }
         }
+        if let i = firstNonFinite(masses) {
+            throw ModelError.nonFiniteOutput(input: input, stage: "MAR attention", index: i, value: masses[i])
+        }
         return masses
     }
 }

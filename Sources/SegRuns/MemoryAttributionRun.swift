@@ -43,6 +43,7 @@ extension MemoryAttribution {
                 }
                 let window = try windows.window(i)
                 let truth = try loader.groundTruth(frame)!
+                try checkSize(truth.map, window.current, input: truthPath)
                 try table.merge(
                     MemoryAttribution.frame(
                         model: model, previous: window.previous, current: window.current, next: window.next,

@@ -15,8 +15,8 @@ struct ExplainCommand: ParsableCommand {
         abstract: "Show the attention of STF and MAR behind one pixel's prediction in frame T.",
         usage: """
             segscope explain --weights W (--features|--images) PREV CUR NEXT --pixel Y,X [options]
-              segscope explain DATASET --weights W --frame F --pixel Y,X [options]
-              segscope explain DATASET --weights W --fixed-broken [--frame F | --sequence S] [options]
+            segscope explain DATASET --weights W --frame F --pixel Y,X [options]
+            segscope explain DATASET --weights W --fixed-broken [--frame F | --sequence S] [options]
             """,
         discussion: """
             --pixel Y,X is a full-resolution pixel of frame T (row, column), explained through its stride-8 \

@@ -438,6 +438,15 @@ import Testing
             """, [root + "/w16.safetensors", TestSupport.repositoryRoot + "/Tests/Tools"])
         let wide = try TestSupport.segscope(["explain", data, "--weights", root + "/w16.safetensors", "--fixed-broken"])
         #expect(Self.oneLineError(wide, contains: "do not have the model's 16 channels"), "\(wide.stderr)")
+        let truth = data + "/gtFine/val/synth/synth_000000_000001_gtFine_labelTrainIds.png"
+        let original = try Data(contentsOf: URL(fileURLWithPath: truth))
+        try PNG.write(
+            PNGImage(
+                width: 64, height: 32, colorType: .gray, bitDepth: 8,
+                samples: .eight([UInt8](repeating: 0, count: 64 * 32))), to: truth)
+        let small = try TestSupport.segscope(base)
+        #expect(Self.oneLineError(small, contains: "ground truth 64x32 is not 8x the features"), "\(small.stderr)")
+        try original.write(to: URL(fileURLWithPath: truth))
         try FileManager.default.removeItem(atPath: data + "/features/val/synth/synth_000001_000001.npy")
         let out = root + "/table.txt"
         let missing = try TestSupport.segscope(base + ["--out", out])
