@@ -136,7 +136,6 @@ public struct PixelExplanation: Sendable {
 
 public enum ExplainError: Error, CustomStringConvertible, Equatable {
     case pixel(y: Int, x: Int, height: Int, width: Int)
-    case framePixel(y: Int, x: Int, height: Int, width: Int)
     case nothingToExplain(path: String)
     case memoryRows(path: String, rows: Int, classes: Int)
 
@@ -144,13 +143,22 @@ public enum ExplainError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .pixel(let y, let x, let h, let w):
             return "token (\(y), \(x)) is outside the \(h)x\(w) feature map"
-        case .framePixel(let y, let x, let h, let w):
-            return "pixel (\(y), \(x)) is outside the \(h)x\(w) frame"
         case .nothingToExplain(let path): return "\(path): the weights have neither STF nor MAR: nothing to explain"
         case .memoryRows(let path, let rows, let classes):
             return "\(path): MAR's \(rows) memory rows are not a whole number of rows for each of \(classes) classes"
         }
     }
+}
+
+/// A full-resolution pixel outside frame T (its own type: ExplainError's cases are switched over elsewhere).
+public struct FramePixelError: Error, CustomStringConvertible, Equatable {
+    public let y: Int, x: Int, height: Int, width: Int
+
+    public init(y: Int, x: Int, height: Int, width: Int) {
+        (self.y, self.x, self.height, self.width) = (y, x, height, width)
+    }
+
+    public var description: String { "pixel (\(y), \(x)) is outside the \(height)x\(width) frame" }
 }
 
 /// One window's STF run with what per-token queries need kept: for every attention module of every
@@ -380,7 +388,7 @@ public struct ExplainContext: Sendable {
     public func explain(pixelY y: Int, pixelX x: Int) throws -> PixelExplanation {
         let (frameHeight, frameWidth) = (height * featureStride, width * featureStride)
         guard (0..<frameHeight).contains(y), (0..<frameWidth).contains(x) else {
-            throw ExplainError.framePixel(y: y, x: x, height: frameHeight, width: frameWidth)
+            throw FramePixelError(y: y, x: x, height: frameHeight, width: frameWidth)
         }
         let token = try explain(y: y / featureStride, x: x / featureStride)
         return PixelExplanation(

@@ -263,7 +263,7 @@ import Testing
         let pixel = try context.explain(pixelY: 27, pixelX: 43)
         #expect(token.pixel == nil && token.pixelProbabilities.isEmpty)
         #expect(Self.difference(token, pixel) == 0)
-        #expect(throws: ExplainError.framePixel(y: h * s, x: 0, height: h * s, width: w * s)) {
+        #expect(throws: FramePixelError(y: h * s, x: 0, height: h * s, width: w * s)) {
             try context.explain(pixelY: h * s, pixelX: 0)
         }
     }
