@@ -418,11 +418,18 @@ struct KeyClasses {
     }
 
     /// Text columns: "gt" then each method.
-    var header: String { (["gt"] + methods).map { "  " + pad(String($0.prefix(12)), 12) }.joined() }
+    var header: String { Self.cells(["gt"] + methods) }
 
     func columns(_ key: TokenPosition) -> String {
         let (truth, predictions) = labels(key)
-        return ([truth] + predictions).map { "  " + pad(String(name($0).prefix(12)), 12) }.joined()
+        return Self.cells(([truth] + predictions).map(name))
+    }
+
+    /// Names in columns of 12 (cut to fit), the last one unpadded.
+    static func cells(_ names: [String]) -> String {
+        names.enumerated().map { i, name in
+            "  " + (i == names.count - 1 ? String(name.prefix(12)) : pad(String(name.prefix(12)), 12))
+        }.joined()
     }
 
     func json(_ key: TokenPosition) -> [(String, JSONValue)] {

@@ -311,8 +311,7 @@ import Testing
         #expect(text.status == 0, "\(text.stderr)")
         let lines = text.stdout.split(separator: "\n").map(String.init)
         let header = try #require(lines.firstIndex(of: "layer 0 encoder-long (24 keys)"))
-        let columns = lines[header + 1].trimmingCharacters(in: .whitespaces)
-        #expect(columns.hasSuffix("gt            baseline      stf           mar"))
+        #expect(lines[header + 1].hasSuffix("head 1  gt            baseline      stf           mar"))
         let first = ((json["steps"] as! [[String: Any]])[0]["topKeys"] as! [[String: Any]])[0]
         let names = ["road", "sidewalk", "building", "wall", "fence", "pole", "traffic light", "traffic sign",
             "vegetation", "terrain", "sky", "person", "rider", "car", "truck", "bus", "train", "motorcycle", "bicycle"]
