@@ -41,7 +41,7 @@ import Testing
                 TestSupport.pythonExecutable, TestSupport.repositoryRoot + "/Tests/Tools/explain_reference.py",
                 Self.weights,
             ]
-                + Self.frames + ["3", "5"])
+                + Self.frames + ["3", "5", "27", "43"])
         #expect(python.status == 0, "\(python.stderr)")
         let reference = try Self.json(python.stdout)
         var worst = 0.0
@@ -70,6 +70,14 @@ import Testing
         for stage in ["baseline", "stf", "mar"] {
             worst = max(
                 worst, Self.maxDifference(Self.floats(probabilities[stage]), Self.floats(expectedProbabilities[stage])))
+        }
+        let pixelProbabilities = ours["pixelProbabilities"] as! [String: Any]
+        let expectedPixelProbabilities = reference["pixelProbabilities"] as! [String: Any]
+        for stage in ["baseline", "stf", "mar"] {
+            worst = max(
+                worst,
+                Self.maxDifference(
+                    Self.floats(pixelProbabilities[stage]), Self.floats(expectedPixelProbabilities[stage])))
         }
         let mar = ours["mar"] as! [String: Any]
         let expectedMar = reference["mar"] as! [String: Any]

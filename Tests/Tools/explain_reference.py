@@ -5,11 +5,13 @@ in-block offset's tokens of all blocks and frames, short range within each block
 read out of them, the composed cross-attention map, and MAR's memory attention, class masses,
 probabilities and prototype cosines.
 
-Usage: explain_reference.py WEIGHTS.safetensors PREV.npy CUR.npy NEXT.npy Y X
+Usage: explain_reference.py WEIGHTS.safetensors PREV.npy CUR.npy NEXT.npy Y X [PIXEL_Y PIXEL_X]
 Heads and block size come from the file's metadata (defaults 2 and 16,16), as the spec says.
 Prints JSON: steps (layer, kind, keys [[frame, y, x], ...] with frame -1/0/+1 relative to T,
 weights [head][key]), composed (per decoder layer: perHead [head][3*H*W], average [3*H*W], T-1 first),
-probabilities {stage: [K]}, mar {rowWeights, classMass, before, after, cosineBefore, cosineAfter}.
+probabilities {stage: [K]}, mar {rowWeights, classMass, before, after, cosineBefore, cosineAfter};
+with a full-resolution pixel, pixelProbabilities {stage: [K]}: the softmax at that pixel of every
+stage's logits [K, H, W] resized bilinearly (align_corners=False) to the 8x larger frame.
 """
 import json
 import os
@@ -94,7 +96,42 @@ def classifier(p, name):
     raise KeyError(name)
 
 
-def explain(p, heads, hb, wb, f_prev, f_cur, f_next, py, px):
+def mar(p, t):
+    """MAR on tokens t [n, C]: the memory attention [n, rows] (no 1/sqrt scaling, spec) and r [n, C]."""
+    a = "MAR.HEdecoder.attn."
+
+    def project(z, which):
+        for j in range(3):
+            z = z @ p[a + "to_%s.%d.weight" % (which, j)].T
+        return z
+    keys, values = p["MAR.memory_key"][0], p["MAR.memory_value"][0]
+    s = softmax(project(t, "q") @ project(keys, "k").T)
+    o = (s @ project(values, "v")) @ p[a + "to_out.0.weight"].T + p[a + "to_out.0.bias"]
+    hd = "MAR.HEdecoder."
+    r = layer_norm(t + o, p[hd + "norm1.weight"], p[hd + "norm1.bias"])
+    return s, layer_norm(r + ffn(p, hd, r), p[hd + "norm2.weight"], p[hd + "norm2.bias"])
+
+
+def pixel_probabilities(p, f_cur, g, pixel):
+    """Every stage's logits at every token, resized to the frame as segscope upsamples them; their softmax at
+    the pixel."""
+    c, h, w = f_cur.shape
+    planes = {}
+
+    def add(stage, name, t):
+        weight, bias = classifier(p, name)
+        planes[stage] = (t @ weight.T + bias).T.reshape(-1, h, w)
+    add("baseline", "classifier_baseline", f_cur.reshape(c, -1).T)
+    refined = g.reshape(c, -1).T
+    if "STF.pe_enc" in p:
+        add("stf", "classifier_stf", refined)
+    if "MAR.memory_key" in p:
+        add("mar", "classifier", mar(p, refined)[1])
+    return {stage: softmax(resize(plane, 8 * h, 8 * w)[:, pixel[0], pixel[1]]).tolist()
+            for stage, plane in planes.items()}
+
+
+def explain(p, heads, hb, wb, f_prev, f_cur, f_next, py, px, pixel=None):
     c, h, w = f_cur.shape
     steps, composed = [], []
     g = f_cur
@@ -148,18 +185,9 @@ def explain(p, heads, hb, wb, f_prev, f_cur, f_next, py, px):
         probabilities["stf"] = softmax(ws @ token + bs)
     result = {"steps": steps, "composed": composed}
     if "MAR.memory_key" in p:
-        a = "MAR.HEdecoder.attn."
-
-        def project(z, which):
-            for j in range(3):
-                z = z @ p[a + "to_%s.%d.weight" % (which, j)].T
-            return z
+        s, r = mar(p, token[None])
+        s, r = s[0], r[0]
         keys, values = p["MAR.memory_key"][0], p["MAR.memory_value"][0]
-        s = softmax(project(token, "q") @ project(keys, "k").T)  # no 1/sqrt scaling (spec)
-        o = (s @ project(values, "v")) @ p[a + "to_out.0.weight"].T + p[a + "to_out.0.bias"]
-        hd = "MAR.HEdecoder."
-        r = layer_norm((token + o)[None], p[hd + "norm1.weight"], p[hd + "norm1.bias"])
-        r = layer_norm(r + ffn(p, hd, r), p[hd + "norm2.weight"], p[hd + "norm2.bias"])[0]
         wm, bm = classifier(p, "classifier")
         k = wm.shape[0]
         per_class = keys.shape[0] // k
@@ -173,6 +201,8 @@ def explain(p, heads, hb, wb, f_prev, f_cur, f_next, py, px):
                          "after": probabilities["mar"].tolist(),
                          "cosineBefore": cosines(token), "cosineAfter": cosines(r)}
     result["probabilities"] = {stage: v.tolist() for stage, v in probabilities.items()}
+    if pixel is not None:
+        result["pixelProbabilities"] = pixel_probabilities(p, f_cur, g, pixel)
     return result
 
 
@@ -186,7 +216,8 @@ def main():
     heads = int(metadata.get("heads", "2"))
     hb, wb = (int(v) for v in metadata.get("block_size", "16,16").split(","))
     features = [np.load(path).astype(np.float64) for path in (prev, cur, nxt)]
-    json.dump(explain(p, heads, hb, wb, *features, int(py), int(px)), sys.stdout)
+    pixel = tuple(int(v) for v in sys.argv[7:9]) if len(sys.argv) >= 9 else None
+    json.dump(explain(p, heads, hb, wb, *features, int(py), int(px), pixel), sys.stdout)
 
 
 if __name__ == "__main__":
