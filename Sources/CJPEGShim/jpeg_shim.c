@@ -2,6 +2,7 @@
 
 // jpeglib.h needs FILE and size_t declared first.
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <jpeglib.h>
 #include <setjmp.h>
@@ -85,3 +86,65 @@ int jpegs_decode(const uint8_t *data, size_t length, uint32_t max_side, jpegs_in
     jpeg_destroy_decompress(&cinfo);
     return JPEGS_OK;
 }
+
+// The compressor's error context also holds the output buffer, which libjpeg
+// grows through the pointer it was given: after a longjmp it is read back from
+// memory (its address escaped) and released here, never leaked.
+typedef struct {
+    error_context errors;
+    unsigned char *buffer;
+    unsigned long length;
+} encode_context;
+
+int jpegs_encode(const uint8_t *rgb, size_t rgb_length, uint32_t width, uint32_t height, int quality,
+                 uint8_t **out, size_t *out_length, char err[JPEGS_ERR_LEN]) {
+    err[0] = 0;
+    *out = NULL;
+    *out_length = 0;
+    // JPEG stores each side in 16 bits; libjpeg refuses more than 65500.
+    if (width == 0 || height == 0 || width > JPEG_MAX_DIMENSION || height > JPEG_MAX_DIMENSION) {
+        snprintf(err, JPEGS_ERR_LEN, "cannot encode %ux%u (each side 1-%ld)", width, height, (long)JPEG_MAX_DIMENSION);
+        return JPEGS_E_ARGUMENT;
+    }
+    if (quality < 1 || quality > 100) {
+        snprintf(err, JPEGS_ERR_LEN, "quality %d is not in 1-100", quality);
+        return JPEGS_E_ARGUMENT;
+    }
+    size_t row_bytes = (size_t)width * 3;
+    if (rgb_length != row_bytes * height) {
+        snprintf(err, JPEGS_ERR_LEN, "input buffer does not match the image");
+        return JPEGS_E_ARGUMENT;
+    }
+    struct jpeg_compress_struct cinfo;
+    encode_context ctx = {.errors = {.err = err}, .buffer = NULL, .length = 0};
+    cinfo.err = jpeg_std_error(&ctx.errors.manager);
+    ctx.errors.manager.error_exit = on_error;
+    ctx.errors.manager.emit_message = on_message;
+    if (setjmp(ctx.errors.jump)) {
+        jpeg_destroy_compress(&cinfo);
+        free(ctx.buffer);
+        return JPEGS_E_LIBJPEG;
+    }
+    jpeg_create_compress(&cinfo);
+    jpeg_mem_dest(&cinfo, &ctx.buffer, &ctx.length);
+    cinfo.image_width = width;
+    cinfo.image_height = height;
+    cinfo.input_components = 3;
+    cinfo.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&cinfo);
+    jpeg_set_quality(&cinfo, quality, TRUE);
+    cinfo.optimize_coding = TRUE;
+    jpeg_start_compress(&cinfo, TRUE);
+    while (cinfo.next_scanline < cinfo.image_height) {
+        // libjpeg's row type is not const; it only reads the rows.
+        JSAMPROW row = (JSAMPROW)(rgb + (size_t)cinfo.next_scanline * row_bytes);
+        jpeg_write_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    jpeg_destroy_compress(&cinfo);
+    *out = ctx.buffer;
+    *out_length = ctx.length;
+    return JPEGS_OK;
+}
+
+void jpegs_free(uint8_t *buffer) { free(buffer); }

@@ -4,6 +4,7 @@ import CJPEGShim
 /// libjpeg-turbo, decoded to 8-bit RGB: baseline and progressive; gray is
 /// replicated; CMYK and YCCK are refused. The same size limit and one-line
 /// errors as PNG; a truncated stream is an error, not a frame padded with gray.
+/// Written from 8-bit RGB (synth's frames) as baseline JPEG, atomically.
 public enum JPEG {
     /// Whether `bytes` start like a JPEG (SOI marker).
     public static func sniff(_ bytes: UnsafeRawBufferPointer) -> Bool {
@@ -48,11 +49,61 @@ public enum JPEG {
         return (Int(info.width), Int(info.height), rgb)
     }
 
-    private static func call(path: String, _ body: (UnsafeMutablePointer<CChar>) -> Int32) throws {
+    /// The quality frames are written at unless a caller says otherwise: VSPW's
+    /// frames and Pillow's default are near it, and the error it adds is far below
+    /// the colour differences between classes.
+    public static let defaultQuality = 90
+
+    /// `rgb` (width * height * 3 samples) as baseline JPEG bytes; `path` only names
+    /// the file in errors.
+    public static func encode(rgb: [UInt8], width: Int, height: Int, quality: Int = defaultQuality, path: String)
+        throws -> [UInt8]
+    {
+        guard width > 0, height > 0, width <= maximumSide, height <= maximumSide,
+            rgb.count == width * height * 3
+        else {
+            let problem = "cannot encode \(rgb.count) samples as a \(width)x\(height) RGB JPEG"
+            throw FormatError.writeFailed(path: path, reason: problem + " (each side 1-\(maximumSide))")
+        }
+        guard (1...100).contains(quality) else {
+            throw FormatError.writeFailed(path: path, reason: "JPEG quality \(quality) is not in 1-100")
+        }
+        var output: UnsafeMutablePointer<UInt8>?
+        var length = 0
+        defer { jpegs_free(output) }
+        let (code, message) = withErrorBuffer { err in
+            rgb.withUnsafeBufferPointer {
+                jpegs_encode(
+                    $0.baseAddress, $0.count, UInt32(width), UInt32(height), Int32(quality), &output, &length, err)
+            }
+        }
+        guard code == JPEGS_OK, let output else {
+            let reason = message.isEmpty ? "the JPEG encoder failed" : message
+            throw FormatError.writeFailed(path: path, reason: code == JPEGS_E_MEMORY ? "out of memory" : reason)
+        }
+        return [UInt8](UnsafeBufferPointer(start: output, count: length))
+    }
+
+    /// Writes `rgb` as a JPEG file, atomically (a temporary file renamed into place).
+    public static func write(rgb: [UInt8], width: Int, height: Int, quality: Int = defaultQuality, to path: String)
+        throws
+    {
+        try AtomicFile.write(try encode(rgb: rgb, width: width, height: height, quality: quality, path: path), to: path)
+    }
+
+    /// libjpeg's limit on a side (JPEG_MAX_DIMENSION): the format stores 16 bits.
+    static let maximumSide = 65500
+
+    /// Runs a shim call with a message buffer: its code and its message.
+    private static func withErrorBuffer(_ body: (UnsafeMutablePointer<CChar>) -> Int32) -> (Int32, String) {
         var buffer = [CChar](repeating: 0, count: Int(JPEGS_ERR_LEN))
         let code = buffer.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+        return (code, String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+
+    private static func call(path: String, _ body: (UnsafeMutablePointer<CChar>) -> Int32) throws {
+        let (code, message) = withErrorBuffer(body)
         guard code != JPEGS_OK else { return }
-        let message = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         switch Int(code) {
         case JPEGS_E_NOT_JPEG: throw FormatError.malformed(path: path, format: "JPEG", problem: message)
         case JPEGS_E_TOO_LARGE: throw FormatError.tooLarge(path: path, problem: "\(message) (limit can be raised)")

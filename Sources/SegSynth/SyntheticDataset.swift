@@ -3,9 +3,9 @@ import SegFormats
 import SegLabels
 
 /// Writes a synthetic street-video dataset in the Cityscapes layout:
-///   leftImg8bit_sequence/<split>/synth/<key>_leftImg8bit.png   RGB frames
+///   leftImg8bit_sequence/<split>/synth/<key>_leftImg8bit.png   RGB frames (.jpg with FrameFormat.jpeg)
 ///   gtFine/<split>/synth/<key>_gtFine_{labelTrainIds,labelIds,color}.png
-///   features/<split>/synth/<key>.npy                           float32 [C, H/8, W/8]
+///   features/<split>/synth/<key>.npy                           float32 (or float16) [C, H/8, W/8]
 ///   segscope.toml                                             manifest for view/eval
 /// with keys `synth_<sequence:6>_<frame:6>`. Everything is written into a
 /// temporary sibling folder that is renamed into place at the end, so an
@@ -26,9 +26,26 @@ public struct SyntheticDataset: Sendable {
     public var firstSequence = 0
     public var knobs = FeatureModel.Knobs()
     public var writeFeatures = true
+    public var frameFormat = FrameFormat.png
+    public var featureType = FeatureType.float32
     public var space = LabelSpace.cityscapes
 
     public init() {}
+
+    /// How frames are stored: PNG keeps every value; JPEG (as VSPW ships its
+    /// frames) is about a seventh of the size, for samples that must stay small.
+    public enum FrameFormat: String, CaseIterable, Sendable {
+        case png, jpeg
+
+        /// The frame file's name ending.
+        public var fileExtension: String { self == .png ? "png" : "jpg" }
+    }
+
+    /// The features' npy dtype: float16 (what `infer --save-features` keeps)
+    /// halves the files, and readers of features take both.
+    public enum FeatureType: String, CaseIterable, Sendable {
+        case float32, float16
+    }
 
     public enum SynthError: Error, CustomStringConvertible, Equatable {
         case badSize(String)
@@ -36,6 +53,7 @@ public struct SyntheticDataset: Sendable {
         case notAFolder(String)
         case symbolicLink(String)
         case notAFolderName(String)
+        case featureOutOfRange(key: String, value: Float)
         public var description: String {
             switch self {
             case .badSize(let text): return text
@@ -44,6 +62,9 @@ public struct SyntheticDataset: Sendable {
             case .symbolicLink(let path):
                 return "\(path): is a symbolic link; give the folder itself (nothing is replaced)"
             case .notAFolderName(let path): return "\(path): give a new folder name (not '/', '.' or '..')"
+            case .featureOutOfRange(let key, let value):
+                let largest = Float(Float16.greatestFiniteMagnitude)
+                return "\(key): feature value \(value) does not fit float16 (largest \(largest)); use float32 features"
             }
         }
     }
@@ -136,6 +157,16 @@ public struct SyntheticDataset: Sendable {
         }
     }
 
+    /// `values` as float16, refusing any that would become infinite or NaN
+    /// (a non-finite feature would silently poison every prediction it reaches).
+    static func halfPrecision(_ values: [Float], key: String) throws -> [Float16] {
+        try values.map { value in
+            let half = Float16(value)
+            guard half.isFinite else { throw SynthError.featureOutOfRange(key: key, value: value) }
+            return half
+        }
+    }
+
     public struct Cancelled: Error, CustomStringConvertible {
         public var description: String { "interrupted; nothing was written" }
     }
@@ -165,9 +196,16 @@ public struct SyntheticDataset: Sendable {
                 if cancelled() { throw Cancelled() }
                 let key = SyntheticDataset.key(sequence: sequence, frame: t)
                 let frame = try renderer.render(frame: t, cancelled: cancelled)
-                try PNG.write(
-                    PNGImage(width: width, height: height, colorType: .rgb, bitDepth: 8, samples: .eight(frame.rgb)),
-                    to: "\(frameDir)/\(key)_leftImg8bit.png")
+                let framePath = "\(frameDir)/\(key)_leftImg8bit.\(frameFormat.fileExtension)"
+                switch frameFormat {
+                case .png:
+                    try PNG.write(
+                        PNGImage(
+                            width: width, height: height, colorType: .rgb, bitDepth: 8, samples: .eight(frame.rgb)),
+                        to: framePath)
+                case .jpeg:
+                    try JPEG.write(rgb: frame.rgb, width: width, height: height, to: framePath)
+                }
                 let map = LabelMap(width: width, height: height, ids: frame.labels)
                 try PNG.write(
                     space.encode(map, as: .trainIds), to: "\(gtDir)/\(key)_gtFine_labelTrainIds.png",
@@ -181,8 +219,12 @@ public struct SyntheticDataset: Sendable {
                     let features = try model.features(
                         labels: frame.labels, width: width, height: height, frame: t,
                         sequence: sequence, cancelled: cancelled)
-                    try Npy.write(
-                        features, shape: [featureChannels, height / 8, width / 8], to: "\(featureDir)/\(key).npy")
+                    let shape = [featureChannels, height / 8, width / 8]
+                    let path = "\(featureDir)/\(key).npy"
+                    switch featureType {
+                    case .float32: try Npy.write(features, shape: shape, to: path)
+                    case .float16: try Npy.write(try Self.halfPrecision(features, key: key), shape: shape, to: path)
+                    }
                 }
                 done += 1
                 progress(done, total)

@@ -3,6 +3,9 @@ import Foundation
 import SegFormats
 import SegSynth
 
+extension SyntheticDataset.FrameFormat: ExpressibleByArgument {}
+extension SyntheticDataset.FeatureType: ExpressibleByArgument {}
+
 struct SynthCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "synth",
@@ -48,6 +51,14 @@ struct SynthCommand: ParsableCommand {
     var boundaryDistortion: Float = 1.1
     @Option(name: .customLong("corruptions"), help: "Corrupted patches per 1000 feature cells per frame (0-1000).")
     var corruptions: Float = 2.5
+    @Option(
+        name: .customLong("frame-format"),
+        help: "Frame files: png (lossless) or jpeg (quality \(JPEG.defaultQuality), about a seventh of the size).")
+    var frameFormat = SyntheticDataset.FrameFormat.png
+    @Option(
+        name: .customLong("feature-type"),
+        help: "Feature npy dtype: float32, or float16 (half the size, as infer --save-features keeps).")
+    var featureType = SyntheticDataset.FeatureType.float32
     @Flag(name: .customLong("no-features"), help: "Write frames and GT only.")
     var noFeatures = false
     @Flag(name: .long, help: "Replace a non-empty output folder.")
@@ -100,6 +111,8 @@ struct SynthCommand: ParsableCommand {
         spec.split = split
         spec.firstSequence = firstSequence
         spec.writeFeatures = !noFeatures
+        spec.frameFormat = frameFormat
+        spec.featureType = featureType
         spec.knobs.noise = noise
         spec.knobs.confusableDistortion = boundaryDistortion
         spec.knobs.corruptionsPerKiloCell = corruptions

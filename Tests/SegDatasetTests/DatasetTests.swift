@@ -79,6 +79,29 @@ enum Make {
         #expect(gap.previous.key == frames[2].key, "a gap in frame numbers is no neighbour")
     }
 
+    /// JPEG frames (`synth --frame-format jpeg`, VSPW-like) are indexed in the
+    /// Cityscapes layout as PNG ones are, and load at their size.
+    @Test func cityscapesLayoutIndexesJPEGFrames() throws {
+        let root = try TestSupport.scratchDirectory()
+        let key = "synth_000000_000000"
+        try FileManager.default.createDirectory(
+            atPath: root + "/leftImg8bit_sequence/val/synth", withIntermediateDirectories: true)
+        try JPEG.write(
+            rgb: [UInt8](repeating: 90, count: 16 * 8 * 3), width: 16, height: 8,
+            to: root + "/leftImg8bit_sequence/val/synth/\(key)_leftImg8bit.jpg")
+        try Make.labelPNG(
+            root + "/gtFine/val/synth/\(key)_gtFine_labelTrainIds.png", [UInt8](repeating: 0, count: 128), width: 16)
+        var options = DatasetOptions()
+        options.path = root
+        let dataset = try DatasetLocator.open(options)
+        #expect(dataset.layout == .cityscapes)
+        let frame = try #require(dataset.frames.first)
+        #expect(dataset.frameCount == 1 && frame.key == key && frame.groundTruth != nil)
+        #expect(frame.image?.hasSuffix("_leftImg8bit.jpg") == true, "\(frame.image ?? "no image")")
+        let image = try #require(try FrameLoader(dataset: dataset).image(frame))
+        #expect(image.width == 16 && image.height == 8 && image.rgb.allSatisfy { abs(Int($0) - 90) <= 1 })
+    }
+
     @Test func encodingOverridePicksTheMatchingGTFile() throws {
         let root = try Make.cityscapes()
         var options = DatasetOptions()

@@ -194,4 +194,63 @@ import Testing
         #expect(boundary < interior - 0.15, "boundary \(boundary) vs interior \(interior)")
         #expect(corruptedAcc < cleanAcc - 0.03, "corrupted \(corruptedAcc) vs clean \(cleanAcc)")
     }
+
+    /// JPEG frames and float16 features change nothing else: the GT and manifest
+    /// are byte-identical to the default's, each JPEG frame is the JPEG writer's
+    /// encoding of the PNG frame's pixels, byte for byte, and each float16 feature
+    /// is the float32 feature rounded to half precision.
+    @Test func jpegFramesAndHalfFeaturesChangeOnlyThose() throws {
+        let plain = try TestSupport.scratchDirectory() + "/plain"
+        let small = try TestSupport.scratchDirectory() + "/small"
+        var spec = SyntheticDataset()
+        (spec.sequences, spec.frames, spec.height, spec.width, spec.featureChannels) = (1, 2, 64, 128, 16)
+        try spec.write(to: plain, force: false)
+        (spec.frameFormat, spec.featureType) = (.jpeg, .float16)
+        try spec.write(to: small, force: false)
+        let names = try Self.files(small).filter { $0.contains(".") }
+        #expect(names.filter { $0.hasSuffix("_leftImg8bit.jpg") }.count == 2)
+        #expect(!names.contains { $0.hasSuffix("_leftImg8bit.png") })
+        for name in try Self.files(plain) where name.hasPrefix("gtFine/") && name.hasSuffix(".png") {
+            let same = FileManager.default.contentsEqual(atPath: plain + "/" + name, andPath: small + "/" + name)
+            #expect(same, "\(name)")
+        }
+        #expect(FileManager.default.contentsEqual(atPath: plain + "/segscope.toml", andPath: small + "/segscope.toml"))
+        for t in 0..<2 {
+            let key = SyntheticDataset.key(sequence: 0, frame: t)
+            let frames = "/leftImg8bit_sequence/train/synth/\(key)_leftImg8bit."
+            let png = try PNG.read(path: plain + frames + "png")
+            guard case .eight(let lossless) = png.samples else {
+                Issue.record("\(key): the PNG frame is not 8-bit")
+                continue
+            }
+            let expected = try JPEG.encode(rgb: lossless, width: png.width, height: png.height, path: key)
+            let written = try [UInt8](Data(contentsOf: URL(fileURLWithPath: small + frames + "jpg")))
+            #expect(written == expected, "\(key): the JPEG frame encodes the PNG frame's pixels")
+            let single = try Npy.read(path: plain + "/features/train/synth/\(key).npy")
+            let half = try Npy.read(path: small + "/features/train/synth/\(key).npy")
+            #expect(single.elementType == .float32 && half.elementType == .float16)
+            #expect(half.shape == [16, 8, 16] && half.shape == single.shape)
+            #expect(half.floats() == single.floats().map { Float(Float16($0)) }, "\(key): float16 rounding")
+        }
+    }
+
+    /// A feature that float16 cannot hold (an absurd noise through the API; the
+    /// CLI caps it) is an error naming the frame, and nothing is written.
+    @Test func featuresBeyondHalfPrecisionAreRefused() throws {
+        let parent = try TestSupport.scratchDirectory()
+        var spec = SyntheticDataset()
+        (spec.sequences, spec.frames, spec.height, spec.width, spec.featureChannels) = (1, 1, 32, 64, 4)
+        (spec.featureType, spec.knobs.noise) = (.float16, 1e6)
+        do {
+            try spec.write(to: parent + "/out", force: false)
+            Issue.record("written")
+        } catch let error as SyntheticDataset.SynthError {
+            guard case .featureOutOfRange(let key, let value) = error else { throw error }
+            #expect(key == "synth_000000_000000" && abs(value) > 65504, "\(error)")
+            #expect("\(error)".contains("does not fit float16"), "\(error)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: parent).isEmpty)
+        spec.featureType = .float32
+        try spec.write(to: parent + "/out", force: false)
+    }
 }

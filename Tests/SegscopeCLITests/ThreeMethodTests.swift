@@ -21,7 +21,7 @@ import Testing
                 os.makedirs(root + "/gtFine/val/synth", exist_ok=True)
                 os.makedirs(root + "/leftImg8bit_sequence/val/synth", exist_ok=True)
                 shutil.copy(f, root + "/gtFine/val/synth/")
-                shutil.copy(src + "/street/leftImg8bit_sequence/val/synth/%s_leftImg8bit.png" % key, root + "/leftImg8bit_sequence/val/synth/")
+                shutil.copy(src + "/street/leftImg8bit_sequence/val/synth/%s_leftImg8bit.jpg" % key, root + "/leftImg8bit_sequence/val/synth/")
                 train = np.array(Image.open(f.replace("labelIds", "labelTrainIds")))
                 edge = np.zeros(train.shape, bool)
                 edge[:, 1:] |= train[:, 1:] != train[:, :-1]

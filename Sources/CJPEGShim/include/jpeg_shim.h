@@ -34,4 +34,13 @@ typedef struct {
 int jpegs_decode(const uint8_t *data, size_t length, uint32_t max_side, jpegs_info *info,
                  uint8_t *out, size_t out_length, char err[JPEGS_ERR_LEN]);
 
+// Encodes 8-bit RGB (width * height * 3 bytes) as a baseline JPEG of the given
+// quality (1-100; 4:2:0 chroma, optimised Huffman tables, so the same pixels
+// give the same bytes). On success *out holds *out_length bytes that the
+// caller releases with jpegs_free; on failure *out is NULL.
+int jpegs_encode(const uint8_t *rgb, size_t rgb_length, uint32_t width, uint32_t height, int quality,
+                 uint8_t **out, size_t *out_length, char err[JPEGS_ERR_LEN]);
+
+void jpegs_free(uint8_t *buffer);
+
 #endif
