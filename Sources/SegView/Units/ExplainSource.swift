@@ -113,7 +113,8 @@ public final class ExplainSource: Sendable {
                     "\(name(k)): features have \(maps[k].channels) channels, \(model.path) expects \(model.channels)")
             }
             for k in [0, 2] where maps[k].height != maps[1].height || maps[k].width != maps[1].width {
-                throw Unavailable("\(name(k)): features \(maps[k].shapeText) differ from \(name(1)) \(maps[1].shapeText)")
+                throw Unavailable(
+                    "\(name(k)): features \(maps[k].shapeText) differ from \(name(1)) \(maps[1].shapeText)")
             }
             report("explain: running STF over \(members.map(\.key).joined(separator: ", "))…")
             let context = try ExplainContext(

@@ -177,7 +177,9 @@ enum ExplainView: ViewerUnit {
                 break
             }
             guard let cursor = c.state.inspector.cursor else { break }
-            let token = (y: min(h - 1, max(0, cursor.y / featureStride)), x: min(w - 1, max(0, cursor.x / featureStride)))
+            let token = (
+                y: min(h - 1, max(0, cursor.y / featureStride)), x: min(w - 1, max(0, cursor.x / featureStride))
+            )
             e.token = token
             if let cached = c.explainCache, cached.at == at, cached.y == token.y, cached.x == token.x {
                 e.result = cached.result
@@ -400,7 +402,8 @@ enum ExplainView: ViewerUnit {
             lines.append(Line(Compositor.shorten(map.title + token, to: inner), .title))
             let scale = weight(map.largest)
             if model.markGlyphs {
-                lines.append(Line(Compositor.shorten("heat: + ≥1/4 * ≥1/2 # ≥3/4 of max \(scale)", to: inner), .text))
+                let text = "heat: + ≥1/4 * ≥1/2 # ≥3/4 of max \(scale)"
+                lines.append(Line(Compositor.shorten(text, to: inner), .text))
             } else {
                 lines.append(
                     Line(
