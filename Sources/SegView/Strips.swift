@@ -114,7 +114,7 @@ extension Compositor {
         if state.playback.playing { segments.append(("▶ \(Int(state.playback.fps))fps", 7)) }
         if model.loading { segments.append(("loading", 7)) }
         if let text = ConfusionPanel.cursorText(model) { segments.append((text, 9)) }
-        if let text = ExplainView.status(model) { segments.append((text, 9)) }
+        if let explain = ExplainView.status(model) { segments.append(explain) }
         if let message = state.message { segments.append((message, 9)) }
         let help = width >= 100 ? "? help  q quit " : "? "
         let left = " " + Self.fit(segments, width: width - help.count - 2)

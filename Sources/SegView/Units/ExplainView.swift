@@ -249,15 +249,16 @@ enum ExplainView: ViewerUnit {
         }
     }
 
-    /// The status line's segment: progress, what is missing, or the token explained.
-    static func status(_ model: ViewModel) -> String? {
+    /// The status line's segment and its priority: progress, what is missing (before everything else, so
+    /// it shows in one line), or the token explained.
+    static func status(_ model: ViewModel) -> (text: String, priority: Int)? {
         guard let e = model.explain else { return nil }
-        if let progress = e.progress { return progress }
+        if let progress = e.progress { return (progress, 9) }
         switch e.result {
-        case .failure(let reason)?: return reason.text
+        case .failure(let reason)?: return (reason.text, 11)
         case .success?:
             guard let token = e.token else { return nil }
-            return "explain token (\(token.y),\(token.x))"
+            return ("explain token (\(token.y),\(token.x))", 9)
         case nil: return nil
         }
     }
