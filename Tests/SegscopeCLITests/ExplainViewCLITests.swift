@@ -69,6 +69,57 @@ import Testing
         }
     }
 
+    /// Frames without features, weights with a backbone (the committed r18 fixture with random STF and MAR):
+    /// the view computes the window's features from the images, as `explain --images` does.
+    @Test func framesWithoutFeaturesGoThroughTheBackbone() throws {
+        let root = try TestSupport.scratchDirectory()
+        let synth = try TestSupport.segscope([
+            "synth", "--out", root + "/data", "--sequences", "1", "--frames", "3", "--size", "64x96",
+            "--no-features", "--split", "val",
+        ])
+        #expect(synth.status == 0, "\(synth.stderr)")
+        try TestSupport.python(
+            """
+            import sys
+            sys.path.insert(0, sys.argv[3])
+            import stf_mar_reference as ref
+            from safetensors.numpy import load_file, save_file
+            backbone = {k: v for k, v in load_file(sys.argv[2]).items() if not k.startswith("decode_head.conv_seg")}
+            heads, _ = ref.random_weights(c=8, heads=2, hb=4, wb=4, hp=8, wp=12, m=16, k=19, kl=2, depth=1, seed=5)
+            backbone.update(heads)
+            save_file(backbone, sys.argv[1], metadata={"heads": "2", "block_size": "4,4"})
+            """,
+            [
+                root + "/w.safetensors",
+                TestSupport.repositoryRoot + "/Tests/SegEngineTests/Fixtures/pspnet_r18/weights.safetensors",
+                TestSupport.repositoryRoot + "/Tests/Tools",
+            ])
+        let folder = root + "/data/leftImg8bit_sequence/val/synth"
+        let images = try FileManager.default.contentsOfDirectory(atPath: folder).sorted().map { folder + "/" + $0 }
+        let render = try TestSupport.segscope(
+            ["render", root + "/data", "--frame", "2", "--keys", "X", "--weights", root + "/w.safetensors", "--ansi",
+             "--cols", "160", "--rows", "48"], environment: ["NO_COLOR": "1"])
+        #expect(render.status == 0, "\(render.stderr)")
+        let screen = Self.plain(render.stdout)
+        let explain = try TestSupport.segscope(
+            ["explain", "--weights", root + "/w.safetensors", "--images"] + images
+                + ["--pixel", "32,48", "--format", "json"])
+        #expect(explain.status == 0, "\(explain.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(explain.stdout.utf8)) as! [String: Any]
+        #expect(json["token"] as? [Int] == [4, 6])
+        #expect(screen.contains { $0.contains("token (4,6)") }, "\(screen.joined(separator: "\n"))")
+        let average = (json["composed"] as! [[String: Any]])[0]["average"] as! [Double]
+        let best = average.indices.max { average[$0] < average[$1] || (average[$0] == average[$1] && $0 > $1) }!
+        #expect(screen.contains { $0.contains(String(format: " %.4f ", average[best])) }, "the top key's weight")
+        let mass = (json["mar"] as! [String: Any])["classMass"] as! [Double]
+        let heaviest = mass.indices.max { mass[$0] < mass[$1] }!
+        let name = (json["classes"] as! [String])[heaviest]
+        #expect(
+            screen.contains {
+                $0.contains("│ █ " + name.prefix(4)) && $0.contains(String(format: " %.3f ", mass[heaviest]))
+            })
+    }
+
     @Test func saysInOneLineWhatItNeeds() throws {
         let root = try Self.synth()
         let noWeights = try TestSupport.segscope(
