@@ -400,11 +400,12 @@ enum ExplainView: ViewerUnit {
             lines.append(Line("explain\(token)", .title))
             lines.append(Line(reason.text, .dim))
         case .success(let map):
-            lines.append(Line(Compositor.shorten(map.title + token, to: inner), .title))
+            // Numbers stay whole: the words before them shorten.
+            lines.append(Line(Compositor.shorten(map.title, to: inner - token.count) + token, .title))
             let scale = weight(map.largest)
             if model.markGlyphs {
-                let text = "heat: + ≥1/4 * ≥1/2 # ≥3/4 of max \(scale)"
-                lines.append(Line(Compositor.shorten(text, to: inner), .text))
+                let label = "heat: + ≥1/4 * ≥1/2 # ≥3/4 of max"
+                lines.append(Line(Compositor.shorten(label, to: inner - scale.count - 1) + " " + scale, .text))
             } else {
                 lines.append(
                     Line(
