@@ -229,6 +229,57 @@ import Testing
         #expect(c.state.explain.map == .encoderShort, "wraps around")
     }
 
+    /// The interactive viewer never waits for the window: the first model after X has progress and no
+    /// explanation; the explanation arrives from the background; another frame starts over; X again drops it.
+    @Test func theWindowIsBuiltInTheBackgroundWithProgress() throws {
+        let (c, _) = try Self.controller()
+        c.blocking = false
+        _ = c.model(blocking: true)
+        _ = c.handle(.character("X"))
+        let first = try #require(c.model().explain)
+        #expect(first.result == nil && first.progress?.hasPrefix("explain: ") == true)
+        let status = { () -> String in
+            let grid = c.paint(width: 200, height: 50)
+            return Self.rowText(grid, 49, from: 0)
+        }
+        #expect(status().contains("explain: "), "progress on the status line")
+        let deadline = Date().addingTimeInterval(60)
+        while c.model().explain?.token == nil && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        guard case .success? = c.model().explain?.result else {
+            Issue.record("no explanation within a minute")
+            return
+        }
+        #expect(status().contains("explain token ("))
+        _ = c.handle(.right)
+        let now = c.model().explain?.keys ?? []
+        #expect(now.isEmpty || now[1] == c.currentKey, "the previous frame's window is not shown for this one")
+        _ = c.handle(.character("X"))
+        #expect(c.model().explain == nil && c.explainCache == nil)
+    }
+
+    /// At a sequence's first frame T stands in for T-1 (as infer's windows).
+    @Test func theFirstFrameRepeatsItselfAsTMinusOne() throws {
+        let (c, dataset) = try Self.controller()
+        _ = c.model()
+        _ = c.handle(.character("X"))
+        let keys = dataset.sequences[0].frames.map(\.key)
+        #expect(c.model().explain?.keys == [keys[0], keys[0], keys[1]])
+        _ = c.handle(.end)
+        #expect(c.model().explain?.keys == [keys[1], keys[2], keys[2]])
+    }
+
+    /// Features share the frame cache's budget: the least recently used go first.
+    @Test func featuresAreKeptWithinTheCacheBudget() throws {
+        let (_, dataset) = try Self.controller()
+        let map = try FeatureMap.read(path: dataset.frames[0].features!)
+        let cache = FrameCache(dataset: dataset, budgetBytes: 2 * 4 * map.values.count + 100)
+        cache.storeFeatures(0, map)
+        cache.storeFeatures(1, map)
+        #expect(cache.features(0) != nil, "two fit; 0 is now the more recently used")
+        cache.storeFeatures(2, map)
+        #expect(cache.features(1) == nil && cache.features(0) != nil && cache.features(2) != nil)
+    }
+
     @Test func saysWhatItNeedsWithoutWeightsOrFeatures() throws {
         for (features, weights, needs) in [
             (true, nil as String?, ExplainSource.needsWeights),

@@ -72,6 +72,14 @@ public final class ExplainSource: Sendable {
         return ready
     }
 
+    /// Drops the kept window (the view was turned off): its memory is not held for a view not shown.
+    public func release() {
+        state.withLock { s in
+            s.built = nil
+            s.wanted = nil
+        }
+    }
+
     /// Builds the wanted window until no newer one is wanted; a window that stopped being wanted while it
     /// was built is dropped.
     private func buildWanted() {

@@ -109,7 +109,11 @@ enum ExplainView: ViewerUnit {
     static func toggle(_ c: ViewerController) {
         c.state.explain.on.toggle()
         c.state.panes.singlePane = 0
-        guard c.state.explain.on else { return }
+        guard c.state.explain.on else {
+            c.explainSource.release()
+            c.explainCache = nil
+            return
+        }
         c.state.inspector.on = true
         if c.state.inspector.cursor == nil, let frame = c.cache.frame(c.frameIndex), frame.width > 0 {
             c.state.inspector.cursor = ViewState.Point(x: frame.width / 2, y: frame.height / 2)
