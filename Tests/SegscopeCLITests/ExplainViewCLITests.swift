@@ -158,5 +158,16 @@ import Testing
         #expect(render.status == 0, "\(render.stderr)")
         #expect(
             Self.plain(render.stdout).contains { $0.contains("token (4,8)") && $0.contains("composed cross L0 avg") })
+
+        // A manifest's weights that are missing: the view says so in a line; that are not a name: an error.
+        try ("weights = \"nothere.safetensors\"\n" + text).write(toFile: manifest, atomically: true, encoding: .utf8)
+        let missing = try TestSupport.segscope(
+            ["render", root, "--keys", "X", "--ansi", "--cols", "160", "--rows", "30"], environment: ["NO_COLOR": "1"])
+        #expect(missing.status == 0, "\(missing.stderr)")
+        #expect(Self.plain(missing.stdout).contains { $0.contains(root + "/nothere.safetensors: no such file") })
+        try ("weights = 5\n" + text).write(toFile: manifest, atomically: true, encoding: .utf8)
+        let wrong = try TestSupport.segscope(["render", root, "--keys", "X", "--ansi"])
+        #expect(wrong.status == 1 && wrong.stderr.split(separator: "\n").count == 1)
+        #expect(wrong.stderr.contains("segscope.toml: bad manifest: 'weights' must be a file name (a string)"))
     }
 }

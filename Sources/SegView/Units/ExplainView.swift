@@ -349,13 +349,13 @@ enum ExplainView: ViewerUnit {
 
     /// One line of the panel: segments of text and colour (a class swatch is a segment of its own).
     struct Line {
-        var segments: [(text: String, color: ThemeRoleOrRGB)]
-        init(_ segments: [(text: String, color: ThemeRoleOrRGB)]) { self.segments = segments }
+        var segments: [(text: String, color: LineColor)]
+        init(_ segments: [(text: String, color: LineColor)]) { self.segments = segments }
         init(_ text: String, _ role: ThemeRole) { segments = [(text, .role(role))] }
         var text: String { segments.map(\.text).joined() }
     }
 
-    enum ThemeRoleOrRGB {
+    enum LineColor {
         case role(ThemeRole)
         case rgb(RGB)
         case ramp(Float)
