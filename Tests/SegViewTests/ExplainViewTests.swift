@@ -268,6 +268,16 @@ import Testing
         #expect(c.model().explain?.keys == [keys[1], keys[2], keys[2]])
     }
 
+    /// The one-pass top list equals sorting everything (largest first, ties by index), ties included.
+    @Test func topKeysEqualAFullSort() {
+        var generator = SystemRandomNumberGenerator()
+        for count in [0, 1, 5, 40] {
+            let values = (0..<200).map { _ in Float(Int.random(in: 0..<30, using: &generator)) / 7 }
+            let sorted = values.indices.sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }
+            #expect(ExplainView.largestFirst(values, count) == Array(sorted.prefix(count)))
+        }
+    }
+
     /// Features share the frame cache's budget: the least recently used go first.
     @Test func featuresAreKeptWithinTheCacheBudget() throws {
         let (_, dataset) = try Self.controller()

@@ -50,6 +50,8 @@ public struct ExplainModel: Sendable {
     public var token: (y: Int, x: Int)?
     /// nil while the window is built.
     public var result: Result<PixelExplanation, Unavailable>?
+    /// The attention map the state selects from `result` (computed once per model).
+    var map: Result<SelectedMap, Unavailable>?
     public var progress: String?
 
     public init() {}
@@ -57,7 +59,7 @@ public struct ExplainModel: Sendable {
 
 /// One attention map of the explanation, as drawn: dense over the window's tokens [3, H, W] (T-1 first;
 /// tokens that are not keys of the map weigh 0) and its largest keys.
-struct SelectedMap {
+struct SelectedMap: Sendable {
     let name: String
     let layer: Int
     let head: Int?
@@ -195,6 +197,9 @@ enum ExplainView: ViewerUnit {
                 c.explainCache = (at, token.y, token.x, result)
                 e.result = result
             }
+            if case .success(let explanation)? = e.result {
+                e.map = selected(explanation, c.state.explain, height: h, width: w)
+            }
         }
         model.explain = e
     }
@@ -223,22 +228,29 @@ enum ExplainView: ViewerUnit {
         if let i = dense.firstIndex(where: { !$0.isFinite }) {
             return .failure(Unavailable("the \(state.map.rawValue) map holds \(dense[i]) at token \(i)"))
         }
-        // Largest first, ties by token order (as the engine's top lists).
-        let order = dense.indices.sorted { dense[$0] > dense[$1] || (dense[$0] == dense[$1] && $0 < $1) }
-        let top = order.prefix(topCount).map {
-            (key: TokenPosition(frame: $0 / n - 1, y: $0 % n / w, x: $0 % w), weight: dense[$0])
-        }
+        let order = largestFirst(dense, topCount)
+        let top = order.map { (key: TokenPosition(frame: $0 / n - 1, y: $0 % n / w, x: $0 % w), weight: dense[$0]) }
         return .success(
             SelectedMap(
                 name: state.map.rawValue, layer: layer, head: head, weights: dense, top: top,
                 largest: order.first.map { dense[$0] } ?? 0))
     }
 
+    /// Indices of the `count` largest values, largest first, ties by index (as the engine's top lists); one
+    /// pass, as a map has 3*H*W tokens (98,304 at the release's size) and the model is built per paint.
+    static func largestFirst(_ values: [Float], _ count: Int) -> [Int] {
+        var best: [Int] = []
+        guard count > 0 else { return best }
+        for i in values.indices where best.count < count || values[i] > values[best[best.count - 1]] {
+            let at = best.firstIndex { values[i] > values[$0] } ?? best.count
+            best.insert(i, at: at)
+            if best.count > count { best.removeLast() }
+        }
+        return best
+    }
+
     static func selected(_ model: ViewModel) -> SelectedMap? {
-        guard let e = model.explain, case .success(let explanation)? = e.result,
-            case .success(let map) = selected(
-                explanation, model.state.explain, height: e.featureHeight, width: e.featureWidth)
-        else { return nil }
+        guard case .success(let map)? = model.explain?.map else { return nil }
         return map
     }
 
@@ -399,7 +411,7 @@ enum ExplainView: ViewerUnit {
             for text in Compositor.wrapText(reason, width: inner) { lines.append(Line(text, .warning)) }
             return lines
         }
-        switch selected(explanation, model.state.explain, height: e.featureHeight, width: e.featureWidth) {
+        switch e.map ?? .failure(Unavailable("no map")) {
         case .failure(let reason):
             lines.append(Line("explain\(token)", .title))
             lines.append(Line(reason.text, .dim))
