@@ -373,9 +373,11 @@ enum ExplainView: ViewerUnit {
         case ramp(Float)
     }
 
+    /// A class by the theme's names; the weights may have classes the label space lacks.
     static func className(_ model: ViewModel, _ id: UInt8?) -> String {
         guard let id else { return "-" }
-        return Int(id) < model.theme.space.count ? model.theme.space.classNames[Int(id)] : "ignore"
+        if Int(id) < model.theme.space.count { return model.theme.space.classNames[Int(id)] }
+        return id == LabelSpace.ignore ? "ignore" : "class \(id)"
     }
 
     /// The class id of `labels` at the centre pixel of token `key`'s cell, if the map covers it.
