@@ -57,7 +57,9 @@ let package = Package(
             dependencies: ["SegFormats", "SegLabels", "SegDataset", "SegEngine", "SegEval", "SegTrain"]),
         // The viewer: state -> pure compositor -> cells (SegView); the one type that
         // owns the terminal (SegTerminal).
-        .target(name: "SegView", dependencies: ["SegFormats", "SegLabels", "SegDataset", "SegEval"]),
+        .target(
+            name: "SegView",
+            dependencies: ["SegFormats", "SegLabels", "SegDataset", "SegEval", "SegEngine", "SegRuns"]),
         .target(name: "SegTerminal", dependencies: ["SegView", "SegLabels", "SegFormats", "CNCursesW"]),
         // Synthetic street video with ground truth and backbone-like features.
         .target(
@@ -94,7 +96,10 @@ let package = Package(
         .testTarget(name: "SegTrainTests", dependencies: ["SegTrain", "SegEngine", "SegFormats"]),
         .testTarget(
             name: "SegViewTests",
-            dependencies: ["SegView", "SegDataset", "SegEval", "SegFormats", "SegLabels", "SegSynth", "SegTestSupport"]),
+            dependencies: [
+                "SegView", "SegDataset", "SegEval", "SegFormats", "SegLabels", "SegSynth", "SegEngine", "SegRuns",
+                "SegTestSupport",
+            ]),
         .testTarget(
             name: "SegRunsTests",
             dependencies: ["SegRuns", "SegEngine", "SegDataset", "SegFormats", "SegLabels", "SegTestSupport"]),

@@ -61,6 +61,8 @@ public struct Dataset: Sendable {
     public var framesFolder: String?
     public var groundTruthFolder: String?
     public var featuresFolder: String?
+    /// STF/MAR weights named by the manifest's `weights` key (the viewer's explain view loads them).
+    public var weights: String?
 
     public var frames: [FrameRecord] { sequences.flatMap(\.frames) }
     public var frameCount: Int { sequences.reduce(0) { $0 + $1.frames.count } }

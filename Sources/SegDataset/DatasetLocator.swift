@@ -227,6 +227,7 @@ public enum DatasetLocator {
     /// - `gt_encoding`: `trainIds`, `labelIds` or `color` (optional; detected otherwise)
     /// - `reference`: the method deltas are taken against (optional)
     /// - `bookmarks`: bookmark file (optional; default `bookmarks.json` beside the manifest)
+    /// - `weights`: STF/MAR weights file for the viewer's explain view (optional)
     /// - `[[method]]`: `name`, `pred` (folder), `conf` (folder, optional),
     ///   `encoding` (optional), in display order
     static func openManifest(path: String, options: DatasetOptions) throws -> Dataset {
@@ -288,11 +289,20 @@ public enum DatasetLocator {
         if merged.bookmarks == nil {
             merged.bookmarks = document["bookmarks"]?.string.map { $0.hasPrefix("/") ? $0 : root + "/" + $0 }
         }
-        return try assemble(
+        var weights: String?
+        if let value = document["weights"] {
+            guard let relative = value.string, !relative.isEmpty else {
+                throw DatasetError.manifest(path: path, problem: "'weights' must be a file name (a string)")
+            }
+            weights = relative.hasPrefix("/") ? relative : root + "/" + relative
+        }
+        var dataset = try assemble(
             root: root, layout: .manifest, space: space ?? .cityscapes,
             frames: try options.frames ?? folder("frames"), groundTruth: try options.groundTruth ?? folder("gt"),
             features: try options.features ?? folder("features"), methods: methods, options: merged,
             notes: space == nil ? ["manifest has no label_space: using cityscapes"] : [])
+        dataset.weights = weights
+        return dataset
     }
 
     // MARK: assembly

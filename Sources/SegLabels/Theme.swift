@@ -23,6 +23,8 @@ public enum ThemeRole: String, CaseIterable, Sendable {
     /// The confusion panel's colour scales: correct (diagonal) and confused cells.
     case confusionDiagonal = "confusion_diagonal"
     case confusionOff = "confusion_off"
+    /// The explain view's attention heat map: the colour of the largest weight.
+    case heat
 }
 
 /// A theme file (TOML), field by field:
@@ -58,6 +60,7 @@ public struct Theme: Sendable, Equatable {
         .dim: RGB(88, 88, 88), .selection: RGB(0, 95, 175), .cursor: RGB(255, 255, 255),
         .warning: RGB(255, 175, 0), .bookmark: RGB(255, 215, 0),
         .ignore: RGB(0, 0, 0), .confusionDiagonal: RGB(0, 175, 95), .confusionOff: RGB(215, 95, 0),
+        .heat: RGB(255, 60, 0),
     ].merging(cityscapesMarks) { $1 }
 
     /// The default roles for a label space: a built-in space gets the marks

@@ -76,7 +76,9 @@ public struct Compositor: Sendable {
                 for x in rect.x..<min(width, rect.x + rect.width) { grid[x, y] = paneGrid[x, y] }
             }
         }
-        if let panel = layout.panel {
+        if let panel = layout.panel, state.explain.on {
+            ExplainView.drawPanel(self, x: panel.x, width: panel.width, height: layout.areaHeight, into: &grid)
+        } else if let panel = layout.panel {
             switch state.panel.kind {
             case .iou: IoUPanel.draw(self, x: panel.x, width: panel.width, height: layout.areaHeight, into: &grid)
             case .confusion:
@@ -187,7 +189,10 @@ public struct Compositor: Sendable {
         case .success(let result): cells = result
         }
         for (i, cell) in cells.enumerated() { grid[left + i % size.width, top + i / size.width] = cell }
-        if state.inspector.on, let cursor = state.inspector.cursor, Float(cursor.x) >= v.x0, Float(cursor.x) < v.x1,
+        // The explain view marks the cursor's token on frame T only.
+        var cursor = state.inspector.cursor
+        if case .explain(let offset, _) = pane { cursor = offset == 0 ? ExplainView.tokenCentre(model) : nil }
+        if state.inspector.on, let cursor, Float(cursor.x) >= v.x0, Float(cursor.x) < v.x1,
             Float(cursor.y) >= v.y0, Float(cursor.y) < v.y1
         {
             let cx = Int((Float(cursor.x) - v.x0) / (v.x1 - v.x0) * Float(size.width))
@@ -234,6 +239,8 @@ public struct Compositor: Sendable {
                 return .failure(Unavailable("no \(name) prediction for this frame"))
             }
             pixels = labelPixels(prediction.ids, w, h, v, size)
+        case .explain(let offset, _):
+            return ExplainView.pixels(self, offset: offset, viewport: v, size: size)
         case .marks:
             switch model.markLayer {
             case nil: return .failure(Unavailable("computing…"))

@@ -3,14 +3,18 @@ import SegDataset
 import SegEval
 import SegFormats
 import SegLabels
+import SegRuns
 import Synchronization
 
 /// Decoded frames, loaded off the UI thread and kept within a memory budget
-/// (least recently used frames are dropped first).
+/// (least recently used frames are dropped first), and the frames' features
+/// the explain view reads or computes (within the same budget).
 public final class FrameCache: Sendable {
     struct State {
         var frames: [Int: FrameData] = [:]
         var lastUse: [Int: UInt64] = [:]
+        var features: [Int: FeatureMap] = [:]
+        var featureUse: [Int: UInt64] = [:]
         var pending: Set<Int> = []
         var clock: UInt64 = 0
         var bytes = 0
@@ -81,13 +85,47 @@ public final class FrameCache: Sendable {
             s.frames[index] = data
             s.lastUse[index] = s.clock
             s.bytes += data.bytes
-            while s.bytes > budget && s.frames.count > 1 {
-                guard let oldest = s.lastUse.filter({ $0.key != index }).min(by: { $0.value < $1.value })?.key else {
-                    break
-                }
-                s.bytes -= s.frames[oldest]?.bytes ?? 0
-                s.frames[oldest] = nil
-                s.lastUse[oldest] = nil
+            evict(&s, keepingFrame: index, keepingFeatures: nil)
+        }
+    }
+
+    /// A frame's features if kept (its use counts for the budget's order).
+    public func features(_ index: Int) -> FeatureMap? {
+        state.withLock { s in
+            s.clock += 1
+            if s.features[index] != nil { s.featureUse[index] = s.clock }
+            return s.features[index]
+        }
+    }
+
+    public func storeFeatures(_ index: Int, _ map: FeatureMap) {
+        state.withLock { s in
+            s.clock += 1
+            s.bytes -= 4 * (s.features[index]?.values.count ?? 0)
+            s.features[index] = map
+            s.featureUse[index] = s.clock
+            s.bytes += 4 * map.values.count
+            evict(&s, keepingFrame: nil, keepingFeatures: index)
+        }
+    }
+
+    /// Drops the least recently used frames and features until the budget holds, never the one just stored
+    /// and never the last frame.
+    private func evict(_ s: inout State, keepingFrame: Int?, keepingFeatures: Int?) {
+        while s.bytes > budget {
+            let oldestFrame =
+                s.frames.count > 1 ? s.lastUse.filter { $0.key != keepingFrame }.min { $0.value < $1.value } : nil
+            let oldestFeatures = s.featureUse.filter { $0.key != keepingFeatures }.min { $0.value < $1.value }
+            if let f = oldestFeatures, oldestFrame.map({ f.value < $0.value }) ?? true {
+                s.bytes -= 4 * (s.features[f.key]?.values.count ?? 0)
+                s.features[f.key] = nil
+                s.featureUse[f.key] = nil
+            } else if let f = oldestFrame {
+                s.bytes -= s.frames[f.key]?.bytes ?? 0
+                s.frames[f.key] = nil
+                s.lastUse[f.key] = nil
+            } else {
+                return
             }
         }
     }

@@ -37,7 +37,7 @@ public struct Action: Sendable, CustomStringConvertible {
 /// open (its unbound keys go to its `.otherKey` binding); an overlay's
 /// bindings come before the normal ones while it is on.
 public enum KeyContext: String, Sendable, CaseIterable {
-    case prompt, help, frameList, inspector, confusion, normal
+    case prompt, help, frameList, explain, inspector, confusion, normal
 
     var isPopup: Bool { self == .prompt || self == .help || self == .frameList }
 
@@ -46,6 +46,7 @@ public enum KeyContext: String, Sendable, CaseIterable {
         case .prompt: return state.prompt != nil
         case .help: return state.help.shown
         case .frameList: return state.frameList != nil
+        case .explain: return state.explain.on
         case .inspector: return state.inspector.on
         case .confusion: return state.panel.kind == .confusion
         case .normal: return true
@@ -118,7 +119,8 @@ public enum KeyBindings {
     static let units: [any ViewerUnit.Type] = [
         Navigation.self, PaneUnit.self, ConfidenceMode.self, FlipsMode.self, MethodUnit.self, IoUPanel.self,
         ScopeUnit.self, FlickerMode.self, Sparklines.self, ConfusionPanel.self, Rankings.self, SuspectsMode.self,
-        CoverageUnit.self, Inspector.self, ZoomUnit.self, BookmarkUnit.self, FrameListUnit.self, PromptUnit.self,
+        CoverageUnit.self, Inspector.self, ExplainView.self, ZoomUnit.self, BookmarkUnit.self, FrameListUnit.self,
+        PromptUnit.self,
         HelpUnit.self,
     ]
 

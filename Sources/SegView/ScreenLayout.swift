@@ -27,12 +27,13 @@ public struct ScreenLayout: Sendable {
         if inspectorRow != nil { bottom -= 1 }
         sparkRows = Sparklines.rows(model, height: height)
         areaHeight = bottom - sparkRows
-        let panelWidth: Int
+        var panelWidth: Int
         switch state.panel.kind {
         case .none: panelWidth = 0
         case .iou: panelWidth = IoUPanel.width(model, screenWidth: width)
         case .confusion: panelWidth = ConfusionPanel.width(model, screenWidth: width)
         }
+        if state.explain.on { panelWidth = ExplainView.panelWidth(screenWidth: width) }
         let areaWidth = width - panelWidth
         panel = panelWidth > 0 ? (areaWidth, panelWidth) : nil
         let all = model.panes

@@ -114,6 +114,7 @@ extension Compositor {
         if state.playback.playing { segments.append(("▶ \(Int(state.playback.fps))fps", 7)) }
         if model.loading { segments.append(("loading", 7)) }
         if let text = ConfusionPanel.cursorText(model) { segments.append((text, 9)) }
+        if let explain = ExplainView.status(model) { segments.append(explain) }
         if let message = state.message { segments.append((message, 9)) }
         let help = width >= 100 ? "? help  q quit " : "? "
         let left = " " + Self.fit(segments, width: width - help.count - 2)
@@ -129,7 +130,8 @@ enum Legend {
         let theme = model.theme
         let state = model.state
         var entries: [LegendEntry] = []
-        if case .success(let layer)? = model.markLayer {
+        if let heat = ExplainView.legend(model) { entries.append(heat) }
+        if case .success(let layer)? = model.markLayer, !state.explain.on {
             entries += layer.kinds.map {
                 LegendEntry(color: theme.color($0.role), text: $0.legend, glyph: $0.glyph, short: $0.shortLegend)
             }

@@ -10,6 +10,8 @@ public enum Pane: Equatable, Sendable {
     case method(String)
     /// The current mark mode's pane (Δconf, flips, suspects, flicker).
     case marks(MarkPane)
+    /// Frame T+offset (-1, 0, 1) of the explain view's window, titled with the map shown.
+    case explain(offset: Int, title: String)
 
     /// The frame's parts this pane draws from (their load errors are its own).
     public func sources(methods: [String]) -> [FrameData.Part] {
@@ -18,6 +20,7 @@ public enum Pane: Equatable, Sendable {
         case .groundTruth: return [.groundTruth]
         case .method(let name): return [.prediction(name)]
         case .marks(let pane): return pane.sources
+        case .explain: return []
         }
     }
 
@@ -27,6 +30,7 @@ public enum Pane: Equatable, Sendable {
         case .groundTruth: return "ground truth"
         case .method(let name): return name
         case .marks(let pane): return pane.title
+        case .explain(_, let title): return title
         }
     }
 }
@@ -121,6 +125,8 @@ public struct ViewModel: Sendable {
     public var highlightMarks: [UInt8]?
     /// Marks are drawn as glyphs (NO_COLOR).
     public var markGlyphs = false
+    /// The explain view's window and explanation (nil while the view is off).
+    public var explain: ExplainModel?
 
     public init(
         state: ViewState, theme: Theme, sequenceNames: [String], frameKeys: [String], methods: [String],
@@ -152,6 +158,7 @@ public struct ViewModel: Sendable {
     public var modePane: MarkPane? { MarkModes.unit(for: state.mode)?.pane(self) }
 
     public var panes: [Pane] {
+        if state.explain.on { return ExplainView.panes(self) }
         var panes: [Pane] = []
         if let pane = modePane { panes.append(.marks(pane)) }
         if hasImages { panes.append(.image) }

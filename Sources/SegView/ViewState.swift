@@ -41,6 +41,7 @@ public struct ViewState: Equatable, Sendable {
     public var frameList: FrameList?
     public var highlight: Highlight?
     public var inspector = InspectorState()
+    public var explain = ExplainState()
     public var zoom = ZoomState()
     public var help = HelpState()
     public var prompt: Prompt?

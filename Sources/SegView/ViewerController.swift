@@ -1,5 +1,6 @@
 import Foundation
 import SegDataset
+import SegEngine
 import SegEval
 import SegLabels
 
@@ -16,6 +17,8 @@ public final class ViewerController {
     public let temporalStatistics: TemporalStatistics
     public let boundaryStatistics = BoundaryStatistics()
     public let scopeMetricStatistics: ScopeMetricStatistics
+    /// The explain view's weights, features and window (built in the background).
+    public let explainSource: ExplainSource
     public internal(set) var state = ViewState()
     public internal(set) var bookmarks: Bookmarks
     public var screenSize = (width: 200, height: 60)
@@ -40,11 +43,18 @@ public final class ViewerController {
     var scopeCache: (key: ScopeKey, figures: ScopeFigures)?
     var scopeMetricsCache: (key: ScopeKey, figures: ScopeMetricFigures)?
     var highlightCache: (frame: Int, highlight: ViewState.Highlight, marks: [UInt8])?
+    /// The explanation of the cursor's token in the kept window.
+    var explainCache: (at: ViewState.FramePosition, y: Int, x: Int, result: Result<PixelExplanation, Unavailable>)?
 
-    public init(dataset: Dataset, theme: Theme, cacheBytes: Int = 512 << 20, bookmarksPath: String? = nil) throws {
+    /// `weights`: STF/MAR weights for the explain view (default: the dataset manifest's `weights`).
+    public init(
+        dataset: Dataset, theme: Theme, cacheBytes: Int = 512 << 20, bookmarksPath: String? = nil,
+        weights: String? = nil
+    ) throws {
         self.dataset = dataset
         self.theme = theme
         cache = FrameCache(dataset: dataset, budgetBytes: cacheBytes)
+        explainSource = ExplainSource(weights: weights ?? dataset.weights, dataset: dataset, cache: cache)
         statistics = SequenceStatistics(dataset: dataset)
         suspectStatistics = SuspectStatistics(dataset: dataset)
         temporalStatistics = TemporalStatistics(dataset: dataset)
@@ -116,6 +126,7 @@ public final class ViewerController {
         IoUPanel.load(into: &model, controller: self, blocking: blocking)
         ScopeUnit.load(into: &model, controller: self, blocking: blocking)
         ScopeMetrics.load(into: &model, controller: self, blocking: blocking)
+        ExplainView.load(into: &model, controller: self, blocking: blocking)
         analyzeMarks(&model)
         return model
     }
@@ -204,6 +215,8 @@ struct PaintInputs: Equatable {
     let width: Int, height: Int
     let arrived: [Bool]
     let sparklines: Int
+    /// The explain view's progress, whether its explanation arrived, and how many window frames are decoded.
+    let explain: String
 
     init(model: ViewModel, width: Int, height: Int) {
         state = model.state
@@ -215,5 +228,9 @@ struct PaintInputs: Equatable {
             model.scopeMetrics != nil,
         ]
         sparklines = model.sparkline.count
+        explain =
+            model.explain.map {
+                "\($0.progress ?? "")|\($0.result != nil)|\($0.frames.filter { $0 != nil }.count)"
+            } ?? ""
     }
 }

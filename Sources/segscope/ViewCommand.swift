@@ -15,11 +15,14 @@ struct ViewerOptions: ParsableArguments {
     var cacheMB = 512
     @Option(help: "Bookmark file (default: bookmarks.json beside the dataset).")
     var bookmarks: String?
+    @Option(help: "STF/MAR weights for the explain view, key X (default: the manifest's `weights`).")
+    var weights: String?
 
     func validate() throws {
         try OptionCheck.range("--cache-mb", cacheMB, OptionLimits.cacheMB)
         try OptionCheck.input("--theme", theme)
         try OptionCheck.output("--bookmarks", bookmarks, .file)
+        try OptionCheck.input("--weights", weights)
     }
 
     func controller(_ dataset: Dataset) throws -> ViewerController {
@@ -32,7 +35,11 @@ struct ViewerOptions: ParsableArguments {
             )
         }
         for note in theme.notes { warn(note) }
-        return try ViewerController(dataset: dataset, theme: theme, cacheBytes: cacheMB << 20, bookmarksPath: bookmarks)
+        if let weights, !FileManager.default.isReadableFile(atPath: weights) {
+            throw InputError("--weights \(oneLine(weights)): no such readable file")
+        }
+        return try ViewerController(
+            dataset: dataset, theme: theme, cacheBytes: cacheMB << 20, bookmarksPath: bookmarks, weights: weights)
     }
 }
 
