@@ -10,7 +10,7 @@ import SegLabels
 public struct RunManifest: Sendable {
     public let dataset: Dataset
     public let stages: [Stage]
-    /// The weights file, named in a comment.
+    /// The weights file (its `weights` key: `view RUN` explains predictions with the weights that made them).
     public let weights: String
     /// Features of the frames: the dataset's, or those the run computed and kept.
     public let featuresFolder: String?
@@ -38,6 +38,7 @@ public struct RunManifest: Sendable {
         if let gt = dataset.groundTruthFolder { text += "gt = \(q(absolute(gt)))\n" }
         if let encoding = dataset.groundTruthEncoding { text += "gt_encoding = \(q(encoding.rawValue))\n" }
         if let features = featuresFolder { text += "features = \(q(absolute(features)))\n" }
+        text += "weights = \(q(absolute(weights)))\n"
         text += "reference = \(q(Stage.baseline.rawValue))\n"
         for stage in stages {
             text += "\n[[method]]\nname = \(q(stage.rawValue))\npred = \(q(InferRun.predictionFolder(stage)))\n"

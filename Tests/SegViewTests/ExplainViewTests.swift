@@ -43,14 +43,15 @@ import Testing
         String((x0..<grid.width).map { grid[$0, y].glyph })
     }
 
-    /// The explanation of `token` in frame 1's window (frames 0, 1, 2), from the npy files and weights.
-    static func reference(_ dataset: Dataset, token: (y: Int, x: Int)) throws -> PixelExplanation {
+    /// The explanation of pixel `at` (its token, and the pixel's probabilities) in frame 1's window (frames 0, 1,
+    /// 2), from the npy files and weights.
+    static func reference(_ dataset: Dataset, pixel at: ViewState.Point) throws -> PixelExplanation {
         let model = try Model.load(path: weights)
         let maps = try dataset.sequences[0].frames.map { try FeatureMap.read(path: $0.features!) }
         let context = try ExplainContext(
             model: model, previous: maps[0].values, current: maps[1].values, next: maps[2].values,
             height: maps[1].height, width: maps[1].width)
-        return try context.explain(y: token.y, x: token.x)
+        return try context.explain(pixelY: at.y, pixelX: at.x)
     }
 
     @Test func heatSitsAtEachTokensCellAndThePanelShowsTheExplanationsNumbers() throws {
@@ -61,7 +62,7 @@ import Testing
         #expect(c.state.explain.on && c.state.inspector.on)
         let cursor = try #require(c.state.inspector.cursor)
         let token = (y: cursor.y / 8, x: cursor.x / 8)
-        let expected = try Self.reference(dataset, token: token)
+        let expected = try Self.reference(dataset, pixel: cursor)
         let model = c.model()
         guard case .success(let shown)? = model.explain?.result else {
             Issue.record("no explanation: \(String(describing: model.explain?.result))")
@@ -143,13 +144,17 @@ import Testing
             #expect(lines.contains { $0.hasPrefix(prefix) }, "top key \(prefix)\n\(lines.joined(separator: "\n"))")
         }
         let mar = try #require(expected.mar)
+        // p and p' are the pixel's (the prediction panes' logits), before MAR (STF's) and after it.
+        let pixel = Dictionary(uniqueKeysWithValues: expected.pixelProbabilities.map { ($0.stage, $0.values) })
+        let (before, after) = (try #require(pixel[.stf]), try #require(pixel[.mar]))
+        #expect(lines.contains { $0.contains("p at pixel y\(cursor.y) x\(cursor.x)") })
         let names = c.theme.space.classNames
         for (rank, k) in mar.classMass.indices.sorted(by: { mar.classMass[$0] > mar.classMass[$1] }).enumerated()
         where rank < 5 || mar.classMass[k] >= 0.01 {
             let numbers = [
                 String(format: "%.3f", Double(mar.classMass[k])),
-                String(format: "%.2f", Double(mar.probabilitiesBefore[k])),
-                String(format: "%.2f", Double(mar.probabilitiesAfter[k])),
+                String(format: "%.2f", Double(before[k])),
+                String(format: "%.2f", Double(after[k])),
                 String(format: "%.2f", Double(mar.cosineBefore[k])),
                 String(format: "%.2f", Double(mar.cosineAfter[k])),
             ]
@@ -182,8 +187,11 @@ import Testing
             Issue.record("no explanation")
             return
         }
-        let expected = try Self.reference(dataset, token: after)
+        let cursor = try #require(c.state.inspector.cursor)
+        let expected = try Self.reference(dataset, pixel: cursor)
         #expect(shown.y == after.y && shown.x == after.x)
+        #expect(shown.pixel?.y == cursor.y && shown.pixel?.x == cursor.x)
+        #expect(shown.pixelProbabilities.map(\.values) == expected.pixelProbabilities.map(\.values))
         #expect(shown.mar?.classMass == expected.mar?.classMass)
         #expect(shown.composed[0].average == expected.composed[0].average)
     }
@@ -249,7 +257,7 @@ import Testing
             Issue.record("no explanation within a minute")
             return
         }
-        #expect(status().contains("explain token ("))
+        #expect(status().contains("explain token y"))
         _ = c.handle(.right)
         let now = c.model().explain?.keys ?? []
         #expect(now.isEmpty || now[1] == c.currentKey, "the previous frame's window is not shown for this one")

@@ -42,7 +42,7 @@ import Testing
         #expect(explain.status == 0, "\(explain.stderr)")
         let json = try JSONSerialization.jsonObject(with: Data(explain.stdout.utf8)) as! [String: Any]
         #expect(json["token"] as? [Int] == [4, 8])
-        #expect(screen.contains { $0.contains("token (4,8)") }, "\(screen.joined(separator: "\n"))")
+        #expect(screen.contains { $0.contains("token y4 x8") }, "\(screen.joined(separator: "\n"))")
 
         // Top 5 keys of the composed map of layer 0, averaged over heads (the default map).
         let composed = (json["composed"] as! [[String: Any]])[0]
@@ -107,7 +107,7 @@ import Testing
         #expect(explain.status == 0, "\(explain.stderr)")
         let json = try JSONSerialization.jsonObject(with: Data(explain.stdout.utf8)) as! [String: Any]
         #expect(json["token"] as? [Int] == [4, 6])
-        #expect(screen.contains { $0.contains("token (4,6)") }, "\(screen.joined(separator: "\n"))")
+        #expect(screen.contains { $0.contains("token y4 x6") }, "\(screen.joined(separator: "\n"))")
         let average = (json["composed"] as! [[String: Any]])[0]["average"] as! [Double]
         let best = average.indices.max { average[$0] < average[$1] || (average[$0] == average[$1] && $0 > $1) }!
         #expect(screen.contains { $0.contains(String(format: " %.4f ", average[best])) }, "the top key's weight")
@@ -157,7 +157,7 @@ import Testing
             environment: ["NO_COLOR": "1"])
         #expect(render.status == 0, "\(render.stderr)")
         #expect(
-            Self.plain(render.stdout).contains { $0.contains("token (4,8)") && $0.contains("composed cross L0 avg") })
+            Self.plain(render.stdout).contains { $0.contains("token y4 x8") && $0.contains("composed cross L0 avg") })
 
         // A manifest's weights that are missing: the view says so in a line; that are not a name: an error.
         try ("weights = \"nothere.safetensors\"\n" + text).write(toFile: manifest, atomically: true, encoding: .utf8)
@@ -169,5 +169,24 @@ import Testing
         let wrong = try TestSupport.segscope(["render", root, "--keys", "X", "--ansi"])
         #expect(wrong.status == 1 && wrong.stderr.split(separator: "\n").count == 1)
         #expect(wrong.stderr.contains("segscope.toml: bad manifest: 'weights' must be a file name (a string)"))
+    }
+
+    /// A run of `infer` names its weights: `view RUN` explains without --weights, with the run's features.
+    @Test func anInferRunExplainsWithTheWeightsThatMadeIt() throws {
+        let root = try Self.synth()
+        let run = try TestSupport.scratchDirectory() + "/run"
+        let infer = try TestSupport.segscope(["infer", root, "--weights", Self.weights, "--out", run])
+        #expect(infer.status == 0, "\(infer.stderr)")
+        let manifest = try String(contentsOfFile: run + "/segscope.toml", encoding: .utf8)
+        #expect(manifest.contains("weights = \"\(Self.weights)\""), "\(manifest)")
+        let render = try TestSupport.segscope(
+            ["render", run, "--frame", "2", "--keys", "X", "--ansi", "--cols", "160", "--rows", "48"],
+            environment: ["NO_COLOR": "1"])
+        #expect(render.status == 0, "\(render.stderr)")
+        let screen = Self.plain(render.stdout)
+        #expect(
+            screen.contains { $0.contains("token y4 x8") && $0.contains("composed cross L0 avg") },
+            "\(screen.joined(separator: "\n"))")
+        #expect(!screen.contains { $0.contains("explain needs --weights") })
     }
 }

@@ -187,14 +187,16 @@ enum ExplainView: ViewerUnit {
                 y: min(h - 1, max(0, cursor.y / featureStride)), x: min(w - 1, max(0, cursor.x / featureStride))
             )
             e.token = token
-            if let cached = c.explainCache, cached.at == at, cached.y == token.y, cached.x == token.x {
+            // Per pixel, not per token: the probabilities are the pixel's, as the prediction panes show them.
+            let pixel = (y: min(frame.height - 1, max(0, cursor.y)), x: min(frame.width - 1, max(0, cursor.x)))
+            if let cached = c.explainCache, cached.at == at, cached.y == pixel.y, cached.x == pixel.x {
                 e.result = cached.result
             } else {
                 let result: Result<PixelExplanation, Unavailable>
-                do { result = .success(try window.context.explain(y: token.y, x: token.x)) } catch {
+                do { result = .success(try window.context.explain(pixelY: pixel.y, pixelX: pixel.x)) } catch {
                     result = .failure(Unavailable(oneLine("\(error)")))
                 }
-                c.explainCache = (at, token.y, token.x, result)
+                c.explainCache = (at, pixel.y, pixel.x, result)
                 e.result = result
             }
             if case .success(let explanation)? = e.result {
@@ -274,7 +276,7 @@ enum ExplainView: ViewerUnit {
         case .failure(let reason)?: return (reason.text, 11)
         case .success?:
             guard let token = e.token else { return nil }
-            return ("explain token (\(token.y),\(token.x))", 9)
+            return ("explain token y\(token.y) x\(token.x)", 9)
         case nil: return nil
         }
     }
@@ -402,7 +404,7 @@ enum ExplainView: ViewerUnit {
     static func panelLines(_ model: ViewModel, inner: Int) -> [Line] {
         guard let e = model.explain else { return [] }
         var lines: [Line] = []
-        let token = e.token.map { " · token (\($0.y),\($0.x))" } ?? ""
+        let token = e.token.map { " · token y\($0.y) x\($0.x)" } ?? ""
         guard case .success(let explanation)? = e.result else {
             lines.append(Line("explain\(token)", .title))
             let reason: String
@@ -437,7 +439,7 @@ enum ExplainView: ViewerUnit {
             let classWidth = max(3, (inner - fixedWidth) / (1 + methods.count) - 1)
             lines.append(
                 Line(
-                    "key           weight"
+                    "key (y,x)     weight"
                         + (["GT"] + methods).map { " " + column($0, classWidth) }.joined(), .dim))
             for (key, value) in map.top {
                 let frame = e.frames[key.frame + 1]
@@ -464,15 +466,23 @@ enum ExplainView: ViewerUnit {
                 classes.append(top)
             }
         }
+        // Probabilities at the cursor's pixel (the logits upsampled as the prediction panes' are), before MAR
+        // (the stage it refines) and after it; mass and cosines are the token's, where MAR works.
+        let stages = explanation.pixelProbabilities
+        let marIndex = stages.firstIndex { $0.stage == .mar }
+        let before = marIndex.flatMap { $0 > 0 ? stages[$0 - 1].values : nil } ?? mar.probabilitiesBefore
+        let after = marIndex.map { stages[$0].values } ?? mar.probabilitiesAfter
         let numbers = 5 + 1 + 4 + 1 + 4 + 1 + 5 + 1 + 5
         let nameWidth = max(1, inner - 2 - numbers - 1)
-        lines.append(Line(Compositor.shorten("MAR at the token: memory mass, before → after", to: inner), .title))
+        let pixel = explanation.pixel.map { " · p at pixel y\($0.y) x\($0.x)" } ?? ""
+        lines.append(
+            Line(Compositor.shorten("MAR: memory mass and cos at the token", to: inner - pixel.count) + pixel, .title))
         lines.append(Line("  " + column("class", nameWidth) + "  mass    p   p'   cos  cos'", .dim))
         for k in classes {
             let name = className(model, UInt8(clamping: k))
             var text = " " + column(name, nameWidth) + " " + fixed(mar.classMass[k], 3).leftPadded(5)
-            text += " " + fixed(mar.probabilitiesBefore[k], 2).leftPadded(4)
-            text += " " + fixed(mar.probabilitiesAfter[k], 2).leftPadded(4)
+            text += " " + fixed(before[k], 2).leftPadded(4)
+            text += " " + fixed(after[k], 2).leftPadded(4)
             text += " " + fixed(mar.cosineBefore[k], 2).leftPadded(5) + " " + fixed(mar.cosineAfter[k], 2).leftPadded(5)
             let swatch = k < model.theme.classColors.count ? model.theme.classColors[k] : model.theme.color(.ignore)
             lines.append(Line([("█", .rgb(swatch)), (text, .role(.text))]))
