@@ -147,7 +147,7 @@ import Testing
         // p and p' are the pixel's (the prediction panes' logits), before MAR (STF's) and after it.
         let pixel = Dictionary(uniqueKeysWithValues: expected.pixelProbabilities.map { ($0.stage, $0.values) })
         let (before, after) = (try #require(pixel[.stf]), try #require(pixel[.mar]))
-        #expect(lines.contains { $0.contains("p at pixel y\(cursor.y) x\(cursor.x)") })
+        #expect(lines.contains { $0.contains("p: pixel y\(cursor.y) x\(cursor.x); mass, cos: token") })
         let names = c.theme.space.classNames
         for (rank, k) in mar.classMass.indices.sorted(by: { mar.classMass[$0] > mar.classMass[$1] }).enumerated()
         where rank < 5 || mar.classMass[k] >= 0.01 {

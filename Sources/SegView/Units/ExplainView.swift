@@ -474,9 +474,12 @@ enum ExplainView: ViewerUnit {
         let after = marIndex.map { stages[$0].values } ?? mar.probabilitiesAfter
         let numbers = 5 + 1 + 4 + 1 + 4 + 1 + 5 + 1 + 5
         let nameWidth = max(1, inner - 2 - numbers - 1)
-        let pixel = explanation.pixel.map { " · p at pixel y\($0.y) x\($0.x)" } ?? ""
-        lines.append(
-            Line(Compositor.shorten("MAR: memory mass and cos at the token", to: inner - pixel.count) + pixel, .title))
+        // The words shorten first, the pixel's coordinates stay whole.
+        let pixel = explanation.pixel.map { p in
+            [" · p: pixel y\(p.y) x\(p.x); mass, cos: token", " · p: pixel y\(p.y) x\(p.x)", " · p: y\(p.y) x\(p.x)"]
+                .first { 3 + $0.count <= inner } ?? ""
+        }
+        lines.append(Line("MAR" + (pixel ?? ""), .title))
         lines.append(Line("  " + column("class", nameWidth) + "  mass    p   p'   cos  cos'", .dim))
         for k in classes {
             let name = className(model, UInt8(clamping: k))
