@@ -74,7 +74,10 @@ public enum Figure {
         for (i, pane) in panes.enumerated() {
             let left = gap + (i % columns) * (w + gap)
             let paneTop = top + (i / columns) * (h + captionHeight + gap)
-            drawText(pane.title, x: left, y: paneTop + 4, into: &rgb, width: width, height: height)
+            // A title wider than its pane shortens (it would run into the next pane's); the font has no "…".
+            let room = w / (BitmapFont.width * scale)
+            let title = pane.title.count <= room ? pane.title : String(pane.title.prefix(max(0, room - 3))) + "..."
+            drawText(title, x: left, y: paneTop + 4, into: &rgb, width: width, height: height)
             for y in 0..<h {
                 for x in 0..<w {
                     let c = pane.pixels[y * w + x]
