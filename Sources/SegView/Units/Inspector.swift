@@ -81,7 +81,8 @@ enum Inspector: ViewerUnit {
             return
         }
         let i = cursor.y * frame.width + cursor.x
-        var segments: [(text: String, priority: Int)] = [("(\(cursor.x),\(cursor.y))", 9)]
+        // Row first, as explain --pixel Y,X and the explain view name pixels and tokens.
+        var segments: [(text: String, priority: Int)] = [("y\(cursor.y) x\(cursor.x)", 9)]
         func name(_ id: UInt8) -> String { Int(id) < theme.space.count ? theme.space.classNames[Int(id)] : "ignore" }
         if let gt = frame.groundTruth, gt.ids.count > i { segments.append(("GT \(name(gt.ids[i]))", 8)) }
         for (rank, method) in model.methods.enumerated() {
