@@ -159,7 +159,8 @@ enum Legend {
                     color: Compositor.blend(theme.color(.text), theme.color(.background), 0.75),
                     text: "dimmed: every class but \(name) (focus; Esc clears)"))
         }
-        if state.panes.classLegend, let frame = model.frame {
+        // The explain view's panes show frames and heat, not classes (its panel names the classes it lists).
+        if state.panes.classLegend, !state.explain.on, let frame = model.frame {
             for c in frame.presentClasses where Int(c) < theme.space.count {
                 entries.append(LegendEntry(color: theme.color(ofClass: c), text: theme.space.classNames[Int(c)]))
             }

@@ -17,7 +17,7 @@ func engineChild(directory: String, runs: Int) throws {
     }
     let model = try Model.load(path: weights)
     guard let stf = model.stf, let mar = model.mar else {
-        throw EngineChildError(message: "\(weights): has no STF or no MAR")
+        throw BenchError("\(weights): has no STF or no MAR")
     }
     let features = try frames.map { try Npy.read(path: $0).floats() }
     let (height, width) = (128, 256)
@@ -74,8 +74,8 @@ func makeEngineInputs(directory: String) throws {
     try process.run()
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
-        throw EngineChildError(
-            message: "\(directory): \(python) could not make the weights (needs numpy and safetensors)")
+        throw BenchError(
+            "\(directory): \(python) could not make the weights (needs numpy and safetensors)")
     }
 }
 
@@ -85,7 +85,9 @@ func loadAverage() -> String {
     return text.split(separator: " ").prefix(3).joined(separator: " ")
 }
 
-struct EngineChildError: Error, CustomStringConvertible {
+/// A bench step that could not measure what it measures, in a sentence.
+struct BenchError: Error, CustomStringConvertible {
     let message: String
+    init(_ message: String) { self.message = message }
     var description: String { message }
 }

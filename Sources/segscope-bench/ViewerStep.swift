@@ -70,3 +70,47 @@ func viewerChild() throws {
     print("median CPU warm \(ms(median(steps.warmCPU)))   cold \(ms(median(steps.coldCPU)))")
     print("median warm analysis \(ms(median(steps.warmAnalysis)))   drawing \(ms(median(steps.warmDrawing)))")
 }
+
+/// The explain view's cursor step at the release's size: a 1-sequence street of three 1024x2048 frames whose
+/// features are `features` (T-1, T, T+1: [512, 128, 256] npy) and STF/MAR `weights`; the window's context is
+/// built once (as the viewer does in the background), then each step moves the cursor by a key and draws the
+/// 240x70 screen (the query, the selected map, the heat over three panes and the panel), in seconds each.
+func explainCursorSteps(weights: String, features: [String], work: String, steps count: Int = 12) throws -> [Double] {
+    let root = work + "/explain-street"
+    try? FileManager.default.removeItem(atPath: root)
+    var street = SyntheticDataset()
+    (street.sequences, street.frames, street.height, street.width) = (1, 3, 1024, 2048)
+    street.writeFeatures = false
+    street.split = "val"
+    try street.write(to: root, force: false)
+    var options = DatasetOptions()
+    options.path = root
+    let keys = try DatasetLocator.open(options).sequences[0].frames.map(\.key)
+    let folder = root + "/features/val/synth"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    for (key, path) in zip(keys, features) {
+        try FileManager.default.createSymbolicLink(atPath: "\(folder)/\(key).npy", withDestinationPath: path)
+    }
+    options.features = root + "/features"
+    let dataset = try DatasetLocator.open(options)
+    let controller = try ViewerController(
+        dataset: dataset, theme: .builtIn(for: .cityscapes), bookmarksPath: work + "/explain-bookmarks.json",
+        weights: weights)
+    controller.screenSize = (240, 70)
+    controller.blocking = true
+    controller.go(sequence: 0, frame: 1)
+    _ = controller.cache.load(controller.frameIndex)
+    _ = controller.handle(.character("X"))
+    _ = Compositor(model: controller.model(), width: 240, height: 70).compose()
+    guard case .success? = controller.model().explain?.result else {
+        throw BenchError("explain view: no explanation at the release's size")
+    }
+    return try (0..<count).map { step in
+        try seconds {
+            _ = controller.handle(step % 4 < 2 ? .left : .up)
+            let model = controller.model()
+            guard case .success? = model.explain?.result else { throw BenchError("explain view: a step failed") }
+            _ = Compositor(model: model, width: 240, height: 70).compose()
+        }
+    }
+}

@@ -65,6 +65,25 @@ if (3...4).contains(CommandLine.arguments.count) && CommandLine.arguments[1] == 
     }
     exit(0)
 }
+// A child of the bench: the explain view's cursor steps at the release's size alone (ViewerStep.swift),
+// on engine-child's inputs in DIR (made when missing).
+if CommandLine.arguments.count == 3 && CommandLine.arguments[1] == "explain-child" {
+    let directory = CommandLine.arguments[2]
+    do {
+        if !FileManager.default.fileExists(atPath: directory + "/w.safetensors") {
+            try makeEngineInputs(directory: directory)
+        }
+        let steps = try explainCursorSteps(
+            weights: directory + "/w.safetensors", features: ["prev", "cur", "next"].map { "\(directory)/\($0).npy" },
+            work: directory)
+        print("explain view cursor steps: \(steps.map(ms).joined(separator: ", "))")
+        print("median \(ms(median(steps))), load average \(loadAverage())")
+    } catch {
+        FileHandle.standardError.write(Data("segscope-bench explain-child: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
 let python = ProcessInfo.processInfo.environment["SEGSCOPE_PYTHON"] ?? "python3"
 let work = NSTemporaryDirectory() + "segscope-bench-\(getpid())"
 try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
@@ -608,7 +627,7 @@ do {
 
 // 4b. Explain at the release's size, on block 4's weights and features: the context built once per
 // window (STF with what queries need kept), then single-token queries spread over the frame, each
-// against the viewer's 200 ms response budget.
+// against the viewer's 200 ms response budget; then the viewer's whole cursor step under the same budget.
 do {
     let dir = work + "/engine"
     if let model = try? Model.load(path: dir + "/w.safetensors"),
@@ -620,9 +639,9 @@ do {
                 model: model, previous: maps[0].values, current: maps[1].values, next: maps[2].values,
                 height: maps[1].height, width: maps[1].width)
         }
-        if let context {
+        if let built = context {
             let tokens = (0..<12).map { ($0 * 37 % maps[1].height, $0 * 101 % maps[1].width) }
-            let queries = tokens.map { token in seconds { _ = try? context.explain(y: token.0, x: token.1) } }
+            let queries = tokens.map { token in seconds { _ = try? built.explain(y: token.0, x: token.1) } }
             let typical = median(queries)
             print(
                 String(
@@ -632,6 +651,24 @@ do {
                 RatioRow(
                     figure: "explain response / 200 ms budget", ours: ms(typical), peer: "budget 200.0 ms",
                     ratio: typical / 0.2, target: 1, higherIsBetter: false))
+            // The viewer builds a context of its own: this one's 1.2 GB goes first.
+            context = nil
+            // A cursor key, the query, the heat over the three 2048x1024 panes and the panel, drawn at 240x70.
+            do {
+                let steps = try explainCursorSteps(
+                    weights: dir + "/w.safetensors", features: ["prev", "cur", "next"].map { "\(dir)/\($0).npy" },
+                    work: work)
+                let step = median(steps)
+                print(
+                    "Explain view, cursor step at 240x70 over three 2048x1024 panes: \(ms(step)) "
+                        + "(median of \(steps.count), slowest \(ms(steps.max()!)))")
+                ratios.append(
+                    RatioRow(
+                        figure: "explain view cursor step / 200 ms budget", ours: ms(step), peer: "budget 200.0 ms",
+                        ratio: step / 0.2, target: 1, higherIsBetter: false))
+            } catch {
+                print("Explain view: \(error)")
+            }
         } else {
             print("Explain: the context could not be built")
         }

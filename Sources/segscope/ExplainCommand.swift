@@ -46,7 +46,7 @@ struct ExplainCommand: ParsableCommand {
     @Option(
         name: [.customLong("features"), .customLong("frames")], parsing: .upToNextOption,
         help: """
-            Features of T-1, T and T+1: float32 npy [C,H,W] or [1,C,H,W] (as infer --save-features writes); \
+            Features of T-1, T and T+1: float16 or float32 npy [C,H,W] or [1,C,H,W] (as infer --save-features writes); \
             with DATASET, one folder of its features.
             """)
     var features: [String] = []
@@ -458,8 +458,11 @@ struct ExplainReport {
         out += "\(features.width * featureStride) frame T -> token (\(e.y), \(e.x)) of \(features.height)x"
         out += "\(features.width) features\n"
         if let keyClasses {
-            out += "window " + zip(["T-1", "T", "T+1"], keyClasses.frames).map { "\($0) \(oneLine($1))" }
-                .joined(separator: ", ") + "; keys show the GT and predicted classes at the centre of their 8x8 cell\n"
+            // A neighbour without features (or beyond the sequence's ends) is T itself, as infer takes it: said.
+            let frames = keyClasses.frames
+            out += "window " + zip(["T-1", "T", "T+1"], frames.indices).map { name, i in
+                "\(name) \(oneLine(frames[i]))" + (i != 1 && frames[i] == frames[1] ? " (T stands in)" : "")
+            }.joined(separator: ", ") + "; keys show the GT and predicted classes at the centre of their 8x8 cell\n"
         }
         for (place, probabilities) in [
             ("token (softmax of its logits)", e.probabilities),

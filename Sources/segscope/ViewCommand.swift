@@ -148,6 +148,10 @@ struct RenderCommand: ParsableCommand {
         if let failure = model.paneErrors.first {
             throw InputError(failure)
         }
+        // Nor a view that cannot explain: its reason instead of a figure without the explanation.
+        if case .failure(let reason)? = model.explain?.result {
+            throw InputError(reason.text)
+        }
         if ansi {
             let depth = ColorDepth.detect()
             let colors = ColorMapping(depth: depth, theme: controller.theme)

@@ -21,8 +21,10 @@ public final class ExplainSource: Sendable {
     public static let needsWeights =
         "explain needs --weights W (STF/MAR weights), or weights = \"W\" in segscope.toml"
 
-    public static func needsFeatures(_ key: String) -> String {
-        "no features for frame \(key): give --features DIR, or weights with a backbone"
+    /// `folder`: the dataset's features folder, which then lacks the frame's.
+    public static func needsFeatures(_ key: String, folder: String? = nil) -> String {
+        guard let folder else { return "no features for frame \(key): give --features DIR, or weights with a backbone" }
+        return "no features for frame \(key) in \(folder), and the weights have no backbone to compute them"
     }
 
     public let weights: String?
@@ -107,7 +109,7 @@ public final class ExplainSource: Sendable {
             let record = sequence.frames[at.frame]
             let covered = sequence.frames.filter { $0.features != nil || (model.backbone != nil && $0.image != nil) }
             guard let i = covered.firstIndex(where: { $0.key == record.key }) else {
-                throw Unavailable(Self.needsFeatures(record.key))
+                throw Unavailable(Self.needsFeatures(record.key, folder: dataset.featuresFolder))
             }
             let (previous, next) = Dataset.slidingWindow(covered, i)
             let members = [previous, record, next]
@@ -160,7 +162,7 @@ public final class ExplainSource: Sendable {
             report("explain: features of \(frame.key) through the backbone…")
             map = try FeatureSource.backbone(backbone, FrameLoader(dataset: dataset), saveTo: nil).features(frame)
         } else {
-            throw Unavailable(Self.needsFeatures(frame.key))
+            throw Unavailable(Self.needsFeatures(frame.key, folder: dataset.featuresFolder))
         }
         cache.storeFeatures(index, map)
         return map

@@ -83,7 +83,9 @@ enum ExplainView: ViewerUnit {
 
     static let keys: [KeyHelpRow] = [
         KeyHelpRow(
-            "X", "explain view: the cursor's token's attention over T-1, T, T+1 and MAR's memory (needs --weights)",
+            "X",
+            "explain view: the cursor's token's attention over T-1, T, T+1 and MAR's memory (needs weights: "
+                + "--weights or the manifest's)",
             [(Key.character("X"), .redraw("toggleExplain") { c in toggle(c) })]),
         KeyHelpRow(
             "<  >", "explain view: previous / next map (composed cross, cross long/short, self long/short, "
@@ -261,7 +263,10 @@ enum ExplainView: ViewerUnit {
         let map = selected(model)
         return [-1, 0, 1].map { offset in
             let frame = TokenPosition(frame: offset, y: 0, x: 0).frameName
-            let key = model.explain.map { $0.keys.indices.contains(offset + 1) ? $0.keys[offset + 1] : "" } ?? ""
+            let keys = model.explain?.keys ?? []
+            var key = keys.indices.contains(offset + 1) ? keys[offset + 1] : ""
+            // At a sequence's ends, or next to a frame without features, T stands in (as infer takes it): said.
+            if offset != 0, keys.count == 3, keys[offset + 1] == keys[1] { key = "T stands in" }
             let title = [frame + ": " + (map?.title ?? model.state.explain.map.rawValue), key].filter { !$0.isEmpty }
             return .explain(offset: offset, title: title.joined(separator: ", "))
         }
@@ -273,7 +278,8 @@ enum ExplainView: ViewerUnit {
         guard let e = model.explain else { return nil }
         if let progress = e.progress { return (progress, 9) }
         switch e.result {
-        case .failure(let reason)?: return (reason.text, 11)
+        // The reason is long (file names) and the panel shows it whole; the position keeps its place here.
+        case .failure?: return ("explain: unavailable, the panel says why", 9)
         case .success?:
             guard let token = e.token else { return nil }
             return ("explain token y\(token.y) x\(token.x)", 9)
@@ -283,11 +289,17 @@ enum ExplainView: ViewerUnit {
 
     static func legend(_ model: ViewModel) -> LegendEntry? {
         guard let map = selected(model) else { return nil }
+        let largest = weight(map.largest)
+        if model.markGlyphs {
+            return LegendEntry(
+                color: model.theme.color(.heat),
+                text: "attention weight: + from 1/4, * from 1/2, # from 3/4 of the largest, \(largest)",
+                glyph: "#", short: "+ * # attention ≥1/4 1/2 3/4 of \(largest)")
+        }
         return LegendEntry(
             color: model.theme.color(.heat),
-            text: "attention weight, dimmed frame to full colour = 0 to max \(weight(map.largest)) "
-                + "(without colours: + from 1/4, * from 1/2, # from 3/4 of max)",
-            glyph: "#", short: "attention ≤\(weight(map.largest))")
+            text: "attention weight, dimmed frame to full colour = 0 to the largest, \(largest)",
+            glyph: "#", short: "attention 0 to \(largest)")
     }
 
     // MARK: panes
@@ -456,22 +468,29 @@ enum ExplainView: ViewerUnit {
             lines.append(Line("MAR: not in the weights", .dim))
             return lines
         }
-        // Classes with mass ≥ 0.01 (at least the top 5), and the classes MAR's input and output predict.
+        // Classes with mass ≥ 0.01 (at least the top 5).
         let byMass = mar.classMass.indices.sorted {
             mar.classMass[$0] > mar.classMass[$1] || (mar.classMass[$0] == mar.classMass[$1] && $0 < $1)
         }
         var classes = byMass.enumerated().filter { $0.offset < 5 || mar.classMass[$0.element] >= 0.01 }.map(\.element)
-        for p in [mar.probabilitiesBefore, mar.probabilitiesAfter] {
-            if let top = p.indices.max(by: { p[$0] < p[$1] || (p[$0] == p[$1] && $0 > $1) }), !classes.contains(top) {
-                classes.append(top)
-            }
-        }
         // Probabilities at the cursor's pixel (the logits upsampled as the prediction panes' are), before MAR
         // (the stage it refines) and after it; mass and cosines are the token's, where MAR works.
         let stages = explanation.pixelProbabilities
         let marIndex = stages.firstIndex { $0.stage == .mar }
         let before = marIndex.flatMap { $0 > 0 ? stages[$0 - 1].values : nil } ?? mar.probabilitiesBefore
         let after = marIndex.map { stages[$0].values } ?? mar.probabilitiesAfter
+        // Also the classes the pixel is predicted before and after MAR, and its GT class: first, so a short
+        // panel keeps them.
+        var pinned = [before, after].compactMap { p in
+            p.indices.max { p[$0] < p[$1] || (p[$0] == p[$1] && $0 > $1) }
+        }
+        if let frame = model.frame, let gt = frame.groundTruth, let pixel = explanation.pixel,
+            pixel.y < gt.height, pixel.x < gt.width, Int(gt.ids[pixel.y * gt.width + pixel.x]) < mar.classMass.count
+        {
+            pinned.insert(Int(gt.ids[pixel.y * gt.width + pixel.x]), at: 0)
+        }
+        var seen = Set<Int>()
+        classes = (pinned + classes).filter { seen.insert($0).inserted }
         let numbers = 5 + 1 + 4 + 1 + 4 + 1 + 5 + 1 + 5
         let nameWidth = max(1, inner - 2 - numbers - 1)
         // The words shorten first, the pixel's coordinates stay whole.
@@ -508,7 +527,7 @@ enum ExplainView: ViewerUnit {
         if lines.count > height {
             let hidden = lines.count - height + 1
             lines = Array(lines.prefix(height - 1))
-                + [Line(Compositor.shorten("+\(hidden) lines hidden: a taller terminal shows them", to: inner), .dim)]
+                + [Line(Compositor.shorten("+\(hidden) lines hidden (a taller terminal shows them)", to: inner), .dim)]
         }
         let heat = compositor.role(.heat)
         for (row, line) in lines.enumerated() {
