@@ -103,6 +103,22 @@ import Testing
                 "12 frame(s) counted · skipped: 0 without GT, \(dataset.sequences[1].frames.count) without features"))
     }
 
+    @Test func interactiveViewerComputesInTheBackgroundWithProgress() async throws {
+        let (c, dataset) = try Self.controller(weights: Self.weights)
+        c.blocking = false
+        c.go(sequence: 0, frame: 3)
+        _ = c.handle(.character("d"))
+        // The key returns at once: the weights load and the frame is attributed off this thread.
+        let first = try #require(c.model().attribution)
+        #expect(first.table == nil && first.progress == "fixed/broken: loading the weights…")
+        var table: MemoryAttribution?
+        for _ in 0..<600 where table == nil {
+            try await Task.sleep(for: .milliseconds(100))
+            table = c.model().attribution?.table
+        }
+        #expect(table == (try Self.expected(dataset, try Model.load(path: Self.weights), frame: 3)))
+    }
+
     @Test func frameWithoutFeaturesSaysWhatItNeeds() throws {
         let (c, dataset) = try Self.controller(weights: Self.weights)
         c.go(sequence: 1, frame: 2)
