@@ -157,12 +157,19 @@ import Testing
         _ = c.handle(.character("d"))
         let lines = Self.panelLines(c, width: 80, height: 24)
         let table = try Self.expected(dataset, model, frame: 1)
-        let shown = lines.filter { $0.contains("0.") || $0.contains(" - ") }.count
-        if shown < table.rows.count {
-            #expect(lines.contains { $0.contains("▼\(table.rows.count - shown) classes hidden") }, "\(lines)")
-        } else {
-            Self.expectRows(table, lines, names: dataset.space.classNames.map { String($0.prefix(8)) })
+        Self.expectRows(table, lines, names: dataset.space.classNames.map { String($0.prefix(6)) })
+        // At the smallest screen: the fixed columns whole, and a line naming the classes and columns hidden.
+        let small = Self.panelLines(c, width: Compositor.minimumWidth, height: Compositor.minimumHeight)
+        let mass = { (v: Double?) in v.map { String(format: "%.4f", $0) } ?? "-" }
+        let fixedRows = small.filter { line in
+            table.rows.contains { row in
+                line.hasSuffix(" \(row.fixed.pixels) \(mass(row.fixed.truthMass)) \(mass(row.fixed.wrongMass)) ")
+            }
         }
+        #expect(fixedRows.count >= 2 && fixedRows.count < table.rows.count, "\(small)")
+        #expect(
+            small.contains { $0.contains("hidden: ▼\(table.rows.count - fixedRows.count) classes, broken cols") },
+            "\(small)")
         _ = c.handle(.character("i"))
         #expect(!c.state.attribution.shown && c.state.panel.kind == .iou)
         _ = c.handle(.character("d"))

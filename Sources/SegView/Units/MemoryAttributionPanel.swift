@@ -198,11 +198,11 @@ enum MemoryAttributionPanel: ViewerUnit {
             y += 1
         }
         var notes: [String] = []
-        if shownRows < classRows.count { notes.append("▼\(classRows.count - shownRows) classes hidden") }
-        if parts == 1 { notes.append("broken columns hidden (narrow)") }
+        if shownRows < classRows.count { notes.append("▼\(classRows.count - shownRows) classes") }
+        if parts == 1 { notes.append("broken cols") }
         if !notes.isEmpty, y < height {
             grid.text(
-                Compositor.shorten(notes.joined(separator: " · "), to: inner), x: left, y: y,
+                Compositor.shorten("hidden: " + notes.joined(separator: ", "), to: inner), x: left, y: y,
                 foreground: role(.warning), background: bg)
         } else if y + 1 < height {
             _ = lines("mass: mean MAR attention on the memory rows of the GT / wrong class (explain --fixed-broken)",
