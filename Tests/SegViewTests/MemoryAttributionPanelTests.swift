@@ -136,7 +136,8 @@ import Testing
         let root = try TestSupport.scratchDirectory()
         var options = DatasetOptions()
         options.path = root
-        try FileManager.default.createSymbolicLink(atPath: root + "/street", withDestinationPath: Self.samples + "/street")
+        try FileManager.default.createSymbolicLink(
+            atPath: root + "/street", withDestinationPath: Self.samples + "/street")
         let manifest = try String(contentsOfFile: Self.samples + "/segscope.toml", encoding: .utf8)
             .split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("weights") }
         try manifest.joined(separator: "\n").write(toFile: root + "/segscope.toml", atomically: true, encoding: .utf8)

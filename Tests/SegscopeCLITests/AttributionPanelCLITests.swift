@@ -74,7 +74,8 @@ import Testing
     @Test func withoutWeightsSaysWhatItNeeds() throws {
         // The samples without the manifest's weights line.
         let root = try TestSupport.scratchDirectory()
-        try FileManager.default.createSymbolicLink(atPath: root + "/street", withDestinationPath: Self.samples + "/street")
+        try FileManager.default.createSymbolicLink(
+            atPath: root + "/street", withDestinationPath: Self.samples + "/street")
         let manifest = try String(contentsOfFile: Self.samples + "/segscope.toml", encoding: .utf8)
         #expect(manifest.contains("\nweights = "))
         try manifest.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("weights") }

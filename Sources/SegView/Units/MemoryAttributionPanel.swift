@@ -118,7 +118,7 @@ enum MemoryAttributionPanel: ViewerUnit {
 
     /// Columns: pixels (wide enough for the largest count), mass GT, mass wrong; for fixed, then broken.
     static let massWidth = 7
-    static let nameWidth = 14
+    static let preferredNameWidth = 14
 
     static func pixelWidth(_ panel: AttributionPanelModel?) -> Int {
         let digits = panel?.rows.flatMap { [$0.cells[0], $0.cells[3]] }.map(\.count).max() ?? 0
@@ -126,7 +126,7 @@ enum MemoryAttributionPanel: ViewerUnit {
     }
 
     static func width(_ model: ViewModel, screenWidth: Int) -> Int {
-        min(screenWidth - 24, 3 + nameWidth + 2 * (pixelWidth(model.attribution) + 2 * massWidth))
+        min(screenWidth - 24, 3 + preferredNameWidth + 2 * (pixelWidth(model.attribution) + 2 * massWidth))
     }
 
     static func draw(_ compositor: Compositor, x: Int, width: Int, height: Int, into grid: inout CellGrid) {
@@ -163,7 +163,7 @@ enum MemoryAttributionPanel: ViewerUnit {
         let partWidth = pixelWidth + 2 * massWidth
         // Numbers are never cut: the broken columns go when both parts leave no room for a name.
         let parts = inner - 2 * partWidth >= 4 ? 2 : 1
-        let nameWidth = inner - parts * partWidth
+        let nameWidth = max(2, inner - parts * partWidth)
         let widths = [pixelWidth, massWidth, massWidth]
         func row(_ name: String, _ cells: [String]) -> String {
             Compositor.shorten(name, to: nameWidth - 1).padding(toLength: nameWidth, withPad: " ", startingAt: 0)
