@@ -160,12 +160,17 @@ public final class ExplainSource: Sendable {
         try loading.withLock { _ throws -> Model in
             if let model = state.withLock({ $0.model }) { return try model.get() }
             guard let weights else { throw Unavailable(Self.needsWeights) }
-            report("explain: loading \(weights)…")
+            let loadingText = "explain: loading \(weights)…"
+            report(loadingText)
             let model: Result<Model, Unavailable>
             do { model = .success(try Model.load(path: weights)) } catch {
                 model = .failure(Unavailable(oneLine("\(error)")))
             }
-            state.withLock { $0.model = model }
+            state.withLock { s in
+                s.model = model
+                // Loaded for the fixed/broken panel, no window being built: the explain view is not left saying so.
+                if s.progress == loadingText { s.progress = nil }
+            }
             return try model.get()
         }
     }
