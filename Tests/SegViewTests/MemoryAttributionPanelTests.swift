@@ -11,7 +11,8 @@ import Testing
 
 /// The fixed/broken panel (d) against MemoryAttribution computed here from the shipped samples' weights, npy
 /// features and ground truth: its table for a frame is `MemoryAttribution.frame` on the frame's window, for a
-/// sequence and the dataset the merge of its frames' tables; its rows on screen are those numbers rounded.
+/// sequence, a marked range and the dataset the merge of its frames' tables; its rows on screen are those
+/// numbers rounded.
 @Suite struct MemoryAttributionPanelTests {
     static let samples = TestSupport.repositoryRoot + "/samples"
     static let weights = samples + "/weights/street-c64.safetensors"
@@ -93,8 +94,18 @@ import Testing
         #expect(sequenceLines[0].contains("MAR fixed/broken · sequence 1"))
         Self.expectRows(sequence, sequenceLines, names: names)
 
+        // A marked range: frames 2-4 of the sequence.
+        c.go(sequence: 0, frame: 1)
+        _ = c.handle(.character("x"))
+        c.go(sequence: 0, frame: 3)
+        _ = c.handle(.character("x"))
+        var range = MemoryAttribution(classes: model.classes, bandWidth: 3, reference: .stf)
+        for table in tables[1...3] { try range.merge(table) }
+        #expect(c.model().attribution?.table == range && range.frames == 3)
+        #expect(Self.panelLines(c)[0].contains("MAR fixed/broken · range 1/2–1/4"))
+        Self.expectRows(range, Self.panelLines(c), names: names)
+
         // The dataset: the second sequence has no features, its frames are skipped and said so.
-        _ = c.handle(.character("u"))
         _ = c.handle(.character("u"))
         let whole = try #require(c.model().attribution)
         #expect(whole.table == sequence && whole.withoutFeatures == dataset.sequences[1].frames.count)
