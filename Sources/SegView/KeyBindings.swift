@@ -119,7 +119,8 @@ public enum KeyBindings {
     static let units: [any ViewerUnit.Type] = [
         Navigation.self, PaneUnit.self, ConfidenceMode.self, FlipsMode.self, MethodUnit.self, IoUPanel.self,
         ScopeUnit.self, FlickerMode.self, Sparklines.self, ConfusionPanel.self, Rankings.self, SuspectsMode.self,
-        CoverageUnit.self, Inspector.self, ExplainView.self, ZoomUnit.self, BookmarkUnit.self, FrameListUnit.self,
+        CoverageUnit.self, MemoryAttributionPanel.self, Inspector.self, ExplainView.self, ZoomUnit.self,
+        BookmarkUnit.self, FrameListUnit.self,
         PromptUnit.self,
         HelpUnit.self,
     ]

@@ -127,6 +127,8 @@ public struct ViewModel: Sendable {
     public var markGlyphs = false
     /// The explain view's window and explanation (nil while the view is off).
     public var explain: ExplainModel?
+    /// The fixed/broken panel's table (nil while the panel is off).
+    public var attribution: AttributionPanelModel?
 
     public init(
         state: ViewState, theme: Theme, sequenceNames: [String], frameKeys: [String], methods: [String],

@@ -19,6 +19,8 @@ public final class ViewerController {
     public let scopeMetricStatistics: ScopeMetricStatistics
     /// The explain view's weights, features and window (built in the background).
     public let explainSource: ExplainSource
+    /// The fixed/broken panel's per-frame tables (with the explain view's model and features).
+    public let attributionStore: MemoryAttributionStore
     public internal(set) var state = ViewState()
     public internal(set) var bookmarks: Bookmarks
     public var screenSize = (width: 200, height: 60)
@@ -55,6 +57,7 @@ public final class ViewerController {
         self.theme = theme
         cache = FrameCache(dataset: dataset, budgetBytes: cacheBytes)
         explainSource = ExplainSource(weights: weights ?? dataset.weights, dataset: dataset, cache: cache)
+        attributionStore = MemoryAttributionStore(source: explainSource, dataset: dataset)
         statistics = SequenceStatistics(dataset: dataset)
         suspectStatistics = SuspectStatistics(dataset: dataset)
         temporalStatistics = TemporalStatistics(dataset: dataset)
@@ -127,6 +130,7 @@ public final class ViewerController {
         ScopeUnit.load(into: &model, controller: self, blocking: blocking)
         ScopeMetrics.load(into: &model, controller: self, blocking: blocking)
         ExplainView.load(into: &model, controller: self, blocking: blocking)
+        MemoryAttributionPanel.load(into: &model, controller: self, blocking: blocking)
         analyzeMarks(&model)
         return model
     }
@@ -165,6 +169,8 @@ public final class ViewerController {
                 in: state)
         else { return before == state ? .unchanged : .redraw }
         var reaction = binding.action.run(self, key)
+        // One side panel at a time: the IoU or confusion panel opening closes the fixed/broken one.
+        if state.panel.kind != .none { state.attribution.shown = false }
         if reaction == .unchanged && state != before { reaction = .redraw }
         if reaction == .redraw { stateChanged = true }
         return reaction
@@ -217,6 +223,8 @@ struct PaintInputs: Equatable {
     let sparklines: Int
     /// The explain view's progress, whether its explanation arrived, and how many window frames are decoded.
     let explain: String
+    /// The fixed/broken panel's progress and whether its table arrived.
+    let attribution: String
 
     init(model: ViewModel, width: Int, height: Int) {
         state = model.state
@@ -232,5 +240,6 @@ struct PaintInputs: Equatable {
             model.explain.map {
                 "\($0.progress ?? "")|\($0.result != nil)|\($0.frames.filter { $0 != nil }.count)"
             } ?? ""
+        attribution = model.attribution.map { "\($0.progress ?? "")|\($0.needs ?? "")|\($0.table != nil)" } ?? ""
     }
 }

@@ -39,6 +39,7 @@ public final class ExplainSource: Sendable {
     }
     private let state = Mutex(State())
     private let queue = DispatchQueue(label: "segscope.explain", qos: .userInitiated)
+    private let loading = Mutex(())
 
     public init(weights: String?, dataset: Dataset, cache: FrameCache) {
         (self.weights, self.dataset, self.cache) = (weights, dataset, cache)
@@ -105,32 +106,13 @@ public final class ExplainSource: Sendable {
     private func build(_ at: ViewState.FramePosition) -> Result<ExplainWindow, Unavailable> {
         do {
             let model = try loadedModel()
-            let sequence = dataset.sequences[at.sequence]
-            let record = sequence.frames[at.frame]
-            let covered = sequence.frames.filter { $0.features != nil || (model.backbone != nil && $0.image != nil) }
-            guard let i = covered.firstIndex(where: { $0.key == record.key }) else {
-                throw Unavailable(Self.needsFeatures(record.key, folder: dataset.featuresFolder))
-            }
-            let (previous, next) = Dataset.slidingWindow(covered, i)
-            let members = [previous, record, next]
-            let first = dataset.sequences.prefix(at.sequence).reduce(0) { $0 + $1.frames.count }
-            let indices = members.map { member in first + sequence.frames.firstIndex { $0.key == member.key }! }
-            var maps: [FeatureMap] = []
-            for (member, index) in zip(members, indices) { maps.append(try features(member, index: index, model)) }
-            let name = { (k: Int) in members[k].features ?? members[k].image ?? members[k].key }
-            for k in [1, 0, 2] where maps[k].channels != model.channels {
-                throw Unavailable(
-                    "\(name(k)): features have \(maps[k].channels) channels, \(model.path) expects \(model.channels)")
-            }
-            for k in [0, 2] where maps[k].height != maps[1].height || maps[k].width != maps[1].width {
-                throw Unavailable(
-                    "\(name(k)): features \(maps[k].shapeText) differ from \(name(1)) \(maps[1].shapeText)")
-            }
-            report("explain: running STF over \(members.map(\.key).joined(separator: ", "))…")
+            let window = try windowFeatures(at, model) { report("explain: " + $0) }
+            report("explain: running STF over \(window.keys.joined(separator: ", "))…")
             let context = try ExplainContext(
-                model: model, previous: maps[0].values, current: maps[1].values, next: maps[2].values,
-                height: maps[1].height, width: maps[1].width, input: name(1))
-            return .success(ExplainWindow(frames: indices, keys: members.map(\.key), context: context))
+                model: model, previous: window.maps[0].values, current: window.maps[1].values,
+                next: window.maps[2].values, height: window.maps[1].height, width: window.maps[1].width,
+                input: window.name)
+            return .success(ExplainWindow(frames: window.indices, keys: window.keys, context: context))
         } catch let reason as Unavailable {
             return .failure(reason)
         } catch {
@@ -138,28 +120,74 @@ public final class ExplainSource: Sendable {
         }
     }
 
-    /// The weights, loaded once.
-    private func loadedModel() throws -> Model {
-        if let model = state.withLock({ $0.model }) { return try model.get() }
-        guard let weights else { throw Unavailable(Self.needsWeights) }
-        report("explain: loading \(weights)…")
-        let model: Result<Model, Unavailable>
-        do { model = .success(try Model.load(path: weights)) } catch {
-            model = .failure(Unavailable(oneLine("\(error)")))
+    /// The feature maps of the window of the frame at `at` (T-1, T, T+1 as infer takes them), their frames'
+    /// global indices and keys, and the file T's features came from (for errors).
+    func windowFeatures(_ at: ViewState.FramePosition, _ model: Model, report: (String) -> Void) throws -> (
+        maps: [FeatureMap], indices: [Int], keys: [String], name: String
+    ) {
+        let sequence = dataset.sequences[at.sequence]
+        let record = sequence.frames[at.frame]
+        let covered = sequence.frames.filter { $0.features != nil || (model.backbone != nil && $0.image != nil) }
+        guard let i = covered.firstIndex(where: { $0.key == record.key }) else {
+            throw Unavailable(Self.needsFeatures(record.key, folder: dataset.featuresFolder))
         }
-        state.withLock { $0.model = model }
-        return try model.get()
+        let (previous, next) = Dataset.slidingWindow(covered, i)
+        let members = [previous, record, next]
+        let first = dataset.sequences.prefix(at.sequence).reduce(0) { $0 + $1.frames.count }
+        let indices = members.map { member in first + sequence.frames.firstIndex { $0.key == member.key }! }
+        var maps: [FeatureMap] = []
+        for (member, index) in zip(members, indices) {
+            maps.append(try features(member, index: index, model, report: report))
+        }
+        let name = { (k: Int) in members[k].features ?? members[k].image ?? members[k].key }
+        for k in [1, 0, 2] where maps[k].channels != model.channels {
+            throw Unavailable(
+                "\(name(k)): features have \(maps[k].channels) channels, \(model.path) expects \(model.channels)")
+        }
+        for k in [0, 2] where maps[k].height != maps[1].height || maps[k].width != maps[1].width {
+            throw Unavailable("\(name(k)): features \(maps[k].shapeText) differ from \(name(1)) \(maps[1].shapeText)")
+        }
+        return (maps, indices, members.map(\.key), name(1))
     }
 
-    /// A frame's features: kept ones, else its npy, else its image through the backbone.
-    private func features(_ frame: FrameRecord, index: Int, _ model: Model) throws -> FeatureMap {
+    /// Whether the frame at `at` has features, or an image the weights' backbone can make them from.
+    func hasFeatures(_ at: ViewState.FramePosition, _ model: Model) -> Bool {
+        let record = dataset.sequences[at.sequence].frames[at.frame]
+        return record.features != nil || (model.backbone != nil && record.image != nil)
+    }
+
+    /// The weights, loaded once (the explain view and the fixed/broken panel share them).
+    func loadedModel() throws -> Model {
+        // Held while loading, so two threads asking at once do not both read the weights.
+        try loading.withLock { _ throws -> Model in
+            if let model = state.withLock({ $0.model }) { return try model.get() }
+            guard let weights else { throw Unavailable(Self.needsWeights) }
+            let loadingText = "explain: loading \(weights)…"
+            report(loadingText)
+            let model: Result<Model, Unavailable>
+            do { model = .success(try Model.load(path: weights)) } catch {
+                model = .failure(Unavailable(oneLine("\(error)")))
+            }
+            state.withLock { s in
+                s.model = model
+                // Loaded for the fixed/broken panel, no window being built: the explain view is not left saying so.
+                if s.progress == loadingText { s.progress = nil }
+            }
+            return try model.get()
+        }
+    }
+
+    /// A frame's features: kept ones, else its npy, else its image through the backbone (`report` says which).
+    private func features(
+        _ frame: FrameRecord, index: Int, _ model: Model, report: (String) -> Void
+    ) throws -> FeatureMap {
         if let kept = cache.features(index) { return kept }
         let map: FeatureMap
         if frame.features != nil {
-            report("explain: reading the features of \(frame.key)…")
+            report("reading the features of \(frame.key)…")
             map = try FeatureSource.files.features(frame)
         } else if let backbone = model.backbone {
-            report("explain: features of \(frame.key) through the backbone…")
+            report("features of \(frame.key) through the backbone…")
             map = try FeatureSource.backbone(backbone, FrameLoader(dataset: dataset), saveTo: nil).features(frame)
         } else {
             throw Unavailable(Self.needsFeatures(frame.key, folder: dataset.featuresFolder))

@@ -161,7 +161,7 @@ enum ScopeUnit: ViewerUnit {
         if let start = state.panel.rangeStart { return "range from \(start.name)…" }
         guard
             state.panel.scope == .range
-                || state.panel.kind != .none, let range = state.panel.range
+                || state.panel.kind != .none || state.attribution.shown, let range = state.panel.range
         else { return nil }
         return "range \(range.name) (\(range.count) fr)"
     }
@@ -174,6 +174,22 @@ enum ScopeUnit: ViewerUnit {
             return state.panel.range.map { "range \($0.name)" }
                 ?? "sequence \(state.sequence + 1) (no range marked)"
         case .dataset: return "dataset"
+        }
+    }
+
+    /// The frames of the panels' scope, in order (a range not marked: the whole sequence shown).
+    static func positions(_ state: ViewState, dataset: Dataset) -> [ViewState.FramePosition] {
+        switch state.panel.scope {
+        case .frame: return [ViewState.FramePosition(sequence: state.sequence, frame: state.frame)]
+        case .sequence, .range:
+            let range = state.panel.scope == .range ? state.panel.range : nil
+            let s = range?.sequence ?? state.sequence
+            let indices = range.map { Array($0.first...$0.last) } ?? Array(dataset.sequences[s].frames.indices)
+            return indices.map { ViewState.FramePosition(sequence: s, frame: $0) }
+        case .dataset:
+            return dataset.sequences.enumerated().flatMap { s, sequence in
+                sequence.frames.indices.map { ViewState.FramePosition(sequence: s, frame: $0) }
+            }
         }
     }
 
