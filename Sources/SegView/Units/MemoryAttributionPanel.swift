@@ -26,6 +26,7 @@ public struct AttributionPanelModel: Sendable {
     public var withoutFeatures = 0
     public var failures: [String] = []
     /// The first frame without features, for the line saying what it needs when no frame was counted.
+    /// What the first frame without features needs (ExplainSource.needsFeatures of it).
     public var firstWithoutFeatures: String?
 
     public init(scope: String) { self.scope = scope }
@@ -103,7 +104,8 @@ enum MemoryAttributionPanel: ViewerUnit {
                 case .noFeatures?:
                     panel.withoutFeatures += 1
                     if panel.firstWithoutFeatures == nil {
-                        panel.firstWithoutFeatures = c.dataset.sequences[at.sequence].frames[at.frame].key
+                        panel.firstWithoutFeatures = ExplainSource.needsFeatures(
+                            c.dataset.sequences[at.sequence].frames[at.frame].key, folder: c.dataset.featuresFolder)
                     }
                 case .failed(let why)?: panel.failures.append(why)
                 case nil: return
@@ -156,8 +158,8 @@ enum MemoryAttributionPanel: ViewerUnit {
             "vs \(table.reference.rawValue) · band \(table.bandWidth) px · \(table.frames) frame(s) counted · "
                 + "skipped: " + skipped.joined(separator: ", "), from: 1, .dim)
         if let failure = panel.failures.first { y = lines("failed: " + failure, from: y, .warning) }
-        if table.frames == 0, let key = panel.firstWithoutFeatures {
-            y = lines(ExplainSource.needsFeatures(key), from: y, .dim)
+        if table.frames == 0, let needs = panel.firstWithoutFeatures {
+            y = lines(needs, from: y, .dim)
         }
         let pixelWidth = pixelWidth(panel)
         let partWidth = pixelWidth + 2 * massWidth
