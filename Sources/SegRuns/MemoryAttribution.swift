@@ -27,6 +27,8 @@ public struct MemoryAttribution: Sendable, Equatable {
     /// Frames counted, and frames skipped for having no ground truth (`countSkippedFrame`).
     public private(set) var frames = 0
     public private(set) var framesWithoutGroundTruth = 0
+    /// Frames of the scope with ground truth but no features (nor an image for the backbone): skipped, counted.
+    public private(set) var framesWithoutFeatures = 0
     /// Per GT class: pixels, and summed masses (fixed point) on the GT class and on the competing class.
     var fixed: Tally
     var broken: Tally
@@ -105,10 +107,14 @@ public struct MemoryAttribution: Sendable, Equatable {
         (fixed, broken) = (f, b)
         frames += other.frames
         framesWithoutGroundTruth += other.framesWithoutGroundTruth
+        framesWithoutFeatures += other.framesWithoutFeatures
     }
 
     /// Records a frame of the scope that has no ground truth (named in the table's header, not counted).
     public mutating func countSkippedFrame() { framesWithoutGroundTruth += 1 }
+
+    /// Records a frame of the scope whose window has no features for it (named in the header, not counted).
+    public mutating func countFrameWithoutFeatures() { framesWithoutFeatures += 1 }
 
     /// The stage MAR is compared against by default: the one it refines.
     public static func defaultReference(_ model: Model) -> Stage { model.stf != nil ? .stf : .baseline }

@@ -7,9 +7,10 @@ extension MemoryAttribution {
     /// The fixed/broken table over a scope of `data` (the frames whose keys are in `keys`; nil: every
     /// frame): each frame with ground truth through the model on its STF window, taken as infer takes it
     /// (Dataset.slidingWindow over its sequence's frames that have features, or images for the backbone),
-    /// the frames' tables merged. Frames of the scope without ground truth are counted as skipped (a scope of
-    /// only such frames gives an empty table that says so); one with ground truth but neither features nor
-    /// image is an error.
+    /// the frames' tables merged. Frames of the scope without ground truth, and those with ground truth but
+    /// neither features nor image, are skipped and counted apart (a scope of frames without ground truth gives
+    /// an empty table that says so); a scope whose labelled frames all lack features is an error naming the
+    /// first.
     public static func run(
         model: Model, data: Dataset, keys: Set<String>?, bandWidth: Int = 3, reference: Stage? = nil,
         observer: WorkObserver = .silent
@@ -27,6 +28,7 @@ extension MemoryAttribution {
         guard data.frames.contains(where: inScope) else { throw RunError("\(data.root): no frame in the scope") }
         let total = data.frames.filter { inScope($0) && $0.groundTruth != nil }.count
         var done = 0
+        var firstWithoutFeatures: String?
         for sequence in data.sequences {
             let covered = sequence.frames.filter(source.covers)
             var windows = FeatureWindows(frames: covered, channels: model.channels, source: source)
@@ -37,9 +39,9 @@ extension MemoryAttribution {
                 }
                 if observer.cancelled() { throw RunError("interrupted; nothing was written") }
                 guard let i = covered.firstIndex(of: frame) else {
-                    throw RunError(
-                        "\(truthPath): frame \(frame.key) has ground truth but no "
-                            + (source.isFiles ? "features" : "image"))
+                    table.countFrameWithoutFeatures()
+                    firstWithoutFeatures = firstWithoutFeatures ?? frame.key
+                    continue
                 }
                 let window = try windows.window(i)
                 let truth = try loader.groundTruth(frame)!
@@ -52,6 +54,11 @@ extension MemoryAttribution {
                 done += 1
                 observer.progress(done, total)
             }
+        }
+        if table.frames == 0, let key = firstWithoutFeatures {
+            throw RunError(
+                "\(data.root): no frame of the scope with ground truth has "
+                    + (source.isFiles ? "features" : "an image") + " (the first: \(key))")
         }
         return table
     }

@@ -640,7 +640,8 @@ struct FixedBrokenReport {
 
     var header: String {
         "MAR fixed/broken boundary pixels of the \(scope) against \(table.reference.rawValue): \(table.frames) "
-            + "frame(s) counted, \(table.framesWithoutGroundTruth) without ground truth skipped; GT boundary band "
+            + "frame(s) counted, \(table.framesWithoutGroundTruth) without ground truth and "
+            + "\(table.framesWithoutFeatures) without features skipped; GT boundary band "
             + "\(table.bandWidth) px"
     }
 
@@ -696,6 +697,7 @@ struct FixedBrokenReport {
             ("scope", .string(scope)), ("reference", .string(table.reference.rawValue)),
             ("band", .number(Double(table.bandWidth))), ("frames", .number(Double(table.frames))),
             ("framesWithoutGroundTruth", .number(Double(table.framesWithoutGroundTruth))),
+            ("framesWithoutFeatures", .number(Double(table.framesWithoutFeatures))),
             (
                 "rows",
                 .array(

@@ -404,7 +404,7 @@ import Testing
         #expect(text.status == 0, "\(text.stderr)")
         #expect(text.stdout.hasPrefix(
             "MAR fixed/broken boundary pixels of the dataset against baseline: 5 frame(s) counted, 1 without ground "
-                + "truth skipped; GT boundary band 3 px"))
+                + "truth and 0 without features skipped; GT boundary band 3 px"))
         _ = run
     }
 
@@ -455,10 +455,18 @@ import Testing
         #expect(Self.oneLineError(small, contains: "ground truth 64x32 is not 8x the features"), "\(small.stderr)")
         try original.write(to: URL(fileURLWithPath: truth))
         try FileManager.default.removeItem(atPath: data + "/features/val/synth/synth_000001_000001.npy")
+        // A labelled frame without features is skipped and counted; a scope of only such frames is an error.
         let out = root + "/table.txt"
-        let missing = try TestSupport.segscope(base + ["--out", out])
+        let skipping = try TestSupport.segscope(base + ["--out", out])
+        #expect(skipping.status == 0, "\(skipping.stderr)")
         #expect(
-            Self.oneLineError(missing, contains: "frame synth_000001_000001 has ground truth but no features"),
+            try String(contentsOfFile: out, encoding: .utf8).contains(
+                "without ground truth and 1 without features skipped"))
+        try FileManager.default.removeItem(atPath: out)
+        let missing = try TestSupport.segscope(base + ["--frame", "synth_000001_000001", "--out", out])
+        #expect(
+            Self.oneLineError(
+                missing, contains: "no frame of the scope with ground truth has features (the first: synth_000001_000001)"),
             "\(missing.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out), "nothing written")
         let pixel = try TestSupport.segscope([
