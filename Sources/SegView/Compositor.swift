@@ -33,16 +33,7 @@ public struct Compositor: Sendable {
     }
 
     /// The layout of this screen (the controller keeps the one it painted).
-    public func layout() -> ScreenLayout {
-        guard state.attribution.shown, !state.explain.on else {
-            return ScreenLayout(model: model, width: width, height: height)
-        }
-        // The fixed/broken panel: the panes are laid out beside it as beside any side panel.
-        let panelWidth = MemoryAttributionPanel.width(model, screenWidth: width)
-        var layout = ScreenLayout(model: model, width: width - panelWidth, height: height)
-        layout.panel = (width - panelWidth, panelWidth)
-        return layout
-    }
+    public func layout() -> ScreenLayout { ScreenLayout(model: model, width: width, height: height) }
 
     /// Columns and rows of `count` panes: a square-ish grid, one row, or one pane.
     static func arrangement(count: Int, layout: ViewState.Layout) -> (columns: Int, rows: Int) {
@@ -87,8 +78,6 @@ public struct Compositor: Sendable {
         }
         if let panel = layout.panel, state.explain.on {
             ExplainView.drawPanel(self, x: panel.x, width: panel.width, height: layout.areaHeight, into: &grid)
-        } else if let panel = layout.panel, state.attribution.shown {
-            MemoryAttributionPanel.draw(self, x: panel.x, width: panel.width, height: layout.areaHeight, into: &grid)
         } else if let panel = layout.panel {
             switch state.panel.kind {
             case .iou: IoUPanel.draw(self, x: panel.x, width: panel.width, height: layout.areaHeight, into: &grid)
@@ -96,6 +85,9 @@ public struct Compositor: Sendable {
                 ConfusionPanel.draw(
                     self, x: panel.x, width: panel.width, height: layout.areaHeight,
                     into: &grid)
+            case .attribution:
+                MemoryAttributionPanel.draw(
+                    self, x: panel.x, width: panel.width, height: layout.areaHeight, into: &grid)
             case .none: break
             }
         }

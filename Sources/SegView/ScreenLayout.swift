@@ -6,7 +6,7 @@ public struct ScreenLayout: Sendable {
         public var x: Int, y: Int, width: Int, height: Int
     }
     public var panes: [PaneRect]
-    /// The side panel (IoU or confusion): its left column and width.
+    /// The side panel (IoU, confusion, fixed/broken or the explain view's): its left column and width.
     public var panel: (x: Int, width: Int)?
     public var sparkRows: Int
     public var statusRow: Int
@@ -32,6 +32,7 @@ public struct ScreenLayout: Sendable {
         case .none: panelWidth = 0
         case .iou: panelWidth = IoUPanel.width(model, screenWidth: width)
         case .confusion: panelWidth = ConfusionPanel.width(model, screenWidth: width)
+        case .attribution: panelWidth = MemoryAttributionPanel.width(model, screenWidth: width)
         }
         if state.explain.on { panelWidth = ExplainView.panelWidth(screenWidth: width) }
         let areaWidth = width - panelWidth

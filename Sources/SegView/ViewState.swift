@@ -38,7 +38,6 @@ public struct ViewState: Equatable, Sendable {
     public var panel = SidePanel()
     public var iou = IoUPanelState()
     public var confusion = ConfusionCursor()
-    public var attribution = AttributionPanelState()
     public var frameList: FrameList?
     public var highlight: Highlight?
     public var inspector = InspectorState()

@@ -169,8 +169,6 @@ public final class ViewerController {
                 in: state)
         else { return before == state ? .unchanged : .redraw }
         var reaction = binding.action.run(self, key)
-        // One side panel at a time: the IoU or confusion panel opening closes the fixed/broken one.
-        if state.panel.kind != .none { state.attribution.shown = false }
         if reaction == .unchanged && state != before { reaction = .redraw }
         if reaction == .redraw { stateChanged = true }
         return reaction

@@ -183,8 +183,8 @@ import Testing
             small.contains { $0.contains("hidden: ▼\(table.rows.count - fixedRows.count) classes, broken cols") },
             "\(small)")
         _ = c.handle(.character("i"))
-        #expect(!c.state.attribution.shown && c.state.panel.kind == .iou)
+        #expect(c.state.panel.kind == .iou)
         _ = c.handle(.character("d"))
-        #expect(c.state.attribution.shown && c.state.panel.kind == .none)
+        #expect(c.state.panel.kind == .attribution)
     }
 }

@@ -7,7 +7,7 @@ import SegFormats
 enum Export {
     /// Asks for the path, offering one beside the dataset.
     static func ask(_ c: ViewerController) {
-        guard c.state.panel.kind != .none else {
+        guard [.iou, .confusion].contains(c.state.panel.kind) else {
             c.state.message = "export: open the IoU panel (i) or the confusion matrix (C) first"
             return
         }
@@ -39,7 +39,7 @@ enum Export {
                     $0.matrix, method: $0.method,
                     model: model, format: format)
             }
-        case .none: content = nil
+        case .none, .attribution: content = nil
         }
         guard let content else {
             c.state.message = "export: nothing to write yet (\(model.scopeProgress ?? "no figures"))"

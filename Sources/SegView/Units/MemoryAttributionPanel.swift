@@ -4,14 +4,6 @@ import SegFormats
 import SegLabels
 import SegRuns
 
-extension ViewState {
-    /// The fixed/broken side panel. It shows the scope of the IoU panel (`u`, `x`) and takes the side panel's
-    /// place: opening the IoU or confusion panel closes it (ViewerController.handle).
-    public struct AttributionPanelState: Equatable, Sendable {
-        public var shown = false
-    }
-}
-
 /// What the fixed/broken panel draws: the table of its scope once every frame of it is attributed.
 public struct AttributionPanelModel: Sendable {
     /// The scope as the other panels name it ("this frame", "sequence 2", …).
@@ -51,8 +43,7 @@ enum MemoryAttributionPanel: ViewerUnit {
                 (
                     Key.character("d"),
                     .redraw("toggleAttributionPanel") { c in
-                        c.state.attribution.shown.toggle()
-                        if c.state.attribution.shown { c.state.panel.kind = .none }
+                        c.state.panel.kind = c.state.panel.kind == .attribution ? .none : .attribution
                     }
                 )
             ])
@@ -72,7 +63,7 @@ enum MemoryAttributionPanel: ViewerUnit {
     /// The table of the scope from the frames' kept tables; the missing ones are asked for (in the background
     /// unless `blocking`).
     static func load(into model: inout ViewModel, controller c: ViewerController, blocking: Bool) {
-        guard c.state.attribution.shown, !c.state.explain.on else { return }
+        guard c.state.panel.kind == .attribution, !c.state.explain.on else { return }
         var panel = AttributionPanelModel(scope: ScopeUnit.name(c.state, sequences: model.sequenceNames))
         defer { model.attribution = panel }
         guard c.hasGroundTruth, c.explainSource.weights != nil else {

@@ -28,7 +28,7 @@ extension ViewState {
 
     /// The side panel, what it shows and over which frames.
     public struct SidePanel: Equatable, Sendable {
-        public enum Kind: String, Sendable { case none, iou, confusion }
+        public enum Kind: String, Sendable { case none, iou, confusion, attribution }
         public var kind = Kind.none
         public var scope = Scope.frame
         /// Where `x` started a range not yet ended.
@@ -160,8 +160,7 @@ enum ScopeUnit: ViewerUnit {
     static func status(_ state: ViewState) -> String? {
         if let start = state.panel.rangeStart { return "range from \(start.name)…" }
         guard
-            state.panel.scope == .range
-                || state.panel.kind != .none || state.attribution.shown, let range = state.panel.range
+            state.panel.scope == .range || state.panel.kind != .none, let range = state.panel.range
         else { return nil }
         return "range \(range.name) (\(range.count) fr)"
     }
@@ -228,7 +227,9 @@ enum ScopeUnit: ViewerUnit {
     /// The panel's figures: of the frame from its data; of wider scopes
     /// from the sequence statistics (nil, with progress, until computed).
     static func load(into model: inout ViewModel, controller c: ViewerController, blocking: Bool) {
-        guard c.state.panel.kind != .none, model.hasGroundTruth, !c.dataset.methods.isEmpty else { return }
+        // The IoU and confusion panels' figures (the fixed/broken panel computes its own).
+        guard [.iou, .confusion].contains(c.state.panel.kind), model.hasGroundTruth, !c.dataset.methods.isEmpty
+        else { return }
         let state = c.state
         let name = name(state, sequences: model.sequenceNames)
         if state.panel.scope == .frame {
