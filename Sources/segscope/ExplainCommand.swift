@@ -405,8 +405,11 @@ struct KeyClasses {
     func labels(_ key: TokenPosition) -> (truth: UInt8?, predictions: [UInt8?]) {
         let frame = key.frame + 1
         let at = { (map: LabelMap?) -> UInt8? in
-            map.map { $0.ids[min(key.y * featureStride + featureStride / 2, $0.height - 1) * $0.width
-                + min(key.x * featureStride + featureStride / 2, $0.width - 1)] }
+            map.map {
+                $0.ids[
+                    min(key.y * featureStride + featureStride / 2, $0.height - 1) * $0.width
+                        + min(key.x * featureStride + featureStride / 2, $0.width - 1)]
+            }
         }
         return (at(groundTruth[frame]), predictions[frame].map(at))
     }
@@ -460,9 +463,11 @@ struct ExplainReport {
         if let keyClasses {
             // A neighbour without features (or beyond the sequence's ends) is T itself, as infer takes it: said.
             let frames = keyClasses.frames
-            out += "window " + zip(["T-1", "T", "T+1"], frames.indices).map { name, i in
-                "\(name) \(oneLine(frames[i]))" + (i != 1 && frames[i] == frames[1] ? " (T stands in)" : "")
-            }.joined(separator: ", ") + "; keys show the GT and predicted classes at the centre of their 8x8 cell\n"
+            out +=
+                "window "
+                + zip(["T-1", "T", "T+1"], frames.indices).map { name, i in
+                    "\(name) \(oneLine(frames[i]))" + (i != 1 && frames[i] == frames[1] ? " (T stands in)" : "")
+                }.joined(separator: ", ") + "; keys show the GT and predicted classes at the centre of their 8x8 cell\n"
         }
         for (place, probabilities) in [
             ("token (softmax of its logits)", e.probabilities),
@@ -582,12 +587,13 @@ struct ExplainReport {
                     "steps",
                     .array(
                         e.steps.map { step in
-                            .object([
-                                ("layer", .number(Double(step.layer))), ("kind", .string(step.kind.rawValue)),
-                                ("keys", .array(step.keys.map(position))),
-                                ("weights", .array(step.weights.map(numbers))),
-                                ("headAverage", numbers(step.headAverage)),
-                            ] + topKeys(step.top(top)))
+                            .object(
+                                [
+                                    ("layer", .number(Double(step.layer))), ("kind", .string(step.kind.rawValue)),
+                                    ("keys", .array(step.keys.map(position))),
+                                    ("weights", .array(step.weights.map(numbers))),
+                                    ("headAverage", numbers(step.headAverage)),
+                                ] + topKeys(step.top(top)))
                         })
                 ))
             members.append(
@@ -595,11 +601,12 @@ struct ExplainReport {
                     "composed",
                     .array(
                         e.composed.map { map in
-                            .object([
-                                ("layer", .number(Double(map.layer))),
-                                ("shape", .array([3, map.height, map.width].map { .number(Double($0)) })),
-                                ("perHead", .array(map.perHead.map(numbers))), ("average", numbers(map.average)),
-                            ] + topKeys(map.top(top)))
+                            .object(
+                                [
+                                    ("layer", .number(Double(map.layer))),
+                                    ("shape", .array([3, map.height, map.width].map { .number(Double($0)) })),
+                                    ("perHead", .array(map.perHead.map(numbers))), ("average", numbers(map.average)),
+                                ] + topKeys(map.top(top)))
                         })
                 ))
         }
@@ -657,9 +664,11 @@ struct FixedBrokenReport {
             return pad("  " + dashes + " " + title + " " + dashes, 33)
         }
         out += pad("", 16) + over("fixed") + over("broken") + "\n"
-        out += pad("class", 16) + [
-            "pixels", "mass GT", "mass wrong", "pixels", "mass GT", "mass wrong",
-        ].map { pad($0, 11, right: true) }.joined() + "\n"
+        out +=
+            pad("class", 16)
+            + [
+                "pixels", "mass GT", "mass wrong", "pixels", "mass GT", "mass wrong",
+            ].map { pad($0, 11, right: true) }.joined() + "\n"
         for row in table.rows {
             let cells = [row.fixed, row.broken].flatMap { part in
                 [String(part.pixels), part.truthMass.map(fraction) ?? "-", part.wrongMass.map(fraction) ?? "-"]

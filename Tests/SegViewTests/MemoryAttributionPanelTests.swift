@@ -137,7 +137,10 @@ import Testing
         let panel = try #require(c.model().attribution)
         #expect(panel.table?.frames == 0 && panel.withoutFeatures == 1)
         let text = Self.panelText(c)
-        #expect(text.contains(ExplainSource.needsFeatures(dataset.sequences[1].frames[2].key, folder: dataset.featuresFolder)), "\(text)")
+        #expect(
+            text.contains(
+                ExplainSource.needsFeatures(dataset.sequences[1].frames[2].key, folder: dataset.featuresFolder)),
+            "\(text)")
     }
 
     @Test func withoutWeightsOneLineSaysWhatItNeeds() throws {

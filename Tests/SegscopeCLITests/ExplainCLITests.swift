@@ -226,8 +226,10 @@ import Testing
             p, _ = ref.random_weights(c=32, heads=2, hb=4, wb=4, hp=8, wp=16, m=16, k=19, kl=2, depth=1, seed=9)
             save_file(p, sys.argv[1], metadata={"heads": "2", "block_size": "4,4"})
             """, [root + "/w.safetensors", TestSupport.repositoryRoot + "/Tests/Tools"])
-        let infer = try TestSupport.segscope(["infer", "--weights", root + "/w.safetensors", root + "/data", "--out",
-            root + "/run"])
+        let infer = try TestSupport.segscope([
+            "infer", "--weights", root + "/w.safetensors", root + "/data", "--out",
+            root + "/run",
+        ])
         #expect(infer.status == 0, "\(infer.stderr)")
         return (root + "/data", root + "/w.safetensors", root + "/run")
     }
@@ -321,8 +323,10 @@ import Testing
         let header = try #require(lines.firstIndex(of: "layer 0 encoder-long (24 keys)"))
         #expect(lines[header + 1].hasSuffix("head 1  gt            baseline      stf           mar"))
         let first = ((json["steps"] as! [[String: Any]])[0]["topKeys"] as! [[String: Any]])[0]
-        let names = ["road", "sidewalk", "building", "wall", "fence", "pole", "traffic light", "traffic sign",
-            "vegetation", "terrain", "sky", "person", "rider", "car", "truck", "bus", "train", "motorcycle", "bicycle"]
+        let names = [
+            "road", "sidewalk", "building", "wall", "fence", "pole", "traffic light", "traffic sign",
+            "vegetation", "terrain", "sky", "person", "rider", "car", "truck", "bus", "train", "motorcycle", "bicycle",
+        ]
         #expect(lines[header + 2].contains(names[first["gt"] as! Int]))
     }
 
@@ -340,7 +344,9 @@ import Testing
             out[row["name"] as! String] = ["fixed", "broken"].flatMap { kind -> [Double] in
                 let part = row[kind] as! [String: Any]
                 let pixels = part["pixels"] as! Double
-                return [pixels, pixels * (part["massGT"] as? Double ?? 0), pixels * (part["massWrong"] as? Double ?? 0)]
+                return [
+                    pixels, pixels * (part["massGT"] as? Double ?? 0), pixels * (part["massWrong"] as? Double ?? 0),
+                ]
             }
         }
         return out
@@ -359,8 +365,10 @@ import Testing
         let dataset = try Self.table(base)
         #expect(dataset["frames"] as? Int == 5 && dataset["framesWithoutGroundTruth"] as? Int == 1)
         #expect(dataset["reference"] as? String == "stf" && dataset["band"] as? Int == 3)
-        let keys = ["synth_000000_000000", "synth_000000_000001", "synth_000001_000000", "synth_000001_000001",
-            "synth_000001_000002"]
+        let keys = [
+            "synth_000000_000000", "synth_000000_000001", "synth_000001_000000", "synth_000001_000001",
+            "synth_000001_000002",
+        ]
         var summed: [String: [Double]] = [:]
         var secondSequence: [String: [Double]] = [:]
         for key in keys {
@@ -373,9 +381,13 @@ import Testing
                 }
             }
         }
-        for (whole, parts) in [(Self.sums(dataset), summed), (Self.sums(try Self.table(base + ["--sequence", "2"])),
-            secondSequence)]
-        {
+        for (whole, parts) in [
+            (Self.sums(dataset), summed),
+            (
+                Self.sums(try Self.table(base + ["--sequence", "2"])),
+                secondSequence
+            ),
+        ] {
             #expect(Set(whole.keys) == Set(parts.keys))
             for (name, values) in whole {
                 let expected = parts[name] ?? []
@@ -402,9 +414,10 @@ import Testing
         #expect(totalCells[0] == "total" && Double(totalCells[1]) == total[0] && Double(totalCells[4]) == total[3])
         let text = try TestSupport.segscope(["explain"] + base + ["--fixed-broken", "--reference-stage", "baseline"])
         #expect(text.status == 0, "\(text.stderr)")
-        #expect(text.stdout.hasPrefix(
-            "MAR fixed/broken boundary pixels of the dataset against baseline: 5 frame(s) counted, 1 without ground "
-                + "truth and 0 without features skipped; GT boundary band 3 px"))
+        #expect(
+            text.stdout.hasPrefix(
+                "MAR fixed/broken boundary pixels of the dataset against baseline: 5 frame(s) counted, 1 without ground "
+                    + "truth and 0 without features skipped; GT boundary band 3 px"))
         _ = run
     }
 
@@ -421,11 +434,14 @@ import Testing
             let usage = try TestSupport.segscope(base + arguments)
             #expect(usage.status == 64 && usage.stderr.contains(message), "\(usage.stderr)")
         }
-        let csv = try TestSupport.segscope(["explain", "--weights", weights, "--features"] + Self.frames
-            + ["--pixel", "1,1", "--format", "csv"])
+        let csv = try TestSupport.segscope(
+            ["explain", "--weights", weights, "--features"] + Self.frames
+                + ["--pixel", "1,1", "--format", "csv"])
         #expect(csv.status == 64 && csv.stderr.contains("--format csv goes with --fixed-broken"), "\(csv.stderr)")
-        let band = try TestSupport.segscope(["explain", data, "--weights", weights, "--frame", "1", "--pixel", "1,1",
-            "--band", "2"])
+        let band = try TestSupport.segscope([
+            "explain", data, "--weights", weights, "--frame", "1", "--pixel", "1,1",
+            "--band", "2",
+        ])
         #expect(band.status == 64 && band.stderr.contains("--band goes with --fixed-broken"), "\(band.stderr)")
         let sequence = try TestSupport.segscope(base + ["--sequence", "9"])
         #expect(Self.oneLineError(sequence, contains: "--sequence 9: no such sequence in"), "\(sequence.stderr)")
@@ -466,7 +482,8 @@ import Testing
         let missing = try TestSupport.segscope(base + ["--frame", "synth_000001_000001", "--out", out])
         #expect(
             Self.oneLineError(
-                missing, contains: "no frame of the scope with ground truth has features (the first: synth_000001_000001)"),
+                missing,
+                contains: "no frame of the scope with ground truth has features (the first: synth_000001_000001)"),
             "\(missing.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out), "nothing written")
         let pixel = try TestSupport.segscope([

@@ -11,8 +11,11 @@ import Testing
     static func synth(features: Bool = true) throws -> String {
         let root = try TestSupport.scratchDirectory() + "/d"
         let made = try TestSupport.segscope(
-            ["synth", "--out", root, "--sequences", "1", "--frames", "3", "--size", "64x128", "--seed", "7", "--split",
-             "val", "--feature-dim", "64"] + (features ? [] : ["--no-features"]))
+            [
+                "synth", "--out", root, "--sequences", "1", "--frames", "3", "--size", "64x128", "--seed", "7",
+                "--split",
+                "val", "--feature-dim", "64",
+            ] + (features ? [] : ["--no-features"]))
         #expect(made.status == 0, "\(made.stderr)")
         return root
     }
@@ -30,8 +33,10 @@ import Testing
         let root = try Self.synth()
         // Frame 2 of 3: its window is frames 1, 2, 3; X puts the cursor at the frame's centre (y 32, x 64).
         let render = try TestSupport.segscope(
-            ["render", root, "--frame", "2", "--keys", "X", "--weights", Self.weights, "--ansi", "--cols", "160",
-             "--rows", "48"], environment: ["NO_COLOR": "1"])
+            [
+                "render", root, "--frame", "2", "--keys", "X", "--weights", Self.weights, "--ansi", "--cols", "160",
+                "--rows", "48",
+            ], environment: ["NO_COLOR": "1"])
         #expect(render.status == 0, "\(render.stderr)")
         let screen = Self.plain(render.stdout)
         let features = try FileManager.default.contentsOfDirectory(atPath: root + "/features/val/synth").sorted()
@@ -97,8 +102,10 @@ import Testing
         let folder = root + "/data/leftImg8bit_sequence/val/synth"
         let images = try FileManager.default.contentsOfDirectory(atPath: folder).sorted().map { folder + "/" + $0 }
         let render = try TestSupport.segscope(
-            ["render", root + "/data", "--frame", "2", "--keys", "X", "--weights", root + "/w.safetensors", "--ansi",
-             "--cols", "160", "--rows", "48"], environment: ["NO_COLOR": "1"])
+            [
+                "render", root + "/data", "--frame", "2", "--keys", "X", "--weights", root + "/w.safetensors", "--ansi",
+                "--cols", "160", "--rows", "48",
+            ], environment: ["NO_COLOR": "1"])
         #expect(render.status == 0, "\(render.stderr)")
         let screen = Self.plain(render.stdout)
         let explain = try TestSupport.segscope(

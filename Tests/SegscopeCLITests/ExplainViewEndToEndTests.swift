@@ -20,7 +20,7 @@ import Testing
                     ).map { Int($0) ?? 0 }
                     var i = 0
                     while i < codes.count {
-                        if (codes[i] == 38 || codes[i] == 48), i + 4 < codes.count, codes[i + 1] == 2 {
+                        if codes[i] == 38 || codes[i] == 48, i + 4 < codes.count, codes[i + 1] == 2 {
                             let rgb = Array(codes[(i + 2)...(i + 4)])
                             if codes[i] == 38 { fg = rgb } else { bg = rgb }
                             i += 5

@@ -32,7 +32,10 @@ import Testing
         let copy = root + "/samples"
         try FileManager.default.copyItem(atPath: Self.samples, toPath: copy)
         let run = try TestSupport.segscope(
-            ["infer", copy, "--weights", copy + "/weights/street-c64.safetensors", "--out", root + "/run", "--compact"],
+            [
+                "infer", copy, "--weights", copy + "/weights/street-c64.safetensors", "--out", root + "/run",
+                "--compact",
+            ],
             timeout: 600)
         try #require(run.status == 0, "\(run.stderr)")
         let featureKeys = try FileManager.default.contentsOfDirectory(atPath: copy + "/street/features/val/synth")

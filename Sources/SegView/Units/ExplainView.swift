@@ -88,7 +88,8 @@ enum ExplainView: ViewerUnit {
                 + "--weights or the manifest's)",
             [(Key.character("X"), .redraw("toggleExplain") { c in toggle(c) })]),
         KeyHelpRow(
-            "<  >", "explain view: previous / next map (composed cross, cross long/short, self long/short, "
+            "<  >",
+            "explain view: previous / next map (composed cross, cross long/short, self long/short, "
                 + "encoder long/short)",
             context: .explain,
             [
@@ -526,7 +527,8 @@ enum ExplainView: ViewerUnit {
         var lines = panelLines(model, inner: inner)
         if lines.count > height {
             let hidden = lines.count - height + 1
-            lines = Array(lines.prefix(height - 1))
+            lines =
+                Array(lines.prefix(height - 1))
                 + [Line(Compositor.shorten("+\(hidden) lines hidden (a taller terminal shows them)", to: inner), .dim)]
         }
         let heat = compositor.role(.heat)

@@ -198,7 +198,8 @@ enum MemoryAttributionPanel: ViewerUnit {
                 Compositor.shorten("hidden: " + notes.joined(separator: ", "), to: inner), x: left, y: y,
                 foreground: role(.warning), background: bg)
         } else if y + 1 < height {
-            _ = lines("mass: mean MAR attention on the memory rows of the GT / wrong class (explain --fixed-broken)",
+            _ = lines(
+                "mass: mean MAR attention on the memory rows of the GT / wrong class (explain --fixed-broken)",
                 from: y + 1, .dim)
         }
     }
