@@ -279,13 +279,9 @@ import Testing
         #expect(throws: ModelError.self) {
             try ExplainContext(model: model, previous: wrong, current: wrong, next: wrong, height: 6, width: 8)
         }
-        let scratch = try TestSupport.scratchDirectory()
-        var writer = SafetensorsWriter()
-        writer.add("classifier.weight", [Float](repeating: 0.1, count: 5 * 16), shape: [5, 16])
-        writer.add("classifier.bias", [Float](repeating: 0, count: 5), shape: [5])
-        try writer.write(to: scratch + "/plain.safetensors")
-        let plain = try Model.load(path: scratch + "/plain.safetensors")
-        #expect(throws: ExplainError.nothingToExplain(path: scratch + "/plain.safetensors")) {
+        let path = try classifierOnlyWeights()
+        let plain = try Model.load(path: path)
+        #expect(throws: ExplainError.nothingToExplain(path: path)) {
             try ExplainContext(model: plain, previous: f[0], current: f[1], next: f[2], height: h, width: w)
         }
         var infinite = f[1]

@@ -46,13 +46,9 @@ import Testing
         #expect(throws: ModelError.geometry("cur.npy: MAR's input holds nan at element 3")) {
             try model.memoryClassMasses(marInput: infinite, height: h, width: w, input: "cur.npy")
         }
-        let scratch = try TestSupport.scratchDirectory()
-        var writer = SafetensorsWriter()
-        writer.add("classifier.weight", [Float](repeating: 0.1, count: 5 * 16), shape: [5, 16])
-        writer.add("classifier.bias", [Float](repeating: 0, count: 5), shape: [5])
-        try writer.write(to: scratch + "/plain.safetensors")
-        let plain = try Model.load(path: scratch + "/plain.safetensors")
-        #expect(throws: MemoryClassMassError.noMAR(path: scratch + "/plain.safetensors")) {
+        let path = try classifierOnlyWeights()
+        let plain = try Model.load(path: path)
+        #expect(throws: MemoryClassMassError.noMAR(path: path)) {
             try plain.memoryClassMasses(marInput: f[1], height: h, width: w)
         }
     }

@@ -122,28 +122,7 @@ import Testing
     /// --images: the frames through the weights' backbone (the committed r18 fixture with random STF and MAR
     /// for 19 classes); the probabilities at the token are the softmax of forward's logits there (1e-5).
     @Test func imagesGoThroughTheBackboneAsForwardDoes() throws {
-        let root = try TestSupport.scratchDirectory()
-        let synth = try TestSupport.segscope([
-            "synth", "--out", root + "/data", "--sequences", "1", "--frames", "3", "--size", "64x96",
-            "--no-features", "--split", "val",
-        ])
-        #expect(synth.status == 0, "\(synth.stderr)")
-        try TestSupport.python(
-            """
-            import sys
-            sys.path.insert(0, sys.argv[3])
-            import stf_mar_reference as ref
-            from safetensors.numpy import load_file, save_file
-            backbone = {k: v for k, v in load_file(sys.argv[2]).items() if not k.startswith("decode_head.conv_seg")}
-            heads, _ = ref.random_weights(c=8, heads=2, hb=4, wb=4, hp=8, wp=12, m=16, k=19, kl=2, depth=1, seed=5)
-            backbone.update(heads)
-            save_file(backbone, sys.argv[1], metadata={"heads": "2", "block_size": "4,4"})
-            """,
-            [
-                root + "/w.safetensors",
-                TestSupport.repositoryRoot + "/Tests/SegEngineTests/Fixtures/pspnet_r18/weights.safetensors",
-                TestSupport.repositoryRoot + "/Tests/Tools",
-            ])
+        let (root, _, _) = try BackboneFixture.make()
         let folder = root + "/data/leftImg8bit_sequence/val/synth"
         let images = try FileManager.default.contentsOfDirectory(atPath: folder).sorted().map { folder + "/" + $0 }
         #expect(images.count == 3)
@@ -211,27 +190,10 @@ import Testing
     /// A synth dataset (2 sequences of 3 frames, 64x128, features of 32 channels, GT on every frame) and
     /// random weights for it (19 classes, 4x4 blocks), run through `segscope infer` (16-bit confidences).
     static func inferredRun() throws -> (data: String, weights: String, run: String) {
-        let root = try TestSupport.scratchDirectory()
-        let synth = try TestSupport.segscope([
-            "synth", "--out", root + "/data", "--sequences", "2", "--frames", "3",
-            "--size", "64x128", "--feature-dim", "32", "--split", "val",
-        ])
-        #expect(synth.status == 0, "\(synth.stderr)")
-        try TestSupport.python(
-            """
-            import sys
-            sys.path.insert(0, sys.argv[2])
-            import stf_mar_reference as ref
-            from safetensors.numpy import save_file
-            p, _ = ref.random_weights(c=32, heads=2, hb=4, wb=4, hp=8, wp=16, m=16, k=19, kl=2, depth=1, seed=9)
-            save_file(p, sys.argv[1], metadata={"heads": "2", "block_size": "4,4"})
-            """, [root + "/w.safetensors", TestSupport.repositoryRoot + "/Tests/Tools"])
-        let infer = try TestSupport.segscope([
-            "infer", "--weights", root + "/w.safetensors", root + "/data", "--out",
-            root + "/run",
-        ])
+        let (data, weights, run) = try InferTests.setUp()
+        let infer = try TestSupport.segscope(["infer", "--weights", weights, data, "--out", run])
         #expect(infer.status == 0, "\(infer.stderr)")
-        return (root + "/data", root + "/w.safetensors", root + "/run")
+        return (data, weights, run)
     }
 
     static let stages = ["baseline", "stf", "mar"]

@@ -77,28 +77,7 @@ import Testing
     /// Frames without features, weights with a backbone (the committed r18 fixture with random STF and MAR):
     /// the view computes the window's features from the images, as `explain --images` does.
     @Test func framesWithoutFeaturesGoThroughTheBackbone() throws {
-        let root = try TestSupport.scratchDirectory()
-        let synth = try TestSupport.segscope([
-            "synth", "--out", root + "/data", "--sequences", "1", "--frames", "3", "--size", "64x96",
-            "--no-features", "--split", "val",
-        ])
-        #expect(synth.status == 0, "\(synth.stderr)")
-        try TestSupport.python(
-            """
-            import sys
-            sys.path.insert(0, sys.argv[3])
-            import stf_mar_reference as ref
-            from safetensors.numpy import load_file, save_file
-            backbone = {k: v for k, v in load_file(sys.argv[2]).items() if not k.startswith("decode_head.conv_seg")}
-            heads, _ = ref.random_weights(c=8, heads=2, hb=4, wb=4, hp=8, wp=12, m=16, k=19, kl=2, depth=1, seed=5)
-            backbone.update(heads)
-            save_file(backbone, sys.argv[1], metadata={"heads": "2", "block_size": "4,4"})
-            """,
-            [
-                root + "/w.safetensors",
-                TestSupport.repositoryRoot + "/Tests/SegEngineTests/Fixtures/pspnet_r18/weights.safetensors",
-                TestSupport.repositoryRoot + "/Tests/Tools",
-            ])
+        let (root, _, _) = try BackboneFixture.make()
         let folder = root + "/data/leftImg8bit_sequence/val/synth"
         let images = try FileManager.default.contentsOfDirectory(atPath: folder).sorted().map { folder + "/" + $0 }
         let render = try TestSupport.segscope(

@@ -8,29 +8,7 @@ import Testing
 /// work split into three shards, which must write exactly what one run writes.
 @Suite struct FramesInferTests {
     static func setUp() throws -> (root: String, data: String, weights: String) {
-        let root = try TestSupport.scratchDirectory()
-        let synth = try TestSupport.segscope([
-            "synth", "--out", root + "/data", "--sequences", "3", "--frames", "3",
-            "--size", "64x96", "--no-features", "--split", "val",
-        ])
-        #expect(synth.status == 0, "\(synth.stderr)")
-        try TestSupport.python(
-            """
-            import sys
-            sys.path.insert(0, sys.argv[3])
-            import stf_mar_reference as ref
-            from safetensors.numpy import load_file, save_file
-            backbone = {k: v for k, v in load_file(sys.argv[2]).items() if not k.startswith("decode_head.conv_seg")}
-            heads, _ = ref.random_weights(c=8, heads=2, hb=4, wb=4, hp=8, wp=12, m=16, k=19, kl=2, depth=1, seed=5)
-            backbone.update(heads)
-            save_file(backbone, sys.argv[1], metadata={"heads": "2", "block_size": "4,4"})
-            """,
-            [
-                root + "/w.safetensors",
-                TestSupport.repositoryRoot + "/Tests/SegEngineTests/Fixtures/pspnet_r18/weights.safetensors",
-                TestSupport.repositoryRoot + "/Tests/Tools",
-            ])
-        return (root, root + "/data", root + "/w.safetensors")
+        try BackboneFixture.make(sequences: 3)
     }
 
     static func files(_ folder: String) throws -> [String: Data] {
