@@ -293,36 +293,23 @@ public struct ExplainContext: Sendable {
             // The steps other than the cross attention's long range are independent of each other given
             // what the context kept: they run on all cores, in pipeline order in `single`.
             let (encoderGeometry, selfGeometry, crossGeometry) = (geometry(3, 3), geometry(1, 1), geometry(1, 3))
-            var jobs: [@Sendable () -> AttentionStep] = []
+            // Each step: its layer, kind, kept projections, key rows and key frames, in pipeline order.
+            var specs: [(layer: Int, kind: AttentionStepKind, kept: KeptProjections, rows: [Int], frames: Int)] = []
             for (i, kept) in encoderLayers.enumerated() {
-                jobs.append {
-                    step(
-                        i, .encoderLong, kept.long, token: p, keyRows: encoderGeometry.longRows(offset, frames: 3),
-                        frames: 3, stf.heads)
-                }
-                jobs.append {
-                    step(
-                        i, .encoderShort, kept.short, token: p, keyRows: encoderGeometry.shortRows(block),
-                        frames: 3, stf.heads)
-                }
+                specs.append((i, .encoderLong, kept.long, encoderGeometry.longRows(offset, frames: 3), 3))
+                specs.append((i, .encoderShort, kept.short, encoderGeometry.shortRows(block), 3))
             }
             let blockRows = crossGeometry.shortRows(block)
             for (i, kept) in decoderLayers.enumerated() {
-                jobs.append {
-                    step(
-                        i, .decoderSelfLong, kept.selfLong, token: p, keyRows: selfGeometry.longRows(offset, frames: 1),
-                        frames: 1, stf.heads)
-                }
-                jobs.append {
-                    step(
-                        i, .decoderSelfShort, kept.selfShort, token: p, keyRows: selfGeometry.shortRows(block),
-                        frames: 1, stf.heads)
-                }
-                jobs.append {
-                    step(i, .decoderCrossShort, kept.crossShort, token: p, keyRows: blockRows, frames: 1, stf.heads)
-                }
+                specs.append((i, .decoderSelfLong, kept.selfLong, selfGeometry.longRows(offset, frames: 1), 1))
+                specs.append((i, .decoderSelfShort, kept.selfShort, selfGeometry.shortRows(block), 1))
+                specs.append((i, .decoderCrossShort, kept.crossShort, blockRows, 1))
             }
-            let single = parallelMap(jobs.count) { [jobs] in jobs[$0]() }
+            let single = parallelMap(specs.count) { [specs] j in
+                let spec = specs[j]
+                return step(
+                    spec.layer, spec.kind, spec.kept, token: p, keyRows: spec.rows, frames: spec.frames, stf.heads)
+            }
             let encoderSteps = 2 * stf.encoder.count
             steps = Array(single[0..<encoderSteps])
             for (i, kept) in decoderLayers.enumerated() {
@@ -333,11 +320,11 @@ public struct ExplainContext: Sendable {
                 steps.append(
                     AttentionStep(
                         layer: i, kind: .decoderCrossLong,
-                        keys: geometry(1, 3).longRows(offset, frames: 3).map { position($0, frames: 3) },
+                        keys: crossGeometry.longRows(offset, frames: 3).map { position($0, frames: 3) },
                         weights: longWeights[offset]))
                 steps.append(short)
                 composed.append(
-                    compose(layer: i, short: short.weights, long: longWeights, geometry: geometry(1, 3), stf.heads))
+                    compose(layer: i, short: short.weights, long: longWeights, geometry: crossGeometry, stf.heads))
             }
         }
         let token = Array(refined[(p * c)..<((p + 1) * c)])
