@@ -46,7 +46,8 @@ public struct AttentionStep: Sendable {
 
     /// The `count` keys of largest head-averaged weight, largest first.
     public func top(_ count: Int) -> [(key: TokenPosition, weight: Float)] {
-        largest(headAverage, count).map { (keys[$0], headAverage[$0]) }
+        let mean = headAverage
+        return topIndices(mean, count).map { (keys[$0], mean[$0]) }
     }
 }
 
@@ -74,7 +75,7 @@ public struct ComposedAttention: Sendable {
 
     /// The `count` encoder tokens of largest head-averaged composed weight, largest first.
     public func top(_ count: Int) -> [(key: TokenPosition, weight: Float)] {
-        largest(average, count).map { (position($0), average[$0]) }
+        topIndices(average, count).map { (position($0), average[$0]) }
     }
 }
 
@@ -100,7 +101,7 @@ public struct MARExplanation: Sendable {
 
     /// The `count` memory rows of largest weight, largest first, with their class.
     public func topRows(_ count: Int) -> [(row: Int, classIndex: Int, weight: Float)] {
-        largest(rowWeights, count).map { ($0, $0 / rowsPerClass, rowWeights[$0]) }
+        topIndices(rowWeights, count).map { ($0, $0 / rowsPerClass, rowWeights[$0]) }
     }
 }
 
@@ -119,8 +120,9 @@ public struct PixelExplanation: Sendable {
     public let pixel: (y: Int, x: Int)?
     /// Class probabilities at `pixel` as segscope writes them, per stage: the softmax of the logits
     /// upsampled to the frame (bilinear, align_corners=False) from the 2x2 tokens the upsampler reads
-    /// there, with its weights; their argmax and maximum are infer's prediction and confidence at that
-    /// pixel. Empty when a token was asked about.
+    /// there, with its weights; their argmax is infer's prediction at that pixel and their maximum its
+    /// confidence to float rounding (infer's softmax uses libm's expf, this one the engine's own exp). Empty
+    /// when a token was asked about.
     public let pixelProbabilities: [(stage: Stage, values: [Float])]
 
     public init(
@@ -293,35 +295,37 @@ public struct ExplainContext: Sendable {
             // The steps other than the cross attention's long range are independent of each other given
             // what the context kept: they run on all cores, in pipeline order in `single`.
             let (encoderGeometry, selfGeometry, crossGeometry) = (geometry(3, 3), geometry(1, 1), geometry(1, 3))
-            // Each step: its layer, kind, kept projections, key rows and key frames, in pipeline order.
-            var specs: [(layer: Int, kind: AttentionStepKind, kept: KeptProjections, rows: [Int], frames: Int)] = []
+            // In pipeline order; each step is one query's GEMV over its keys (the cross attention's long range,
+            // a whole block's queries, is the one large product, and runs on all cores).
             for (i, kept) in encoderLayers.enumerated() {
-                specs.append((i, .encoderLong, kept.long, encoderGeometry.longRows(offset, frames: 3), 3))
-                specs.append((i, .encoderShort, kept.short, encoderGeometry.shortRows(block), 3))
+                steps.append(
+                    step(
+                        i, .encoderLong, kept.long, token: p, keyRows: encoderGeometry.longRows(offset, frames: 3),
+                        frames: 3, stf.heads))
+                steps.append(
+                    step(
+                        i, .encoderShort, kept.short, token: p, keyRows: encoderGeometry.shortRows(block),
+                        frames: 3, stf.heads))
             }
             let blockRows = crossGeometry.shortRows(block)
             for (i, kept) in decoderLayers.enumerated() {
-                specs.append((i, .decoderSelfLong, kept.selfLong, selfGeometry.longRows(offset, frames: 1), 1))
-                specs.append((i, .decoderSelfShort, kept.selfShort, selfGeometry.shortRows(block), 1))
-                specs.append((i, .decoderCrossShort, kept.crossShort, blockRows, 1))
-            }
-            let single = parallelMap(specs.count) { [specs] j in
-                let spec = specs[j]
-                return step(
-                    spec.layer, spec.kind, spec.kept, token: p, keyRows: spec.rows, frames: spec.frames, stf.heads)
-            }
-            let encoderSteps = 2 * stf.encoder.count
-            steps = Array(single[0..<encoderSteps])
-            for (i, kept) in decoderLayers.enumerated() {
-                let longWeights = crossLongWeights(kept.crossLong, blockRows: blockRows, stf)
+                steps.append(
+                    step(
+                        i, .decoderSelfLong, kept.selfLong, token: p, keyRows: selfGeometry.longRows(offset, frames: 1),
+                        frames: 1, stf.heads))
+                steps.append(
+                    step(
+                        i, .decoderSelfShort, kept.selfShort, token: p, keyRows: selfGeometry.shortRows(block),
+                        frames: 1, stf.heads))
                 // Block token j is long-range group j, the group of in-block offset j.
-                let short = single[encoderSteps + 3 * i + 2]
-                steps += single[(encoderSteps + 3 * i)..<(encoderSteps + 3 * i + 2)]
+                let longWeights = crossLongWeights(kept.crossLong, blockRows: blockRows, stf)
                 steps.append(
                     AttentionStep(
                         layer: i, kind: .decoderCrossLong,
                         keys: crossGeometry.longRows(offset, frames: 3).map { position($0, frames: 3) },
                         weights: longWeights[offset]))
+                let short = step(
+                    i, .decoderCrossShort, kept.crossShort, token: p, keyRows: blockRows, frames: 1, stf.heads)
                 steps.append(short)
                 composed.append(
                     compose(layer: i, short: short.weights, long: longWeights, geometry: crossGeometry, stf.heads))
@@ -331,10 +335,13 @@ public struct ExplainContext: Sendable {
         var probabilities: [(stage: Stage, values: [Float])] = [
             (
                 .baseline,
-                softmax(model.baselineClassifier.logits(Array(currentTokens[(p * c)..<((p + 1) * c)]), tokens: 1))
+                Kernels.softmax(
+                    model.baselineClassifier.logits(Array(currentTokens[(p * c)..<((p + 1) * c)]), tokens: 1))
             )
         ]
-        if model.stf != nil { probabilities.append((.stf, softmax(model.stfClassifier.logits(token, tokens: 1)))) }
+        if model.stf != nil {
+            probabilities.append((.stf, Kernels.softmax(model.stfClassifier.logits(token, tokens: 1))))
+        }
         var marExplanation: MARExplanation?
         if let mar = model.mar {
             let rows = mar.memoryRows
@@ -358,7 +365,7 @@ public struct ExplainContext: Sendable {
             let cosines = { (feature: [Float]) in
                 (0..<model.classes).map { cosine(feature, Array(prototypes[($0 * c)..<(($0 + 1) * c)])) }
             }
-            let after = softmax(model.marClassifier.logits(refinedToken, tokens: 1))
+            let after = Kernels.softmax(model.marClassifier.logits(refinedToken, tokens: 1))
             marExplanation = MARExplanation(
                 rowWeights: scores, rowsPerClass: perClass,
                 classMass: (0..<model.classes).map { scores[($0 * perClass)..<(($0 + 1) * perClass)].reduce(0, +) },
@@ -394,7 +401,7 @@ public struct ExplainContext: Sendable {
         let gathered = { (tokens: [Float]) in taps.flatMap { tokens[($0 * c)..<(($0 + 1) * c)] } }
         // Channel-first logits [K, 4] of the taps -> the interpolated logit of each class, then softmax.
         let interpolated = { (logits: [Float]) -> [Float] in
-            softmax(
+            Kernels.softmax(
                 (0..<k).map { j in
                     let l = Array(logits[(j * 4)..<(j * 4 + 4)])
                     let top = l[0] * (1 - fx) + l[1] * fx
@@ -547,16 +554,6 @@ private func headWeights(
     }
 }
 
-/// body(0..<count) on all cores, results in order.
-private func parallelMap<T: Sendable>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T] {
-    var results = [T?](repeating: nil, count: count)
-    results.withUnsafeMutableBufferPointer { buffer in
-        let shared = SharedMutablePointer(buffer.baseAddress!)
-        parallelFor(count) { shared[$0] = body($0) }
-    }
-    return results.map { $0! }
-}
-
 /// One ICSA added to the residual stream x as `addICSA` computes it, keeping the projections a token's
 /// explanation needs: the long-range module's queries (rows `queryRows` of x) and keys (rows `keyRows` of the
 /// keys: `memory`, or x), and the short-range module's queries and keys (rows `queryRows` and `shortKeyRows`
@@ -586,16 +583,8 @@ func meanOverHeads(_ weights: [[Float]]) -> [Float] {
 }
 
 /// Indices of the `count` largest values, largest first (ties: lower index first).
-func largest(_ values: [Float], _ count: Int) -> [Int] {
+func topIndices(_ values: [Float], _ count: Int) -> [Int] {
     Array(values.indices.sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }.prefix(count))
-}
-
-private func softmax(_ logits: [Float]) -> [Float] {
-    var out = logits
-    out.withUnsafeMutableBufferPointer {
-        softmaxRows($0.baseAddress!, rows: 1, columns: logits.count, stride: logits.count)
-    }
-    return out
 }
 
 /// Cosine similarity in float64; 0 when either vector is zero.

@@ -3,6 +3,8 @@ import Foundation
 /// The plain twin of `ExplainContext`: the whole STF in float64 with plain loops, every attention
 /// matrix of every ICSA kept, then the token's rows read out of them. Slow (every token's attention,
 /// quadratic loops); for tests at small sizes. Its steps list keys in its own order: compare by position.
+/// Its MAR uses the engine's folded matrices (scoreProjection, valueOutput); the unfolded release weights are
+/// checked by the NumPy reference (Tests/Tools/explain_reference.py) in ExplainTests and ExplainCLITests.
 public enum ExplainReference {
     /// One query row's attention: its key rows and, per head, their weights.
     typealias Row = (keys: [Int], weights: [[Double]])

@@ -6,7 +6,8 @@ import Testing
 
 /// `Model.memoryClassMasses` (every token's MAR class masses in one batched pass) against its float64
 /// twin and against explain's per-token `MARExplanation.classMass`. Tolerance 1e-6 max abs (masses are in
-/// [0, 1]; float32 softmax over the memory rows).
+/// [0, 1]; float32 softmax over the memory rows). All three use the engine's folded score projection: the
+/// fold itself is held to the NumPy reference's unfolded row weights in ExplainTests.
 @Suite struct MemoryClassMassTests {
     static let tolerance: Float = 1e-6
 
