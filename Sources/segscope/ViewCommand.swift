@@ -152,6 +152,7 @@ struct RenderCommand: ParsableCommand {
         if case .failure(let reason)? = model.explain?.result {
             throw InputError(reason.text)
         }
+        if let needs = model.attribution?.needs { throw InputError(needs) }
         if ansi {
             let depth = ColorDepth.detect()
             let colors = ColorMapping(depth: depth, theme: controller.theme)

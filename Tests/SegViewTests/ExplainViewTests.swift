@@ -258,9 +258,13 @@ import Testing
             return
         }
         #expect(status().contains("explain token y"))
-        _ = c.handle(.right)
-        let now = c.model().explain?.keys ?? []
-        #expect(now.isEmpty || now[1] == c.currentKey, "the previous frame's window is not shown for this one")
+        // Another frame: its window starts over (progress, no result), never the previous frame's shown for it.
+        let before = c.currentKey
+        c.go(sequence: 0, frame: 2)
+        #expect(c.currentKey != before)
+        let now = c.model().explain
+        #expect(now?.keys.isEmpty ?? true || now?.keys[1] == c.currentKey, "no other frame's window")
+        #expect(now?.keys.isEmpty == false || now?.progress != nil, "building it says so")
         _ = c.handle(.character("X"))
         #expect(c.model().explain == nil && c.explainCache == nil)
     }
@@ -299,10 +303,7 @@ import Testing
     }
 
     @Test func saysWhatItNeedsWithoutWeightsOrFeatures() throws {
-        for (features, weights, needs) in [
-            (true, nil as String?, ExplainSource.needsWeights),
-            (false, Self.weights, ExplainSource.needsFeatures("")),
-        ] {
+        for (features, weights) in [(true, nil as String?), (false, Self.weights)] {
             let (c, dataset) = try Self.controller(features: features, weights: weights)
             _ = c.model()
             _ = c.handle(.character("X"))
@@ -310,7 +311,8 @@ import Testing
             let panel = try #require(c.paintedLayout?.panel)
             let text = (0..<50).map { Self.rowText(grid, $0, from: panel.x + 2).trimmingCharacters(in: .whitespaces) }
                 .joined(separator: " ")
-            let message = weights == nil ? needs : ExplainSource.needsFeatures(dataset.frames[0].key)
+            let message =
+                weights == nil ? ExplainSource.needsWeights : ExplainSource.needsFeatures(dataset.frames[0].key)
             #expect(text.contains(message), "\(text)")
             guard case .failure(let reason)? = c.model().explain?.result else {
                 Issue.record("no failure")
@@ -343,5 +345,17 @@ import Testing
             let pattern = #"^T[-+ 1]{2} \(\d+,\d+\) +\d\.\d{4} "#
             #expect(line.range(of: pattern, options: .regularExpression) != nil, "\(line)")
         }
+    }
+
+    /// In the single layout the view starts at its first pane and leaving it gives back the pane shown before.
+    @Test func leavingTheViewGivesBackTheSinglePaneShownBefore() throws {
+        let (c, _) = try Self.controller()
+        c.go(sequence: 0, frame: 1)
+        c.setLayout(.single)
+        c.state.panes.singlePane = 2
+        _ = c.handle(.character("X"))
+        #expect(c.state.panes.singlePane == 0)
+        _ = c.handle(.character("X"))
+        #expect(c.state.panes.singlePane == 2 && !c.state.explain.on)
     }
 }

@@ -13,6 +13,8 @@ extension ViewState {
         public var head: Int?
         /// The layer among the selected map's layers (encoder or decoder), wrapped to their count.
         public var layer = 0
+        /// The single layout's pane of the view not shown (the other view's, swapped in by X).
+        public var singlePaneAside = 0
     }
 }
 
@@ -113,7 +115,9 @@ enum ExplainView: ViewerUnit {
     /// Turning the view on turns the inspector on: its cursor picks the token.
     static func toggle(_ c: ViewerController) {
         c.state.explain.on.toggle()
-        c.state.panes.singlePane = 0
+        // In the single layout the explain view starts at T-1; leaving it gives back the pane shown before.
+        (c.state.panes.singlePane, c.state.explain.singlePaneAside) =
+            (c.state.explain.singlePaneAside, c.state.panes.singlePane)
         guard c.state.explain.on else {
             c.explainSource.release()
             c.explainCache = nil
@@ -146,7 +150,8 @@ enum ExplainView: ViewerUnit {
 
     /// Heads and layers of the selected map in the explanation shown.
     static func counts(_ c: ViewerController) -> (heads: Int, layers: Int)? {
-        guard case .success(let e)? = c.model().explain?.result else { return nil }
+        // The explanation shown (kept once painted), else the model's (built for it: a key before any paint).
+        guard case .success(let e)? = c.explainCache?.result ?? c.model().explain?.result else { return nil }
         return counts(e, c.state.explain.map)
     }
 
@@ -344,11 +349,10 @@ enum ExplainView: ViewerUnit {
         _ size: (width: Int, height: Int)
     ) -> [Float] {
         let base = (offset + 1) * h * w
-        func tokens(_ i: Int, _ count: Int, _ from: Float, _ to: Float, limit: Int) -> ClosedRange<Int> {
-            let scale = (to - from) / Float(count)
-            let first = Int(((from + Float(i) * scale) / Float(featureStride)).rounded(.down))
-            let last = Int(((from + Float(i + 1) * scale) / Float(featureStride)).rounded(.up)) - 1
-            return min(limit - 1, max(0, first))...min(limit - 1, max(0, first, last))
+        // The tokens an output pixel covers: its source pixel span, in token units.
+        let stride = Float(featureStride)
+        func tokens(_ i: Int, _ count: Int, _ from: Float, _ to: Float, limit: Int) -> Range<Int> {
+            Viewport.span(i, count, from / stride, to / stride, limit: limit)
         }
         let columns = (0..<size.width).map { tokens($0, size.width, v.x0, v.x1, limit: w) }
         var out = [Float](repeating: 0, count: size.width * size.height)

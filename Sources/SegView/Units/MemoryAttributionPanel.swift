@@ -17,8 +17,8 @@ public struct AttributionPanelModel: Sendable {
     /// Frames skipped for having no features (no GT ones are counted in `table`), and those that failed.
     public var withoutFeatures = 0
     public var failures: [String] = []
-    /// The first frame without features, for the line saying what it needs when no frame was counted.
-    /// What the first frame without features needs (ExplainSource.needsFeatures of it).
+    /// What the first frame without features needs (ExplainSource.needsFeatures of it), said when no frame
+    /// was counted.
     public var firstWithoutFeatures: String?
 
     public init(scope: String) { self.scope = scope }
@@ -63,7 +63,11 @@ enum MemoryAttributionPanel: ViewerUnit {
     /// The table of the scope from the frames' kept tables; the missing ones are asked for (in the background
     /// unless `blocking`).
     static func load(into model: inout ViewModel, controller c: ViewerController, blocking: Bool) {
-        guard c.state.panel.kind == .attribution, !c.state.explain.on else { return }
+        guard c.state.panel.kind == .attribution, !c.state.explain.on else {
+            // Not shown: no forward passes for it (nor beside the explain view's, on the same cores).
+            c.attributionStore.cancel()
+            return
+        }
         var panel = AttributionPanelModel(scope: ScopeUnit.name(c.state, sequences: model.sequenceNames))
         defer { model.attribution = panel }
         guard c.hasGroundTruth, c.explainSource.weights != nil else {
@@ -88,18 +92,18 @@ enum MemoryAttributionPanel: ViewerUnit {
             return
         }
         do {
-            for (at, frame) in zip(positions, frames) {
+            // Every frame is known here (checked above).
+            for (at, frame) in zip(positions, frames.compactMap { $0 }) {
                 switch frame {
-                case .table(let one)?: try table.merge(one)
-                case .noGroundTruth?: table.countSkippedFrame()
-                case .noFeatures?:
+                case .table(let one): try table.merge(one)
+                case .noGroundTruth: table.countSkippedFrame()
+                case .noFeatures:
                     panel.withoutFeatures += 1
                     if panel.firstWithoutFeatures == nil {
                         panel.firstWithoutFeatures = ExplainSource.needsFeatures(
                             c.dataset.sequences[at.sequence].frames[at.frame].key, folder: c.dataset.featuresFolder)
                     }
-                case .failed(let why)?: panel.failures.append(why)
-                case nil: return
+                case .failed(let why): panel.failures.append(why)
                 }
             }
         } catch {

@@ -71,6 +71,10 @@ public final class MemoryAttributionStore: Sendable {
         return known
     }
 
+    /// Stops computing frames (the panel was closed, or the explain view took the side): the frame being
+    /// computed finishes and is kept; no other starts until the panel asks again.
+    public func cancel() { state.withLock { $0.wanted = [] } }
+
     /// Loads the model, then computes the wanted frames not yet known until none is left.
     private func work() {
         if state.withLock({ $0.base }) == nil {

@@ -91,7 +91,6 @@ enum Navigation: ViewerUnit {
             ]),
     ]
 
-    /// One frame on, crossing into the next or previous sequence at its ends.
     /// The first frame of the next or previous sequence; at either end of the dataset, a word instead of a
     /// silent jump to this sequence's first frame.
     static func stepSequence(_ c: ViewerController, _ delta: Int) {
@@ -103,6 +102,7 @@ enum Navigation: ViewerUnit {
         c.go(sequence: target, frame: 0)
     }
 
+    /// One frame on, crossing into the next or previous sequence at its ends.
     static func step(_ c: ViewerController, _ delta: Int) {
         let next = c.state.frame + delta
         if next >= c.sequence.frames.count {
