@@ -14,6 +14,13 @@ public struct RGBImage: Sendable, Equatable {
         self.rgb = rgb
     }
 
+    /// An image file as RGB: JPEG by its name (.jpg, .jpeg), else PNG.
+    public static func read(path: String, maxSide: Int = PNG.defaultMaxSide) throws -> RGBImage {
+        guard ImageFile.isJPEG(path) else { return RGBImage(try PNG.read(path: path, maxSide: maxSide)) }
+        let jpeg = try JPEG.read(path: path, maxSide: maxSide)
+        return RGBImage(width: jpeg.width, height: jpeg.height, rgb: jpeg.rgb)
+    }
+
     /// Any PNG as RGB: gray is replicated, palettes expanded, alpha dropped,
     /// 16-bit samples reduced to their high byte.
     public init(_ png: PNGImage) {
@@ -142,13 +149,7 @@ public struct FrameLoader: Sendable {
     /// panes and the backbone's predictions must line up with the ground truth pixel for pixel).
     public func image(_ frame: FrameRecord) throws -> RGBImage? {
         guard let path = frame.image else { return nil }
-        let image: RGBImage
-        if ImageFile.isJPEG(path) {
-            let jpeg = try JPEG.read(path: path, maxSide: maxSide)
-            image = RGBImage(width: jpeg.width, height: jpeg.height, rgb: jpeg.rgb)
-        } else {
-            image = RGBImage(try PNG.read(path: path, maxSide: maxSide))
-        }
+        let image = try RGBImage.read(path: path, maxSide: maxSide)
         if let groundTruth = frame.groundTruth, let size = try? ImageFile.size(path: groundTruth, maxSide: maxSide),
             size.width != image.width || size.height != image.height
         {

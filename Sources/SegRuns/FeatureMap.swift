@@ -1,3 +1,5 @@
+import SegDataset
+import SegEngine
 import SegFormats
 
 /// One frame's backbone features, channel-first [C, H*W] float32.
@@ -27,6 +29,31 @@ public struct FeatureMap: Sendable {
             )
         }
         return FeatureMap(values: values, channels: shape[0], height: shape[1], width: shape[2])
+    }
+
+    /// The features of the image file at `path` (PNG or JPEG) through `backbone`; sides must be multiples of
+    /// the stride, and non-finite features are named.
+    public static func throughBackbone(_ backbone: PSPNetBackbone, image path: String) throws -> FeatureMap {
+        let image = try RGBImage.read(path: path)
+        guard image.height % featureStride == 0, image.width % featureStride == 0 else {
+            throw RunError(
+                "\(path): \(image.width)x\(image.height) is not a multiple of \(featureStride) in both directions")
+        }
+        let values = backbone.features(rgb: image.rgb, height: image.height, width: image.width)
+        if let i = values.firstIndex(where: { !$0.isFinite }) {
+            throw RunError("\(path): the backbone's features hold \(values[i]) at element \(i)")
+        }
+        return FeatureMap(
+            values: values, channels: backbone.channels, height: image.height / featureStride,
+            width: image.width / featureStride)
+    }
+
+    /// The shapes of a window's three maps (T-1, T, T+1) agree; else the odd one out is named with the others'.
+    public static func checkWindow(_ maps: [FeatureMap], paths: [String]) throws {
+        guard let odd = oddOneOut(maps) else { return }
+        let others = (0..<3).filter { !maps[$0].sameShape(maps[odd]) }
+            .map { "\(paths[$0]) \(maps[$0].shapeText)" }.joined(separator: " and ")
+        throw RunError("\(paths[odd]): shape \(maps[odd].shapeText) differs from \(others)")
     }
 
     public var largestMagnitude: Float { values.reduce(0) { max($0, abs($1)) } }

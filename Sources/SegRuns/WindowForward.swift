@@ -20,7 +20,7 @@ public struct WindowForward {
         return try run(paths: paths, features: try paths.map(FeatureMap.read), to: out, warn: warn)
     }
 
-    /// `images`: frames T-1, T, T+1 (PNG, RGB or gray), each through the
+    /// `images`: frames T-1, T, T+1 (PNG or JPEG, RGB or gray), each through the
     /// backbone; additionally writes features.npy [C,H/8,W/8] of frame T.
     /// Timings gain "backbone" (the three frames) first.
     public func run(images: [String], to out: String, warn: (String) -> Void) throws -> Model.Outputs {
@@ -30,17 +30,7 @@ public struct WindowForward {
                 "\(weightsName) has no backbone (pspnet.backbone.* or backbone.*): give features with --frames")
         }
         let start = DispatchTime.now().uptimeNanoseconds
-        let features = try images.map { path -> FeatureMap in
-            let image = RGBImage(try PNG.read(path: path))
-            guard image.height % featureStride == 0, image.width % featureStride == 0 else {
-                throw RunError(
-                    "\(path): \(image.width)x\(image.height) is not a multiple of \(featureStride) in both directions")
-            }
-            return FeatureMap(
-                values: backbone.features(rgb: image.rgb, height: image.height, width: image.width),
-                channels: backbone.channels,
-                height: image.height / featureStride, width: image.width / featureStride)
-        }
+        let features = try images.map { try FeatureMap.throughBackbone(backbone, image: $0) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         var outputs = try run(paths: images, features: features, to: out, warn: warn)
         outputs.timings.insert(("backbone", seconds), at: 0)
@@ -54,11 +44,7 @@ public struct WindowForward {
         -> Model.Outputs
     {
         let current = inputs[1]
-        if let odd = FeatureMap.oddOneOut(inputs) {
-            let others = (0..<3).filter { !inputs[$0].sameShape(inputs[odd]) }
-                .map { "\(paths[$0]) \(inputs[$0].shapeText)" }.joined(separator: " and ")
-            throw RunError("\(paths[odd]): shape \(inputs[odd].shapeText) differs from \(others)")
-        }
+        try FeatureMap.checkWindow(inputs, paths: paths)
         guard current.channels == model.channels else {
             throw RunError("\(paths[1]): \(current.channels) channels, but \(weightsName) expects \(model.channels)")
         }

@@ -50,7 +50,7 @@ struct ExplainCommand: ParsableCommand {
             with DATASET, one folder of its features.
             """)
     var features: [String] = []
-    @Option(parsing: .upToNextOption, help: "Frames T-1, T and T+1 (three PNG images), through the backbone.")
+    @Option(parsing: .upToNextOption, help: "Frames T-1, T and T+1 (three PNG or JPEG images), through the backbone.")
     var images: [String] = []
     @Option(help: "The pixel Y,X of frame T in full-resolution image pixels, each \(ExplainLimits.text).")
     var pixel: String?
@@ -103,7 +103,7 @@ struct ExplainCommand: ParsableCommand {
                 }
                 if let band { try OptionCheck.range("--band", band, ExplainLimits.band) }
                 if referenceStage == .mar { throw ValidationError("--reference-stage: baseline or stf, not mar") }
-                try OptionCheck.output("--out", out, .file)
+                try OptionCheck.output("--out", out, .file, inputs: [model.weights] + features + images)
             } else {
                 guard frame != nil, pixel != nil else {
                     throw ValidationError("with DATASET, give --frame and --pixel (or --fixed-broken)")
@@ -296,30 +296,11 @@ struct ExplainCommand: ParsableCommand {
                 throw InputError(
                     "\(self.model.weights) has no backbone (pspnet.backbone.* or backbone.*): give --features")
             }
-            maps = try images.map { path in
-                let image = RGBImage(try PNG.read(path: path))
-                guard image.height % featureStride == 0, image.width % featureStride == 0 else {
-                    throw InputError(
-                        "\(path): \(image.width)x\(image.height) is not a multiple of \(featureStride) "
-                            + "in both directions")
-                }
-                let values = backbone.features(rgb: image.rgb, height: image.height, width: image.width)
-                if let i = values.firstIndex(where: { !$0.isFinite }) {
-                    throw InputError("\(path): the backbone's features hold \(values[i]) at element \(i)")
-                }
-                return FeatureMap(
-                    values: values, channels: backbone.channels, height: image.height / featureStride,
-                    width: image.width / featureStride)
-            }
+            maps = try images.map { try FeatureMap.throughBackbone(backbone, image: $0) }
         } else {
             maps = try features.map(FeatureMap.read)
         }
-        for i in [0, 2]
-        where maps[i].channels != maps[1].channels || maps[i].height != maps[1].height
-            || maps[i].width != maps[1].width
-        {
-            throw InputError("\(names[i]): shape \(maps[i].shapeText) differs from \(names[1]) \(maps[1].shapeText)")
-        }
+        try FeatureMap.checkWindow(maps, paths: names)
         guard maps[1].channels == model.channels else {
             throw InputError(
                 "\(names[1]): \(maps[1].channels) channels, but \(self.model.weights) expects \(model.channels)")

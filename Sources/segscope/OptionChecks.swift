@@ -63,8 +63,20 @@ enum OptionCheck {
     /// an existing entry of the other kind. A file is written beside its
     /// target and renamed over it, so an existing device, FIFO or socket
     /// (`--png /dev/null`, run as root) would be replaced: refused.
-    static func output(_ option: String, _ path: String?, _ kind: Kind) throws {
+    /// `inputs`: files the command reads; an output that is one of them (the same file by any name) is refused,
+    /// since writing it would destroy what the command reads.
+    static func output(_ option: String, _ path: String?, _ kind: Kind, inputs: [String] = []) throws {
         guard let path else { return }
+        var written = stat()
+        if stat(path, &written) == 0 {
+            for input in inputs {
+                var read = stat()
+                if stat(input, &read) == 0, read.st_dev == written.st_dev, read.st_ino == written.st_ino {
+                    throw ValidationError(
+                        "\(option) \(oneLine(path)): is \(oneLine(input)), an input; give another file")
+                }
+            }
+        }
         try input(option, path)
         if oneLine(path) != path {
             throw ValidationError("\(option) \(oneLine(path)): control character in the path")

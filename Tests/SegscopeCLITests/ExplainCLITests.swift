@@ -120,12 +120,23 @@ import Testing
     }
 
     /// --images: the frames through the weights' backbone (the committed r18 fixture with random STF and MAR
-    /// for 19 classes); the probabilities at the token are the softmax of forward's logits there (1e-5).
-    @Test func imagesGoThroughTheBackboneAsForwardDoes() throws {
+    /// for 19 classes); the probabilities at the token are the softmax of forward's logits there (1e-5). PNG
+    /// frames, and the same frames as JPEG (written by Pillow).
+    @Test(arguments: ["png", "jpg"]) func imagesGoThroughTheBackboneAsForwardDoes(format: String) throws {
         let (root, _, _) = try BackboneFixture.make()
         let folder = root + "/data/leftImg8bit_sequence/val/synth"
-        let images = try FileManager.default.contentsOfDirectory(atPath: folder).sorted().map { folder + "/" + $0 }
+        var images = try FileManager.default.contentsOfDirectory(atPath: folder).sorted().map { folder + "/" + $0 }
         #expect(images.count == 3)
+        if format == "jpg" {
+            try TestSupport.python(
+                """
+                import sys
+                from PIL import Image
+                for path in sys.argv[1:]:
+                    Image.open(path).convert("RGB").save(path[:-4] + ".jpg", quality=90)
+                """, images)
+            images = images.map { String($0.dropLast(4)) + ".jpg" }
+        }
         let forward = try TestSupport.segscope(
             ["forward", "--weights", root + "/w.safetensors", "--images"] + images + ["--out", root + "/out"])
         #expect(forward.status == 0, "\(forward.stderr)")
@@ -185,6 +196,15 @@ import Testing
             ])
         #expect(
             Self.oneLineError(shape, contains: root + "/narrow.npy: shape [16, 8, 8] differs from"), "\(shape.stderr)")
+        // T the odd one out: T is named, not the neighbour checked against it.
+        let odd = try TestSupport.segscope(
+            [
+                "explain", "--weights", Self.weights, "--features", Self.frames[0], root + "/narrow.npy",
+                Self.frames[2], "--pixel", "0,0",
+            ])
+        #expect(
+            Self.oneLineError(odd, contains: root + "/narrow.npy: shape [16, 8, 8] differs from " + Self.frames[0]),
+            "\(odd.stderr)")
     }
 
     /// A synth dataset (2 sequences of 3 frames, 64x128, features of 32 channels, GT on every frame) and
@@ -448,6 +468,12 @@ import Testing
                 contains: "no frame of the scope with ground truth has features (the first: synth_000001_000001)"),
             "\(missing.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out), "nothing written")
+        // --out onto an input (the weights, by another name) is refused before anything is read or written.
+        let weightsBefore = try Data(contentsOf: URL(fileURLWithPath: weights))
+        try FileManager.default.createSymbolicLink(atPath: root + "/alias.safetensors", withDestinationPath: weights)
+        let onto = try TestSupport.segscope(base + ["--out", root + "/alias.safetensors"])
+        #expect(onto.status == 64 && onto.stderr.contains("is " + weights + ", an input"), "\(onto.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: weights)) == weightsBefore)
         let pixel = try TestSupport.segscope([
             "explain", data, "--weights", weights, "--frame", "synth_000001_000001", "--pixel", "1,1",
         ])
