@@ -8,7 +8,7 @@
 #include <setjmp.h>
 
 // libjpeg calls error_exit on a fatal error; we record the message and jump
-// back to the setjmp of jpegs_decode on this stack. Warnings (corrupt data
+// back to the setjmp of jpegs_decode or jpegs_encode on this stack. Warnings (corrupt data
 // libjpeg would paper over) are fatal too.
 typedef struct {
     struct jpeg_error_mgr manager;
@@ -88,8 +88,8 @@ int jpegs_decode(const uint8_t *data, size_t length, uint32_t max_side, jpegs_in
 }
 
 // The compressor's error context also holds the output buffer, which libjpeg
-// grows through the pointer it was given: after a longjmp it is read back from
-// memory (its address escaped) and released here, never leaked.
+// grows through the pointer it was given: after a longjmp it is released, never
+// leaked.
 typedef struct {
     error_context errors;
     unsigned char *buffer;
@@ -116,17 +116,25 @@ int jpegs_encode(const uint8_t *rgb, size_t rgb_length, uint32_t width, uint32_t
         return JPEGS_E_ARGUMENT;
     }
     struct jpeg_compress_struct cinfo;
-    encode_context ctx = {.errors = {.err = err}, .buffer = NULL, .length = 0};
-    cinfo.err = jpeg_std_error(&ctx.errors.manager);
-    ctx.errors.manager.error_exit = on_error;
-    ctx.errors.manager.emit_message = on_message;
-    if (setjmp(ctx.errors.jump)) {
+    // On the heap: libjpeg moves ctx->buffer between setjmp and longjmp, and a local's value would be
+    // indeterminate after the jump (C11 7.13.2.1); the pointer ctx itself does not change.
+    encode_context *ctx = calloc(1, sizeof *ctx);
+    if (ctx == NULL) {
+        snprintf(err, JPEGS_ERR_LEN, "out of memory");
+        return JPEGS_E_MEMORY;
+    }
+    ctx->errors.err = err;
+    cinfo.err = jpeg_std_error(&ctx->errors.manager);
+    ctx->errors.manager.error_exit = on_error;
+    ctx->errors.manager.emit_message = on_message;
+    if (setjmp(ctx->errors.jump)) {
         jpeg_destroy_compress(&cinfo);
-        free(ctx.buffer);
+        free(ctx->buffer);
+        free(ctx);
         return JPEGS_E_LIBJPEG;
     }
     jpeg_create_compress(&cinfo);
-    jpeg_mem_dest(&cinfo, &ctx.buffer, &ctx.length);
+    jpeg_mem_dest(&cinfo, &ctx->buffer, &ctx->length);
     cinfo.image_width = width;
     cinfo.image_height = height;
     cinfo.input_components = 3;
@@ -142,8 +150,9 @@ int jpegs_encode(const uint8_t *rgb, size_t rgb_length, uint32_t width, uint32_t
     }
     jpeg_finish_compress(&cinfo);
     jpeg_destroy_compress(&cinfo);
-    *out = ctx.buffer;
-    *out_length = ctx.length;
+    *out = ctx->buffer;
+    *out_length = ctx->length;
+    free(ctx);
     return JPEGS_OK;
 }
 

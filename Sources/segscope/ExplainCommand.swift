@@ -52,7 +52,9 @@ struct ExplainCommand: ParsableCommand {
     var features: [String] = []
     @Option(parsing: .upToNextOption, help: "Frames T-1, T and T+1 (three PNG or JPEG images), through the backbone.")
     var images: [String] = []
-    @Option(help: "The pixel Y,X of frame T in full-resolution image pixels, each \(ExplainLimits.text).")
+    @Option(
+        parsing: .unconditional,
+        help: "The pixel Y,X of frame T in full-resolution image pixels, each \(ExplainLimits.text).")
     var pixel: String?
     @Option(help: "With DATASET: frame T, by key, N (1-based over the dataset) or S/N (as view --frame).")
     var frame: String?
@@ -77,7 +79,12 @@ struct ExplainCommand: ParsableCommand {
     var predictions: [String] = []
     @Option(help: "With DATASET: only this split of a Cityscapes or CamVid root.")
     var split: String?
-    @Option(help: "Keys and memory rows listed per step, \(OptionLimits.text(ExplainLimits.top)) (text output).")
+    // Unconditional: a negative value is the option's (and its range error), not read as another option.
+    @Option(
+        parsing: .unconditional,
+        help:
+            "Keys and memory rows listed per step, \(OptionLimits.text(ExplainLimits.top)) (also JSON's topKeys; it keeps every weight)."
+    )
     var top = 5
     @Option(help: "Output: text or json (and csv with --fixed-broken).")
     var format: ExplainFormat = .text

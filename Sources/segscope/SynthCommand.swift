@@ -57,8 +57,8 @@ struct SynthCommand: ParsableCommand {
     var frameFormat = SyntheticDataset.FrameFormat.png
     @Option(
         name: .customLong("feature-type"),
-        help: "Feature npy dtype: float32, or float16 (half the size, as infer --save-features keeps).")
-    var featureType = SyntheticDataset.FeatureType.float32
+        help: "Feature npy dtype: float32 (default), or float16 (half the size, as infer --save-features keeps).")
+    var featureType: SyntheticDataset.FeatureType?
     @Flag(name: .customLong("no-features"), help: "Write frames and GT only.")
     var noFeatures = false
     @Flag(name: .long, help: "Replace a non-empty output folder.")
@@ -82,6 +82,9 @@ struct SynthCommand: ParsableCommand {
             throw ValidationError(
                 "--first-sequence \(firstSequence) --sequences \(sequences): sequence numbers must "
                     + "stay below \(Limits.synthSequenceNumbers.upperBound + 1) (six digits in the keys)")
+        }
+        if noFeatures, let featureType {
+            throw ValidationError("--feature-type \(featureType.rawValue) goes with features: not with --no-features")
         }
         let featureValues = featureDim * (h / featureStride) * (w / featureStride)
         guard noFeatures || featureValues <= Limits.synthFeatureValues else {
@@ -112,7 +115,7 @@ struct SynthCommand: ParsableCommand {
         spec.firstSequence = firstSequence
         spec.writeFeatures = !noFeatures
         spec.frameFormat = frameFormat
-        spec.featureType = featureType
+        spec.featureType = featureType ?? .float32
         spec.knobs.noise = noise
         spec.knobs.confusableDistortion = boundaryDistortion
         spec.knobs.corruptionsPerKiloCell = corruptions

@@ -171,6 +171,8 @@ import Testing
         for (arguments, message) in [
             (["--pixel", "3;4"], "--pixel 3;4: expected Y,X"),
             (["--pixel=-1,4"], "--pixel row -1: must be in 0...1000000"),
+            (["--pixel", "-1,4"], "--pixel row -1: must be in 0...1000000"),
+            (["--pixel", "1,2", "--top", "-1"], "--top -1: must be in 1...10000"),
             (["--pixel", "1,2", "--top", "0"], "--top 0: must be in 1...10000"),
         ] {
             let usage = try TestSupport.segscope(base + arguments)
@@ -427,10 +429,11 @@ import Testing
         #expect(band.status == 64 && band.stderr.contains("--band goes with --fixed-broken"), "\(band.stderr)")
         let sequence = try TestSupport.segscope(base + ["--sequence", "9"])
         #expect(Self.oneLineError(sequence, contains: "--sequence 9: no such sequence in"), "\(sequence.stderr)")
-        // Weights of another width than the features: C=16 against 32 channels.
-        let narrow = Self.weights
-        let channels = try TestSupport.segscope(["explain", data, "--weights", narrow, "--fixed-broken"])
-        #expect(Self.oneLineError(channels, contains: "classes, but the label space"), "\(channels.stderr)")
+        // Weights of another class count than the label space (the small fixture's), then of another width
+        // than the features (C=16 against 32 channels).
+        let otherClasses = try TestSupport.segscope(["explain", data, "--weights", Self.weights, "--fixed-broken"])
+        #expect(
+            Self.oneLineError(otherClasses, contains: "classes, but the label space"), "\(otherClasses.stderr)")
         let root = try TestSupport.scratchDirectory()
         try TestSupport.python(
             """

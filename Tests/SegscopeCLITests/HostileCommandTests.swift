@@ -100,6 +100,7 @@ struct MeasuredRun {
             ("--frames", ["synth", "--out", out, "--frames", huge]),
             ("--first-sequence", ["synth", "--out", out, "--first-sequence", huge]),
             ("--first-sequence", ["synth", "--out", out, "--first-sequence", "-5"]),
+            ("--feature-type", ["synth", "--out", out, "--no-features", "--feature-type", "float16"]),
             ("--pe-size", ["train", "stf", samples, "--out", out + ".safetensors", "--pe-size", "100000x100000"]),
             ("--epochs", ["train", "classifier", samples, "--out", out + ".safetensors", "--epochs", huge]),
             ("--lr", ["train", "classifier", samples, "--out", out + ".safetensors", "--lr", "1e308"]),

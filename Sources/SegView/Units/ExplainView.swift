@@ -247,7 +247,7 @@ enum ExplainView: ViewerUnit {
     }
 
     /// Indices of the `count` largest values, largest first, ties by index (as the engine's top lists); one
-    /// pass, as a map has 3*H*W tokens (98,304 at the release's size) and the model is built per paint.
+    /// pass, as a map has 3*H*W tokens (98,304 at the release's size) and the model is built every loop turn.
     static func largestFirst(_ values: [Float], _ count: Int) -> [Int] {
         var best: [Int] = []
         guard count > 0 else { return best }
